@@ -1,0 +1,119 @@
+from actorgrpc.v1 import actor_pb2 as _actor_pb2
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class SpawnRequest(_message.Message):
+    __slots__ = ("name", "kind", "start", "stopping", "periodic_task", "timeout", "extra", "monitor", "periodic_interval")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    STOPPING_FIELD_NUMBER: _ClassVar[int]
+    PERIODIC_TASK_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_FIELD_NUMBER: _ClassVar[int]
+    MONITOR_FIELD_NUMBER: _ClassVar[int]
+    PERIODIC_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    kind: str
+    start: str
+    stopping: str
+    periodic_task: str
+    timeout: float
+    extra: _struct_pb2.Struct
+    monitor: str
+    periodic_interval: float
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[str] = ..., start: _Optional[str] = ..., stopping: _Optional[str] = ..., periodic_task: _Optional[str] = ..., timeout: _Optional[float] = ..., extra: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., monitor: _Optional[str] = ..., periodic_interval: _Optional[float] = ...) -> None: ...
+
+class SpawnResponse(_message.Message):
+    __slots__ = ("actor",)
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    actor: _actor_pb2.ActorRef
+    def __init__(self, actor: _Optional[_Union[_actor_pb2.ActorRef, _Mapping]] = ...) -> None: ...
+
+class SendRequest(_message.Message):
+    __slots__ = ("target", "action", "args", "kwargs", "timeout_seconds")
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    ARGS_FIELD_NUMBER: _ClassVar[int]
+    KWARGS_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    target: str
+    action: str
+    args: _struct_pb2.ListValue
+    kwargs: _struct_pb2.Struct
+    timeout_seconds: float
+    def __init__(self, target: _Optional[str] = ..., action: _Optional[str] = ..., args: _Optional[_Union[_struct_pb2.ListValue, _Mapping]] = ..., kwargs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., timeout_seconds: _Optional[float] = ...) -> None: ...
+
+class SendResponse(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: _struct_pb2.Value
+    def __init__(self, result: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+
+class InfoRequest(_message.Message):
+    __slots__ = ("target",)
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    target: str
+    def __init__(self, target: _Optional[str] = ...) -> None: ...
+
+class InfoResponse(_message.Message):
+    __slots__ = ("info",)
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    info: _struct_pb2.Struct
+    def __init__(self, info: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class StopRequest(_message.Message):
+    __slots__ = ("target",)
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    target: str
+    def __init__(self, target: _Optional[str] = ...) -> None: ...
+
+class StopResponse(_message.Message):
+    __slots__ = ("actor", "exit_code")
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    actor: _actor_pb2.ActorRef
+    exit_code: int
+    def __init__(self, actor: _Optional[_Union[_actor_pb2.ActorRef, _Mapping]] = ..., exit_code: _Optional[int] = ...) -> None: ...
+
+class ListActorsRequest(_message.Message):
+    __slots__ = ("name_prefix", "state", "monitor", "page_size", "page_token", "include_exited")
+    NAME_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    MONITOR_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_EXITED_FIELD_NUMBER: _ClassVar[int]
+    name_prefix: str
+    state: _actor_pb2.ActorState
+    monitor: str
+    page_size: int
+    page_token: str
+    include_exited: bool
+    def __init__(self, name_prefix: _Optional[str] = ..., state: _Optional[_Union[_actor_pb2.ActorState, str]] = ..., monitor: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., include_exited: _Optional[bool] = ...) -> None: ...
+
+class ListActorsResponse(_message.Message):
+    __slots__ = ("actors", "next_page_token")
+    ACTORS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    actors: _containers.RepeatedCompositeFieldContainer[_actor_pb2.ActorSummary]
+    next_page_token: str
+    def __init__(self, actors: _Optional[_Iterable[_Union[_actor_pb2.ActorSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetActorRequest(_message.Message):
+    __slots__ = ("target",)
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    target: str
+    def __init__(self, target: _Optional[str] = ...) -> None: ...
+
+class GetActorResponse(_message.Message):
+    __slots__ = ("actor",)
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    actor: _actor_pb2.ActorSummary
+    def __init__(self, actor: _Optional[_Union[_actor_pb2.ActorSummary, _Mapping]] = ...) -> None: ...
