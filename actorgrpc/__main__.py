@@ -1,0 +1,5 @@
+"""``python -m actorgrpc``: the command line."""
+
+from .cli import main
+
+main(prog_name="actorgrpc")

@@ -1,0 +1,343 @@
+"""The arbiter: the process that runs the gRPC services, the registry and the monitors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+from .actor import Actor
+from .consts import (ACTOR_STATES, ARBITER_TARGET, DEFAULT_BIND,
+                     DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SPAWN_TIMEOUT, HEARTBEAT_INTERVAL,
+                     KIND_ARBITER, KIND_PROCESS, KIND_THREAD, MONITOR_TASK_PERIOD,
+                     READY_LINE_PREFIX)
+from .errors import ActorError, InvalidArgument, SpawnError
+from .hooks import HookResolver
+from .mailbox_server import MailboxHost, MailboxServicer
+from .monitor import Monitor
+from .proxy import ActorProxy
+from .registry import Registry
+from .routing import Router
+from .runtime import Concurrency
+from .server import build_server, set_serving
+from .spawn_spec import SpawnSpec
+from .supervision import ActorProxyMonitor, ProcessLauncher, ThreadLauncher
+
+logger = logging.getLogger("actorgrpc.arbiter")
+
+_arbiter: "Arbiter | None" = None
+
+
+def arbiter(**params) -> "Arbiter":
+    """The arbiter of this process, created on first call with ``params``.
+
+    ``arbiter(bind=..., modules=[...], start=hook).start()`` runs it until
+    ``stop()`` (from a hook, a command, or SIGTERM/SIGINT), then returns.
+    """
+    global _arbiter
+    if _arbiter is None or _arbiter.closed():
+        _arbiter = Arbiter(**params)
+    elif params:
+        raise RuntimeError("the arbiter of this process already exists")
+    return _arbiter
+
+
+class ArbiterConcurrency(Concurrency):
+    """Concurrency of the actors living in the arbiter process (arbiter, monitors, threads)."""
+
+    kind = KIND_ARBITER
+
+    def __init__(self, arbiter, router, host_loop):
+        super().__init__(router, host_loop)
+        self.arbiter = arbiter
+
+    async def spawn(self, **params) -> ActorProxy:
+        return await self.arbiter.spawn(**params)
+
+
+class Arbiter(Actor):
+    """The root actor: serves ArbiterService, MonitorService and its own mailbox."""
+
+    def __init__(self, *, bind: str = DEFAULT_BIND, modules=(), start=None, stopping=None,
+                 periodic_task=None, periodic_interval: float = MONITOR_TASK_PERIOD,
+                 name: str = "arbiter", max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+                 run_dir: str | None = None, spawn_timeout: float = DEFAULT_SPAWN_TIMEOUT,
+                 heartbeat_interval: float = HEARTBEAT_INTERVAL,
+                 monitor_task_period: float = MONITOR_TASK_PERIOD,
+                 actor_host: str = "127.0.0.1", announce: bool = False,
+                 log_level: str = "INFO", log_format: str = "text", extra=None):
+        self.hooks_resolver = HookResolver(modules)
+        super().__init__(aid=ARBITER_TARGET, name=name, kind=KIND_ARBITER, runtime=None,
+                         hooks=self.hooks_resolver, start=_callable(start, self.hooks_resolver),
+                         stopping=_callable(stopping, self.hooks_resolver),
+                         periodic_task=_callable(periodic_task, self.hooks_resolver),
+                         periodic_interval=periodic_interval, extra=extra, monitor="")
+        self.bind = bind
+        self.max_message_bytes = max_message_bytes
+        self.spawn_timeout = spawn_timeout
+        self.heartbeat_interval = heartbeat_interval
+        self.monitor_task_period = monitor_task_period
+        self.actor_host = actor_host
+        self.announce = announce
+        self.log_level = log_level
+        self.log_format = log_format
+        self.run_dir = run_dir
+        self.registry = Registry()
+        self.monitors: dict[str, Monitor] = {}
+        self.mailbox_host = MailboxHost(max_message_bytes)
+        self.launchers = {KIND_PROCESS: ProcessLauncher(self), KIND_THREAD: ThreadLauncher(self)}
+        self.server = None
+        self.router: Router | None = None
+        self._pending_monitors: list[tuple[str, dict]] = []
+        self._serving = threading.Event()
+        self.exit_code = 0
+
+    # -- pulsar's collections --------------------------------------------------------
+
+    @property
+    def managed_actors(self) -> dict:
+        """Live actors spawned directly by the arbiter (not by a monitor)."""
+        return {aid: r for aid, r in self.registry.live.items() if r.monitor is None}
+
+    @property
+    def terminated_actors(self) -> dict:
+        return dict(self.registry.exited)
+
+    @property
+    def registered(self) -> dict:
+        return dict(self.registry.names)
+
+    # -- running ------------------------------------------------------------------------
+
+    def start(self) -> int:
+        """Run the arbiter in this thread until it stops; return its exit code."""
+        try:
+            import uvloop
+            runner = uvloop.run
+        except ImportError:  # pragma: no cover
+            runner = asyncio.run
+        return runner(self._main())
+
+    async def _main(self) -> int:
+        loop = asyncio.get_running_loop()
+        self.hooks_resolver.import_all()
+        if self.run_dir is None:
+            self.run_dir = tempfile.mkdtemp(prefix="actorgrpc-")
+        os.makedirs(os.path.join(self.run_dir, "logs"), exist_ok=True)
+        from .services import ArbiterServicer, MonitorServicer
+
+        self.server, port, self.health, names = build_server(
+            self.bind, mailbox=MailboxServicer(self.mailbox_host),
+            arbiter=ArbiterServicer(self), monitor=MonitorServicer(self),
+            max_message_bytes=self.max_message_bytes, exclusive_port=True)
+        host = self.bind.rsplit(":", 1)[0]
+        self.address = f"{host}:{port}"
+        self.mailbox_host.address = self.address
+        self.router = Router(self.address, max_message_bytes=self.max_message_bytes,
+                             local_host=self.mailbox_host)
+        self.runtime = self.impl = ArbiterConcurrency(self, self.router, loop)
+        self.bind_loop()
+        self.mailbox_host.add(self, main=True)
+        self.registry.add_local(self)
+        await self.server.start()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop_soon, sig.name)
+        loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
+        try:
+            await self.boot()
+            for name, params in self._pending_monitors:
+                self._create_monitor(name, params)
+            self._pending_monitors.clear()
+            periodic = asyncio.ensure_future(self._periodic_supervision())
+            await set_serving(self.health, names, True)
+            self._serving.set()
+            logger.info("arbiter serving on %s (run folder %s)", self.address, self.run_dir)
+            if self.announce:
+                print(f"{READY_LINE_PREFIX}{self.address}", flush=True)
+            await self.wait_stopped()
+            periodic.cancel()
+        except BaseException as exc:
+            if not isinstance(exc, asyncio.CancelledError):
+                logger.exception("arbiter failed")
+            self.exit_code = 1
+        finally:
+            await set_serving(self.health, names, False)
+            await self._stop_everything()
+            await self.router.close()
+            await self.server.stop(grace=1.0)
+            self.registry.remove_local(self)
+        return self.exit_code
+
+    async def _stop_everything(self) -> None:
+        """Stop every actor: monitors' workers and directly spawned actors, concurrently."""
+        for monitor in list(self.monitors.values()):
+            monitor.state = max(monitor.state, ACTOR_STATES.STOPPING)
+        records = list(self.registry.live.values())
+        await asyncio.gather(*(r.stop("arbiter stopping") for r in records),
+                             return_exceptions=True)
+        for monitor in list(self.monitors.values()):
+            await monitor.stop()
+
+    def stop(self, exc=None, exit_code=None):
+        """Stop the arbiter and every actor; ``start()`` then returns."""
+        if self.loop is None:
+            self.state = ACTOR_STATES.CLOSE
+            return None
+        if exit_code:
+            self.exit_code = exit_code
+        if self.foreign_loop():
+            return asyncio.run_coroutine_threadsafe(Actor.stop(self, exc, exit_code), self.loop)
+        return asyncio.ensure_future(Actor.stop(self, exc, exit_code))
+
+    def _on_sighup(self) -> None:
+        logger.info("SIGHUP: restarting every monitor's workers")
+        for monitor in self.monitors.values():
+            for record in list(monitor.workers.values()):
+                # Not an operator stop: the monitor replaces each worker.
+                self.keep_task(asyncio.ensure_future(self._restart_worker(record)), "restart")
+
+    async def _restart_worker(self, record) -> None:
+        await record.stop("SIGHUP restart")
+        record.stop_requested = False
+        record.monitor.on_worker_exit(record)
+
+    async def _periodic_supervision(self) -> None:
+        while True:
+            await asyncio.sleep(self.monitor_task_period)
+            now = time.monotonic()
+            for record in list(self.registry.live.values()):
+                if (record.kind == KIND_PROCESS and record.state == ACTOR_STATES.RUN
+                        and record.stream_attached
+                        and now - record.last_beat > record.spec.timeout):
+                    logger.error("%s(%s) missed heartbeats for %.1f s: hung; stopping it",
+                                 record.name, record.aid, now - record.last_beat)
+                    record.failure = f"hung: no heartbeat for {now - record.last_beat:.1f} s"
+                    self.keep_task(asyncio.ensure_future(
+                        record.stop("hung", timeout=1.0)), "stop hung actor")
+                    record.stop_requested = False
+            for monitor in list(self.monitors.values()):
+                await monitor.maintain()
+
+    # -- monitors ----------------------------------------------------------------------
+
+    def add_monitor(self, monitor_name: str, **params) -> Monitor | None:
+        """Add a monitor keeping ``num_workers`` workers alive (pulsar's ``add_monitor``).
+
+        Other parameters are spawn parameters of the workers (start, stopping, kind, ...).
+        Before ``start()`` the monitor is created when the arbiter boots.
+        """
+        if monitor_name in self.monitors or monitor_name in self.registry.names:
+            raise InvalidArgument(f"a monitor or actor named {monitor_name!r} exists")
+        if self.loop is None:
+            SpawnSpec.from_kwargs(**{k: v for k, v in params.items() if k != "num_workers"})
+            self._pending_monitors.append((monitor_name, params))
+            return None
+        return self._create_monitor(monitor_name, params)
+
+    def _create_monitor(self, name: str, params: dict) -> Monitor:
+        monitor = Monitor(self, name, **params)
+        monitor.loop = self.loop
+        monitor.thread_id = self.thread_id
+        monitor._stopped = asyncio.Event()
+        monitor.state = ACTOR_STATES.RUN
+        monitor.started_at = time.time()
+        self.monitors[name] = monitor
+        self.registry.add_local(monitor)
+        self.mailbox_host.add(monitor)
+        self.keep_task(asyncio.ensure_future(monitor.maintain()), "monitor start")
+        return monitor
+
+    # -- spawning -----------------------------------------------------------------------
+
+    async def spawn(self, **params) -> ActorProxy:
+        """Start an actor; return its proxy once it is RUNNING (SpawnError otherwise)."""
+        spec = params.pop("_spec", None) or SpawnSpec.from_kwargs(**params)
+        record = await self.spawn_record(spec)
+        return record.proxy
+
+    async def spawn_record(self, spec: SpawnSpec, restarts: int = 0) -> ActorProxyMonitor:
+        if self.stopped():
+            from .errors import ActorUnavailable
+
+            raise ActorUnavailable("the arbiter is shutting down")
+        monitor = None
+        if spec.monitor and spec.monitor != self.aid:
+            monitor = self.monitors.get(spec.monitor)
+            if monitor is None:
+                raise InvalidArgument(f"no monitor named {spec.monitor!r}")
+        for reference in spec.references().values():
+            self.hooks.check(reference)
+        aid = uuid.uuid4().hex[:12]
+        log_path = os.path.join(self.run_dir, "logs", f"{spec.name or aid}.{aid}.log")
+        record = ActorProxyMonitor(aid=aid, spec=spec, monitor=monitor, log_path=log_path,
+                                   restarts=restarts)
+        self.registry.reserve(record)
+        try:
+            await self.launchers[spec.kind].start(record)
+            await asyncio.wait_for(asyncio.shield(record.running), self.spawn_timeout)
+        except asyncio.TimeoutError:
+            record.failure = f"did not say hello within {self.spawn_timeout:g} s"
+            record.kill()
+            await record.join(5.0)
+            self.registry.release(record)
+            raise SpawnError(f"actor {record.name!r} did not start within "
+                             f"{self.spawn_timeout:g} s") from None
+        except BaseException:
+            if record.is_alive():
+                record.kill()
+                await record.join(5.0)
+            self.registry.release(record)
+            raise
+        logger.info("spawned %s %s(%s) pid=%s at %s", record.kind, record.name, record.aid,
+                    record.pid, record.address)
+        return record
+
+    def on_actor_exit(self, record: ActorProxyMonitor) -> None:
+        """Called when an actor's process or thread is gone."""
+        self.registry.release(record)
+        if record.stop_requested:
+            logger.info("%s(%s) stopped (%s)", record.name, record.aid, record.exit_code)
+        else:
+            logger.warning("%s(%s) exited unexpectedly with %s", record.name, record.aid,
+                           record.exit_code)
+        if record.monitor is not None:
+            record.monitor.on_worker_exit(record)
+
+    # -- info ---------------------------------------------------------------------------
+
+    def info(self) -> dict:
+        data = super().info()
+        data["monitors"] = {name: {"num_workers": m.num_workers,
+                                   "workers": len(m.workers)}
+                            for name, m in self.monitors.items()}
+        data["workers"] = [r.summary_dict() for r in self.registry.live.values()]
+        data["actor"]["bind"] = self.bind
+        data["actor"]["run_dir"] = self.run_dir
+        return data
+
+    def wait_serving(self, timeout: float | None = None) -> bool:
+        """Block (from another thread) until the arbiter accepts calls."""
+        return self._serving.wait(timeout)
+
+
+def _callable(hook, resolver: HookResolver):
+    if hook is None or callable(hook):
+        return hook
+    return _LazyHook(hook, resolver)
+
+
+class _LazyHook:
+    """A "module:function" hook of the arbiter, resolved once its modules are imported."""
+
+    def __init__(self, reference: str, resolver: HookResolver):
+        self.reference = reference
+        self.resolver = resolver
+
+    def __call__(self, actor):
+        return self.resolver.resolve(self.reference)(actor)

@@ -1,0 +1,37 @@
+"""gRPC channel and server options shared by every part of actorgrpc."""
+
+from __future__ import annotations
+
+import grpc
+
+from .consts import DEFAULT_MAX_MESSAGE_BYTES
+
+
+def message_options(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> list[tuple]:
+    """Options bounding message sizes both ways."""
+    return [
+        ("grpc.max_send_message_length", max_message_bytes),
+        ("grpc.max_receive_message_length", max_message_bytes),
+    ]
+
+
+def insecure_channel(address: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
+    """A grpc.aio channel to ``address``, configured the actorgrpc way."""
+    options = message_options(max_message_bytes) + [
+        # Reconnect fast after an actor restarts on the same address.
+        ("grpc.initial_reconnect_backoff_ms", 100),
+        ("grpc.max_reconnect_backoff_ms", 1000),
+        # Loopback links: disable the HTTP/2 BDP probe pings that add wake-ups.
+        ("grpc.http2.bdp_probe", 0),
+    ]
+    return grpc.aio.insecure_channel(address, options=options)
+
+
+def server_options(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, *,
+                   exclusive_port: bool = False) -> list[tuple]:
+    """Options of every actorgrpc server."""
+    options = message_options(max_message_bytes)
+    if exclusive_port:
+        # A second arbiter on the same port must fail instead of sharing it.
+        options.append(("grpc.so_reuseport", 0))
+    return options

@@ -1,0 +1,65 @@
+"""Entry point of an actor process: ``python -m actorgrpc.child`` (started by the arbiter).
+
+The spawn specification arrives as JSON in the ACTORGRPC_SPEC environment variable
+(never pickled). The process binds its mailbox, says hello to its monitor, runs the
+``start`` hook, heartbeats, and exits when told to stop or when its monitor is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import json
+import logging
+import os
+import signal
+import sys
+
+SPEC_ENVIRONMENT_VARIABLE = "ACTORGRPC_SPEC"
+#: Exit code of a process whose actor could not start.
+EXIT_START_FAILED = 3
+#: Exit code of a process whose monitor went away.
+EXIT_MONITOR_LOST = 4
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to kill us if the arbiter dies, even by SIGKILL (no orphans)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    # The parent may have died before prctl took effect.
+    if parent_pid and os.getppid() != parent_pid:
+        os._exit(EXIT_MONITOR_LOST)
+
+
+def main() -> None:
+    spec = json.loads(os.environ.pop(SPEC_ENVIRONMENT_VARIABLE))
+    _die_with_parent(spec.get("parent_pid", 0))
+    # The arbiter coordinates shutdown: a terminal's Ctrl-C reaches the whole process
+    # group, and the actor must not die before its monitor orders it to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for entry in reversed(spec.get("sys_path", [])):
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+    from .logs import configure_logging
+    from .process_actor import run_actor_process
+
+    configure_logging(spec.get("log_level", "INFO"), spec.get("log_format", "text"))
+    try:
+        import uvloop
+        runner = uvloop.run
+    except ImportError:  # pragma: no cover - uvloop is a dependency
+        runner = asyncio.run
+    code = runner(run_actor_process(spec))
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter teardown: gRPC's threads make it slow, and nothing is left to do.
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

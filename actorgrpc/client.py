@@ -1,0 +1,112 @@
+"""``connect(address)``: the async client for code that is not itself an actor."""
+
+from __future__ import annotations
+
+import grpc
+
+from .consts import DEFAULT_SEND_TIMEOUT
+from .errors import error_from_rpc_error
+from .proxy import ActorProxy
+from .routing import Router
+from .spawn_spec import SpawnSpec
+from .v1 import arbiter_pb2
+from .values import from_struct
+
+__all__ = ["Client", "connect"]
+
+
+class Client:
+    """A connection to an arbiter; ``send`` goes straight to the actors' mailboxes.
+
+    Use it as ``async with connect("127.0.0.1:7070") as client: ...``.
+    """
+
+    def __init__(self, address: str, **router_options):
+        self.address = address
+        self.router = Router(address, **router_options)
+        self.stub = self.router.arbiter
+
+    async def __aenter__(self) -> "Client":
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.router.close()
+
+    async def _unary(self, method, request, timeout):
+        try:
+            return await method(request, timeout=timeout)
+        except grpc.aio.AioRpcError as exc:
+            raise error_from_rpc_error(exc) from None
+
+    async def spawn(self, *, _timeout: float | None = None, **params) -> ActorProxy:
+        """Start an actor; return its proxy once it is RUNNING (SpawnError otherwise)."""
+        request = SpawnSpec.from_kwargs(**params).to_request()
+        response = await self._unary(self.stub.Spawn, request, _timeout)
+        return ActorProxy.from_ref(response.actor)
+
+    async def send(self, target, action: str, *args, _timeout: float | None = None,
+                   **kwargs):
+        """Run ``action`` on ``target`` (proxy, aid or name) and return its result.
+
+        Sent directly to the actor's mailbox; the deadline is ``_timeout`` seconds
+        (default 5). Remote errors are raised as ``ActorError`` subclasses.
+        """
+        return await self.router.send(target, action, args, kwargs, timeout=_timeout)
+
+    async def tell(self, target, action: str, *args, **kwargs) -> None:
+        """Deliver ``action`` to ``target`` without waiting for its result."""
+        await self.router.tell(target, action, args, kwargs)
+
+    async def send_via_arbiter(self, target: str, action: str, *args,
+                               _timeout: float | None = None, **kwargs):
+        """Like ``send`` but through ``ArbiterService.Send`` (what grpcurl uses)."""
+        from .values import fill_args, fill_kwargs, from_value
+
+        timeout = DEFAULT_SEND_TIMEOUT if _timeout is None else _timeout
+        request = arbiter_pb2.SendRequest(target=str(getattr(target, "aid", target)),
+                                          action=action, timeout_seconds=timeout)
+        fill_args(request.args, args)
+        fill_kwargs(request.kwargs, kwargs)
+        response = await self._unary(self.stub.Send, request, timeout + 1.0)
+        return from_value(response.result)
+
+    async def info(self, target: str = "", *, _timeout: float | None = None) -> dict:
+        """The info dictionary of an actor (``""`` for the arbiter)."""
+        target = getattr(target, "aid", target) or ""
+        response = await self._unary(self.stub.Info, arbiter_pb2.InfoRequest(target=target),
+                                     _timeout or DEFAULT_SEND_TIMEOUT)
+        return from_struct(response.info)
+
+    async def stop(self, target, *, _timeout: float | None = None) -> int:
+        """Stop an actor and wait until it has exited; return its exit code."""
+        target = getattr(target, "aid", target)
+        response = await self._unary(self.stub.Stop, arbiter_pb2.StopRequest(target=target),
+                                     _timeout)
+        self.router.forget(target)
+        return response.exit_code
+
+    async def list_actors(self, *, name_prefix: str = "", state: int = 0, monitor: str = "",
+                          include_exited: bool = False) -> list:
+        """Every actor the arbiter knows (all pages), as ActorSummary messages."""
+        actors, token = [], ""
+        while True:
+            request = arbiter_pb2.ListActorsRequest(
+                name_prefix=name_prefix, state=state, monitor=monitor, page_token=token,
+                include_exited=include_exited, page_size=1000)
+            response = await self._unary(self.stub.ListActors, request, DEFAULT_SEND_TIMEOUT)
+            actors.extend(response.actors)
+            token = response.next_page_token
+            if not token:
+                return actors
+
+    async def get_actor(self, target: str) -> ActorProxy:
+        """Resolve an aid or name to a proxy (pulsar's ``get_actor(aid)``)."""
+        return await self.router.resolve(target, fresh=True)
+
+
+def connect(address: str, **options) -> Client:
+    """A client of the arbiter at ``address``; use with ``async with``."""
+    return Client(address, **options)

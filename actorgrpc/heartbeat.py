@@ -1,0 +1,110 @@
+"""The actor's side of MonitorService.Heartbeat: hello, beats, stop orders."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+import grpc
+
+from . import system_info
+from .status import fill_failure
+from .v1 import monitor_pb2, monitor_pb2_grpc
+
+logger = logging.getLogger("actorgrpc.heartbeat")
+
+
+class MonitorLost(Exception):
+    """The stream to the monitor broke: the arbiter is gone."""
+
+
+class HeartbeatStream:
+    """One actor's life line to its monitor."""
+
+    def __init__(self, actor, channel):
+        self.actor = actor
+        self.stub = monitor_pb2_grpc.MonitorServiceStub(channel)
+        self.call = None
+        self.interval = 1.0
+        self.lost = asyncio.Event()
+        self._write_lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task] = []
+        self._closing = False
+
+    async def open(self, timeout: float) -> None:
+        """Say hello and wait for the welcome."""
+        actor = self.actor
+        self.call = self.stub.Heartbeat()
+        hello = monitor_pb2.Hello(aid=actor.aid, name=actor.name, pid=os.getpid(),
+                                  address=actor.address, kind=actor.kind)
+        await self._write(monitor_pb2.HeartbeatRequest(hello=hello))
+        response = await asyncio.wait_for(self.call.read(), timeout)
+        if response is grpc.aio.EOF or response.WhichOneof("message") != "welcome":
+            raise MonitorLost("the monitor did not welcome this actor")
+        self.interval = response.welcome.heartbeat_interval_seconds or 1.0
+        self._tasks = [asyncio.ensure_future(self._read_orders()),
+                       asyncio.ensure_future(self._beat_forever())]
+
+    async def beat(self) -> None:
+        """Send state and load now."""
+        actor = self.actor
+        rss, cpu = system_info.load()
+        beat = monitor_pb2.Beat(state=actor.state, memory_rss_bytes=rss, cpu_percent=cpu,
+                                mailbox_depth=actor.mailbox_depth, processed=actor.processed)
+        await self._write(monitor_pb2.HeartbeatRequest(beat=beat))
+
+    async def fail(self, exc: BaseException) -> None:
+        """Report a failed start, then close our side."""
+        request = monitor_pb2.HeartbeatRequest()
+        fill_failure(request.failure, exc)
+        try:
+            await self._write(request)
+            await self.call.done_writing()
+        except BaseException:
+            pass
+
+    async def close(self) -> None:
+        """A last beat with the final state, then close our side."""
+        self._closing = True
+        # Only the beater is cancelled: cancelling a task blocked in call.read()
+        # would cancel the whole RPC and lose the final beat.
+        self._tasks[1].cancel()
+        try:
+            await self.beat()
+            await self.call.done_writing()
+        except BaseException:
+            pass
+
+    async def _write(self, request) -> None:
+        async with self._write_lock:
+            await self.call.write(request)
+
+    async def _beat_forever(self) -> None:
+        try:
+            while True:
+                await asyncio.sleep(self.interval)
+                await self.beat()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self._on_lost()
+
+    async def _read_orders(self) -> None:
+        try:
+            while True:
+                response = await self.call.read()
+                if response is grpc.aio.EOF:
+                    break
+                if response.WhichOneof("message") == "stop":
+                    self.actor.stop_soon(f"ordered by its monitor: {response.stop.reason}")
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            pass
+        self._on_lost()
+
+    def _on_lost(self) -> None:
+        if not self._closing and not self.lost.is_set():
+            logger.warning("%s: lost the stream to its monitor; stopping", self.actor)
+            self.lost.set()

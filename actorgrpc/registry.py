@@ -1,0 +1,67 @@
+"""The arbiter's registry: every actor it knows, by aid and by unique live name."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from .errors import ActorAlreadyExists, ActorNotFound
+
+#: Exited actors kept for their crash reports (oldest forgotten first).
+EXITED_KEPT = 500
+
+
+class Registry:
+    """Live actors by aid and by name; recently exited ones by aid."""
+
+    def __init__(self):
+        self.live: dict = {}
+        self.names: dict[str, str] = {}
+        self.exited: OrderedDict = OrderedDict()
+        #: Actors that live inside the arbiter's own loop: the arbiter and monitors.
+        self.local: dict = {}
+
+    def add_local(self, actor) -> None:
+        self.local[actor.aid] = actor
+        self.names[actor.name] = actor.aid
+
+    def remove_local(self, actor) -> None:
+        self.local.pop(actor.aid, None)
+        if self.names.get(actor.name) == actor.aid:
+            del self.names[actor.name]
+
+    def reserve(self, record) -> None:
+        """Add a new actor; ALREADY_EXISTS if a live actor has its name."""
+        if record.name in self.names:
+            raise ActorAlreadyExists(f"an actor named {record.name!r} is already running")
+        self.live[record.aid] = record
+        self.names[record.name] = record.aid
+
+    def release(self, record) -> None:
+        """The actor exited: free its name, keep its record for a while."""
+        if self.live.pop(record.aid, None) is None:
+            return
+        if self.names.get(record.name) == record.aid:
+            del self.names[record.name]
+        self.exited[record.aid] = record
+        while len(self.exited) > EXITED_KEPT:
+            self.exited.popitem(last=False)
+
+    def find(self, target: str):
+        """The live record or local actor for an aid or name; NOT_FOUND otherwise."""
+        aid = self.names.get(target, target)
+        found = self.live.get(aid) or self.local.get(aid)
+        if found is None:
+            raise ActorNotFound(f"no live actor with aid or name {target!r}")
+        return found
+
+    def find_any(self, target: str):
+        """Like ``find``, but also recently exited actors (newest first)."""
+        try:
+            return self.find(target)
+        except ActorNotFound:
+            if target in self.exited:
+                return self.exited[target]
+            for record in reversed(self.exited.values()):
+                if record.name == target:
+                    return record
+            raise

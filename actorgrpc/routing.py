@@ -1,0 +1,130 @@
+"""Target resolution and delivery: from ``send(target, ...)`` to the right mailbox.
+
+A target is an ``ActorProxy`` (address known: straight to its mailbox), or a name
+or aid that the arbiter resolves once (``GetActor``) and that is cached. When a
+cached address no longer hosts the actor (it restarted elsewhere), the mailbox says
+so without running the command and the target is resolved again. The arbiter is
+only asked for addresses, never on the message path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from .channels import insecure_channel
+from .consts import ARBITER_TARGET, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT
+from .errors import ActorNotFound, InvalidArgument, error_from_rpc_error
+from .mailbox_client import ActorNotHosted, MailboxConnection, NotDelivered
+from .proxy import ActorProxy
+from .v1 import arbiter_pb2, arbiter_pb2_grpc
+
+import grpc
+
+__all__ = ["Router"]
+
+
+class Router:
+    """Sends messages to actors from one event loop (a client's, or a process's)."""
+
+    def __init__(self, arbiter_address: str, *,
+                 max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+                 local_host=None, aliases: dict[str, ActorProxy] | None = None):
+        self.arbiter_address = arbiter_address
+        self.max_message_bytes = max_message_bytes
+        #: The MailboxHost of this process, if any: local targets skip the network.
+        self.local_host = local_host
+        self._arbiter_channel = insecure_channel(arbiter_address, max_message_bytes)
+        self.arbiter = arbiter_pb2_grpc.ArbiterServiceStub(self._arbiter_channel)
+        self._connections: dict[str, MailboxConnection] = {}
+        self._cache: dict[str, ActorProxy] = {}
+        # Reserved names ("arbiter", "monitor") resolve without asking anyone.
+        self._aliases = dict(aliases or {})
+        self._aliases.setdefault(ARBITER_TARGET, ActorProxy(ARBITER_TARGET, ARBITER_TARGET,
+                                                            arbiter_address))
+
+    async def resolve(self, target, *, fresh: bool = False) -> ActorProxy:
+        """The proxy of ``target`` (a proxy, aid, name, "arbiter" or "monitor")."""
+        if isinstance(target, ActorProxy):
+            return target
+        if not isinstance(target, str) or not target:
+            raise InvalidArgument(f"bad target {target!r}: expected an ActorProxy, aid or name")
+        alias = self._aliases.get(target)
+        if alias is not None:
+            return alias
+        if not fresh:
+            cached = self._cache.get(target)
+            if cached is not None:
+                return cached
+        try:
+            response = await self.arbiter.GetActor(
+                arbiter_pb2.GetActorRequest(target=target), timeout=DEFAULT_SEND_TIMEOUT)
+        except grpc.aio.AioRpcError as exc:
+            raise error_from_rpc_error(exc) from None
+        proxy = ActorProxy.from_ref(response.actor.actor)
+        if not proxy.address:
+            raise ActorNotFound(f"actor {target!r} is not running")
+        self._cache[target] = proxy
+        return proxy
+
+    def forget(self, target) -> None:
+        if isinstance(target, str):
+            self._cache.pop(target, None)
+
+    def connection(self, address: str) -> MailboxConnection:
+        connection = self._connections.get(address)
+        if connection is None or connection.closed:
+            connection = MailboxConnection(address, self.max_message_bytes)
+            self._connections[address] = connection
+        return connection
+
+    async def send(self, target, action: str, args=(), kwargs=None, *,
+                   timeout: float | None = None):
+        """Run ``action`` on ``target`` and return its result, within ``timeout`` s."""
+        timeout = DEFAULT_SEND_TIMEOUT if timeout is None else float(timeout)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        proxy = await self.resolve(target)
+        for attempt in (1, 2):
+            remaining = max(deadline - loop.time(), 0.001)
+            host = self.local_host
+            if host is not None and proxy.address == host.address:
+                try:
+                    return await host.call_local(proxy.aid, action, args, kwargs or {},
+                                                 remaining)
+                except ActorNotFound:
+                    if attempt == 2 or isinstance(target, ActorProxy):
+                        raise
+            else:
+                try:
+                    return await self.connection(proxy.address).call(
+                        proxy.aid, action, args, kwargs, remaining)
+                except (ActorNotHosted, NotDelivered) as exc:
+                    # Not run: safe to look the name up again once (it may have
+                    # restarted at another address).
+                    if attempt == 2 or isinstance(target, ActorProxy):
+                        raise _public(exc, target) from None
+            self.forget(target)
+            proxy = await self.resolve(target, fresh=True)
+
+    async def tell(self, target, action: str, args=(), kwargs=None) -> None:
+        """Deliver ``action`` to ``target`` without waiting for its result."""
+        proxy = await self.resolve(target)
+        host = self.local_host
+        if host is not None and proxy.address == host.address:
+            host.tell_local(proxy.aid, action, args, kwargs or {})
+            return
+        await self.connection(proxy.address).tell(proxy.aid, action, args, kwargs)
+
+    async def close(self) -> None:
+        connections = list(self._connections.values())
+        self._connections.clear()
+        for connection in connections:
+            await connection.close()
+        await self._arbiter_channel.close(grace=None)
+
+
+def _public(exc, target):
+    """Report a delivery failure with the caller's target name."""
+    if isinstance(exc, ActorNotHosted):
+        return ActorNotFound(f"actor {str(target)!r} is not running")
+    return exc

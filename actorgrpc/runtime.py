@@ -1,0 +1,40 @@
+"""How an actor reaches the world from the process that hosts it (pulsar's Concurrency).
+
+An actor's ``runtime`` gives it a Router (to send), a way to spawn, and the host
+event loop where every gRPC object of the process lives. Thread actors have an
+event loop of their own, so their gRPC work is handed to the host loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from .proxy import ActorProxy
+
+__all__ = ["Concurrency"]
+
+
+class Concurrency:
+    """The bridge between an actor and its process: base of every concurrency."""
+
+    #: "process", "thread", "monitor" or "arbiter".
+    kind = ""
+
+    def __init__(self, router, host_loop: asyncio.AbstractEventLoop):
+        self.router = router
+        self.host_loop = host_loop
+        self.host_thread = threading.get_ident()
+
+    async def on_host(self, coroutine):
+        """Await ``coroutine`` on the host loop, from whichever thread calls."""
+        if threading.get_ident() == self.host_thread:
+            return await coroutine
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.host_loop)
+        return await asyncio.wrap_future(future)
+
+    async def spawn(self, **params) -> ActorProxy:
+        raise NotImplementedError
+
+    async def on_state_change(self, actor) -> None:
+        """Called on the actor's loop when its state changes outside boot."""

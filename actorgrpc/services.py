@@ -1,0 +1,197 @@
+"""The arbiter's gRPC services: ArbiterService (control plane) and MonitorService."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import grpc
+
+from .consts import ACTOR_STATES, DEFAULT_SEND_TIMEOUT, KIND_ARBITER, KIND_MONITOR
+from .errors import ActorNotFound, InvalidArgument
+from .proxy import ActorProxy
+from .spawn_spec import SpawnSpec
+from .status import rpc_method
+from .supervision import ActorProxyMonitor
+from .v1 import actor_pb2, arbiter_pb2, arbiter_pb2_grpc, monitor_pb2, monitor_pb2_grpc
+from .values import from_list, from_struct, to_struct, to_value
+
+logger = logging.getLogger("actorgrpc.services")
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 100
+
+
+def local_summary(actor) -> actor_pb2.ActorSummary:
+    """ActorSummary of an actor living inside the arbiter (the arbiter, a monitor)."""
+    import os
+    import time
+
+    return actor_pb2.ActorSummary(
+        actor=actor.proxy.to_ref(), kind=actor.kind, pid=os.getpid(),
+        monitor="" if actor.kind == KIND_ARBITER else actor.monitor_name,
+        uptime_seconds=round(time.time() - actor.started_at, 3) if actor.started_at else 0.0)
+
+
+def summary_of(found) -> actor_pb2.ActorSummary:
+    return found.summary() if isinstance(found, ActorProxyMonitor) else local_summary(found)
+
+
+def _timeout(request, context) -> float:
+    if request.timeout_seconds < 0:
+        raise InvalidArgument("timeout_seconds must not be negative")
+    return request.timeout_seconds or context.time_remaining() or DEFAULT_SEND_TIMEOUT
+
+
+class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
+    """ArbiterService: what any client uses to drive actors."""
+
+    def __init__(self, arbiter):
+        self.arbiter = arbiter
+
+    @rpc_method
+    async def Spawn(self, request, context):
+        spec = SpawnSpec.from_request(request)
+        proxy = await self.arbiter.spawn(_spec=spec)
+        return arbiter_pb2.SpawnResponse(actor=proxy.to_ref())
+
+    @rpc_method
+    async def Send(self, request, context):
+        if not request.target:
+            raise InvalidArgument("target is required")
+        if not request.action:
+            raise InvalidArgument("action is required")
+        timeout = _timeout(request, context)
+        proxy = self._proxy(request.target)
+        result = await self.arbiter.router.send(
+            proxy, request.action, from_list(request.args), from_struct(request.kwargs),
+            timeout=timeout)
+        return arbiter_pb2.SendResponse(result=to_value(result, "result"))
+
+    @rpc_method
+    async def Info(self, request, context):
+        if not request.target or request.target == self.arbiter.aid:
+            info = self.arbiter.info()
+        else:
+            info = await self.arbiter.router.send(self._proxy(request.target), "info",
+                                                  timeout=context.time_remaining()
+                                                  or DEFAULT_SEND_TIMEOUT)
+            found = self.arbiter.registry.find(request.target)
+            if isinstance(found, ActorProxyMonitor):
+                info["supervision"] = found.summary_dict()
+        return arbiter_pb2.InfoResponse(info=to_struct(info, "info"))
+
+    @rpc_method
+    async def Stop(self, request, context):
+        if not request.target:
+            raise InvalidArgument("target is required")
+        found = self.arbiter.registry.find(request.target)
+        if isinstance(found, ActorProxyMonitor):
+            exit_code = await found.stop("stopped by a client")
+            return arbiter_pb2.StopResponse(actor=found.proxy.to_ref(), exit_code=exit_code or 0)
+        if found.kind == KIND_MONITOR:
+            await found.stop_workers()
+            await found.stop()
+            self.arbiter.monitors.pop(found.name, None)
+            self.arbiter.registry.remove_local(found)
+            self.arbiter.mailbox_host.remove(found)
+            return arbiter_pb2.StopResponse(actor=found.proxy.to_ref())
+        # The arbiter itself: answer first, then stop.
+        self.arbiter.stop_soon("Stop RPC")
+        return arbiter_pb2.StopResponse(actor=found.proxy.to_ref())
+
+    @rpc_method
+    async def ListActors(self, request, context):
+        registry = self.arbiter.registry
+        page_size = request.page_size or DEFAULT_PAGE_SIZE
+        if page_size < 0:
+            raise InvalidArgument("page_size must not be negative")
+        page_size = min(page_size, MAX_PAGE_SIZE)
+        candidates = list(registry.local.values()) + list(registry.live.values())
+        if request.include_exited:
+            candidates += list(registry.exited.values())
+        rows = []
+        for item in candidates:
+            monitor_name = (item.monitor.name if isinstance(item, ActorProxyMonitor)
+                            and item.monitor else getattr(item, "monitor_name", "arbiter"))
+            if isinstance(item, ActorProxyMonitor) and item.monitor is None:
+                monitor_name = self.arbiter.name
+            if request.name_prefix and not item.name.startswith(request.name_prefix):
+                continue
+            if request.state and item.state != request.state:
+                continue
+            if request.monitor and monitor_name != request.monitor:
+                continue
+            rows.append(item)
+        rows.sort(key=lambda r: (r.name, getattr(r, "created_at", 0)))
+        start = 0
+        if request.page_token:
+            try:
+                start = int(request.page_token)
+            except ValueError:
+                raise InvalidArgument("bad page_token") from None
+        page = rows[start:start + page_size]
+        token = str(start + page_size) if start + page_size < len(rows) else ""
+        return arbiter_pb2.ListActorsResponse(actors=[summary_of(r) for r in page],
+                                              next_page_token=token)
+
+    @rpc_method
+    async def GetActor(self, request, context):
+        if not request.target:
+            raise InvalidArgument("target is required")
+        found = self.arbiter.registry.find(request.target)
+        return arbiter_pb2.GetActorResponse(actor=summary_of(found))
+
+    def _proxy(self, target: str) -> ActorProxy:
+        found = self.arbiter.registry.find(target)
+        if isinstance(found, ActorProxyMonitor) and found.state != ACTOR_STATES.RUN:
+            if found.state < ACTOR_STATES.RUN:
+                raise ActorNotFound(f"actor {target!r} is still starting")
+        return found.proxy
+
+
+class MonitorServicer(monitor_pb2_grpc.MonitorServiceServicer):
+    """MonitorService: the arbiter's end of every actor's heartbeat stream."""
+
+    def __init__(self, arbiter):
+        self.arbiter = arbiter
+
+    async def Heartbeat(self, request_iterator, context):
+        first = await context.read()
+        if first is grpc.aio.EOF:
+            return
+        if first.WhichOneof("message") != "hello":
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "the first message of a heartbeat stream must be a hello")
+        hello = first.hello
+        record = self.arbiter.registry.live.get(hello.aid)
+        if record is None or not isinstance(record, ActorProxyMonitor):
+            await context.abort(grpc.StatusCode.NOT_FOUND,
+                                f"no actor with aid {hello.aid!r} is expected")
+        if record.stream_attached:
+            await context.abort(grpc.StatusCode.ALREADY_EXISTS,
+                                f"actor {hello.aid!r} already has a heartbeat stream")
+        record.on_hello(hello)
+        await context.write(monitor_pb2.HeartbeatResponse(welcome=monitor_pb2.Welcome(
+            heartbeat_interval_seconds=self.arbiter.heartbeat_interval)))
+        orders = asyncio.ensure_future(self._send_orders(record, context))
+        try:
+            while True:
+                message = await context.read()
+                if message is grpc.aio.EOF:
+                    break
+                kind = message.WhichOneof("message")
+                if kind == "beat":
+                    record.on_beat(message.beat)
+                elif kind == "failure":
+                    record.on_failure(message.failure)
+        except (asyncio.CancelledError, grpc.aio.AioRpcError):
+            pass
+        finally:
+            orders.cancel()
+            record.on_stream_closed()
+
+    async def _send_orders(self, record, context) -> None:
+        while True:
+            order = await record.orders.get()
+            await context.write(order)

@@ -1,0 +1,97 @@
+"""The parameters of a new actor, from keyword arguments or from a SpawnRequest."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from .consts import (DEFAULT_ACTOR_TIMEOUT, KIND_PROCESS, KIND_THREAD,
+                     SPAWNABLE_KINDS)
+from .errors import InvalidArgument
+from .hooks import reference_of
+from .v1 import arbiter_pb2
+from .values import from_struct, to_struct
+
+__all__ = ["SpawnSpec"]
+
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,127}$")
+HOOK_FIELDS = ("start", "stopping", "periodic_task")
+
+
+@dataclass
+class SpawnSpec:
+    """Everything needed to start one actor."""
+
+    name: str = ""
+    kind: str = KIND_PROCESS
+    #: Hooks: "module:function" references, or functions (thread actors only).
+    start: Any = None
+    stopping: Any = None
+    periodic_task: Any = None
+    timeout: float = DEFAULT_ACTOR_TIMEOUT
+    extra: dict = field(default_factory=dict)
+    monitor: str = ""
+    periodic_interval: float = 1.0
+
+    @classmethod
+    def from_kwargs(cls, **params) -> "SpawnSpec":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise InvalidArgument(
+                f"unknown spawn parameter(s) {', '.join(unknown)}; "
+                f"expected some of {', '.join(sorted(known))}")
+        spec = cls(**{k: v for k, v in params.items() if v is not None})
+        spec.validate()
+        return spec
+
+    @classmethod
+    def from_request(cls, request: arbiter_pb2.SpawnRequest) -> "SpawnSpec":
+        spec = cls(
+            name=request.name,
+            kind=request.kind or KIND_PROCESS,
+            start=request.start or None,
+            stopping=request.stopping or None,
+            periodic_task=request.periodic_task or None,
+            timeout=request.timeout or DEFAULT_ACTOR_TIMEOUT,
+            extra=from_struct(request.extra),
+            monitor=request.monitor,
+            periodic_interval=request.periodic_interval or 1.0,
+        )
+        spec.validate()
+        return spec
+
+    def validate(self) -> None:
+        if self.kind not in SPAWNABLE_KINDS:
+            raise InvalidArgument(
+                f"bad kind {self.kind!r}: expected one of {', '.join(SPAWNABLE_KINDS)}")
+        if self.name and not _NAME.match(self.name):
+            raise InvalidArgument(
+                f"bad actor name {self.name!r}: 1-128 characters of letters, digits "
+                "and _ . : @ - (not starting with a punctuation mark)")
+        if self.name in ("arbiter", "monitor"):
+            raise InvalidArgument(f"the name {self.name!r} is reserved")
+        if not isinstance(self.extra, dict):
+            raise InvalidArgument("extra must be a dictionary")
+        for attribute in ("timeout", "periodic_interval"):
+            value = getattr(self, attribute)
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise InvalidArgument(f"{attribute} must be a positive number of seconds")
+        if self.kind != KIND_THREAD:
+            # Functions cannot cross into another process: keep their references.
+            for hook in HOOK_FIELDS:
+                setattr(self, hook, reference_of(getattr(self, hook)) or None)
+
+    def references(self) -> dict[str, str]:
+        """The hooks that are given as "module:function" strings."""
+        return {hook: getattr(self, hook) for hook in HOOK_FIELDS
+                if isinstance(getattr(self, hook), str)}
+
+    def to_request(self) -> arbiter_pb2.SpawnRequest:
+        return arbiter_pb2.SpawnRequest(
+            name=self.name, kind=self.kind,
+            start=reference_of(self.start), stopping=reference_of(self.stopping),
+            periodic_task=reference_of(self.periodic_task), timeout=self.timeout,
+            extra=to_struct(self.extra, "extra"), monitor=self.monitor,
+            periodic_interval=self.periodic_interval)

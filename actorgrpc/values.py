@@ -1,0 +1,136 @@
+"""Conversion between Python values and JSON-shaped protobuf values.
+
+Everything user code sends or returns crosses the wire as ``google.protobuf.Value``
+(JSON's data model), so Go, Node.js and grpcurl read it as plain JSON and nothing
+is ever unpickled. Numbers are JSON numbers (doubles): integral numbers come back
+as ``int``, others as ``float``; integers beyond 2**53 cannot be represented
+exactly and are refused rather than silently rounded.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from google.protobuf import struct_pb2
+
+from .errors import InvalidArgument
+
+_MAX_SAFE_INT = 2**53
+_NULL = struct_pb2.NULL_VALUE
+
+
+def _fill_value(value: struct_pb2.Value, obj: Any, path: str) -> None:
+    # Exact type checks first: they are the common case and the cheapest.
+    kind = type(obj)
+    if kind is str:
+        value.string_value = obj
+    elif kind is bool:
+        value.bool_value = obj
+    elif kind is int:
+        if -_MAX_SAFE_INT <= obj <= _MAX_SAFE_INT:
+            value.number_value = obj
+        else:
+            raise InvalidArgument(f"{path}: integer {obj} is too large for a JSON number")
+    elif kind is float:
+        if math.isfinite(obj):
+            value.number_value = obj
+        else:
+            raise InvalidArgument(f"{path}: {obj} is not a JSON number")
+    elif obj is None:
+        value.null_value = _NULL
+    elif isinstance(obj, dict):
+        _fill_struct(value.struct_value, obj, path)
+    elif isinstance(obj, (list, tuple)):
+        _fill_list(value.list_value, obj, path)
+    elif isinstance(obj, bool):
+        value.bool_value = bool(obj)
+    elif isinstance(obj, int):
+        _fill_value(value, int(obj), path)
+    elif isinstance(obj, float):
+        _fill_value(value, float(obj), path)
+    elif isinstance(obj, str):
+        value.string_value = str(obj)
+    else:
+        raise InvalidArgument(
+            f"{path}: a value of type {type(obj).__name__} is not JSON-shaped "
+            "(use None, bool, int, float, str, list, tuple or dict with str keys)"
+        )
+
+
+def _fill_struct(struct: struct_pb2.Struct, obj: dict, path: str) -> None:
+    fields = struct.fields
+    for key, item in obj.items():
+        if type(key) is not str:
+            raise InvalidArgument(f"{path}: dictionary key {key!r} is not a string")
+        _fill_value(fields[key], item, f"{path}.{key}")
+    if not obj:
+        # An empty Struct must still be marked as set inside its Value.
+        struct.Clear()
+
+
+def _fill_list(lst: struct_pb2.ListValue, obj, path: str) -> None:
+    values = lst.values
+    for index, item in enumerate(obj):
+        _fill_value(values.add(), item, f"{path}[{index}]")
+    if not obj:
+        lst.Clear()
+
+
+def to_value(obj: Any, path: str = "value") -> struct_pb2.Value:
+    """Return ``obj`` as a ``google.protobuf.Value``; InvalidArgument if not JSON-shaped."""
+    value = struct_pb2.Value()
+    _fill_value(value, obj, path)
+    return value
+
+
+def fill_args(target: struct_pb2.ListValue, args, path: str = "args") -> None:
+    """Append positional arguments to a ``ListValue`` field."""
+    values = target.values
+    for index, item in enumerate(args):
+        _fill_value(values.add(), item, f"{path}[{index}]")
+
+
+def fill_kwargs(target: struct_pb2.Struct, kwargs: dict, path: str = "kwargs") -> None:
+    """Fill a ``Struct`` field with keyword arguments."""
+    fields = target.fields
+    for key, item in kwargs.items():
+        _fill_value(fields[key], item, f"{path}.{key}")
+
+
+def from_value(value: struct_pb2.Value) -> Any:
+    """Return the Python value of a ``google.protobuf.Value`` (unset = None)."""
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "number_value":
+        number = value.number_value
+        if number.is_integer() and -_MAX_SAFE_INT <= number <= _MAX_SAFE_INT:
+            return int(number)
+        return number
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        return from_struct(value.struct_value)
+    if kind == "list_value":
+        return from_list(value.list_value)
+    return None
+
+
+def from_struct(struct: struct_pb2.Struct) -> dict:
+    """Return a ``Struct`` as a ``dict``."""
+    return {key: from_value(item) for key, item in struct.fields.items()}
+
+
+def from_list(lst: struct_pb2.ListValue) -> list:
+    """Return a ``ListValue`` as a ``list``."""
+    return [from_value(item) for item in lst.values]
+
+
+def to_struct(obj: dict, path: str = "value") -> struct_pb2.Struct:
+    """Return a ``dict`` as a ``Struct``; InvalidArgument if not JSON-shaped."""
+    struct = struct_pb2.Struct()
+    if not isinstance(obj, dict):
+        raise InvalidArgument(f"{path}: expected a dictionary, got {type(obj).__name__}")
+    _fill_struct(struct, obj, path)
+    return struct

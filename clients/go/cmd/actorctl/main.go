@@ -1,0 +1,212 @@
+// Command actorctl drives a running actorgrpc arbiter from the shell: the
+// example program of the Go client.
+//
+//	actorctl [-address HOST:PORT] [-timeout D] COMMAND ARGS...
+//
+//	spawn [-kind process|thread] [-start module:fn] NAME
+//	send TARGET ACTION [ARG...] [KEY=VALUE...]   ARG and VALUE are JSON, else strings
+//	info [TARGET]                                 no TARGET: the arbiter
+//	stop TARGET
+//	ps [-all] [PREFIX]
+//
+// Results are printed as JSON on stdout. Errors go to stderr with the gRPC
+// code name; the exit status is 1 for a failed call, 2 for bad usage.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/actorgrpc/actorgrpc/clients/go/actorgrpc"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `usage: actorctl [-address HOST:PORT] [-timeout D] COMMAND ARGS...
+
+commands:
+  spawn [-kind process|thread] [-start module:fn] NAME
+  send TARGET ACTION [ARG...] [KEY=VALUE...]   ARG and VALUE are JSON, else strings
+  info [TARGET]                                 no TARGET: the arbiter
+  stop TARGET
+  ps [-all] [PREFIX]                            -all: include exited actors
+
+flags:
+`
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("actorctl", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	defaultAddress := os.Getenv("ACTORGRPC_ADDRESS")
+	if defaultAddress == "" {
+		defaultAddress = "127.0.0.1:7070"
+	}
+	address := fs.String("address", defaultAddress, "arbiter address (default $ACTORGRPC_ADDRESS, else 127.0.0.1:7070)")
+	timeout := fs.Duration("timeout", 10*time.Second, "deadline of the whole command")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	c, err := actorgrpc.Dial(ctx, *address)
+	if err != nil {
+		fmt.Fprintf(stderr, "actorctl: %v\n", err)
+		return 1
+	}
+	defer c.Close()
+
+	out, err := dispatch(ctx, c, fs.Arg(0), fs.Args()[1:], stderr)
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "actorctl: %s\n\n", ue.msg)
+		fs.Usage()
+		return 2
+	case errors.Is(err, flag.ErrHelp):
+		return 2
+	case err != nil:
+		fmt.Fprintf(stderr, "actorctl: %v\n", err)
+		return 1
+	}
+	if t, ok := out.(text); ok {
+		fmt.Fprint(stdout, string(t))
+		return 0
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		fmt.Fprintf(stderr, "actorctl: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func dispatch(ctx context.Context, c *actorgrpc.Client, command string, args []string, stderr io.Writer) (any, error) {
+	switch command {
+	case "spawn":
+		fs := flag.NewFlagSet("spawn", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		var o actorgrpc.SpawnOptions
+		fs.StringVar(&o.Kind, "kind", "", `"process" (default) or "thread"`)
+		fs.StringVar(&o.Start, "start", "", `start hook, "module:function"`)
+		fs.StringVar(&o.Stopping, "stopping", "", `stopping hook, "module:function"`)
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() != 1 {
+			return nil, usageError{"spawn takes one NAME"}
+		}
+		o.Name = fs.Arg(0)
+		return c.Spawn(ctx, o)
+	case "send":
+		if len(args) < 2 {
+			return nil, usageError{"send takes TARGET ACTION [ARG...] [KEY=VALUE...]"}
+		}
+		cmd := actorgrpc.Command{Target: args[0], Action: args[1]}
+		for _, a := range args[2:] {
+			if key, value, ok := strings.Cut(a, "="); ok && isIdentifier(key) {
+				if cmd.Kwargs == nil {
+					cmd.Kwargs = map[string]any{}
+				}
+				cmd.Kwargs[key] = parseValue(value)
+				continue
+			}
+			if cmd.Kwargs != nil {
+				return nil, usageError{"positional ARG after KEY=VALUE: " + a}
+			}
+			cmd.Args = append(cmd.Args, parseValue(a))
+		}
+		return c.SendCommand(ctx, cmd)
+	case "info":
+		if len(args) > 1 {
+			return nil, usageError{"info takes at most one TARGET"}
+		}
+		target := ""
+		if len(args) == 1 {
+			target = args[0]
+		}
+		return c.Info(ctx, target)
+	case "stop":
+		if len(args) != 1 {
+			return nil, usageError{"stop takes one TARGET"}
+		}
+		return c.Stop(ctx, args[0])
+	case "ps":
+		fs := flag.NewFlagSet("ps", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		all := fs.Bool("all", false, "include exited actors")
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() > 1 {
+			return nil, usageError{"ps takes at most one PREFIX"}
+		}
+		actors, err := c.ListActors(ctx, actorgrpc.ListOptions{NamePrefix: fs.Arg(0), IncludeExited: *all})
+		if err != nil {
+			return nil, err
+		}
+		return table(actors), nil
+	}
+	return nil, usageError{fmt.Sprintf("unknown command %q", command)}
+}
+
+// parseValue reads a command-line value as JSON ("3", "[1,2]", "null"), or as
+// a plain string when it is not JSON ("hello").
+func parseValue(s string) any {
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err == nil {
+		return v
+	}
+	return s
+}
+
+func isIdentifier(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// text is output printed as is, not as JSON.
+type text string
+
+// table formats actors like ps does.
+func table(actors []actorgrpc.ActorSummary) text {
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tAID\tKIND\tSTATE\tPID\tUPTIME\tRSS_MB\tADDRESS")
+	for _, a := range actors {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%.1f\t%s\n", a.Actor.Name, a.Actor.AID, a.Kind,
+			a.Actor.State, a.PID, a.Uptime.Round(time.Second), float64(a.MemoryRSSBytes)/(1<<20), a.Actor.Address)
+	}
+	w.Flush()
+	return text(b.String())
+}

@@ -1,0 +1,27 @@
+'use strict';
+/** actorgrpc for Node.js: a thin Promise-based client of an actorgrpc arbiter. */
+const { Client, connect, DEFAULT_SEND_TIMEOUT_SECONDS } = require('./client');
+const { ActorError, ActorNotFound, CommandNotFound, CommandError, toActorError, status } = require('./errors');
+const { toValue, toListValue, toStruct, fromValue, fromListValue, fromStruct } = require('./values');
+const { loadV1 } = require('./proto');
+
+// Shorthand properties only: that is what lets `import { connect } from 'actorgrpc'`
+// find the names in this CommonJS module.
+module.exports = {
+  connect,
+  Client,
+  DEFAULT_SEND_TIMEOUT_SECONDS,
+  ActorError,
+  ActorNotFound,
+  CommandNotFound,
+  CommandError,
+  toActorError,
+  status,
+  toValue,
+  toListValue,
+  toStruct,
+  fromValue,
+  fromListValue,
+  fromStruct,
+  loadV1,
+};
