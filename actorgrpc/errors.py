@@ -157,14 +157,21 @@ def code_from_number(number: int) -> grpc.StatusCode:
 
 
 def error_from_status(
-    code: grpc.StatusCode, message: str, remote_type: str = ""
+    code: grpc.StatusCode, message: str, remote_type: str = "", error_class: str = ""
 ) -> ActorError:
-    """The exception a client raises for a failed call."""
+    """The exception a client raises for a failed call.
+
+    ``error_class`` names the server's own ActorError subclass when it sent one
+    (e.g. SpawnError); it is used only if it agrees with the status code.
+    """
     if code == grpc.StatusCode.CANCELLED:
         return ActorUnavailable(message or "call cancelled")
     if code == grpc.StatusCode.INTERNAL:
         return ActorUnavailable(message or "internal error")
     cls = _CLASS_OF_CODE.get(code, ActorError)
+    named = globals().get(error_class) if error_class in __all__ else None
+    if isinstance(named, type) and issubclass(named, cls):
+        cls = named
     return cls(message, remote_type=remote_type)
 
 
@@ -172,13 +179,13 @@ def error_from_rpc_error(error: grpc.RpcError) -> ActorError:
     """The exception a client raises for a ``grpc.RpcError``."""
     code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
     details = error.details() if hasattr(error, "details") else str(error)
-    remote_type = ""
-    trailing = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
-    for key, value in trailing or ():
-        if key == REMOTE_TYPE_METADATA:
-            remote_type = value
-    return error_from_status(code, details or "", remote_type)
+    metadata = dict(error.trailing_metadata() or ()) if hasattr(
+        error, "trailing_metadata") else {}
+    return error_from_status(code, details or "", metadata.get(REMOTE_TYPE_METADATA, ""),
+                             metadata.get(ERROR_CLASS_METADATA, ""))
 
 
 #: Trailing metadata key that carries the remote exception's class name.
 REMOTE_TYPE_METADATA = "actorgrpc-error-type"
+#: Trailing metadata key that carries the ActorError subclass the server raised.
+ERROR_CLASS_METADATA = "actorgrpc-error-class"

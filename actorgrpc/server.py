@@ -6,6 +6,9 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from google.protobuf import message_factory
+from google.protobuf.message import DecodeError
+
 from .channels import server_options
 from .errors import ActorError
 from .v1 import arbiter_pb2, mailbox_pb2, monitor_pb2
@@ -24,20 +27,16 @@ def build_server(address: str, *, mailbox=None, arbiter=None, monitor=None,
     Reflection and grpc.health.v1 are always on, so grpcurl can list and describe
     everything, and load balancers and containers can probe readiness.
     """
-    from .v1 import arbiter_pb2_grpc, mailbox_pb2_grpc, monitor_pb2_grpc
-
     server = grpc.aio.server(
         options=server_options(max_message_bytes, exclusive_port=exclusive_port))
     names = []
-    if mailbox is not None:
-        mailbox_pb2_grpc.add_MailboxServiceServicer_to_server(mailbox, server)
-        names.append(mailbox_pb2.DESCRIPTOR.services_by_name["MailboxService"].full_name)
-    if arbiter is not None:
-        arbiter_pb2_grpc.add_ArbiterServiceServicer_to_server(arbiter, server)
-        names.append(arbiter_pb2.DESCRIPTOR.services_by_name["ArbiterService"].full_name)
-    if monitor is not None:
-        monitor_pb2_grpc.add_MonitorServiceServicer_to_server(monitor, server)
-        names.append(monitor_pb2.DESCRIPTOR.services_by_name["MonitorService"].full_name)
+    for servicer, descriptor in (
+            (mailbox, mailbox_pb2.DESCRIPTOR.services_by_name["MailboxService"]),
+            (arbiter, arbiter_pb2.DESCRIPTOR.services_by_name["ArbiterService"]),
+            (monitor, monitor_pb2.DESCRIPTOR.services_by_name["MonitorService"])):
+        if servicer is not None:
+            add_service(server, servicer, descriptor)
+            names.append(descriptor.full_name)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names.append(health_pb2.DESCRIPTOR.services_by_name["Health"].full_name)
@@ -58,3 +57,54 @@ async def set_serving(health_servicer, names, serving: bool) -> None:
               else health_pb2.HealthCheckResponse.NOT_SERVING)
     for name in ["", *names]:
         await health_servicer.set(name, status)
+
+
+class MalformedRequest:
+    """Stands for a request whose bytes did not parse; handlers answer INVALID_ARGUMENT."""
+
+    def __init__(self, message_class, error: Exception):
+        self.description = (f"malformed {message_class.DESCRIPTOR.full_name}: {error}")
+
+
+def _tolerant_deserializer(message_class):
+    # gRPC reports a deserializer's exception as UNKNOWN; a malformed request is the
+    # caller's fault, so hand the handler a marker and let it say INVALID_ARGUMENT.
+    def deserialize(data: bytes):
+        try:
+            return message_class.FromString(data)
+        except DecodeError as exc:
+            return MalformedRequest(message_class, exc)
+
+    return deserialize
+
+
+def add_service(server, servicer, service_descriptor) -> None:
+    """Register ``servicer`` for every method of ``service_descriptor``.
+
+    What the generated ``add_XServicer_to_server`` does, but unary methods get a
+    deserializer that turns corrupt bytes into INVALID_ARGUMENT instead of UNKNOWN.
+    """
+    handlers = {}
+    for method in service_descriptor.methods:
+        request_class = message_factory.GetMessageClass(method.input_type)
+        response_class = message_factory.GetMessageClass(method.output_type)
+        behaviour = getattr(servicer, method.name)
+        if method.client_streaming and method.server_streaming:
+            handlers[method.name] = grpc.stream_stream_rpc_method_handler(
+                behaviour, request_deserializer=request_class.FromString,
+                response_serializer=response_class.SerializeToString)
+        elif not method.client_streaming and not method.server_streaming:
+            handlers[method.name] = grpc.unary_unary_rpc_method_handler(
+                behaviour, request_deserializer=_tolerant_deserializer(request_class),
+                response_serializer=response_class.SerializeToString)
+        elif method.server_streaming:
+            handlers[method.name] = grpc.unary_stream_rpc_method_handler(
+                behaviour, request_deserializer=_tolerant_deserializer(request_class),
+                response_serializer=response_class.SerializeToString)
+        else:
+            handlers[method.name] = grpc.stream_unary_rpc_method_handler(
+                behaviour, request_deserializer=request_class.FromString,
+                response_serializer=response_class.SerializeToString)
+    generic = grpc.method_handlers_generic_handler(service_descriptor.full_name, handlers)
+    server.add_generic_rpc_handlers((generic,))
+    server.add_registered_method_handlers(service_descriptor.full_name, handlers)

@@ -6,7 +6,8 @@ import asyncio
 import functools
 import logging
 
-from .errors import REMOTE_TYPE_METADATA, status_of
+from .errors import (ERROR_CLASS_METADATA, REMOTE_TYPE_METADATA, ActorError,
+                     InvalidArgument, status_of)
 
 logger = logging.getLogger("actorgrpc.rpc")
 
@@ -25,6 +26,8 @@ def rpc_method(handler):
     @functools.wraps(handler)
     async def wrapper(self, request, context):
         try:
+            if type(request).__name__ == "MalformedRequest":
+                raise InvalidArgument(request.description)
             return await handler(self, request, context)
         except asyncio.CancelledError:
             raise
@@ -37,7 +40,12 @@ def rpc_method(handler):
 async def abort(context, exc: BaseException):
     """Abort the RPC of ``context`` with the status of ``exc``."""
     code, message, remote_type = status_of(exc)
+    metadata = []
     if remote_type:
-        context.set_trailing_metadata(((REMOTE_TYPE_METADATA, remote_type),))
+        metadata.append((REMOTE_TYPE_METADATA, remote_type))
+    if isinstance(exc, ActorError):
+        metadata.append((ERROR_CLASS_METADATA, type(exc).__name__))
+    if metadata:
+        context.set_trailing_metadata(tuple(metadata))
     logger.debug("RPC failed with %s: %s", code.name, message)
     await context.abort(code, message)

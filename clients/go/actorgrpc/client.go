@@ -116,6 +116,20 @@ func (s State) String() string {
 	return fmt.Sprintf("State(%d)", int32(s))
 }
 
+// MarshalText writes the state's name, so that JSON shows "RUN", not 3.
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a state's name as written by MarshalText.
+func (s *State) UnmarshalText(b []byte) error {
+	for i, name := range stateNames {
+		if name == string(b) {
+			*s = State(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("actorgrpc: unknown state %q", b)
+}
+
 // ActorRef is how to reach an actor.
 type ActorRef struct {
 	AID     string `json:"aid"`     // unique id of this incarnation

@@ -380,7 +380,7 @@ type HeartbeatResponse_Welcome struct {
 }
 
 type HeartbeatResponse_Ack struct {
-	// Acknowledges a beat.
+	// Acknowledges a beat (only when asked; reserved).
 	Ack *Ack `protobuf:"bytes,2,opt,name=ack,proto3,oneof"`
 }
 

@@ -9,12 +9,16 @@ const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
-/** The protos of this checkout, or a copy made by `npm pack` (see package.json). */
+/**
+ * The repository's protos when this is a checkout, else the copy that `npm pack`
+ * puts in the package (prepack); the repository's come first so a stale copy
+ * never shadows them.
+ */
 function protosDir() {
   const candidates = [
     process.env.ACTORGRPC_PROTOS,
-    path.join(__dirname, '..', 'protos'),
     path.join(__dirname, '..', '..', '..', 'protos'),
+    path.join(__dirname, '..', 'protos'),
   ];
   const found = candidates.find((dir) => dir && fs.existsSync(path.join(dir, 'actorgrpc', 'v1', 'arbiter.proto')));
   if (!found) throw new Error(`actorgrpc protos not found in any of ${candidates.filter(Boolean).join(', ')}`);

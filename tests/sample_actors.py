@@ -1,0 +1,102 @@
+"""Commands and hooks used by the tests (allowed with ``-m tests.sample_actors``)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+from actorgrpc import ActorProxy, command, get_actor
+
+
+@command()
+async def relay(actor, target, action, *args):
+    """Send ``action`` to ``target`` from this actor and return its result."""
+    return await actor.send(target, action, *args)
+
+
+@command()
+async def relay_to_proxy(actor, proxy, action, *args):
+    """Send to an ActorProxy given as a dictionary (direct, no name lookup)."""
+    return await actor.send(ActorProxy.from_dict(proxy), action, *args)
+
+
+@command()
+async def spawn_child(actor, name, kind="process"):
+    """Spawn an actor from inside this one; return its proxy as a dict."""
+    proxy = await actor.spawn(name=name, kind=kind)
+    return proxy.as_dict()
+
+
+@command()
+def whoami(actor):
+    """Identity as seen from inside: checks get_actor() and the predicates."""
+    current = get_actor()
+    return {"aid": actor.aid, "name": actor.name, "pid": os.getpid(),
+            "get_actor_is_self": current is actor, "is_process": actor.is_process(),
+            "is_running": actor.is_running(), "started": actor.started(),
+            "stopped": actor.stopped(), "closed": actor.closed(),
+            "is_arbiter": actor.is_arbiter(), "is_monitor": actor.is_monitor(),
+            "state": actor.info_state}
+
+
+@command()
+def block(actor, seconds):
+    """Block the actor's event loop (simulates a hung actor)."""
+    time.sleep(seconds)
+    return seconds
+
+
+@command()
+def big_result(actor, size):
+    return "x" * size
+
+
+@command()
+def not_json(actor):
+    return {1, 2, 3}
+
+
+@command()
+def crash(actor, code=7):
+    """Exit the process at once, without answering."""
+    os._exit(code)
+
+
+def mark_started(actor):
+    actor.extra["hook"] = "start"
+
+
+def failing_start(actor):
+    raise RuntimeError("cannot start: no database")
+
+
+async def count_ticks(actor):
+    actor.extra["ticks"] = actor.extra.get("ticks", 0) + 1
+
+
+def write_stopping_marker(actor):
+    path = actor.extra.get("marker")
+    if path:
+        with open(path, "w") as handle:
+            handle.write(actor.name)
+
+
+def never_hello_start(actor):
+    """A start hook that never returns (the actor never reaches RUN)."""
+    time.sleep(3600)
+
+
+async def run_target(actor, a, b=0):
+    return {"sum": a + b, "name": actor.name}
+
+
+async def script_start(arbiter):
+    """Arbiter start hook of tests/scripts/arbiter_script.py."""
+    from actorgrpc import send, spawn
+
+    proxy = await spawn(name="scripted")
+    result = await send(proxy, "add", 20, 22)
+    arbiter.extra["result"] = result
+    print(f"script result {result}", flush=True)
+    arbiter.stop()

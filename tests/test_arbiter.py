@@ -1,0 +1,209 @@
+"""Spawning, messaging, info and stopping, against a real arbiter and real processes."""
+
+import os
+
+import psutil
+import pytest
+
+import actorgrpc
+from actorgrpc import ACTOR_STATES
+
+from .support import wait_for_async
+
+
+async def test_spawn_process_actor_and_talk_to_it(client):
+    proxy = await client.spawn(name="basic")
+    assert proxy.name == "basic" and proxy.aid and proxy.address.startswith("127.0.0.1:")
+    assert proxy.state == ACTOR_STATES.RUN
+    assert await client.send(proxy, "ping") == "pong"
+    assert await client.send("basic", "echo", {"nested": [1, 2.5, None, {"x": True}]}) == {
+        "nested": [1, 2.5, None, {"x": True}]}
+    assert await client.send(proxy.aid, "add", 2, 40) == 42
+    assert await client.send(proxy, "greet", name="py") == "hello py! from basic"
+    who = await client.send(proxy, "whoami")
+    assert who["pid"] != os.getpid()
+    assert psutil.Process(who["pid"]).cmdline()[-1] == "actorgrpc.child"
+    assert who["get_actor_is_self"] and who["is_process"] and who["is_running"]
+    assert who["started"] and not who["stopped"] and not who["closed"]
+    assert not who["is_arbiter"] and not who["is_monitor"] and who["state"] == "running"
+    await client.stop(proxy)
+    assert not psutil.pid_exists(who["pid"]) or psutil.Process(who["pid"]).status() == "zombie"
+
+
+async def test_info_has_pulsars_sections(client):
+    proxy = await client.spawn(name="informed", extra={"role": "tester"})
+    info = await client.info("informed")
+    assert {"actor", "events", "extra", "system"} <= set(info)
+    actor = info["actor"]
+    assert actor["name"] == "informed" and actor["aid"] == proxy.aid
+    assert actor["state"] == ACTOR_STATES.RUN and actor["is_process"] is True
+    assert actor["process_id"] > 0 and actor["thread_id"] > 0 and actor["uptime"] >= 0
+    assert info["extra"] == {"role": "tester"}
+    assert info["system"]["memory_rss"] > 0 and info["system"]["num_threads"] >= 1
+    assert info["supervision"]["pid"] == actor["process_id"]
+    arbiter_info = await client.info()
+    assert {"actor", "events", "extra", "system", "monitors", "workers"} <= set(arbiter_info)
+    assert arbiter_info["actor"]["aid"] == "arbiter"
+    assert any(w["name"] == "informed" for w in arbiter_info["workers"])
+    await client.stop("informed")
+
+
+async def test_hooks_start_and_periodic_task(client):
+    proxy = await client.spawn(name="hooked", start="tests.sample_actors:mark_started",
+                               periodic_task="tests.sample_actors:count_ticks",
+                               periodic_interval=0.05)
+    info = await client.info(proxy.aid)
+    assert info["extra"]["hook"] == "start"
+    # 0.05 s period: three ticks arrive well within the 10 s bound.
+    await wait_for_async(lambda: _ticks(client, proxy), 10, "periodic ticks")
+    await client.stop(proxy)
+
+
+async def _ticks(client, proxy):
+    return (await client.info(proxy))["extra"].get("ticks", 0) >= 3
+
+
+async def test_stopping_hook_runs(client, tmp_path):
+    marker = tmp_path / "stopped.txt"
+    proxy = await client.spawn(name="stopper", stopping="tests.sample_actors:write_stopping_marker",
+                               extra={"marker": str(marker)})
+    assert await client.stop(proxy) == 0
+    assert marker.read_text() == "stopper"
+
+
+async def test_thread_actor(client, arbiter_process):
+    proxy = await client.spawn(name="threaded", kind="thread",
+                               start="tests.sample_actors:mark_started")
+    assert proxy.address == arbiter_process.address
+    who = await client.send("threaded", "whoami")
+    assert who["pid"] == arbiter_process.pid and who["is_process"] is False
+    assert who["get_actor_is_self"] is True
+    assert (await client.info("threaded"))["extra"] == {"hook": "start"}
+    assert await client.send(proxy, "sleep", 0.01) == 0.01
+    await client.stop(proxy)
+    with pytest.raises(actorgrpc.ActorNotFound):
+        await client.send("threaded", "ping")
+
+
+async def test_actor_to_actor_direct_and_spawn_from_actor(client):
+    a = await client.spawn(name="alice")
+    b = await client.spawn(name="bob")
+    assert await client.send(a, "relay", "bob", "add", 1, 2) == 3
+    assert await client.send(a, "relay_to_proxy", b.as_dict(), "echo", "direct") == "direct"
+    child = await client.send(a, "spawn_child", "carol")
+    assert child["name"] == "carol"
+    assert await client.send("carol", "ping") == "pong"
+    assert await client.send(a, "relay", "arbiter", "ping") == "pong"
+    # The standard "spawn" command does the same without user code.
+    dave = await client.send(b, "spawn", name="dave")
+    assert await client.send(dave["aid"], "ping") == "pong"
+    for name in ("alice", "bob", "carol", "dave"):
+        await client.stop(name)
+
+
+async def test_run_command_calls_allowed_functions_only(client):
+    proxy = await client.spawn(name="runner")
+    assert await client.send(proxy, "run", "tests.sample_actors:run_target", 1, b=2) == {
+        "sum": 3, "name": "runner"}
+    with pytest.raises(actorgrpc.PermissionDenied):
+        await client.send(proxy, "run", "os:system", "true")
+    with pytest.raises(actorgrpc.InvalidArgument):
+        await client.send(proxy, "run", "not a reference")
+    await client.stop(proxy)
+
+
+async def test_notify_and_commands(client):
+    proxy = await client.spawn(name="notified")
+    assert await client.send(proxy, "notify", {"hello": 1}) > 0
+    info = await client.info(proxy)
+    assert info["events"]["notifications"][-1]["message"] == {"hello": 1}
+    assert {"ping", "echo", "info", "stop", "notify", "run", "spawn", "add"} <= set(
+        await client.send(proxy, "commands"))
+    await client.stop(proxy)
+
+
+async def test_stop_command_from_a_message(client):
+    proxy = await client.spawn(name="self-stopper")
+    assert await client.send(proxy, "stop") is None
+    await wait_for_async(lambda: _gone(client, "self-stopper"), 10, "the actor to exit")
+
+
+async def _gone(client, name):
+    return not [a for a in await client.list_actors(name_prefix=name)]
+
+
+async def test_list_actors_filters_and_pages(client):
+    for index in range(3):
+        await client.spawn(name=f"listed-{index}", kind="thread")
+    listed = await client.list_actors(name_prefix="listed-")
+    assert [a.actor.name for a in listed] == ["listed-0", "listed-1", "listed-2"]
+    assert all(a.kind == "thread" and a.actor.state == ACTOR_STATES.RUN for a in listed)
+    from actorgrpc.v1 import arbiter_pb2
+
+    page = await client.stub.ListActors(arbiter_pb2.ListActorsRequest(
+        name_prefix="listed-", page_size=2))
+    assert len(page.actors) == 2 and page.next_page_token
+    rest = await client.stub.ListActors(arbiter_pb2.ListActorsRequest(
+        name_prefix="listed-", page_size=2, page_token=page.next_page_token))
+    assert [a.actor.name for a in rest.actors] == ["listed-2"] and not rest.next_page_token
+    for index in range(3):
+        await client.stop(f"listed-{index}")
+    exited = await client.list_actors(name_prefix="listed-", include_exited=True)
+    assert {a.actor.state for a in exited} == {ACTOR_STATES.CLOSE}
+
+
+async def test_get_actor_resolves_names(client):
+    proxy = await client.spawn(name="resolvable")
+    assert await client.get_actor("resolvable") == proxy
+    arbiter = await client.get_actor("arbiter")
+    assert arbiter.aid == "arbiter"
+    await client.stop(proxy)
+
+
+async def test_name_is_reusable_after_stop_and_default_name_is_aid(client):
+    first = await client.spawn(name="reused")
+    await client.stop(first)
+    second = await client.spawn(name="reused")
+    assert second.aid != first.aid
+    # The client's cached address for "reused" is stale: it re-resolves by itself.
+    assert await client.send("reused", "ping") == "pong"
+    await client.stop(second)
+    anonymous = await client.spawn(kind="thread")
+    assert anonymous.name == anonymous.aid
+    await client.stop(anonymous)
+
+
+async def test_monitor_pool_keeps_workers(tmp_path):
+    from .support import ArbiterProcess
+
+    arbiter = ArbiterProcess("--monitor", "pool=2", run_dir=str(tmp_path))
+    try:
+        async with actorgrpc.connect(arbiter.address) as client:
+            workers = await wait_for_async(lambda: _pool(client, 2), 30, "two workers")
+            assert sorted(w.actor.name for w in workers) == ["pool-0", "pool-1"]
+            assert await client.send("pool-0", "relay", "monitor", "ping") == "pong"
+            info = await client.info("pool")
+            assert len(info["workers"]) == 2
+            # A worker that crashes is replaced under the same name.
+            victim = workers[0]
+            with pytest.raises(actorgrpc.ActorUnavailable):
+                await client.send(victim.actor.name, "crash")
+            replaced = await wait_for_async(
+                lambda: _replaced(client, victim), 30, "a replacement worker")
+            assert replaced.restarts == 1
+            assert await client.send(victim.actor.name, "ping") == "pong"
+    finally:
+        arbiter.stop_and_check()
+
+
+async def _pool(client, count):
+    workers = [a for a in await client.list_actors(monitor="pool")
+               if a.actor.state == ACTOR_STATES.RUN]
+    return workers if len(workers) == count else None
+
+
+async def _replaced(client, victim):
+    for summary in await client.list_actors(name_prefix=victim.actor.name):
+        if summary.actor.aid != victim.actor.aid and summary.actor.state == ACTOR_STATES.RUN:
+            return summary
+    return None

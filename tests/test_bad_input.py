@@ -1,0 +1,186 @@
+"""Bad input gets a clear error with the right status, and the service keeps serving."""
+
+import grpc
+import pytest
+
+import actorgrpc
+from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc
+
+
+@pytest.fixture
+async def stub(arbiter_process):
+    async with grpc.aio.insecure_channel(arbiter_process.address) as channel:
+        yield arbiter_pb2_grpc.ArbiterServiceStub(channel)
+
+
+@pytest.fixture
+async def target(client):
+    proxy = await client.spawn(name="target")
+    yield proxy
+    await client.stop(proxy)
+
+
+async def _still_serving(client, proxy):
+    assert await client.send(proxy, "ping") == "pong"
+    assert await client.send_via_arbiter(proxy.name, "ping") == "pong"
+
+
+async def test_unknown_target(client, stub):
+    with pytest.raises(actorgrpc.ActorNotFound, match="nobody"):
+        await client.send("nobody", "ping")
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.Send(arbiter_pb2.SendRequest(target="nobody", action="ping"))
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
+    for call in (client.info, client.stop):
+        with pytest.raises(actorgrpc.ActorNotFound):
+            await call("nobody")
+
+
+async def test_unknown_action(client, target):
+    with pytest.raises(actorgrpc.CommandNotFound, match="'fly'"):
+        await client.send(target, "fly")
+    with pytest.raises(actorgrpc.CommandNotFound):
+        await client.send_via_arbiter("target", "fly")
+    await _still_serving(client, target)
+
+
+async def test_duplicate_live_name(client, target):
+    with pytest.raises(actorgrpc.ActorAlreadyExists, match="target"):
+        await client.spawn(name="target")
+    await _still_serving(client, target)
+
+
+@pytest.mark.parametrize("hook, error", [
+    ("os:system", actorgrpc.PermissionDenied),
+    ("subprocess:run", actorgrpc.PermissionDenied),
+    ("not a reference", actorgrpc.InvalidArgument),
+    ("tests.sample_actors:no_such_function", actorgrpc.InvalidArgument),
+    ("tests.sample_actors", actorgrpc.InvalidArgument),
+])
+async def test_bad_hook_references(client, hook, error):
+    for field in ("start", "stopping", "periodic_task"):
+        with pytest.raises(error):
+            await client.spawn(name="hooked-badly", **{field: hook})
+    assert not await client.list_actors(name_prefix="hooked-badly")
+
+
+async def test_bad_spawn_parameters(client, stub):
+    with pytest.raises(actorgrpc.InvalidArgument, match="kind"):
+        await client.spawn(kind="fiber")
+    with pytest.raises(actorgrpc.InvalidArgument, match="name"):
+        await client.spawn(name="has spaces")
+    with pytest.raises(actorgrpc.InvalidArgument, match="unknown spawn parameter"):
+        await client.spawn(colour="red")
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.Spawn(arbiter_pb2.SpawnRequest(monitor="no-such-monitor"))
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_wrong_arguments_for_a_command(client, target):
+    with pytest.raises(actorgrpc.InvalidArgument, match="missing a required argument"):
+        await client.send(target, "add", 1)
+    with pytest.raises(actorgrpc.InvalidArgument, match="unexpected keyword"):
+        await client.send(target, "ping", colour="red")
+    with pytest.raises(actorgrpc.InvalidArgument):
+        await client.send_via_arbiter("target", "add", 1, 2, 3)
+    await _still_serving(client, target)
+
+
+async def test_command_that_raises(client, target, stub):
+    with pytest.raises(actorgrpc.CommandError) as info:
+        await client.send(target, "boom", "kaput")
+    assert str(info.value) == "ValueError: kaput"
+    assert info.value.remote_type == "ValueError"
+    with pytest.raises(grpc.aio.AioRpcError) as raw:
+        await stub.Send(arbiter_pb2.SendRequest(target="target", action="boom"))
+    assert raw.value.code() == grpc.StatusCode.UNKNOWN
+    assert raw.value.details() == "ValueError: boom"
+    await _still_serving(client, target)
+
+
+async def test_command_that_outlives_its_deadline(client, target, stub):
+    # 0.2 s deadline against a 30 s command: the margin is two orders of magnitude.
+    with pytest.raises(actorgrpc.ActorTimeout):
+        await client.send(target, "sleep", 30, _timeout=0.2)
+    with pytest.raises(actorgrpc.ActorTimeout):
+        await client.send_via_arbiter("target", "sleep", 30, _timeout=0.2)
+    with pytest.raises(grpc.aio.AioRpcError) as raw:
+        await stub.Send(_sleep_request(30), timeout=0.2)
+    assert raw.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    await _still_serving(client, target)
+    # The timed-out commands were cancelled inside the actor, not left running.
+    info = await client.info(target)
+    assert info["events"]["mailbox_depth"] == 0
+
+
+def _sleep_request(seconds):
+    request = arbiter_pb2.SendRequest(target="target", action="sleep")
+    request.args.values.add().number_value = seconds
+    return request
+
+
+async def test_arguments_that_are_not_json(client, target):
+    with pytest.raises(actorgrpc.InvalidArgument, match="args\\[0\\].*set"):
+        await client.send(target, "echo", {1, 2})
+    with pytest.raises(actorgrpc.InvalidArgument, match="bytes"):
+        await client.send(target, "echo", message=b"raw")
+    with pytest.raises(actorgrpc.InvalidArgument, match="JSON"):
+        await client.spawn(name="x", extra={"f": object()})
+    # A result that is not JSON-shaped is the command's fault: UNKNOWN, clearly worded.
+    with pytest.raises(actorgrpc.CommandError, match="not JSON-shaped"):
+        await client.send(target, "not_json")
+    await _still_serving(client, target)
+
+
+async def test_huge_messages_are_bounded(client, target, stub):
+    huge = "x" * (5 * 1024 * 1024)
+    with pytest.raises(actorgrpc.MessageTooLarge, match="exceeds the maximum"):
+        await client.send(target, "echo", huge)
+    with pytest.raises(grpc.aio.AioRpcError) as raw:
+        request = arbiter_pb2.SendRequest(target="target", action="echo")
+        request.args.values.add().string_value = huge
+        await stub.Send(request)
+    assert raw.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    with pytest.raises(actorgrpc.MessageTooLarge):
+        await client.send(target, "big_result", 5 * 1024 * 1024)
+    await _still_serving(client, target)
+
+
+async def test_malformed_bytes_on_the_wire(arbiter_process, client, target):
+    async with grpc.aio.insecure_channel(arbiter_process.address) as channel:
+        raw_send = channel.unary_unary("/actorgrpc.v1.ArbiterService/Send",
+                                       request_serializer=None, response_deserializer=None)
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await raw_send(b"\xff\xff\xff\xff not protobuf")
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "malformed actorgrpc.v1.SendRequest" in info.value.details()
+    await _still_serving(client, target)
+
+
+async def test_empty_requests(stub):
+    for method, request in ((stub.Send, arbiter_pb2.SendRequest()),
+                            (stub.Stop, arbiter_pb2.StopRequest()),
+                            (stub.GetActor, arbiter_pb2.GetActorRequest()),
+                            (stub.Send, arbiter_pb2.SendRequest(target="x")),
+                            (stub.ListActors, arbiter_pb2.ListActorsRequest(page_token="?"))):
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await method(request)
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_start_hook_that_raises_fails_the_spawn(client):
+    with pytest.raises(actorgrpc.SpawnError, match="RuntimeError: cannot start: no database"):
+        await client.spawn(name="doomed", start="tests.sample_actors:failing_start")
+    assert not await client.list_actors(name_prefix="doomed")
+    assert await client.spawn(name="doomed", kind="thread")  # the name is free again
+    await client.stop("doomed")
+
+
+async def test_send_to_actor_that_dies_while_handling(client, stub):
+    direct = await client.spawn(name="mortal")
+    with pytest.raises(actorgrpc.ActorUnavailable, match="lost"):
+        await client.send(direct, "crash")
+    await client.spawn(name="mortal-2")
+    with pytest.raises(grpc.aio.AioRpcError) as raw:
+        await stub.Send(arbiter_pb2.SendRequest(target="mortal-2", action="crash"))
+    assert raw.value.code() == grpc.StatusCode.UNAVAILABLE

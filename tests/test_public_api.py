@@ -1,0 +1,74 @@
+"""The public API is locked: names, states, constants and the error tree."""
+
+import grpc
+import pytest
+
+import actorgrpc
+from actorgrpc import errors
+
+EXPECTED_API = {
+    "ACTOR_ACTION_TIMEOUT", "ACTOR_STATES", "Actor", "ActorAlreadyExists", "ActorError",
+    "ActorNotFound", "ActorProxy", "ActorProxyMonitor", "ActorTimeout", "ActorUnavailable",
+    "Arbiter", "ArbiterConcurrency", "Client", "CommandError", "CommandNotFound",
+    "Concurrency", "DEFAULT_SEND_TIMEOUT", "InvalidArgument", "MONITOR_TASK_PERIOD",
+    "MessageTooLarge", "Monitor", "PermissionDenied", "ProcessConcurrency", "SpawnError",
+    "arbiter", "command", "connect", "get_actor", "send", "spawn",
+}
+
+
+def test_all_is_exactly_the_public_api():
+    assert set(actorgrpc.__all__) == EXPECTED_API
+    for name in actorgrpc.__all__:
+        assert hasattr(actorgrpc, name), name
+
+
+def test_actor_states_are_pulsars():
+    states = actorgrpc.ACTOR_STATES
+    assert (states.INITIAL, states.INACTIVE, states.STARTING, states.RUN, states.STOPPING,
+            states.CLOSE, states.TERMINATE) == (0, 1, 2, 3, 4, 5, 6)
+    assert states.DESCRIPTION == {0: "initial", 1: "inactive", 2: "starting", 3: "running",
+                                  4: "stopping", 5: "closed", 6: "terminated"}
+    assert actorgrpc.ACTOR_ACTION_TIMEOUT == 5
+    assert actorgrpc.MONITOR_TASK_PERIOD == 1
+
+
+def test_wire_states_match_pulsar_numbers():
+    from actorgrpc.v1 import actor_pb2
+
+    assert actor_pb2.ACTOR_STATE_RUN == actorgrpc.ACTOR_STATES.RUN
+    assert actor_pb2.ACTOR_STATE_TERMINATE == actorgrpc.ACTOR_STATES.TERMINATE
+
+
+@pytest.mark.parametrize("cls, code", [
+    (actorgrpc.ActorNotFound, grpc.StatusCode.NOT_FOUND),
+    (actorgrpc.CommandNotFound, grpc.StatusCode.UNIMPLEMENTED),
+    (actorgrpc.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (actorgrpc.ActorAlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
+    (actorgrpc.CommandError, grpc.StatusCode.UNKNOWN),
+    (actorgrpc.ActorUnavailable, grpc.StatusCode.UNAVAILABLE),
+    (actorgrpc.ActorTimeout, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (actorgrpc.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (actorgrpc.MessageTooLarge, grpc.StatusCode.RESOURCE_EXHAUSTED),
+])
+def test_error_codes_round_trip(cls, code):
+    assert issubclass(cls, actorgrpc.ActorError)
+    assert cls.code == code
+    assert errors.status_of(cls("x"))[0] == code
+    assert type(errors.error_from_status(code, "x")) is cls
+
+
+def test_user_exceptions_are_unknown_with_type_and_text():
+    code, message, remote_type = errors.status_of(KeyError("k"))
+    assert code == grpc.StatusCode.UNKNOWN
+    assert message == "KeyError: 'k'"
+    assert remote_type == "KeyError"
+
+
+def test_errors_docstring_is_the_tree():
+    for name in ("ActorNotFound", "CommandNotFound", "CommandError", "PermissionDenied"):
+        assert name in errors.__doc__
+
+
+def test_send_outside_an_actor_explains_what_to_do():
+    with pytest.raises(RuntimeError, match="connect"):
+        actorgrpc.send("x", "ping")
