@@ -60,6 +60,9 @@ class Actor:
         self.exit_code: int | None = None
         self.next_periodic_task: asyncio.TimerHandle | None = None
         self._tasks: set = set()
+        #: Commands being run for callers; those still running when it stops fail
+        #: with UNAVAILABLE.
+        self.command_tasks: set = set()
         self._stopped: asyncio.Event | None = None
         self._stopping_task: asyncio.Task | None = None
 
@@ -205,7 +208,7 @@ class Actor:
             exit_code = 1
         self.exit_code = exit_code or 0
         self.state = ACTOR_STATES.CLOSE if self.exit_code == 0 else ACTOR_STATES.TERMINATE
-        for task in list(self._tasks):
+        for task in list(self._tasks) + list(self.command_tasks):
             task.cancel()
         self._stopped.set()
 

@@ -116,13 +116,20 @@ class Arbiter(Actor):
     # -- running ------------------------------------------------------------------------
 
     def start(self) -> int:
-        """Run the arbiter in this thread until it stops; return its exit code."""
+        """Run the arbiter in this thread until it stops; return 0.
+
+        A failure (a start hook that raised, ...) raises SystemExit with a non-zero
+        code, so a script built on ``arbiter().start()`` reports it.
+        """
         try:
             import uvloop
             runner = uvloop.run
         except ImportError:  # pragma: no cover
             runner = asyncio.run
-        return runner(self._main())
+        code = runner(self._main())
+        if code:
+            raise SystemExit(code)
+        return code
 
     async def _main(self) -> int:
         loop = asyncio.get_running_loop()

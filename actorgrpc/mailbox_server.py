@@ -15,7 +15,8 @@ import grpc
 
 from .commands import get_command
 from .consts import DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT
-from .errors import ActorNotFound, ActorTimeout, CommandError, MessageTooLarge
+from .errors import (ActorNotFound, ActorTimeout, ActorUnavailable, CommandError,
+                     MessageTooLarge)
 from .mailbox_client import NOT_HOSTED
 from .status import fill_failure, rpc_method
 from .v1 import mailbox_pb2, mailbox_pb2_grpc
@@ -90,10 +91,19 @@ class MailboxHost:
         try:
             outcome = self.start(actor, action, args, kwargs)
             if inspect.isawaitable(outcome):
+                task = asyncio.ensure_future(outcome)
+                actor.command_tasks.add(task)
                 try:
-                    outcome = await asyncio.wait_for(outcome, timeout)
+                    outcome = await asyncio.wait_for(task, timeout)
                 except asyncio.TimeoutError:
                     raise ActorTimeout(f"{action!r} did not answer within {timeout:g} s") from None
+                except asyncio.CancelledError:
+                    if task.cancelled() and actor.stopped():
+                        raise ActorUnavailable(f"actor {actor.name!r} stopped while handling "
+                                               f"{action!r}") from None
+                    raise
+                finally:
+                    actor.command_tasks.discard(task)
             return outcome
         finally:
             actor.mailbox_depth -= 1
@@ -210,6 +220,7 @@ class _StreamSession:
             if envelope.timeout_seconds > 0:
                 outcome = asyncio.wait_for(outcome, envelope.timeout_seconds)
             task = asyncio.ensure_future(outcome)
+            actor.command_tasks.add(task)
             task.add_done_callback(
                 lambda t, e=envelope, a=actor: self._finished(t, e, a))
         else:
@@ -219,10 +230,13 @@ class _StreamSession:
 
     def _finished(self, task, envelope, actor) -> None:
         self.inflight -= 1
+        actor.command_tasks.discard(task)
         actor.mailbox_depth -= 1
         actor.processed += 1
         if task.cancelled():
-            exc = ActorTimeout(f"{envelope.action!r} was cancelled")
+            exc = (ActorUnavailable(f"actor {actor.name!r} stopped while handling "
+                                    f"{envelope.action!r}")
+                   if actor.stopped() else ActorTimeout(f"{envelope.action!r} was cancelled"))
         else:
             exc = task.exception()
             if isinstance(exc, asyncio.TimeoutError):

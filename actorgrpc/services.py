@@ -8,7 +8,7 @@ import logging
 import grpc
 
 from .consts import ACTOR_STATES, DEFAULT_SEND_TIMEOUT, KIND_ARBITER, KIND_MONITOR
-from .errors import ActorNotFound, InvalidArgument
+from .errors import ActorNotFound, ActorUnavailable, InvalidArgument
 from .proxy import ActorProxy
 from .spawn_spec import SpawnSpec
 from .status import rpc_method
@@ -51,6 +51,7 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
 
     @rpc_method
     async def Spawn(self, request, context):
+        self._refuse_if_stopping()
         spec = SpawnSpec.from_request(request)
         proxy = await self.arbiter.spawn(_spec=spec)
         return arbiter_pb2.SpawnResponse(actor=proxy.to_ref())
@@ -62,11 +63,21 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
         if not request.action:
             raise InvalidArgument("action is required")
         timeout = _timeout(request, context)
+        self._refuse_if_stopping()
         proxy = self._proxy(request.target)
-        result = await self.arbiter.router.send(
-            proxy, request.action, from_list(request.args), from_struct(request.kwargs),
-            timeout=timeout)
+        try:
+            result = await self.arbiter.router.send(
+                proxy, request.action, from_list(request.args), from_struct(request.kwargs),
+                timeout=timeout)
+        except ActorNotFound:
+            # The actor went away between lookup and delivery because we are stopping.
+            self._refuse_if_stopping()
+            raise
         return arbiter_pb2.SendResponse(result=to_value(result, "result"))
+
+    def _refuse_if_stopping(self) -> None:
+        if self.arbiter.stopped():
+            raise ActorUnavailable("the arbiter is shutting down")
 
     @rpc_method
     async def Info(self, request, context):

@@ -59,9 +59,10 @@ class MonitorServiceServicer:
         changes (RUN after the `start` hook, STOPPING, ...).
         * If the `start` hook fails the actor sends `failure` and exits; the spawn
         that created it fails with that error.
-        * The monitor answers the hello with a `welcome`, acknowledges beats with
-        `ack`, and sends `stop` orders down the same stream. An actor that gets a
-        stop order runs its `stopping` hook, closes and exits.
+        * The monitor answers the hello with a `welcome` and sends `stop` orders
+        down the same stream. It does not answer every beat (that would double the
+        supervision traffic); `ack` is reserved for when the actor asks for one.
+        An actor that gets a stop order runs its `stopping` hook, closes and exits.
         * A closed stream means the actor is gone. An actor whose beats stop for
         longer than its timeout is hung: it is stopped, then terminated, then killed.
         An actor whose stream to the monitor breaks stops itself.

@@ -23,6 +23,7 @@ func actorctl(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestActorctl(t *testing.T) {
+	testenv.Address(t) // skips or fails before the cleanup is registered
 	t.Cleanup(func() { actorctl(t, "stop", "go-ctl-w") })
 	code, out, errOut := actorctl(t, "spawn", "go-ctl-w")
 	var ref struct{ Name, AID string }

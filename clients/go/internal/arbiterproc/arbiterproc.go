@@ -70,11 +70,12 @@ func RepoRoot() (string, error) {
 }
 
 // Python is the interpreter to run: $ACTORGRPC_PYTHON, else the repo's
-// .venv/bin/python. It fails with ErrNoPython when that file does not exist.
+// .venv/bin/python. It fails with ErrNoPython when the venv does not exist;
+// a wrong $ACTORGRPC_PYTHON is a plain error (a broken setup, not a missing one).
 func Python(root string) (string, error) {
 	if p := os.Getenv("ACTORGRPC_PYTHON"); p != "" {
 		if _, err := exec.LookPath(p); err != nil {
-			return "", fmt.Errorf("%w: ACTORGRPC_PYTHON=%s: %v", ErrNoPython, p, err)
+			return "", fmt.Errorf("arbiterproc: ACTORGRPC_PYTHON=%s: %w", p, err)
 		}
 		return p, nil
 	}

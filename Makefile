@@ -1,0 +1,59 @@
+# actorgrpc — the two commands: `make run` (an arbiter on 127.0.0.1:7070 with the
+# example module) and `make test` (every test: Python, Go, JS, conformance, checks).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIND ?= 127.0.0.1:7070
+PROTO_FILES := $(wildcard protos/actorgrpc/v1/*.proto)
+
+.PHONY: all install run test test-python test-go test-js proto proto-check lint bench bench-quick clean
+
+all: install
+
+# The virtual environment, rebuilt when the dependency pins change.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	@echo "Starting an arbiter on $(BIND) with the example module actorgrpc.examples.demo."
+	@echo "In another terminal, for instance:"
+	@echo "  $(VENV)/bin/actorgrpc spawn --name w1 --address $(BIND)"
+	@echo "  $(VENV)/bin/actorgrpc send w1 add 2 3 --address $(BIND)"
+	@echo "  $(VENV)/bin/actorgrpc ps --address $(BIND)"
+	@echo "  grpcurl -plaintext -d '{\"target\":\"w1\",\"action\":\"echo\",\"args\":[\"hi\"]}' $(BIND) actorgrpc.v1.ArbiterService/Send"
+	@echo "Stop with Ctrl-C."
+	$(VENV)/bin/actorgrpc serve --bind $(BIND) -m actorgrpc.examples.demo
+
+test: install
+	bash scripts/test-all.sh
+
+test-python: install
+	$(PY) -m pytest -q
+
+test-go: install
+	bash scripts/test-go.sh
+
+test-js: install
+	bash scripts/test-js.sh
+
+# Regenerate every generated file from the protos (never edit them by hand).
+proto: install
+	cd protos && ../$(PY) -m grpc_tools.protoc -I. --python_out=.. --pyi_out=.. \
+		--grpc_python_out=.. $(patsubst protos/%,%,$(PROTO_FILES))
+	@if command -v go >/dev/null 2>&1; then bash clients/go/gen.sh; \
+	else echo "make proto: Go is not installed; Go stubs NOT regenerated" >&2; fi
+
+bench: install
+	$(VENV)/bin/actorgrpc bench
+
+bench-quick: install
+	$(VENV)/bin/actorgrpc bench --quick
+
+clean:
+	rm -rf $(VENV) .tools build *.egg-info .pytest_cache
