@@ -55,6 +55,8 @@ class Actor:
         self.created_at = time.time()
         self.started_at = 0.0
         self.processed = 0
+        #: Commands started, by action name (reported in heartbeats).
+        self.processed_by_action: dict[str, int] = {}
         self.mailbox_depth = 0
         self.notifications: deque = deque(maxlen=20)
         self.exit_code: int | None = None
@@ -247,6 +249,7 @@ class Actor:
             },
             "events": {
                 "processed": self.processed,
+                "processed_by_action": dict(self.processed_by_action),
                 "mailbox_depth": self.mailbox_depth,
                 "tasks": len(self._tasks),
                 "loop": type(self.loop).__module__ + "." + type(self.loop).__name__,

@@ -17,7 +17,9 @@ from .consts import (ACTOR_STATES, ARBITER_TARGET, DEFAULT_BIND,
                      DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SPAWN_TIMEOUT, HEARTBEAT_INTERVAL,
                      KIND_ARBITER, KIND_PROCESS, KIND_THREAD, MONITOR_TASK_PERIOD,
                      READY_LINE_PREFIX)
+from . import events, log_files
 from .errors import ActorError, InvalidArgument, SpawnError
+from .events import EventBus
 from .hooks import HookResolver
 from .mailbox_server import MailboxHost, MailboxServicer
 from .monitor import Monitor
@@ -27,7 +29,8 @@ from .routing import Router
 from .runtime import Concurrency
 from .server import build_server, set_serving
 from .spawn_spec import SpawnSpec
-from .supervision import ActorProxyMonitor, ProcessLauncher, ThreadLauncher
+from .supervision import (ActorProxyMonitor, ProcessLauncher, ThreadLauncher,
+                          describe_exit)
 
 logger = logging.getLogger("actorgrpc.arbiter")
 
@@ -71,7 +74,8 @@ class Arbiter(Actor):
                  heartbeat_interval: float = HEARTBEAT_INTERVAL,
                  monitor_task_period: float = MONITOR_TASK_PERIOD,
                  actor_host: str = "127.0.0.1", announce: bool = False,
-                 log_level: str = "INFO", log_format: str = "text", extra=None):
+                 log_level: str = "INFO", log_format: str = "text", extra=None,
+                 plugins=(), max_log_bytes: int = log_files.DEFAULT_MAX_LOG_BYTES):
         self.hooks_resolver = HookResolver(modules)
         super().__init__(aid=ARBITER_TARGET, name=name, kind=KIND_ARBITER, runtime=None,
                          hooks=self.hooks_resolver, start=_callable(start, self.hooks_resolver),
@@ -89,6 +93,12 @@ class Arbiter(Actor):
         self.log_format = log_format
         self.run_dir = run_dir
         self.registry = Registry()
+        #: Life-cycle events for WatchActors, metrics and the dashboard.
+        self.events = EventBus()
+        #: Objects with ``async start(arbiter)`` / ``async stop()`` run beside the
+        #: arbiter (metrics endpoint, dashboard, ...).
+        self.plugins = list(plugins)
+        self.max_log_bytes = max_log_bytes
         self.monitors: dict[str, Monitor] = {}
         self.mailbox_host = MailboxHost(max_message_bytes)
         self.launchers = {KIND_PROCESS: ProcessLauncher(self), KIND_THREAD: ThreadLauncher(self)}
@@ -162,6 +172,8 @@ class Arbiter(Actor):
                 self._create_monitor(name, params)
             self._pending_monitors.clear()
             periodic = asyncio.ensure_future(self._periodic_supervision())
+            for plugin in self.plugins:
+                await plugin.start(self)
             await set_serving(self.health, names, True)
             self._serving.set()
             logger.info("arbiter serving on %s (run folder %s)", self.address, self.run_dir)
@@ -176,6 +188,11 @@ class Arbiter(Actor):
         finally:
             await set_serving(self.health, names, False)
             await self._stop_everything()
+            for plugin in reversed(self.plugins):
+                try:
+                    await plugin.stop()
+                except Exception:
+                    logger.exception("plugin %r failed to stop", plugin)
             await self.router.close()
             await self.server.stop(grace=1.0)
             self.registry.remove_local(self)
@@ -225,11 +242,15 @@ class Arbiter(Actor):
                     logger.error("%s(%s) missed heartbeats for %.1f s: hung; stopping it",
                                  record.name, record.aid, now - record.last_beat)
                     record.failure = f"hung: no heartbeat for {now - record.last_beat:.1f} s"
+                    record.publish(events.HUNG, record.failure)
                     self.keep_task(asyncio.ensure_future(
                         record.stop("hung", timeout=1.0)), "stop hung actor")
                     record.stop_requested = False
             for monitor in list(self.monitors.values()):
                 await monitor.maintain()
+            for record in list(self.registry.live.values()):
+                if record.kind == KIND_PROCESS and record.log_path:
+                    log_files.rotate_if_large(record.log_path, self.max_log_bytes)
 
     # -- monitors ----------------------------------------------------------------------
 
@@ -284,23 +305,29 @@ class Arbiter(Actor):
         log_path = os.path.join(self.run_dir, "logs", f"{spec.name or aid}.{aid}.log")
         record = ActorProxyMonitor(aid=aid, spec=spec, monitor=monitor, log_path=log_path,
                                    restarts=restarts)
+        record.publish = lambda event_type, detail="": self.events.publish(
+            event_type, record, detail)
         self.registry.reserve(record)
         try:
             await self.launchers[spec.kind].start(record)
+            record.publish(events.SPAWNED, f"pid {record.pid}")
             await asyncio.wait_for(asyncio.shield(record.running), self.spawn_timeout)
         except asyncio.TimeoutError:
             record.failure = f"did not say hello within {self.spawn_timeout:g} s"
             record.kill()
             await record.join(5.0)
             self.registry.release(record)
+            record.publish(events.FAILED, record.failure)
             raise SpawnError(f"actor {record.name!r} did not start within "
                              f"{self.spawn_timeout:g} s") from None
-        except BaseException:
+        except BaseException as exc:
             if record.is_alive():
                 record.kill()
                 await record.join(5.0)
             self.registry.release(record)
+            record.publish(events.FAILED, str(exc))
             raise
+        record.publish(events.RUNNING, record.address)
         logger.info("spawned %s %s(%s) pid=%s at %s", record.kind, record.name, record.aid,
                     record.pid, record.address)
         return record
@@ -308,6 +335,8 @@ class Arbiter(Actor):
     def on_actor_exit(self, record: ActorProxyMonitor) -> None:
         """Called when an actor's process or thread is gone."""
         self.registry.release(record)
+        if record.running.done() and not record.running.exception():
+            record.publish(events.EXITED, describe_exit(record.exit_code))
         if record.stop_requested:
             logger.info("%s(%s) stopped (%s)", record.name, record.aid, record.exit_code)
         else:

@@ -51,7 +51,8 @@ class HeartbeatStream:
         actor = self.actor
         rss, cpu = system_info.load()
         beat = monitor_pb2.Beat(state=actor.state, memory_rss_bytes=rss, cpu_percent=cpu,
-                                mailbox_depth=actor.mailbox_depth, processed=actor.processed)
+                                mailbox_depth=actor.mailbox_depth, processed=actor.processed,
+                                processed_by_action=actor.processed_by_action)
         await self._write(monitor_pb2.HeartbeatRequest(beat=beat))
 
     async def fail(self, exc: BaseException) -> None:

@@ -72,6 +72,8 @@ class MailboxHost:
         """
         cmd = get_command(action)
         cmd.bind(actor, args, kwargs)
+        counts = actor.processed_by_action
+        counts[action] = counts.get(action, 0) + 1
         if actor.foreign_loop():
             future = asyncio.run_coroutine_threadsafe(
                 _run_to_end(cmd.function, actor, args, kwargs), actor.loop)

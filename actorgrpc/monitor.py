@@ -83,6 +83,9 @@ class Monitor(Actor):
             logger.error("%s: could not restart %s: %s", self, spec.name, exc)
             return
         self.slots[slot] = record
+        from .events import RESTARTED
+
+        record.publish(RESTARTED, f"restart {record.restarts} after {old.aid}")
 
     async def stop_workers(self) -> None:
         records = [r for r in self.slots.values() if r is not None and r.is_alive()]

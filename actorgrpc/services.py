@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import grpc
 
+from . import log_files
+from .events import EXISTING
 from .consts import ACTOR_STATES, DEFAULT_SEND_TIMEOUT, KIND_ARBITER, KIND_MONITOR
 from .errors import ActorNotFound, ActorUnavailable, InvalidArgument
 from .proxy import ActorProxy
@@ -74,6 +77,46 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
             self._refuse_if_stopping()
             raise
         return arbiter_pb2.SendResponse(result=to_value(result, "result"))
+
+    async def WatchActors(self, request, context):
+        if type(request).__name__ == "MalformedRequest":
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.description)
+        bus = self.arbiter.events
+        subscription = bus.subscribe()
+        try:
+            if request.include_existing:
+                registry = self.arbiter.registry
+                for record in sorted(registry.live.values(), key=lambda r: r.name):
+                    if record.name.startswith(request.name_prefix):
+                        await context.write(arbiter_pb2.WatchActorsResponse(
+                            type=EXISTING, actor=record.summary(), time=time.time()))
+            while True:
+                event = await subscription.queue.get()
+                if subscription.overflowed and subscription.queue.empty():
+                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                        "watcher too slow: events were dropped")
+                if event.actor.actor.name.startswith(request.name_prefix):
+                    await context.write(event)
+        finally:
+            bus.unsubscribe(subscription)
+
+    async def Logs(self, request, context):
+        if type(request).__name__ == "MalformedRequest":
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.description)
+        try:
+            found = self.arbiter.registry.find_any(request.target)
+        except ActorNotFound as exc:
+            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
+        if not isinstance(found, ActorProxyMonitor) or found.kind != "process":
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f"{request.target!r} has no output of its own (not a process actor)")
+        count = 100 if request.tail_lines == 0 else max(request.tail_lines, 0)
+        lines = log_files.tail(found.log_path, count)
+        if lines:
+            await context.write(arbiter_pb2.LogsResponse(lines=lines))
+        if request.follow:
+            async for batch in log_files.follow(found.log_path, found.is_alive):
+                await context.write(arbiter_pb2.LogsResponse(lines=batch))
 
     def _refuse_if_stopping(self) -> None:
         if self.arbiter.stopped():

@@ -57,6 +57,8 @@ class ActorProxyMonitor:
         self.orders: asyncio.Queue = asyncio.Queue()
         self.stream_attached = False
         self._stop_task: asyncio.Task | None = None
+        #: ``publish(event_type, detail)``: set by the arbiter to its EventBus.
+        self.publish = lambda event_type, detail="": None
 
     # -- pulsar's surface ----------------------------------------------------------
 
@@ -114,7 +116,7 @@ class ActorProxyMonitor:
         self.exited_at = time.time()
         self.state = ACTOR_STATES.CLOSE if code == 0 else ACTOR_STATES.TERMINATE
         if not self.running.done():
-            detail = self.failure or _describe_exit(code)
+            detail = self.failure or describe_exit(code)
             tail = self.stderr_tail()
             self.running.set_exception(SpawnError(
                 f"actor {self.name!r} exited before it was running ({detail})"
@@ -128,6 +130,9 @@ class ActorProxyMonitor:
         """Stop gracefully, then terminate, then kill; return the exit code."""
         self.stop_requested = True
         if self._stop_task is None:
+            from .events import STOPPING
+
+            self.publish(STOPPING, reason)
             self._stop_task = asyncio.ensure_future(self._escalate(reason, timeout))
         await asyncio.shield(self._stop_task)
         return self.exit_code
@@ -211,7 +216,7 @@ class ActorProxyMonitor:
         details = {"created_at": self.created_at, "mailbox_depth": self.beat.mailbox_depth,
                    "processed": self.beat.processed, "log_path": self.log_path or ""}
         if self.exit_code is not None:
-            details.update(exited_at=self.exited_at, exit=_describe_exit(self.exit_code),
+            details.update(exited_at=self.exited_at, exit=describe_exit(self.exit_code),
                            stop_requested=self.stop_requested, failure=self.failure,
                            stderr_tail=self.stderr_tail())
         summary.details.CopyFrom(to_struct(details))
@@ -231,7 +236,7 @@ class ActorProxyMonitor:
         return f"ActorProxyMonitor({self.name}({self.aid}), state={self.state})"
 
 
-def _describe_exit(code: int | None) -> str:
+def describe_exit(code: int | None) -> str:
     if code is None:
         return "running"
     if code < 0:

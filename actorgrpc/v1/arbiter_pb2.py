@@ -26,7 +26,7 @@ from actorgrpc.v1 import actor_pb2 as actorgrpc_dot_v1_dot_actor__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61\x63torgrpc/v1/arbiter.proto\x12\x0c\x61\x63torgrpc.v1\x1a\x18\x61\x63torgrpc/v1/actor.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xc7\x01\n\x0cSpawnRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\r\n\x05start\x18\x03 \x01(\t\x12\x10\n\x08stopping\x18\x04 \x01(\t\x12\x15\n\rperiodic_task\x18\x05 \x01(\t\x12\x0f\n\x07timeout\x18\x06 \x01(\x01\x12&\n\x05\x65xtra\x18\x07 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0f\n\x07monitor\x18\x08 \x01(\t\x12\x19\n\x11periodic_interval\x18\t \x01(\x01\"6\n\rSpawnResponse\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.actorgrpc.v1.ActorRef\"\x99\x01\n\x0bSendRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12(\n\x04\x61rgs\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12\'\n\x06kwargs\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x01\"6\n\x0cSendResponse\x12&\n\x06result\x18\x01 \x01(\x0b\x32\x16.google.protobuf.Value\"\x1d\n\x0bInfoRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\"5\n\x0cInfoResponse\x12%\n\x04info\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x1d\n\x0bStopRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\"H\n\x0cStopResponse\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.actorgrpc.v1.ActorRef\x12\x11\n\texit_code\x18\x02 \x01(\x05\"\xa1\x01\n\x11ListActorsRequest\x12\x13\n\x0bname_prefix\x18\x01 \x01(\t\x12\'\n\x05state\x18\x02 \x01(\x0e\x32\x18.actorgrpc.v1.ActorState\x12\x0f\n\x07monitor\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x12\x16\n\x0einclude_exited\x18\x06 \x01(\x08\"Y\n\x12ListActorsResponse\x12*\n\x06\x61\x63tors\x18\x01 \x03(\x0b\x32\x1a.actorgrpc.v1.ActorSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"!\n\x0fGetActorRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\"=\n\x10GetActorResponse\x12)\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1a.actorgrpc.v1.ActorSummary2\xab\x03\n\x0e\x41rbiterService\x12@\n\x05Spawn\x12\x1a.actorgrpc.v1.SpawnRequest\x1a\x1b.actorgrpc.v1.SpawnResponse\x12=\n\x04Send\x12\x19.actorgrpc.v1.SendRequest\x1a\x1a.actorgrpc.v1.SendResponse\x12=\n\x04Info\x12\x19.actorgrpc.v1.InfoRequest\x1a\x1a.actorgrpc.v1.InfoResponse\x12=\n\x04Stop\x12\x19.actorgrpc.v1.StopRequest\x1a\x1a.actorgrpc.v1.StopResponse\x12O\n\nListActors\x12\x1f.actorgrpc.v1.ListActorsRequest\x1a .actorgrpc.v1.ListActorsResponse\x12I\n\x08GetActor\x12\x1d.actorgrpc.v1.GetActorRequest\x1a\x1e.actorgrpc.v1.GetActorResponseBCZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61\x63torgrpc/v1/arbiter.proto\x12\x0c\x61\x63torgrpc.v1\x1a\x18\x61\x63torgrpc/v1/actor.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xd8\x01\n\x0cSpawnRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\r\n\x05start\x18\x03 \x01(\t\x12\x10\n\x08stopping\x18\x04 \x01(\t\x12\x15\n\rperiodic_task\x18\x05 \x01(\t\x12\x0f\n\x07timeout\x18\x06 \x01(\x01\x12&\n\x05\x65xtra\x18\x07 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0f\n\x07monitor\x18\x08 \x01(\t\x12\x19\n\x11periodic_interval\x18\t \x01(\x01\x12\x0f\n\x07restart\x18\n \x01(\t\"6\n\rSpawnResponse\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.actorgrpc.v1.ActorRef\"\x99\x01\n\x0bSendRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12(\n\x04\x61rgs\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12\'\n\x06kwargs\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x01\"6\n\x0cSendResponse\x12&\n\x06result\x18\x01 \x01(\x0b\x32\x16.google.protobuf.Value\"\x1d\n\x0bInfoRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\"5\n\x0cInfoResponse\x12%\n\x04info\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x1d\n\x0bStopRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\"H\n\x0cStopResponse\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.actorgrpc.v1.ActorRef\x12\x11\n\texit_code\x18\x02 \x01(\x05\"\xa1\x01\n\x11ListActorsRequest\x12\x13\n\x0bname_prefix\x18\x01 \x01(\t\x12\'\n\x05state\x18\x02 \x01(\x0e\x32\x18.actorgrpc.v1.ActorState\x12\x0f\n\x07monitor\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x12\x16\n\x0einclude_exited\x18\x06 \x01(\x08\"Y\n\x12ListActorsResponse\x12*\n\x06\x61\x63tors\x18\x01 \x03(\x0b\x32\x1a.actorgrpc.v1.ActorSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"!\n\x0fGetActorRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\"=\n\x10GetActorResponse\x12)\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1a.actorgrpc.v1.ActorSummary\"C\n\x12WatchActorsRequest\x12\x13\n\x0bname_prefix\x18\x01 \x01(\t\x12\x18\n\x10include_existing\x18\x02 \x01(\x08\"\x8a\x01\n\x13WatchActorsResponse\x12*\n\x04type\x18\x01 \x01(\x0e\x32\x1c.actorgrpc.v1.ActorEventType\x12)\n\x05\x61\x63tor\x18\x02 \x01(\x0b\x32\x1a.actorgrpc.v1.ActorSummary\x12\x0c\n\x04time\x18\x03 \x01(\x01\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"A\n\x0bLogsRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x12\n\ntail_lines\x18\x02 \x01(\x05\x12\x0e\n\x06\x66ollow\x18\x03 \x01(\x08\"\x1d\n\x0cLogsResponse\x12\r\n\x05lines\x18\x01 \x03(\t*\xbf\x02\n\x0e\x41\x63torEventType\x12 \n\x1c\x41\x43TOR_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x41\x43TOR_EVENT_TYPE_EXISTING\x10\x01\x12\x1c\n\x18\x41\x43TOR_EVENT_TYPE_SPAWNED\x10\x02\x12\x1c\n\x18\x41\x43TOR_EVENT_TYPE_RUNNING\x10\x03\x12\x1d\n\x19\x41\x43TOR_EVENT_TYPE_STOPPING\x10\x04\x12\x1b\n\x17\x41\x43TOR_EVENT_TYPE_EXITED\x10\x05\x12\x1e\n\x1a\x41\x43TOR_EVENT_TYPE_RESTARTED\x10\x06\x12\x19\n\x15\x41\x43TOR_EVENT_TYPE_HUNG\x10\x07\x12\x1b\n\x17\x41\x43TOR_EVENT_TYPE_FAILED\x10\x08\x12\x1c\n\x18\x41\x43TOR_EVENT_TYPE_GAVE_UP\x10\t2\xc2\x04\n\x0e\x41rbiterService\x12@\n\x05Spawn\x12\x1a.actorgrpc.v1.SpawnRequest\x1a\x1b.actorgrpc.v1.SpawnResponse\x12=\n\x04Send\x12\x19.actorgrpc.v1.SendRequest\x1a\x1a.actorgrpc.v1.SendResponse\x12=\n\x04Info\x12\x19.actorgrpc.v1.InfoRequest\x1a\x1a.actorgrpc.v1.InfoResponse\x12=\n\x04Stop\x12\x19.actorgrpc.v1.StopRequest\x1a\x1a.actorgrpc.v1.StopResponse\x12O\n\nListActors\x12\x1f.actorgrpc.v1.ListActorsRequest\x1a .actorgrpc.v1.ListActorsResponse\x12I\n\x08GetActor\x12\x1d.actorgrpc.v1.GetActorRequest\x1a\x1e.actorgrpc.v1.GetActorResponse\x12T\n\x0bWatchActors\x12 .actorgrpc.v1.WatchActorsRequest\x1a!.actorgrpc.v1.WatchActorsResponse0\x01\x12?\n\x04Logs\x12\x19.actorgrpc.v1.LogsRequest\x1a\x1a.actorgrpc.v1.LogsResponse0\x01\x42\x43ZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,30 +34,40 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'actorgrpc.v1.arbiter_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'ZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1'
+  _globals['_ACTOREVENTTYPE']._serialized_start=1440
+  _globals['_ACTOREVENTTYPE']._serialized_end=1759
   _globals['_SPAWNREQUEST']._serialized_start=101
-  _globals['_SPAWNREQUEST']._serialized_end=300
-  _globals['_SPAWNRESPONSE']._serialized_start=302
-  _globals['_SPAWNRESPONSE']._serialized_end=356
-  _globals['_SENDREQUEST']._serialized_start=359
-  _globals['_SENDREQUEST']._serialized_end=512
-  _globals['_SENDRESPONSE']._serialized_start=514
-  _globals['_SENDRESPONSE']._serialized_end=568
-  _globals['_INFOREQUEST']._serialized_start=570
-  _globals['_INFOREQUEST']._serialized_end=599
-  _globals['_INFORESPONSE']._serialized_start=601
-  _globals['_INFORESPONSE']._serialized_end=654
-  _globals['_STOPREQUEST']._serialized_start=656
-  _globals['_STOPREQUEST']._serialized_end=685
-  _globals['_STOPRESPONSE']._serialized_start=687
-  _globals['_STOPRESPONSE']._serialized_end=759
-  _globals['_LISTACTORSREQUEST']._serialized_start=762
-  _globals['_LISTACTORSREQUEST']._serialized_end=923
-  _globals['_LISTACTORSRESPONSE']._serialized_start=925
-  _globals['_LISTACTORSRESPONSE']._serialized_end=1014
-  _globals['_GETACTORREQUEST']._serialized_start=1016
-  _globals['_GETACTORREQUEST']._serialized_end=1049
-  _globals['_GETACTORRESPONSE']._serialized_start=1051
-  _globals['_GETACTORRESPONSE']._serialized_end=1112
-  _globals['_ARBITERSERVICE']._serialized_start=1115
-  _globals['_ARBITERSERVICE']._serialized_end=1542
+  _globals['_SPAWNREQUEST']._serialized_end=317
+  _globals['_SPAWNRESPONSE']._serialized_start=319
+  _globals['_SPAWNRESPONSE']._serialized_end=373
+  _globals['_SENDREQUEST']._serialized_start=376
+  _globals['_SENDREQUEST']._serialized_end=529
+  _globals['_SENDRESPONSE']._serialized_start=531
+  _globals['_SENDRESPONSE']._serialized_end=585
+  _globals['_INFOREQUEST']._serialized_start=587
+  _globals['_INFOREQUEST']._serialized_end=616
+  _globals['_INFORESPONSE']._serialized_start=618
+  _globals['_INFORESPONSE']._serialized_end=671
+  _globals['_STOPREQUEST']._serialized_start=673
+  _globals['_STOPREQUEST']._serialized_end=702
+  _globals['_STOPRESPONSE']._serialized_start=704
+  _globals['_STOPRESPONSE']._serialized_end=776
+  _globals['_LISTACTORSREQUEST']._serialized_start=779
+  _globals['_LISTACTORSREQUEST']._serialized_end=940
+  _globals['_LISTACTORSRESPONSE']._serialized_start=942
+  _globals['_LISTACTORSRESPONSE']._serialized_end=1031
+  _globals['_GETACTORREQUEST']._serialized_start=1033
+  _globals['_GETACTORREQUEST']._serialized_end=1066
+  _globals['_GETACTORRESPONSE']._serialized_start=1068
+  _globals['_GETACTORRESPONSE']._serialized_end=1129
+  _globals['_WATCHACTORSREQUEST']._serialized_start=1131
+  _globals['_WATCHACTORSREQUEST']._serialized_end=1198
+  _globals['_WATCHACTORSRESPONSE']._serialized_start=1201
+  _globals['_WATCHACTORSRESPONSE']._serialized_end=1339
+  _globals['_LOGSREQUEST']._serialized_start=1341
+  _globals['_LOGSREQUEST']._serialized_end=1406
+  _globals['_LOGSRESPONSE']._serialized_start=1408
+  _globals['_LOGSRESPONSE']._serialized_end=1437
+  _globals['_ARBITERSERVICE']._serialized_start=1762
+  _globals['_ARBITERSERVICE']._serialized_end=2340
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,7 @@
 from actorgrpc.v1 import actor_pb2 as _actor_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -8,8 +9,31 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ActorEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ACTOR_EVENT_TYPE_UNSPECIFIED: _ClassVar[ActorEventType]
+    ACTOR_EVENT_TYPE_EXISTING: _ClassVar[ActorEventType]
+    ACTOR_EVENT_TYPE_SPAWNED: _ClassVar[ActorEventType]
+    ACTOR_EVENT_TYPE_RUNNING: _ClassVar[ActorEventType]
+    ACTOR_EVENT_TYPE_STOPPING: _ClassVar[ActorEventType]
+    ACTOR_EVENT_TYPE_EXITED: _ClassVar[ActorEventType]
+    ACTOR_EVENT_TYPE_RESTARTED: _ClassVar[ActorEventType]
+    ACTOR_EVENT_TYPE_HUNG: _ClassVar[ActorEventType]
+    ACTOR_EVENT_TYPE_FAILED: _ClassVar[ActorEventType]
+    ACTOR_EVENT_TYPE_GAVE_UP: _ClassVar[ActorEventType]
+ACTOR_EVENT_TYPE_UNSPECIFIED: ActorEventType
+ACTOR_EVENT_TYPE_EXISTING: ActorEventType
+ACTOR_EVENT_TYPE_SPAWNED: ActorEventType
+ACTOR_EVENT_TYPE_RUNNING: ActorEventType
+ACTOR_EVENT_TYPE_STOPPING: ActorEventType
+ACTOR_EVENT_TYPE_EXITED: ActorEventType
+ACTOR_EVENT_TYPE_RESTARTED: ActorEventType
+ACTOR_EVENT_TYPE_HUNG: ActorEventType
+ACTOR_EVENT_TYPE_FAILED: ActorEventType
+ACTOR_EVENT_TYPE_GAVE_UP: ActorEventType
+
 class SpawnRequest(_message.Message):
-    __slots__ = ("name", "kind", "start", "stopping", "periodic_task", "timeout", "extra", "monitor", "periodic_interval")
+    __slots__ = ("name", "kind", "start", "stopping", "periodic_task", "timeout", "extra", "monitor", "periodic_interval", "restart")
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
@@ -19,6 +43,7 @@ class SpawnRequest(_message.Message):
     EXTRA_FIELD_NUMBER: _ClassVar[int]
     MONITOR_FIELD_NUMBER: _ClassVar[int]
     PERIODIC_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    RESTART_FIELD_NUMBER: _ClassVar[int]
     name: str
     kind: str
     start: str
@@ -28,7 +53,8 @@ class SpawnRequest(_message.Message):
     extra: _struct_pb2.Struct
     monitor: str
     periodic_interval: float
-    def __init__(self, name: _Optional[str] = ..., kind: _Optional[str] = ..., start: _Optional[str] = ..., stopping: _Optional[str] = ..., periodic_task: _Optional[str] = ..., timeout: _Optional[float] = ..., extra: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., monitor: _Optional[str] = ..., periodic_interval: _Optional[float] = ...) -> None: ...
+    restart: str
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[str] = ..., start: _Optional[str] = ..., stopping: _Optional[str] = ..., periodic_task: _Optional[str] = ..., timeout: _Optional[float] = ..., extra: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., monitor: _Optional[str] = ..., periodic_interval: _Optional[float] = ..., restart: _Optional[str] = ...) -> None: ...
 
 class SpawnResponse(_message.Message):
     __slots__ = ("actor",)
@@ -117,3 +143,39 @@ class GetActorResponse(_message.Message):
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     actor: _actor_pb2.ActorSummary
     def __init__(self, actor: _Optional[_Union[_actor_pb2.ActorSummary, _Mapping]] = ...) -> None: ...
+
+class WatchActorsRequest(_message.Message):
+    __slots__ = ("name_prefix", "include_existing")
+    NAME_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_EXISTING_FIELD_NUMBER: _ClassVar[int]
+    name_prefix: str
+    include_existing: bool
+    def __init__(self, name_prefix: _Optional[str] = ..., include_existing: _Optional[bool] = ...) -> None: ...
+
+class WatchActorsResponse(_message.Message):
+    __slots__ = ("type", "actor", "time", "detail")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    type: ActorEventType
+    actor: _actor_pb2.ActorSummary
+    time: float
+    detail: str
+    def __init__(self, type: _Optional[_Union[ActorEventType, str]] = ..., actor: _Optional[_Union[_actor_pb2.ActorSummary, _Mapping]] = ..., time: _Optional[float] = ..., detail: _Optional[str] = ...) -> None: ...
+
+class LogsRequest(_message.Message):
+    __slots__ = ("target", "tail_lines", "follow")
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    TAIL_LINES_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_FIELD_NUMBER: _ClassVar[int]
+    target: str
+    tail_lines: int
+    follow: bool
+    def __init__(self, target: _Optional[str] = ..., tail_lines: _Optional[int] = ..., follow: _Optional[bool] = ...) -> None: ...
+
+class LogsResponse(_message.Message):
+    __slots__ = ("lines",)
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    lines: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, lines: _Optional[_Iterable[str]] = ...) -> None: ...

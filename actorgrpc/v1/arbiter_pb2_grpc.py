@@ -72,6 +72,16 @@ class ArbiterServiceStub:
                 request_serializer=actorgrpc_dot_v1_dot_arbiter__pb2.GetActorRequest.SerializeToString,
                 response_deserializer=actorgrpc_dot_v1_dot_arbiter__pb2.GetActorResponse.FromString,
                 _registered_method=True)
+        self.WatchActors = channel.unary_stream(
+                '/actorgrpc.v1.ArbiterService/WatchActors',
+                request_serializer=actorgrpc_dot_v1_dot_arbiter__pb2.WatchActorsRequest.SerializeToString,
+                response_deserializer=actorgrpc_dot_v1_dot_arbiter__pb2.WatchActorsResponse.FromString,
+                _registered_method=True)
+        self.Logs = channel.unary_stream(
+                '/actorgrpc.v1.ArbiterService/Logs',
+                request_serializer=actorgrpc_dot_v1_dot_arbiter__pb2.LogsRequest.SerializeToString,
+                response_deserializer=actorgrpc_dot_v1_dot_arbiter__pb2.LogsResponse.FromString,
+                _registered_method=True)
 
 
 class ArbiterServiceServicer:
@@ -128,6 +138,22 @@ class ArbiterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchActors(self, request, context):
+        """Streams life-cycle events (spawned, running, stopping, exited, restarted, hung,
+        ...) as they happen, optionally preceded by one EXISTING event per live actor.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Logs(self, request, context):
+        """Streams the captured stdout/stderr of an actor: the last lines, then (with
+        `follow`) new lines as they are written, until the client cancels.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ArbiterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -160,6 +186,16 @@ def add_ArbiterServiceServicer_to_server(servicer, server):
                     servicer.GetActor,
                     request_deserializer=actorgrpc_dot_v1_dot_arbiter__pb2.GetActorRequest.FromString,
                     response_serializer=actorgrpc_dot_v1_dot_arbiter__pb2.GetActorResponse.SerializeToString,
+            ),
+            'WatchActors': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchActors,
+                    request_deserializer=actorgrpc_dot_v1_dot_arbiter__pb2.WatchActorsRequest.FromString,
+                    response_serializer=actorgrpc_dot_v1_dot_arbiter__pb2.WatchActorsResponse.SerializeToString,
+            ),
+            'Logs': grpc.unary_stream_rpc_method_handler(
+                    servicer.Logs,
+                    request_deserializer=actorgrpc_dot_v1_dot_arbiter__pb2.LogsRequest.FromString,
+                    response_serializer=actorgrpc_dot_v1_dot_arbiter__pb2.LogsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -332,6 +368,60 @@ class ArbiterService:
             '/actorgrpc.v1.ArbiterService/GetActor',
             actorgrpc_dot_v1_dot_arbiter__pb2.GetActorRequest.SerializeToString,
             actorgrpc_dot_v1_dot_arbiter__pb2.GetActorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchActors(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/actorgrpc.v1.ArbiterService/WatchActors',
+            actorgrpc_dot_v1_dot_arbiter__pb2.WatchActorsRequest.SerializeToString,
+            actorgrpc_dot_v1_dot_arbiter__pb2.WatchActorsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Logs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/actorgrpc.v1.ArbiterService/Logs',
+            actorgrpc_dot_v1_dot_arbiter__pb2.LogsRequest.SerializeToString,
+            actorgrpc_dot_v1_dot_arbiter__pb2.LogsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,4 +1,5 @@
 from actorgrpc.v1 import actor_pb2 as _actor_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Mapping as _Mapping
@@ -31,18 +32,27 @@ class Hello(_message.Message):
     def __init__(self, aid: _Optional[str] = ..., name: _Optional[str] = ..., pid: _Optional[int] = ..., address: _Optional[str] = ..., kind: _Optional[str] = ...) -> None: ...
 
 class Beat(_message.Message):
-    __slots__ = ("state", "memory_rss_bytes", "cpu_percent", "mailbox_depth", "processed")
+    __slots__ = ("state", "memory_rss_bytes", "cpu_percent", "mailbox_depth", "processed", "processed_by_action")
+    class ProcessedByActionEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     STATE_FIELD_NUMBER: _ClassVar[int]
     MEMORY_RSS_BYTES_FIELD_NUMBER: _ClassVar[int]
     CPU_PERCENT_FIELD_NUMBER: _ClassVar[int]
     MAILBOX_DEPTH_FIELD_NUMBER: _ClassVar[int]
     PROCESSED_FIELD_NUMBER: _ClassVar[int]
+    PROCESSED_BY_ACTION_FIELD_NUMBER: _ClassVar[int]
     state: _actor_pb2.ActorState
     memory_rss_bytes: int
     cpu_percent: float
     mailbox_depth: int
     processed: int
-    def __init__(self, state: _Optional[_Union[_actor_pb2.ActorState, str]] = ..., memory_rss_bytes: _Optional[int] = ..., cpu_percent: _Optional[float] = ..., mailbox_depth: _Optional[int] = ..., processed: _Optional[int] = ...) -> None: ...
+    processed_by_action: _containers.ScalarMap[str, int]
+    def __init__(self, state: _Optional[_Union[_actor_pb2.ActorState, str]] = ..., memory_rss_bytes: _Optional[int] = ..., cpu_percent: _Optional[float] = ..., mailbox_depth: _Optional[int] = ..., processed: _Optional[int] = ..., processed_by_action: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class HeartbeatResponse(_message.Message):
     __slots__ = ("welcome", "ack", "stop")

@@ -25,6 +25,87 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Kinds of life-cycle events.
+type ActorEventType int32
+
+const (
+	// Not set.
+	ActorEventType_ACTOR_EVENT_TYPE_UNSPECIFIED ActorEventType = 0
+	// The actor was live when the watch began (include_existing).
+	ActorEventType_ACTOR_EVENT_TYPE_EXISTING ActorEventType = 1
+	// Its process or thread was started.
+	ActorEventType_ACTOR_EVENT_TYPE_SPAWNED ActorEventType = 2
+	// It reached RUN.
+	ActorEventType_ACTOR_EVENT_TYPE_RUNNING ActorEventType = 3
+	// It was asked to stop.
+	ActorEventType_ACTOR_EVENT_TYPE_STOPPING ActorEventType = 4
+	// It exited; `detail` says how (exit code or signal).
+	ActorEventType_ACTOR_EVENT_TYPE_EXITED ActorEventType = 5
+	// Its monitor started a replacement under the same name.
+	ActorEventType_ACTOR_EVENT_TYPE_RESTARTED ActorEventType = 6
+	// It stopped heartbeating for longer than its timeout.
+	ActorEventType_ACTOR_EVENT_TYPE_HUNG ActorEventType = 7
+	// It could not start.
+	ActorEventType_ACTOR_EVENT_TYPE_FAILED ActorEventType = 8
+	// Its monitor exceeded its restart intensity and gave up.
+	ActorEventType_ACTOR_EVENT_TYPE_GAVE_UP ActorEventType = 9
+)
+
+// Enum value maps for ActorEventType.
+var (
+	ActorEventType_name = map[int32]string{
+		0: "ACTOR_EVENT_TYPE_UNSPECIFIED",
+		1: "ACTOR_EVENT_TYPE_EXISTING",
+		2: "ACTOR_EVENT_TYPE_SPAWNED",
+		3: "ACTOR_EVENT_TYPE_RUNNING",
+		4: "ACTOR_EVENT_TYPE_STOPPING",
+		5: "ACTOR_EVENT_TYPE_EXITED",
+		6: "ACTOR_EVENT_TYPE_RESTARTED",
+		7: "ACTOR_EVENT_TYPE_HUNG",
+		8: "ACTOR_EVENT_TYPE_FAILED",
+		9: "ACTOR_EVENT_TYPE_GAVE_UP",
+	}
+	ActorEventType_value = map[string]int32{
+		"ACTOR_EVENT_TYPE_UNSPECIFIED": 0,
+		"ACTOR_EVENT_TYPE_EXISTING":    1,
+		"ACTOR_EVENT_TYPE_SPAWNED":     2,
+		"ACTOR_EVENT_TYPE_RUNNING":     3,
+		"ACTOR_EVENT_TYPE_STOPPING":    4,
+		"ACTOR_EVENT_TYPE_EXITED":      5,
+		"ACTOR_EVENT_TYPE_RESTARTED":   6,
+		"ACTOR_EVENT_TYPE_HUNG":        7,
+		"ACTOR_EVENT_TYPE_FAILED":      8,
+		"ACTOR_EVENT_TYPE_GAVE_UP":     9,
+	}
+)
+
+func (x ActorEventType) Enum() *ActorEventType {
+	p := new(ActorEventType)
+	*p = x
+	return p
+}
+
+func (x ActorEventType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ActorEventType) Descriptor() protoreflect.EnumDescriptor {
+	return file_actorgrpc_v1_arbiter_proto_enumTypes[0].Descriptor()
+}
+
+func (ActorEventType) Type() protoreflect.EnumType {
+	return &file_actorgrpc_v1_arbiter_proto_enumTypes[0]
+}
+
+func (x ActorEventType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ActorEventType.Descriptor instead.
+func (ActorEventType) EnumDescriptor() ([]byte, []int) {
+	return file_actorgrpc_v1_arbiter_proto_rawDescGZIP(), []int{0}
+}
+
 // Parameters of a new actor.
 type SpawnRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -46,8 +127,12 @@ type SpawnRequest struct {
 	Monitor string `protobuf:"bytes,8,opt,name=monitor,proto3" json:"monitor,omitempty"`
 	// Seconds between two runs of `periodic_task` (default 1).
 	PeriodicInterval float64 `protobuf:"fixed64,9,opt,name=periodic_interval,json=periodicInterval,proto3" json:"periodic_interval,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Restart type: "temporary" (never restarted; the default for actors spawned
+	// directly), "transient" (restarted when it exits abnormally) or "permanent"
+	// (always restarted; the default for a monitor's workers).
+	Restart       string `protobuf:"bytes,10,opt,name=restart,proto3" json:"restart,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SpawnRequest) Reset() {
@@ -141,6 +226,13 @@ func (x *SpawnRequest) GetPeriodicInterval() float64 {
 		return x.PeriodicInterval
 	}
 	return 0
+}
+
+func (x *SpawnRequest) GetRestart() string {
+	if x != nil {
+		return x.Restart
+	}
+	return ""
 }
 
 // The new actor.
@@ -749,11 +841,249 @@ func (x *GetActorResponse) GetActor() *ActorSummary {
 	return nil
 }
 
+// What to watch.
+type WatchActorsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only actors whose name starts with this prefix.
+	NamePrefix string `protobuf:"bytes,1,opt,name=name_prefix,json=namePrefix,proto3" json:"name_prefix,omitempty"`
+	// First send one EXISTING event per live actor.
+	IncludeExisting bool `protobuf:"varint,2,opt,name=include_existing,json=includeExisting,proto3" json:"include_existing,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *WatchActorsRequest) Reset() {
+	*x = WatchActorsRequest{}
+	mi := &file_actorgrpc_v1_arbiter_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchActorsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchActorsRequest) ProtoMessage() {}
+
+func (x *WatchActorsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_actorgrpc_v1_arbiter_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchActorsRequest.ProtoReflect.Descriptor instead.
+func (*WatchActorsRequest) Descriptor() ([]byte, []int) {
+	return file_actorgrpc_v1_arbiter_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *WatchActorsRequest) GetNamePrefix() string {
+	if x != nil {
+		return x.NamePrefix
+	}
+	return ""
+}
+
+func (x *WatchActorsRequest) GetIncludeExisting() bool {
+	if x != nil {
+		return x.IncludeExisting
+	}
+	return false
+}
+
+// One life-cycle event.
+type WatchActorsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What happened.
+	Type ActorEventType `protobuf:"varint,1,opt,name=type,proto3,enum=actorgrpc.v1.ActorEventType" json:"type,omitempty"`
+	// The actor, as the arbiter knows it right after the event.
+	Actor *ActorSummary `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
+	// Seconds since the epoch.
+	Time float64 `protobuf:"fixed64,3,opt,name=time,proto3" json:"time,omitempty"`
+	// Human readable detail ("exit code 1", "killed by SIGKILL", ...).
+	Detail        string `protobuf:"bytes,4,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchActorsResponse) Reset() {
+	*x = WatchActorsResponse{}
+	mi := &file_actorgrpc_v1_arbiter_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchActorsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchActorsResponse) ProtoMessage() {}
+
+func (x *WatchActorsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_actorgrpc_v1_arbiter_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchActorsResponse.ProtoReflect.Descriptor instead.
+func (*WatchActorsResponse) Descriptor() ([]byte, []int) {
+	return file_actorgrpc_v1_arbiter_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *WatchActorsResponse) GetType() ActorEventType {
+	if x != nil {
+		return x.Type
+	}
+	return ActorEventType_ACTOR_EVENT_TYPE_UNSPECIFIED
+}
+
+func (x *WatchActorsResponse) GetActor() *ActorSummary {
+	if x != nil {
+		return x.Actor
+	}
+	return nil
+}
+
+func (x *WatchActorsResponse) GetTime() float64 {
+	if x != nil {
+		return x.Time
+	}
+	return 0
+}
+
+func (x *WatchActorsResponse) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+// Whose output to read.
+type LogsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// aid or name (the most recent actor of that name, live or exited).
+	Target string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	// How many of the last lines to send first (0 = 100; -1 = none).
+	TailLines int32 `protobuf:"varint,2,opt,name=tail_lines,json=tailLines,proto3" json:"tail_lines,omitempty"`
+	// Keep the stream open and send new lines as they are written.
+	Follow        bool `protobuf:"varint,3,opt,name=follow,proto3" json:"follow,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogsRequest) Reset() {
+	*x = LogsRequest{}
+	mi := &file_actorgrpc_v1_arbiter_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogsRequest) ProtoMessage() {}
+
+func (x *LogsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_actorgrpc_v1_arbiter_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogsRequest.ProtoReflect.Descriptor instead.
+func (*LogsRequest) Descriptor() ([]byte, []int) {
+	return file_actorgrpc_v1_arbiter_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *LogsRequest) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *LogsRequest) GetTailLines() int32 {
+	if x != nil {
+		return x.TailLines
+	}
+	return 0
+}
+
+func (x *LogsRequest) GetFollow() bool {
+	if x != nil {
+		return x.Follow
+	}
+	return false
+}
+
+// A batch of output lines.
+type LogsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Lines, without their line ends.
+	Lines         []string `protobuf:"bytes,1,rep,name=lines,proto3" json:"lines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogsResponse) Reset() {
+	*x = LogsResponse{}
+	mi := &file_actorgrpc_v1_arbiter_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogsResponse) ProtoMessage() {}
+
+func (x *LogsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_actorgrpc_v1_arbiter_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogsResponse.ProtoReflect.Descriptor instead.
+func (*LogsResponse) Descriptor() ([]byte, []int) {
+	return file_actorgrpc_v1_arbiter_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *LogsResponse) GetLines() []string {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
 var File_actorgrpc_v1_arbiter_proto protoreflect.FileDescriptor
 
 const file_actorgrpc_v1_arbiter_proto_rawDesc = "" +
 	"\n" +
-	"\x1aactorgrpc/v1/arbiter.proto\x12\factorgrpc.v1\x1a\x18actorgrpc/v1/actor.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x9d\x02\n" +
+	"\x1aactorgrpc/v1/arbiter.proto\x12\factorgrpc.v1\x1a\x18actorgrpc/v1/actor.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xb7\x02\n" +
 	"\fSpawnRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x14\n" +
@@ -763,7 +1093,9 @@ const file_actorgrpc_v1_arbiter_proto_rawDesc = "" +
 	"\atimeout\x18\x06 \x01(\x01R\atimeout\x12-\n" +
 	"\x05extra\x18\a \x01(\v2\x17.google.protobuf.StructR\x05extra\x12\x18\n" +
 	"\amonitor\x18\b \x01(\tR\amonitor\x12+\n" +
-	"\x11periodic_interval\x18\t \x01(\x01R\x10periodicInterval\"=\n" +
+	"\x11periodic_interval\x18\t \x01(\x01R\x10periodicInterval\x12\x18\n" +
+	"\arestart\x18\n" +
+	" \x01(\tR\arestart\"=\n" +
 	"\rSpawnResponse\x12,\n" +
 	"\x05actor\x18\x01 \x01(\v2\x16.actorgrpc.v1.ActorRefR\x05actor\"\xc7\x01\n" +
 	"\vSendRequest\x12\x16\n" +
@@ -798,7 +1130,34 @@ const file_actorgrpc_v1_arbiter_proto_rawDesc = "" +
 	"\x0fGetActorRequest\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\tR\x06target\"D\n" +
 	"\x10GetActorResponse\x120\n" +
-	"\x05actor\x18\x01 \x01(\v2\x1a.actorgrpc.v1.ActorSummaryR\x05actor2\xab\x03\n" +
+	"\x05actor\x18\x01 \x01(\v2\x1a.actorgrpc.v1.ActorSummaryR\x05actor\"`\n" +
+	"\x12WatchActorsRequest\x12\x1f\n" +
+	"\vname_prefix\x18\x01 \x01(\tR\n" +
+	"namePrefix\x12)\n" +
+	"\x10include_existing\x18\x02 \x01(\bR\x0fincludeExisting\"\xa5\x01\n" +
+	"\x13WatchActorsResponse\x120\n" +
+	"\x04type\x18\x01 \x01(\x0e2\x1c.actorgrpc.v1.ActorEventTypeR\x04type\x120\n" +
+	"\x05actor\x18\x02 \x01(\v2\x1a.actorgrpc.v1.ActorSummaryR\x05actor\x12\x12\n" +
+	"\x04time\x18\x03 \x01(\x01R\x04time\x12\x16\n" +
+	"\x06detail\x18\x04 \x01(\tR\x06detail\"\\\n" +
+	"\vLogsRequest\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\x12\x1d\n" +
+	"\n" +
+	"tail_lines\x18\x02 \x01(\x05R\ttailLines\x12\x16\n" +
+	"\x06follow\x18\x03 \x01(\bR\x06follow\"$\n" +
+	"\fLogsResponse\x12\x14\n" +
+	"\x05lines\x18\x01 \x03(\tR\x05lines*\xbf\x02\n" +
+	"\x0eActorEventType\x12 \n" +
+	"\x1cACTOR_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19ACTOR_EVENT_TYPE_EXISTING\x10\x01\x12\x1c\n" +
+	"\x18ACTOR_EVENT_TYPE_SPAWNED\x10\x02\x12\x1c\n" +
+	"\x18ACTOR_EVENT_TYPE_RUNNING\x10\x03\x12\x1d\n" +
+	"\x19ACTOR_EVENT_TYPE_STOPPING\x10\x04\x12\x1b\n" +
+	"\x17ACTOR_EVENT_TYPE_EXITED\x10\x05\x12\x1e\n" +
+	"\x1aACTOR_EVENT_TYPE_RESTARTED\x10\x06\x12\x19\n" +
+	"\x15ACTOR_EVENT_TYPE_HUNG\x10\a\x12\x1b\n" +
+	"\x17ACTOR_EVENT_TYPE_FAILED\x10\b\x12\x1c\n" +
+	"\x18ACTOR_EVENT_TYPE_GAVE_UP\x10\t2\xc2\x04\n" +
 	"\x0eArbiterService\x12@\n" +
 	"\x05Spawn\x12\x1a.actorgrpc.v1.SpawnRequest\x1a\x1b.actorgrpc.v1.SpawnResponse\x12=\n" +
 	"\x04Send\x12\x19.actorgrpc.v1.SendRequest\x1a\x1a.actorgrpc.v1.SendResponse\x12=\n" +
@@ -806,7 +1165,9 @@ const file_actorgrpc_v1_arbiter_proto_rawDesc = "" +
 	"\x04Stop\x12\x19.actorgrpc.v1.StopRequest\x1a\x1a.actorgrpc.v1.StopResponse\x12O\n" +
 	"\n" +
 	"ListActors\x12\x1f.actorgrpc.v1.ListActorsRequest\x1a .actorgrpc.v1.ListActorsResponse\x12I\n" +
-	"\bGetActor\x12\x1d.actorgrpc.v1.GetActorRequest\x1a\x1e.actorgrpc.v1.GetActorResponseBCZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3"
+	"\bGetActor\x12\x1d.actorgrpc.v1.GetActorRequest\x1a\x1e.actorgrpc.v1.GetActorResponse\x12T\n" +
+	"\vWatchActors\x12 .actorgrpc.v1.WatchActorsRequest\x1a!.actorgrpc.v1.WatchActorsResponse0\x01\x12?\n" +
+	"\x04Logs\x12\x19.actorgrpc.v1.LogsRequest\x1a\x1a.actorgrpc.v1.LogsResponse0\x01BCZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3"
 
 var (
 	file_actorgrpc_v1_arbiter_proto_rawDescOnce sync.Once
@@ -820,55 +1181,67 @@ func file_actorgrpc_v1_arbiter_proto_rawDescGZIP() []byte {
 	return file_actorgrpc_v1_arbiter_proto_rawDescData
 }
 
-var file_actorgrpc_v1_arbiter_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_actorgrpc_v1_arbiter_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_actorgrpc_v1_arbiter_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_actorgrpc_v1_arbiter_proto_goTypes = []any{
-	(*SpawnRequest)(nil),       // 0: actorgrpc.v1.SpawnRequest
-	(*SpawnResponse)(nil),      // 1: actorgrpc.v1.SpawnResponse
-	(*SendRequest)(nil),        // 2: actorgrpc.v1.SendRequest
-	(*SendResponse)(nil),       // 3: actorgrpc.v1.SendResponse
-	(*InfoRequest)(nil),        // 4: actorgrpc.v1.InfoRequest
-	(*InfoResponse)(nil),       // 5: actorgrpc.v1.InfoResponse
-	(*StopRequest)(nil),        // 6: actorgrpc.v1.StopRequest
-	(*StopResponse)(nil),       // 7: actorgrpc.v1.StopResponse
-	(*ListActorsRequest)(nil),  // 8: actorgrpc.v1.ListActorsRequest
-	(*ListActorsResponse)(nil), // 9: actorgrpc.v1.ListActorsResponse
-	(*GetActorRequest)(nil),    // 10: actorgrpc.v1.GetActorRequest
-	(*GetActorResponse)(nil),   // 11: actorgrpc.v1.GetActorResponse
-	(*structpb.Struct)(nil),    // 12: google.protobuf.Struct
-	(*ActorRef)(nil),           // 13: actorgrpc.v1.ActorRef
-	(*structpb.ListValue)(nil), // 14: google.protobuf.ListValue
-	(*structpb.Value)(nil),     // 15: google.protobuf.Value
-	(ActorState)(0),            // 16: actorgrpc.v1.ActorState
-	(*ActorSummary)(nil),       // 17: actorgrpc.v1.ActorSummary
+	(ActorEventType)(0),         // 0: actorgrpc.v1.ActorEventType
+	(*SpawnRequest)(nil),        // 1: actorgrpc.v1.SpawnRequest
+	(*SpawnResponse)(nil),       // 2: actorgrpc.v1.SpawnResponse
+	(*SendRequest)(nil),         // 3: actorgrpc.v1.SendRequest
+	(*SendResponse)(nil),        // 4: actorgrpc.v1.SendResponse
+	(*InfoRequest)(nil),         // 5: actorgrpc.v1.InfoRequest
+	(*InfoResponse)(nil),        // 6: actorgrpc.v1.InfoResponse
+	(*StopRequest)(nil),         // 7: actorgrpc.v1.StopRequest
+	(*StopResponse)(nil),        // 8: actorgrpc.v1.StopResponse
+	(*ListActorsRequest)(nil),   // 9: actorgrpc.v1.ListActorsRequest
+	(*ListActorsResponse)(nil),  // 10: actorgrpc.v1.ListActorsResponse
+	(*GetActorRequest)(nil),     // 11: actorgrpc.v1.GetActorRequest
+	(*GetActorResponse)(nil),    // 12: actorgrpc.v1.GetActorResponse
+	(*WatchActorsRequest)(nil),  // 13: actorgrpc.v1.WatchActorsRequest
+	(*WatchActorsResponse)(nil), // 14: actorgrpc.v1.WatchActorsResponse
+	(*LogsRequest)(nil),         // 15: actorgrpc.v1.LogsRequest
+	(*LogsResponse)(nil),        // 16: actorgrpc.v1.LogsResponse
+	(*structpb.Struct)(nil),     // 17: google.protobuf.Struct
+	(*ActorRef)(nil),            // 18: actorgrpc.v1.ActorRef
+	(*structpb.ListValue)(nil),  // 19: google.protobuf.ListValue
+	(*structpb.Value)(nil),      // 20: google.protobuf.Value
+	(ActorState)(0),             // 21: actorgrpc.v1.ActorState
+	(*ActorSummary)(nil),        // 22: actorgrpc.v1.ActorSummary
 }
 var file_actorgrpc_v1_arbiter_proto_depIdxs = []int32{
-	12, // 0: actorgrpc.v1.SpawnRequest.extra:type_name -> google.protobuf.Struct
-	13, // 1: actorgrpc.v1.SpawnResponse.actor:type_name -> actorgrpc.v1.ActorRef
-	14, // 2: actorgrpc.v1.SendRequest.args:type_name -> google.protobuf.ListValue
-	12, // 3: actorgrpc.v1.SendRequest.kwargs:type_name -> google.protobuf.Struct
-	15, // 4: actorgrpc.v1.SendResponse.result:type_name -> google.protobuf.Value
-	12, // 5: actorgrpc.v1.InfoResponse.info:type_name -> google.protobuf.Struct
-	13, // 6: actorgrpc.v1.StopResponse.actor:type_name -> actorgrpc.v1.ActorRef
-	16, // 7: actorgrpc.v1.ListActorsRequest.state:type_name -> actorgrpc.v1.ActorState
-	17, // 8: actorgrpc.v1.ListActorsResponse.actors:type_name -> actorgrpc.v1.ActorSummary
-	17, // 9: actorgrpc.v1.GetActorResponse.actor:type_name -> actorgrpc.v1.ActorSummary
-	0,  // 10: actorgrpc.v1.ArbiterService.Spawn:input_type -> actorgrpc.v1.SpawnRequest
-	2,  // 11: actorgrpc.v1.ArbiterService.Send:input_type -> actorgrpc.v1.SendRequest
-	4,  // 12: actorgrpc.v1.ArbiterService.Info:input_type -> actorgrpc.v1.InfoRequest
-	6,  // 13: actorgrpc.v1.ArbiterService.Stop:input_type -> actorgrpc.v1.StopRequest
-	8,  // 14: actorgrpc.v1.ArbiterService.ListActors:input_type -> actorgrpc.v1.ListActorsRequest
-	10, // 15: actorgrpc.v1.ArbiterService.GetActor:input_type -> actorgrpc.v1.GetActorRequest
-	1,  // 16: actorgrpc.v1.ArbiterService.Spawn:output_type -> actorgrpc.v1.SpawnResponse
-	3,  // 17: actorgrpc.v1.ArbiterService.Send:output_type -> actorgrpc.v1.SendResponse
-	5,  // 18: actorgrpc.v1.ArbiterService.Info:output_type -> actorgrpc.v1.InfoResponse
-	7,  // 19: actorgrpc.v1.ArbiterService.Stop:output_type -> actorgrpc.v1.StopResponse
-	9,  // 20: actorgrpc.v1.ArbiterService.ListActors:output_type -> actorgrpc.v1.ListActorsResponse
-	11, // 21: actorgrpc.v1.ArbiterService.GetActor:output_type -> actorgrpc.v1.GetActorResponse
-	16, // [16:22] is the sub-list for method output_type
-	10, // [10:16] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	17, // 0: actorgrpc.v1.SpawnRequest.extra:type_name -> google.protobuf.Struct
+	18, // 1: actorgrpc.v1.SpawnResponse.actor:type_name -> actorgrpc.v1.ActorRef
+	19, // 2: actorgrpc.v1.SendRequest.args:type_name -> google.protobuf.ListValue
+	17, // 3: actorgrpc.v1.SendRequest.kwargs:type_name -> google.protobuf.Struct
+	20, // 4: actorgrpc.v1.SendResponse.result:type_name -> google.protobuf.Value
+	17, // 5: actorgrpc.v1.InfoResponse.info:type_name -> google.protobuf.Struct
+	18, // 6: actorgrpc.v1.StopResponse.actor:type_name -> actorgrpc.v1.ActorRef
+	21, // 7: actorgrpc.v1.ListActorsRequest.state:type_name -> actorgrpc.v1.ActorState
+	22, // 8: actorgrpc.v1.ListActorsResponse.actors:type_name -> actorgrpc.v1.ActorSummary
+	22, // 9: actorgrpc.v1.GetActorResponse.actor:type_name -> actorgrpc.v1.ActorSummary
+	0,  // 10: actorgrpc.v1.WatchActorsResponse.type:type_name -> actorgrpc.v1.ActorEventType
+	22, // 11: actorgrpc.v1.WatchActorsResponse.actor:type_name -> actorgrpc.v1.ActorSummary
+	1,  // 12: actorgrpc.v1.ArbiterService.Spawn:input_type -> actorgrpc.v1.SpawnRequest
+	3,  // 13: actorgrpc.v1.ArbiterService.Send:input_type -> actorgrpc.v1.SendRequest
+	5,  // 14: actorgrpc.v1.ArbiterService.Info:input_type -> actorgrpc.v1.InfoRequest
+	7,  // 15: actorgrpc.v1.ArbiterService.Stop:input_type -> actorgrpc.v1.StopRequest
+	9,  // 16: actorgrpc.v1.ArbiterService.ListActors:input_type -> actorgrpc.v1.ListActorsRequest
+	11, // 17: actorgrpc.v1.ArbiterService.GetActor:input_type -> actorgrpc.v1.GetActorRequest
+	13, // 18: actorgrpc.v1.ArbiterService.WatchActors:input_type -> actorgrpc.v1.WatchActorsRequest
+	15, // 19: actorgrpc.v1.ArbiterService.Logs:input_type -> actorgrpc.v1.LogsRequest
+	2,  // 20: actorgrpc.v1.ArbiterService.Spawn:output_type -> actorgrpc.v1.SpawnResponse
+	4,  // 21: actorgrpc.v1.ArbiterService.Send:output_type -> actorgrpc.v1.SendResponse
+	6,  // 22: actorgrpc.v1.ArbiterService.Info:output_type -> actorgrpc.v1.InfoResponse
+	8,  // 23: actorgrpc.v1.ArbiterService.Stop:output_type -> actorgrpc.v1.StopResponse
+	10, // 24: actorgrpc.v1.ArbiterService.ListActors:output_type -> actorgrpc.v1.ListActorsResponse
+	12, // 25: actorgrpc.v1.ArbiterService.GetActor:output_type -> actorgrpc.v1.GetActorResponse
+	14, // 26: actorgrpc.v1.ArbiterService.WatchActors:output_type -> actorgrpc.v1.WatchActorsResponse
+	16, // 27: actorgrpc.v1.ArbiterService.Logs:output_type -> actorgrpc.v1.LogsResponse
+	20, // [20:28] is the sub-list for method output_type
+	12, // [12:20] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_actorgrpc_v1_arbiter_proto_init() }
@@ -882,13 +1255,14 @@ func file_actorgrpc_v1_arbiter_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actorgrpc_v1_arbiter_proto_rawDesc), len(file_actorgrpc_v1_arbiter_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   12,
+			NumEnums:      1,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_actorgrpc_v1_arbiter_proto_goTypes,
 		DependencyIndexes: file_actorgrpc_v1_arbiter_proto_depIdxs,
+		EnumInfos:         file_actorgrpc_v1_arbiter_proto_enumTypes,
 		MessageInfos:      file_actorgrpc_v1_arbiter_proto_msgTypes,
 	}.Build()
 	File_actorgrpc_v1_arbiter_proto = out.File

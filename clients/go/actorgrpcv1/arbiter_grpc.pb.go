@@ -22,12 +22,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ArbiterService_Spawn_FullMethodName      = "/actorgrpc.v1.ArbiterService/Spawn"
-	ArbiterService_Send_FullMethodName       = "/actorgrpc.v1.ArbiterService/Send"
-	ArbiterService_Info_FullMethodName       = "/actorgrpc.v1.ArbiterService/Info"
-	ArbiterService_Stop_FullMethodName       = "/actorgrpc.v1.ArbiterService/Stop"
-	ArbiterService_ListActors_FullMethodName = "/actorgrpc.v1.ArbiterService/ListActors"
-	ArbiterService_GetActor_FullMethodName   = "/actorgrpc.v1.ArbiterService/GetActor"
+	ArbiterService_Spawn_FullMethodName       = "/actorgrpc.v1.ArbiterService/Spawn"
+	ArbiterService_Send_FullMethodName        = "/actorgrpc.v1.ArbiterService/Send"
+	ArbiterService_Info_FullMethodName        = "/actorgrpc.v1.ArbiterService/Info"
+	ArbiterService_Stop_FullMethodName        = "/actorgrpc.v1.ArbiterService/Stop"
+	ArbiterService_ListActors_FullMethodName  = "/actorgrpc.v1.ArbiterService/ListActors"
+	ArbiterService_GetActor_FullMethodName    = "/actorgrpc.v1.ArbiterService/GetActor"
+	ArbiterService_WatchActors_FullMethodName = "/actorgrpc.v1.ArbiterService/WatchActors"
+	ArbiterService_Logs_FullMethodName        = "/actorgrpc.v1.ArbiterService/Logs"
 )
 
 // ArbiterServiceClient is the client API for ArbiterService service.
@@ -56,6 +58,12 @@ type ArbiterServiceClient interface {
 	ListActors(ctx context.Context, in *ListActorsRequest, opts ...grpc.CallOption) (*ListActorsResponse, error)
 	// Resolves an aid or a name to the actor's address (pulsar's get_actor).
 	GetActor(ctx context.Context, in *GetActorRequest, opts ...grpc.CallOption) (*GetActorResponse, error)
+	// Streams life-cycle events (spawned, running, stopping, exited, restarted, hung,
+	// ...) as they happen, optionally preceded by one EXISTING event per live actor.
+	WatchActors(ctx context.Context, in *WatchActorsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchActorsResponse], error)
+	// Streams the captured stdout/stderr of an actor: the last lines, then (with
+	// `follow`) new lines as they are written, until the client cancels.
+	Logs(ctx context.Context, in *LogsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LogsResponse], error)
 }
 
 type arbiterServiceClient struct {
@@ -126,6 +134,44 @@ func (c *arbiterServiceClient) GetActor(ctx context.Context, in *GetActorRequest
 	return out, nil
 }
 
+func (c *arbiterServiceClient) WatchActors(ctx context.Context, in *WatchActorsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchActorsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ArbiterService_ServiceDesc.Streams[0], ArbiterService_WatchActors_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchActorsRequest, WatchActorsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ArbiterService_WatchActorsClient = grpc.ServerStreamingClient[WatchActorsResponse]
+
+func (c *arbiterServiceClient) Logs(ctx context.Context, in *LogsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LogsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ArbiterService_ServiceDesc.Streams[1], ArbiterService_Logs_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[LogsRequest, LogsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ArbiterService_LogsClient = grpc.ServerStreamingClient[LogsResponse]
+
 // ArbiterServiceServer is the server API for ArbiterService service.
 // All implementations must embed UnimplementedArbiterServiceServer
 // for forward compatibility.
@@ -152,6 +198,12 @@ type ArbiterServiceServer interface {
 	ListActors(context.Context, *ListActorsRequest) (*ListActorsResponse, error)
 	// Resolves an aid or a name to the actor's address (pulsar's get_actor).
 	GetActor(context.Context, *GetActorRequest) (*GetActorResponse, error)
+	// Streams life-cycle events (spawned, running, stopping, exited, restarted, hung,
+	// ...) as they happen, optionally preceded by one EXISTING event per live actor.
+	WatchActors(*WatchActorsRequest, grpc.ServerStreamingServer[WatchActorsResponse]) error
+	// Streams the captured stdout/stderr of an actor: the last lines, then (with
+	// `follow`) new lines as they are written, until the client cancels.
+	Logs(*LogsRequest, grpc.ServerStreamingServer[LogsResponse]) error
 	mustEmbedUnimplementedArbiterServiceServer()
 }
 
@@ -179,6 +231,12 @@ func (UnimplementedArbiterServiceServer) ListActors(context.Context, *ListActors
 }
 func (UnimplementedArbiterServiceServer) GetActor(context.Context, *GetActorRequest) (*GetActorResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetActor not implemented")
+}
+func (UnimplementedArbiterServiceServer) WatchActors(*WatchActorsRequest, grpc.ServerStreamingServer[WatchActorsResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchActors not implemented")
+}
+func (UnimplementedArbiterServiceServer) Logs(*LogsRequest, grpc.ServerStreamingServer[LogsResponse]) error {
+	return status.Error(codes.Unimplemented, "method Logs not implemented")
 }
 func (UnimplementedArbiterServiceServer) mustEmbedUnimplementedArbiterServiceServer() {}
 func (UnimplementedArbiterServiceServer) testEmbeddedByValue()                        {}
@@ -309,6 +367,28 @@ func _ArbiterService_GetActor_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ArbiterService_WatchActors_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchActorsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ArbiterServiceServer).WatchActors(m, &grpc.GenericServerStream[WatchActorsRequest, WatchActorsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ArbiterService_WatchActorsServer = grpc.ServerStreamingServer[WatchActorsResponse]
+
+func _ArbiterService_Logs_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(LogsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ArbiterServiceServer).Logs(m, &grpc.GenericServerStream[LogsRequest, LogsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ArbiterService_LogsServer = grpc.ServerStreamingServer[LogsResponse]
+
 // ArbiterService_ServiceDesc is the grpc.ServiceDesc for ArbiterService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -341,6 +421,17 @@ var ArbiterService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _ArbiterService_GetActor_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchActors",
+			Handler:       _ArbiterService_WatchActors_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Logs",
+			Handler:       _ArbiterService_Logs_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "actorgrpc/v1/arbiter.proto",
 }

@@ -221,9 +221,11 @@ type Beat struct {
 	// Commands received and not yet finished.
 	MailboxDepth int64 `protobuf:"varint,4,opt,name=mailbox_depth,json=mailboxDepth,proto3" json:"mailbox_depth,omitempty"`
 	// Commands processed since the actor started.
-	Processed     int64 `protobuf:"varint,5,opt,name=processed,proto3" json:"processed,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Processed int64 `protobuf:"varint,5,opt,name=processed,proto3" json:"processed,omitempty"`
+	// Commands processed since the actor started, by action name.
+	ProcessedByAction map[string]int64 `protobuf:"bytes,6,rep,name=processed_by_action,json=processedByAction,proto3" json:"processed_by_action,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Beat) Reset() {
@@ -289,6 +291,13 @@ func (x *Beat) GetProcessed() int64 {
 		return x.Processed
 	}
 	return 0
+}
+
+func (x *Beat) GetProcessedByAction() map[string]int64 {
+	if x != nil {
+		return x.ProcessedByAction
+	}
+	return nil
 }
 
 // One message from a monitor to an actor.
@@ -557,14 +566,18 @@ const file_actorgrpc_v1_monitor_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
 	"\x03pid\x18\x03 \x01(\x05R\x03pid\x12\x18\n" +
 	"\aaddress\x18\x04 \x01(\tR\aaddress\x12\x12\n" +
-	"\x04kind\x18\x05 \x01(\tR\x04kind\"\xc4\x01\n" +
+	"\x04kind\x18\x05 \x01(\tR\x04kind\"\xe5\x02\n" +
 	"\x04Beat\x12.\n" +
 	"\x05state\x18\x01 \x01(\x0e2\x18.actorgrpc.v1.ActorStateR\x05state\x12(\n" +
 	"\x10memory_rss_bytes\x18\x02 \x01(\x03R\x0ememoryRssBytes\x12\x1f\n" +
 	"\vcpu_percent\x18\x03 \x01(\x01R\n" +
 	"cpuPercent\x12#\n" +
 	"\rmailbox_depth\x18\x04 \x01(\x03R\fmailboxDepth\x12\x1c\n" +
-	"\tprocessed\x18\x05 \x01(\x03R\tprocessed\"\xa7\x01\n" +
+	"\tprocessed\x18\x05 \x01(\x03R\tprocessed\x12Y\n" +
+	"\x13processed_by_action\x18\x06 \x03(\v2).actorgrpc.v1.Beat.ProcessedByActionEntryR\x11processedByAction\x1aD\n" +
+	"\x16ProcessedByActionEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\xa7\x01\n" +
 	"\x11HeartbeatResponse\x121\n" +
 	"\awelcome\x18\x01 \x01(\v2\x15.actorgrpc.v1.WelcomeH\x00R\awelcome\x12%\n" +
 	"\x03ack\x18\x02 \x01(\v2\x11.actorgrpc.v1.AckH\x00R\x03ack\x12-\n" +
@@ -592,7 +605,7 @@ func file_actorgrpc_v1_monitor_proto_rawDescGZIP() []byte {
 	return file_actorgrpc_v1_monitor_proto_rawDescData
 }
 
-var file_actorgrpc_v1_monitor_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_actorgrpc_v1_monitor_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_actorgrpc_v1_monitor_proto_goTypes = []any{
 	(*HeartbeatRequest)(nil),  // 0: actorgrpc.v1.HeartbeatRequest
 	(*Hello)(nil),             // 1: actorgrpc.v1.Hello
@@ -601,24 +614,26 @@ var file_actorgrpc_v1_monitor_proto_goTypes = []any{
 	(*Welcome)(nil),           // 4: actorgrpc.v1.Welcome
 	(*Ack)(nil),               // 5: actorgrpc.v1.Ack
 	(*StopOrder)(nil),         // 6: actorgrpc.v1.StopOrder
-	(*Failure)(nil),           // 7: actorgrpc.v1.Failure
-	(ActorState)(0),           // 8: actorgrpc.v1.ActorState
+	nil,                       // 7: actorgrpc.v1.Beat.ProcessedByActionEntry
+	(*Failure)(nil),           // 8: actorgrpc.v1.Failure
+	(ActorState)(0),           // 9: actorgrpc.v1.ActorState
 }
 var file_actorgrpc_v1_monitor_proto_depIdxs = []int32{
 	1, // 0: actorgrpc.v1.HeartbeatRequest.hello:type_name -> actorgrpc.v1.Hello
 	2, // 1: actorgrpc.v1.HeartbeatRequest.beat:type_name -> actorgrpc.v1.Beat
-	7, // 2: actorgrpc.v1.HeartbeatRequest.failure:type_name -> actorgrpc.v1.Failure
-	8, // 3: actorgrpc.v1.Beat.state:type_name -> actorgrpc.v1.ActorState
-	4, // 4: actorgrpc.v1.HeartbeatResponse.welcome:type_name -> actorgrpc.v1.Welcome
-	5, // 5: actorgrpc.v1.HeartbeatResponse.ack:type_name -> actorgrpc.v1.Ack
-	6, // 6: actorgrpc.v1.HeartbeatResponse.stop:type_name -> actorgrpc.v1.StopOrder
-	0, // 7: actorgrpc.v1.MonitorService.Heartbeat:input_type -> actorgrpc.v1.HeartbeatRequest
-	3, // 8: actorgrpc.v1.MonitorService.Heartbeat:output_type -> actorgrpc.v1.HeartbeatResponse
-	8, // [8:9] is the sub-list for method output_type
-	7, // [7:8] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	8, // 2: actorgrpc.v1.HeartbeatRequest.failure:type_name -> actorgrpc.v1.Failure
+	9, // 3: actorgrpc.v1.Beat.state:type_name -> actorgrpc.v1.ActorState
+	7, // 4: actorgrpc.v1.Beat.processed_by_action:type_name -> actorgrpc.v1.Beat.ProcessedByActionEntry
+	4, // 5: actorgrpc.v1.HeartbeatResponse.welcome:type_name -> actorgrpc.v1.Welcome
+	5, // 6: actorgrpc.v1.HeartbeatResponse.ack:type_name -> actorgrpc.v1.Ack
+	6, // 7: actorgrpc.v1.HeartbeatResponse.stop:type_name -> actorgrpc.v1.StopOrder
+	0, // 8: actorgrpc.v1.MonitorService.Heartbeat:input_type -> actorgrpc.v1.HeartbeatRequest
+	3, // 9: actorgrpc.v1.MonitorService.Heartbeat:output_type -> actorgrpc.v1.HeartbeatResponse
+	9, // [9:10] is the sub-list for method output_type
+	8, // [8:9] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_actorgrpc_v1_monitor_proto_init() }
@@ -643,7 +658,7 @@ func file_actorgrpc_v1_monitor_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actorgrpc_v1_monitor_proto_rawDesc), len(file_actorgrpc_v1_monitor_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,83 @@
+"""Actor output files: tailing, following and size-based rotation."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections import deque
+
+#: Rotate an actor's output file once it is larger than this many bytes.
+DEFAULT_MAX_LOG_BYTES = 10 * 1024 * 1024
+#: Rotated files kept beside the live one (NAME.log.1 ... NAME.log.N).
+DEFAULT_LOG_BACKUPS = 3
+#: Seconds between two looks at a followed file.
+FOLLOW_POLL_INTERVAL = 0.2
+
+
+def tail(path: str, lines: int) -> list[str]:
+    """The last ``lines`` lines of a file (empty when it does not exist)."""
+    if lines <= 0 or not path or not os.path.exists(path):
+        return []
+    with open(path, "rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        block = 64 * 1024
+        data = b""
+        while size > 0 and data.count(b"\n") <= lines:
+            step = min(block, size)
+            size -= step
+            handle.seek(size)
+            data = handle.read(step) + data
+    return list(deque(data.decode("utf-8", "replace").splitlines(), maxlen=lines))
+
+
+async def follow(path: str, alive, start_at_end: bool = True):
+    """Yield batches of new lines appended to ``path`` while ``alive()`` is true.
+
+    Survives copy-truncate rotation (the file shrinking restarts reading at 0).
+    """
+    position = os.path.getsize(path) if start_at_end and os.path.exists(path) else 0
+    pending = b""
+    while True:
+        size = os.path.getsize(path) if os.path.exists(path) else 0
+        if size < position:
+            position = 0
+        if size > position:
+            with open(path, "rb") as handle:
+                handle.seek(position)
+                data = handle.read(size - position)
+            position = size
+            data = pending + data
+            complete, _, pending = data.rpartition(b"\n")
+            if complete:
+                yield complete.decode("utf-8", "replace").split("\n")
+        elif not alive():
+            if pending:
+                yield [pending.decode("utf-8", "replace")]
+            return
+        else:
+            await asyncio.sleep(FOLLOW_POLL_INTERVAL)
+
+
+def rotate_if_large(path: str, max_bytes: int = DEFAULT_MAX_LOG_BYTES,
+                    backups: int = DEFAULT_LOG_BACKUPS) -> bool:
+    """Copy-truncate ``path`` into ``path.1`` (shifting older ones) when too large.
+
+    The actor keeps writing to the same file descriptor (opened O_APPEND), so
+    truncating in place is what lets rotation work without its cooperation; the
+    lines written between the copy and the truncation (microseconds) may be lost.
+    """
+    try:
+        if os.path.getsize(path) <= max_bytes:
+            return False
+    except OSError:
+        return False
+    for index in range(backups - 1, 0, -1):
+        older = f"{path}.{index}"
+        if os.path.exists(older):
+            os.replace(older, f"{path}.{index + 1}")
+    shutil.copyfile(path, f"{path}.1")
+    with open(path, "r+b") as handle:
+        handle.truncate(0)
+    return True
