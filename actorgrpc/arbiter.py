@@ -29,8 +29,8 @@ from .routing import Router
 from .runtime import Concurrency
 from .server import build_server, set_serving
 from .spawn_spec import SpawnSpec
-from .supervision import (ActorProxyMonitor, ProcessLauncher, ThreadLauncher,
-                          describe_exit)
+from .supervision import (ActorProxyMonitor, ForkServerLauncher, ProcessLauncher,
+                          ThreadLauncher, describe_exit)
 
 logger = logging.getLogger("actorgrpc.arbiter")
 
@@ -75,7 +75,8 @@ class Arbiter(Actor):
                  monitor_task_period: float = MONITOR_TASK_PERIOD,
                  actor_host: str = "127.0.0.1", announce: bool = False,
                  log_level: str = "INFO", log_format: str = "text", extra=None,
-                 plugins=(), max_log_bytes: int = log_files.DEFAULT_MAX_LOG_BYTES):
+                 plugins=(), max_log_bytes: int = log_files.DEFAULT_MAX_LOG_BYTES,
+                 fork_server: bool | None = None):
         self.hooks_resolver = HookResolver(modules)
         super().__init__(aid=ARBITER_TARGET, name=name, kind=KIND_ARBITER, runtime=None,
                          hooks=self.hooks_resolver, start=_callable(start, self.hooks_resolver),
@@ -99,6 +100,12 @@ class Arbiter(Actor):
         #: arbiter (metrics endpoint, dashboard, ...).
         self.plugins = list(plugins)
         self.max_log_bytes = max_log_bytes
+        if fork_server is None:
+            # ACTORGRPC_FORK_SERVER=0 starts every actor as a fresh interpreter
+            # (slower; for debugging and for tests of that path).
+            fork_server = os.environ.get("ACTORGRPC_FORK_SERVER", "1") != "0"
+        self.use_fork_server = fork_server
+        self.fork_server = None
         self.monitors: dict[str, Monitor] = {}
         self.mailbox_host = MailboxHost(max_message_bytes)
         self.launchers = {KIND_PROCESS: ProcessLauncher(self), KIND_THREAD: ThreadLauncher(self)}
@@ -136,6 +143,9 @@ class Arbiter(Actor):
             runner = uvloop.run
         except ImportError:  # pragma: no cover
             runner = asyncio.run
+        self.hooks_resolver.import_all()
+        if self.use_fork_server:
+            self._start_fork_server()
         code = runner(self._main())
         if code:
             raise SystemExit(code)
@@ -149,6 +159,9 @@ class Arbiter(Actor):
         os.makedirs(os.path.join(self.run_dir, "logs"), exist_ok=True)
         from .services import ArbiterServicer, MonitorServicer
 
+        if self.fork_server is not None:
+            await self.fork_server.attach()
+            self.launchers[KIND_PROCESS] = ForkServerLauncher(self, self.fork_server)
         self.server, port, self.health, names = build_server(
             self.bind, mailbox=MailboxServicer(self.mailbox_host),
             arbiter=ArbiterServicer(self), monitor=MonitorServicer(self),
@@ -195,6 +208,8 @@ class Arbiter(Actor):
                     logger.exception("plugin %r failed to stop", plugin)
             await self.router.close()
             await self.server.stop(grace=1.0)
+            if self.fork_server is not None:
+                await self.fork_server.close()
             self.registry.remove_local(self)
         return self.exit_code
 
@@ -218,6 +233,16 @@ class Arbiter(Actor):
         if self.foreign_loop():
             return asyncio.run_coroutine_threadsafe(Actor.stop(self, exc, exit_code), self.loop)
         return asyncio.ensure_future(Actor.stop(self, exc, exit_code))
+
+    def _start_fork_server(self) -> None:
+        from .forkserver import ForkServer
+
+        try:
+            self.fork_server = ForkServer.start()
+        except RuntimeError as exc:
+            # Threads already run (an embedding application): forking now would be
+            # unsafe, so actors are started as fresh interpreters instead.
+            logger.warning("no fork server (%s); actors start with fork+exec", exc)
 
     def _on_sighup(self) -> None:
         logger.info("SIGHUP: restarting every monitor's workers")

@@ -44,6 +44,13 @@ def main() -> None:
     for entry in reversed(spec.get("sys_path", [])):
         if entry not in sys.path:
             sys.path.insert(0, entry)
+    code = run_in_this_process(spec)
+    # Skip interpreter teardown: gRPC's threads make it slow, and nothing is left to do.
+    os._exit(code)
+
+
+def run_in_this_process(spec: dict) -> int:
+    """Run the actor described by ``spec`` in this process; return the exit code."""
     from .logs import configure_logging
     from .process_actor import run_actor_process
 
@@ -57,8 +64,7 @@ def main() -> None:
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
-    # Skip interpreter teardown: gRPC's threads make it slow, and nothing is left to do.
-    os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ async def run_actor_process(spec: dict) -> int:
     """Boot, serve and stop one actor; return the process exit code."""
     from .child import EXIT_MONITOR_LOST, EXIT_START_FAILED
 
+    _set_process_name(f"actor:{spec['name']}")
     loop = asyncio.get_running_loop()
     max_bytes = spec["max_message_bytes"]
     hooks = HookResolver(spec["modules"])
@@ -122,3 +123,14 @@ async def run_actor_process(spec: dict) -> int:
 
 def _hook(hooks: HookResolver, reference):
     return hooks.resolve(reference) if reference else None
+
+
+def _set_process_name(name: str) -> None:
+    """Name the process (as ``ps -o comm`` and psutil show it) after its actor."""
+    try:
+        import ctypes
+
+        PR_SET_NAME = 15
+        ctypes.CDLL(None).prctl(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - Linux only
+        pass

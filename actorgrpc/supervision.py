@@ -170,11 +170,16 @@ class ActorProxyMonitor:
 
     def send_signal(self, sig) -> None:
         process = self.process
-        if process is not None and process.returncode is None:
-            try:
-                process.send_signal(sig)
-            except ProcessLookupError:
-                pass
+        try:
+            if process is not None:
+                if process.returncode is None:
+                    process.send_signal(sig)
+            elif self.kind == KIND_PROCESS and self.pid and self.exit_code is None:
+                # Forked by the fork server: not our child, but ours to signal until
+                # the fork server reports its exit.
+                os.kill(self.pid, sig)
+        except ProcessLookupError:
+            pass
 
     def kill(self) -> None:
         """Terminate the life of the actor now (SIGKILL)."""
@@ -261,20 +266,7 @@ class ProcessLauncher:
         return [sys.executable, "-m", "actorgrpc.child"]
 
     async def start(self, record: ActorProxyMonitor) -> None:
-        arbiter = self.arbiter
-        spec = record.spec
-        payload = {
-            "aid": record.aid, "name": record.name,
-            "monitor": record.monitor.aid if record.monitor else "arbiter",
-            "arbiter_address": arbiter.address, "host": arbiter.actor_host,
-            "modules": list(arbiter.hooks.modules),
-            "start": spec.start, "stopping": spec.stopping,
-            "periodic_task": spec.periodic_task,
-            "periodic_interval": spec.periodic_interval, "timeout": spec.timeout,
-            "extra": spec.extra, "max_message_bytes": arbiter.max_message_bytes,
-            "parent_pid": os.getpid(), "sys_path": [p for p in sys.path if p],
-            "log_level": arbiter.log_level, "log_format": arbiter.log_format,
-        }
+        payload = spawn_payload(self.arbiter, record)
         env = dict(os.environ)
         env["ACTORGRPC_SPEC"] = json.dumps(payload)
         # Children find modules the way the arbiter did (its script's folder, cwd).
@@ -290,6 +282,46 @@ class ProcessLauncher:
         code = await record.process.wait()
         record.on_exit(code)
         self.arbiter.on_actor_exit(record)
+
+
+def spawn_payload(arbiter, record: ActorProxyMonitor) -> dict:
+    """What an actor process needs to know to boot (sent as JSON, never pickled)."""
+    spec = record.spec
+    return {
+        "aid": record.aid, "name": record.name,
+        "monitor": record.monitor.aid if record.monitor else "arbiter",
+        "arbiter_address": arbiter.address, "host": arbiter.actor_host,
+        "modules": list(arbiter.hooks.modules),
+        "start": spec.start, "stopping": spec.stopping,
+        "periodic_task": spec.periodic_task,
+        "periodic_interval": spec.periodic_interval, "timeout": spec.timeout,
+        "extra": spec.extra, "max_message_bytes": arbiter.max_message_bytes,
+        "parent_pid": os.getpid(), "sys_path": [p for p in sys.path if p],
+        "log_level": arbiter.log_level, "log_format": arbiter.log_format,
+    }
+
+
+class ForkServerLauncher:
+    """Starts process actors by forking them from the fork server (milliseconds)."""
+
+    def __init__(self, arbiter, fork_server):
+        self.arbiter = arbiter
+        self.fork_server = fork_server
+        self.by_pid: dict[int, ActorProxyMonitor] = {}
+        fork_server.on_exit = self._on_exit
+
+    async def start(self, record: ActorProxyMonitor) -> None:
+        payload = spawn_payload(self.arbiter, record)
+        payload["parent_pid"] = self.fork_server.pid
+        record.pid = await self.fork_server.spawn(record.aid, payload, record.log_path)
+        self.by_pid[record.pid] = record
+        record.state = ACTOR_STATES.INACTIVE
+
+    def _on_exit(self, pid: int, code: int) -> None:
+        record = self.by_pid.pop(pid, None)
+        if record is not None:
+            record.on_exit(code)
+            self.arbiter.on_actor_exit(record)
 
 
 class ThreadLauncher:

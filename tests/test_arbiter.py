@@ -11,7 +11,7 @@ from actorgrpc import ACTOR_STATES
 from .support import wait_for_async
 
 
-async def test_spawn_process_actor_and_talk_to_it(client):
+async def test_spawn_process_actor_and_talk_to_it(client, arbiter_process):
     proxy = await client.spawn(name="basic")
     assert proxy.name == "basic" and proxy.aid and proxy.address.startswith("127.0.0.1:")
     assert proxy.state == ACTOR_STATES.RUN
@@ -22,7 +22,9 @@ async def test_spawn_process_actor_and_talk_to_it(client):
     assert await client.send(proxy, "greet", name="py") == "hello py! from basic"
     who = await client.send(proxy, "whoami")
     assert who["pid"] != os.getpid()
-    assert psutil.Process(who["pid"]).cmdline()[-1] == "actorgrpc.child"
+    process = psutil.Process(who["pid"])
+    assert arbiter_process.pid in [p.pid for p in process.parents()]
+    assert process.name() == "actor:basic"
     assert who["get_actor_is_self"] and who["is_process"] and who["is_running"]
     assert who["started"] and not who["stopped"] and not who["closed"]
     assert not who["is_arbiter"] and not who["is_monitor"] and who["state"] == "running"
@@ -207,3 +209,22 @@ async def _replaced(client, victim):
         if summary.actor.aid != victim.actor.aid and summary.actor.state == ACTOR_STATES.RUN:
             return summary
     return None
+
+
+async def test_without_fork_server_actors_are_fresh_interpreters(tmp_path):
+    from .support import ArbiterProcess
+
+    arbiter = ArbiterProcess(run_dir=str(tmp_path), env={"ACTORGRPC_FORK_SERVER": "0"})
+    try:
+        async with actorgrpc.connect(arbiter.address) as client:
+            proxy = await client.spawn(name="exec-ed", start="tests.sample_actors:mark_started")
+            who = await client.send(proxy, "whoami")
+            process = psutil.Process(who["pid"])
+            assert process.cmdline()[-2:] == ["-m", "actorgrpc.child"]
+            assert process.ppid() == arbiter.pid
+            assert (await client.info(proxy))["extra"] == {"hook": "start"}
+            with pytest.raises(actorgrpc.ActorUnavailable):
+                await client.send(proxy, "crash")
+            await wait_for_async(lambda: _gone(client, "exec-ed"), 10, "the crash to be seen")
+    finally:
+        arbiter.stop_and_check()

@@ -1,0 +1,1 @@
+"""``actorgrpc bench``: actorgrpc's paths measured against raw gRPC in the same run."""
