@@ -128,18 +128,20 @@ class Actor:
         """
         if target == "monitor":
             target = self.monitor_name
+        router = self.runtime.router
         return await self.runtime.on_host(
-            self.runtime.router.send(target, action, args, kwargs, timeout=_timeout))
+            lambda: router.send(target, action, args, kwargs, timeout=_timeout))
 
     async def tell(self, target, action: str, *args, **kwargs) -> None:
         """Deliver ``action`` to ``target`` without waiting for a result."""
         if target == "monitor":
             target = self.monitor_name
-        await self.runtime.on_host(self.runtime.router.tell(target, action, args, kwargs))
+        router = self.runtime.router
+        await self.runtime.on_host(lambda: router.tell(target, action, args, kwargs))
 
     async def spawn(self, **params):
         """Spawn a new actor (through the arbiter); return its ActorProxy once running."""
-        return await self.runtime.on_host(self.runtime.spawn(**params))
+        return await self.runtime.on_host(lambda: self.runtime.spawn(**params))
 
     # -- life cycle --------------------------------------------------------------
 

@@ -1,4 +1,10 @@
-"""The ``actorgrpc`` command line: ``serve`` runs an arbiter, the rest talk to one."""
+"""The ``actorgrpc`` command line: ``serve`` runs an arbiter, the rest talk to one.
+
+Client commands find the arbiter with ``--address`` or ``$ACTORGRPC_ADDRESS`` and
+exit with 0 ok, 1 the call failed, 2 arbiter unreachable (or actor unavailable),
+3 unknown actor, 4 unknown action, 130 interrupted. Rendering lives in console.py,
+the configuration file in config.py; this module parses options and makes calls.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +12,26 @@ import asyncio
 import json
 import os
 import sys
+import time
 
 import click
+from click.core import ParameterSource
 
 from .consts import ACTOR_STATES, DEFAULT_BIND, DEFAULT_MAX_MESSAGE_BYTES
 from .errors import ActorError
 
 ADDRESS_ENV = "ACTORGRPC_ADDRESS"
+DEFAULT_ADDRESS = "127.0.0.1:7070"
 
 #: Exit codes of the client subcommands.
 EXIT_ERROR = 1
 EXIT_UNREACHABLE = 2
 EXIT_NOT_FOUND = 3
 EXIT_UNIMPLEMENTED = 4
+EXIT_INTERRUPTED = 130
+
+STATE_NAMES = {description: number for number, description in
+               ACTOR_STATES.DESCRIPTION.items()}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,37 +40,96 @@ def main():
     """actorgrpc: a supervised actor service over gRPC."""
 
 
+# -- serve ---------------------------------------------------------------------------
+
 @main.command()
+@click.option("--config", "config_path", default=None, metavar="FILE",
+              type=click.Path(dir_okay=False),
+              help="TOML configuration file; options given here override it.")
 @click.option("--bind", default=DEFAULT_BIND, show_default=True,
               help="HOST:PORT to serve on (port 0 picks a free port).")
 @click.option("-m", "--module", "modules", multiple=True,
-              help="Module whose @commands and hooks actors may use (repeatable).")
+              help="Module whose @commands and hooks actors may use (repeatable; "
+                   "added to the file's modules).")
 @click.option("--start", default=None, help="Arbiter start hook, as module:function.")
 @click.option("--monitor", "monitors", multiple=True, metavar="NAME=N",
-              help="Add a monitor keeping N process workers alive (repeatable).")
+              help="Add a monitor keeping N process workers alive (repeatable; sets "
+                   "num_workers of a monitor of the file).")
 @click.option("--run-dir", default=None, help="Folder for actor logs (default: a temp dir).")
 @click.option("--max-message-bytes", default=DEFAULT_MAX_MESSAGE_BYTES, show_default=True,
-              type=int, help="Largest message accepted or sent.")
-@click.option("--log-level", default="INFO", show_default=True)
+              type=click.IntRange(min=1), help="Largest message accepted or sent.")
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+                                case_sensitive=False))
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-def serve(bind, modules, start, monitors, run_dir, max_message_bytes, log_level, log_format):
+@click.option("--heartbeat-interval", type=click.FloatRange(min=0, min_open=True),
+              default=None, help="Seconds between two heartbeats of an actor (default 1).")
+@click.option("--spawn-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds an actor may take to reach RUN (default 30).")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics (off by default).")
+@click.option("--dashboard", "dashboard_port", type=click.IntRange(0, 65535), default=None,
+              metavar="PORT", help="Serve the web dashboard on 127.0.0.1:PORT (off by default).")
+def serve(config_path, bind, modules, start, monitors, run_dir, max_message_bytes,
+          log_level, log_format, heartbeat_interval, spawn_timeout, metrics_port,
+          dashboard_port):
     """Run an arbiter until SIGTERM or SIGINT."""
     from .arbiter import Arbiter
+    from .config import ConfigError, ServeConfig, load_config
     from .logs import configure_logging
     from .server import BindError
 
-    configure_logging(log_level, log_format)
-    sys.path.insert(0, os.getcwd()) if os.getcwd() not in sys.path else None
-    arb = Arbiter(bind=bind, modules=modules, start=start, run_dir=run_dir,
-                  max_message_bytes=max_message_bytes, announce=True,
-                  log_level=log_level, log_format=log_format)
+    try:
+        config = load_config(config_path) if config_path else ServeConfig()
+    except ConfigError as exc:
+        raise click.BadParameter(f"\n{exc}", param_hint="--config") from None
+    given = click.get_current_context().get_parameter_source
+
+    def pick(option: str, value, from_file):
+        """The command line wins over the file, the file over the defaults."""
+        if given(option) not in (ParameterSource.DEFAULT, None) or from_file is None:
+            return value
+        return from_file
+
+    bind = pick("bind", bind, config.bind)
+    start = pick("start", start, config.start)
+    run_dir = pick("run_dir", run_dir, config.run_dir)
+    max_message_bytes = pick("max_message_bytes", max_message_bytes,
+                             config.max_message_bytes)
+    log_level = pick("log_level", log_level, config.log_level).upper()
+    log_format = pick("log_format", log_format, config.log_format)
+    metrics_port = pick("metrics_port", metrics_port, config.metrics_port)
+    dashboard_port = pick("dashboard_port", dashboard_port, config.dashboard_port)
+    timings = config.arbiter_kwargs()
+    if heartbeat_interval is not None:
+        timings["heartbeat_interval"] = heartbeat_interval
+    if spawn_timeout is not None:
+        timings["spawn_timeout"] = spawn_timeout
+    pools = {name: dict(params) for name, params in config.monitors.items()}
     for item in monitors:
         name, _, count = item.partition("=")
         if not name or not count.isdigit():
             raise click.BadParameter(f"expected NAME=N, got {item!r}", param_hint="--monitor")
-        arb.add_monitor(name, num_workers=int(count))
+        pools.setdefault(name, {})["num_workers"] = int(count)
+
+    configure_logging(log_level, log_format)
+    sys.path.insert(0, os.getcwd()) if os.getcwd() not in sys.path else None
+    plugins = []
+    if metrics_port is not None:
+        from .metrics import MetricsPlugin
+
+        plugins.append(MetricsPlugin(metrics_port))
+    if dashboard_port is not None:
+        from .dashboard import DashboardPlugin
+
+        plugins.append(DashboardPlugin(dashboard_port))
     try:
+        arb = Arbiter(bind=bind, modules=[*config.modules, *modules], start=start,
+                      run_dir=run_dir, max_message_bytes=max_message_bytes, announce=True,
+                      log_level=log_level, log_format=log_format, plugins=plugins, **timings)
+        for name, params in pools.items():
+            arb.add_monitor(name, **params)
         code = arb.start()
     except BindError as exc:
         raise click.ClickException(str(exc)) from None
@@ -66,30 +138,40 @@ def serve(bind, modules, start, monitors, run_dir, max_message_bytes, log_level,
     sys.exit(code)
 
 
+# -- helpers of the client commands --------------------------------------------------
+
 def address_option(fn):
-    return click.option("--address", envvar=ADDRESS_ENV, default="127.0.0.1:7070",
+    return click.option("--address", envvar=ADDRESS_ENV, default=DEFAULT_ADDRESS,
                         show_default=True,
                         help=f"The arbiter's HOST:PORT (or ${ADDRESS_ENV}).")(fn)
 
 
-def _run(coroutine_factory):
+def _run(coroutine_factory, address: str = ""):
     """Run a client coroutine; turn errors into messages and exit codes."""
-    from .errors import ActorNotFound, ActorUnavailable, CommandNotFound
-
     try:
         return asyncio.run(coroutine_factory())
-    except ActorUnavailable as exc:
-        click.echo(f"error: arbiter unreachable or actor unavailable: {exc}", err=True)
+    except ActorError as exc:
+        _fail(exc, address)
+    except KeyboardInterrupt:
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def _fail(exc: ActorError, address: str = ""):
+    """Print ``exc`` for a person and exit with its code (see the module docstring)."""
+    from .errors import ActorNotFound, ActorUnavailable, CommandNotFound
+
+    if isinstance(exc, ActorUnavailable):
+        where = f" at {address}" if address else ""
+        click.echo(f"error: arbiter{where} unreachable or actor unavailable: {exc}", err=True)
         sys.exit(EXIT_UNREACHABLE)
-    except ActorNotFound as exc:
+    if isinstance(exc, ActorNotFound):
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_NOT_FOUND)
-    except CommandNotFound as exc:
+    if isinstance(exc, CommandNotFound):
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_UNIMPLEMENTED)
-    except ActorError as exc:
-        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
+    click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+    sys.exit(EXIT_ERROR)
 
 
 def _client(address):
@@ -98,84 +180,27 @@ def _client(address):
     return connect(address)
 
 
-@main.command()
-@address_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--all", "include_exited", is_flag=True, help="Include exited actors.")
-def ps(address, as_json, include_exited):
-    """List actors."""
-    from google.protobuf import json_format
+async def _stream(call):
+    """Iterate a server-streaming call, raising ActorError subclasses on failure."""
+    import grpc
 
-    async def go():
-        async with _client(address) as client:
-            return await client.list_actors(include_exited=include_exited)
+    from .errors import error_from_rpc_error
 
-    actors = _run(go)
-    if as_json:
-        click.echo(json.dumps([json_format.MessageToDict(a, preserving_proto_field_name=True)
-                               for a in actors], indent=2))
-        return
-    header = f"{'AID':<14}{'NAME':<22}{'KIND':<9}{'STATE':<11}{'PID':>8}{'UPTIME':>10}" \
-             f"{'RESTARTS':>10}{'RSS MB':>9}{'CPU%':>7}{'BEAT':>7}"
-    click.echo(header)
-    for a in actors:
-        click.echo(f"{a.actor.aid:<14}{a.actor.name[:21]:<22}{a.kind:<9}"
-                   f"{ACTOR_STATES.DESCRIPTION[a.actor.state]:<11}{a.pid:>8}"
-                   f"{a.uptime_seconds:>9.1f}s{a.restarts:>10}"
-                   f"{a.memory_rss_bytes / 1e6:>9.1f}{a.cpu_percent:>7.1f}"
-                   f"{a.heartbeat_age_seconds:>6.1f}s")
-
-
-@main.command("spawn")
-@address_option
-@click.option("--name", default="")
-@click.option("--kind", type=click.Choice(["process", "thread"]), default="process")
-@click.option("--start", default=None, help="Hook as module:function.")
-@click.option("--stopping", default=None, help="Hook as module:function.")
-@click.option("--periodic-task", default=None, help="Hook as module:function.")
-@click.option("--count", default=1, show_default=True, help="How many (names get -N).")
-def spawn_command(address, name, kind, start, stopping, periodic_task, count):
-    """Spawn actors and print their references."""
-
-    async def go():
-        async with _client(address) as client:
-            proxies = []
-            for index in range(count):
-                actor_name = f"{name}-{index}" if name and count > 1 else name
-                proxies.append(await client.spawn(name=actor_name, kind=kind, start=start,
-                                                  stopping=stopping,
-                                                  periodic_task=periodic_task))
-                if count > 1:
-                    click.echo(f"\rspawned {index + 1}/{count}", nl=False, err=True)
-            if count > 1:
-                click.echo("", err=True)
-            return proxies
-
-    for proxy in _run(go):
-        click.echo(json.dumps(proxy.as_dict()))
-
-
-@main.command("send")
-@address_option
-@click.argument("target")
-@click.argument("action")
-@click.argument("args", nargs=-1)
-@click.option("--kwargs", default="{}", help="Keyword arguments as a JSON object.")
-@click.option("--timeout", type=float, default=None, help="Seconds (default 5).")
-def send_command(address, target, action, args, kwargs, timeout):
-    """Run ACTION on TARGET; each ARG is JSON (bare words are strings)."""
-    parsed = [_json_arg(a) for a in args]
     try:
-        keyword = json.loads(kwargs)
+        async for message in call:
+            yield message
+    except grpc.aio.AioRpcError as exc:
+        raise error_from_rpc_error(exc) from None
+
+
+def _json_object(text: str, hint: str) -> dict:
+    try:
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"not JSON: {exc}", param_hint="--kwargs") from None
-
-    async def go():
-        async with _client(address) as client:
-            return await client.send_via_arbiter(target, action, *parsed, _timeout=timeout,
-                                                 **keyword)
-
-    click.echo(json.dumps(_run(go), indent=2))
+        raise click.BadParameter(f"not JSON: {exc}", param_hint=hint) from None
+    if not isinstance(value, dict):
+        raise click.BadParameter("must be a JSON object", param_hint=hint)
+    return value
 
 
 def _json_arg(text: str):
@@ -185,17 +210,228 @@ def _json_arg(text: str):
         return text
 
 
+def _filters(fn):
+    fn = click.option("--monitor", default="", help="Only workers of this monitor.")(fn)
+    fn = click.option("--state", type=click.Choice(list(STATE_NAMES)), default=None,
+                      help="Only actors in this state.")(fn)
+    fn = click.option("--name-prefix", default="", help="Only names starting with this.")(fn)
+    return fn
+
+
+# -- ps, top -------------------------------------------------------------------------
+
+@main.command()
+@address_option
+@_filters
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--all", "include_exited", is_flag=True, help="Include exited actors.")
+def ps(address, name_prefix, state, monitor, as_json, include_exited):
+    """List actors: aid, name, kind, state, pid, uptime, restarts, memory, cpu, beat."""
+    from google.protobuf import json_format
+
+    from .console import actor_table, make_console
+
+    async def go():
+        async with _client(address) as client:
+            return await client.list_actors(
+                name_prefix=name_prefix, state=STATE_NAMES.get(state, 0), monitor=monitor,
+                include_exited=include_exited)
+
+    actors = _run(go, address)
+    if as_json:
+        click.echo(json.dumps([json_format.MessageToDict(a, preserving_proto_field_name=True)
+                               for a in actors], indent=2))
+        return
+    make_console().print(actor_table(actors))
+
+
+@main.command()
+@address_option
+@click.option("--name-prefix", default="", help="Only names starting with this.")
+@click.option("--monitor", default="", help="Only workers of this monitor.")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
+              help="Seconds between two refreshes.")
+@click.option("--sort", type=click.Choice(["cpu", "memory", "rate", "name"]), default="cpu",
+              show_default=True)
+@click.option("--once", is_flag=True, help="Print one frame (after two samples) and exit.")
+@click.option("--iterations", "-n", type=click.IntRange(min=1), default=None,
+              help="Print this many frames and exit.")
+def top(address, name_prefix, monitor, interval, sort, once, iterations):
+    """A live view of the actors with their message rates; Ctrl-C to leave."""
+    from .console import TopSampler, make_console, top_frame
+
+    frames = 1 if once else iterations
+    console = make_console()
+    live_screen = frames is None and console.is_terminal
+
+    async def go():
+        sampler = TopSampler()
+        async with _client(address) as client:
+            async def frame():
+                actors = await client.list_actors(name_prefix=name_prefix, monitor=monitor)
+                return top_frame(address, actors, sampler.rates(actors), sort)
+
+            # Rates need two samples: the first frame comes one interval after the first.
+            await frame()
+            await asyncio.sleep(interval)
+            if live_screen:
+                from rich.live import Live
+
+                with Live(await frame(), console=console, auto_refresh=False,
+                          screen=True) as live:
+                    while True:
+                        await asyncio.sleep(interval)
+                        live.update(await frame(), refresh=True)
+            shown = 0
+            while frames is None or shown < frames:
+                if shown:
+                    await asyncio.sleep(interval)
+                console.print(await frame())
+                shown += 1
+
+    _run(go, address)
+
+
+# -- spawn, send, info, stop ---------------------------------------------------------
+
+@main.command("spawn")
+@address_option
+@click.option("--name", default="", help="Unique name (with --count, names get -0, -1, ...).")
+@click.option("--kind", type=click.Choice(["process", "thread"]), default="process")
+@click.option("--start", default=None, help="Hook as module:function.")
+@click.option("--stopping", default=None, help="Hook as module:function.")
+@click.option("--periodic-task", default=None, help="Hook as module:function.")
+@click.option("--periodic-interval", type=click.FloatRange(min=0, min_open=True),
+              default=None, help="Seconds between two periodic tasks (default 1).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds without heartbeat before the actor is hung (default 30).")
+@click.option("--extra", default=None, help="Initial `extra` as a JSON object.")
+@click.option("--count", default=1, show_default=True, type=click.IntRange(min=1),
+              help="How many actors to spawn.")
+@click.option("--parallel", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Spawns in flight at once (with --count).")
+def spawn_command(address, name, kind, start, stopping, periodic_task, periodic_interval,
+                  timeout, extra, count, parallel):
+    """Spawn actors and print their references (one JSON object per line)."""
+    from .console import make_console
+
+    params = dict(kind=kind, start=start, stopping=stopping, periodic_task=periodic_task,
+                  periodic_interval=periodic_interval, timeout=timeout,
+                  extra=_json_object(extra, "--extra") if extra else None)
+    names = [f"{name}-{i}" if name and count > 1 else name for i in range(count)]
+    errors = []
+
+    async def go():
+        progress = _SpawnProgress(count, make_console(stderr=True))
+        gate = asyncio.Semaphore(parallel)
+
+        async def one(index, client):
+            async with gate:
+                try:
+                    proxy = await client.spawn(name=names[index], **params)
+                except ActorError as exc:
+                    errors.append(exc)
+                    progress.advance(failed=True)
+                    return None
+                progress.advance()
+                return proxy
+
+        async with _client(address) as client:
+            with progress:
+                results = await asyncio.gather(*(one(i, client) for i in range(count)))
+        return [r for r in results if r is not None]
+
+    proxies = _run(go, address)
+    for proxy in proxies:
+        click.echo(json.dumps(proxy.as_dict()))
+    if errors:
+        if count > 1:
+            click.echo(f"spawned {len(proxies)} of {count}; {len(errors)} failed; "
+                       "the first error:", err=True)
+        _fail(errors[0], address)
+
+
+class _SpawnProgress:
+    """A progress bar on a terminal, "spawned i/N" lines on a pipe; silent for one."""
+
+    def __init__(self, total: int, console):
+        self.total = total
+        self.console = console
+        self.done = self.failed = 0
+        self.bar = None
+        self.started = time.monotonic()
+
+    def __enter__(self):
+        if self.total > 1 and self.console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            self.bar = Progress("spawning", BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=self.console, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("spawn", total=self.total)
+        return self
+
+    def advance(self, failed: bool = False) -> None:
+        self.done += 1
+        self.failed += failed
+        if self.bar is not None:
+            self.bar.advance(self.task)
+        elif self.total > 1:
+            click.echo(f"spawned {self.done}/{self.total}"
+                       + (f" ({self.failed} failed)" if self.failed else ""), err=True)
+
+    def __exit__(self, *exc_info):
+        if self.bar is not None:
+            self.bar.stop()
+        if self.total > 1:
+            click.echo(f"{self.done - self.failed}/{self.total} spawned in "
+                       f"{time.monotonic() - self.started:.2f} s", err=True)
+
+
+@main.command("send")
+@address_option
+@click.argument("target")
+@click.argument("action")
+@click.argument("args", nargs=-1)
+@click.option("--kwargs", default="{}", help="Keyword arguments as a JSON object.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds (default 5).")
+def send_command(address, target, action, args, kwargs, timeout):
+    """Run ACTION on TARGET; each ARG is JSON (bare words are strings)."""
+    parsed = [_json_arg(a) for a in args]
+    keyword = _json_object(kwargs, "--kwargs")
+
+    async def go():
+        async with _client(address) as client:
+            return await client.send_via_arbiter(target, action, *parsed, _timeout=timeout,
+                                                 **keyword)
+
+    click.echo(json.dumps(_run(go, address), indent=2))
+
+
 @main.command("info")
 @address_option
 @click.argument("target", default="")
-def info_command(address, target):
-    """Print the info of TARGET (the arbiter when omitted)."""
+@click.option("--json", "output", flag_value="json", help="Print JSON.")
+@click.option("--tree", "output", flag_value="tree", help="Print a tree.")
+def info_command(address, target, output):
+    """Print the info of TARGET (the arbiter when omitted).
+
+    A tree on a terminal, JSON on a pipe, unless --tree or --json says otherwise.
+    """
+    from .console import info_tree, make_console
 
     async def go():
         async with _client(address) as client:
             return await client.info(target)
 
-    click.echo(json.dumps(_run(go), indent=2, sort_keys=True))
+    info = _run(go, address)
+    console = make_console()
+    if output == "json" or (output is None and not console.is_terminal):
+        click.echo(json.dumps(info, indent=2, sort_keys=True))
+        return
+    actor = info.get("actor", {})
+    console.print(info_tree(info, f"{actor.get('name', target)} ({actor.get('aid', '')})"))
 
 
 @main.command("stop")
@@ -208,5 +444,76 @@ def stop_command(address, target):
         async with _client(address) as client:
             return await client.stop(target)
 
-    code = _run(go)
+    code = _run(go, address)
     click.echo(f"stopped {target} (exit code {code})")
+
+
+# -- logs, watch ---------------------------------------------------------------------
+
+@main.command("logs")
+@address_option
+@click.argument("target")
+@click.option("-n", "--lines", default=100, show_default=True, type=click.IntRange(min=0),
+              help="How many of the last lines to print first.")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the "
+              "actor exits (or Ctrl-C).")
+def logs_command(address, target, lines, follow):
+    """Print the captured output of a process actor (live or recently exited)."""
+    from .v1 import arbiter_pb2
+
+    async def go():
+        async with _client(address) as client:
+            request = arbiter_pb2.LogsRequest(target=target, tail_lines=lines or -1,
+                                              follow=follow)
+            async for batch in _stream(client.stub.Logs(request)):
+                for line in batch.lines:
+                    click.echo(line)
+                sys.stdout.flush()
+
+    _run(go, address)
+
+
+@main.command("watch")
+@address_option
+@click.option("--name-prefix", default="", help="Only actors whose name starts with this.")
+@click.option("--existing", is_flag=True, help="First list live actors (event 'existing').")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per event.")
+@click.option("--count", type=click.IntRange(min=1), default=None,
+              help="Exit after this many events.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Exit (status 0) after this many seconds.")
+def watch_command(address, name_prefix, existing, as_json, count, timeout):
+    """Print actors' life-cycle events as they happen (spawned, exited, restarted...)."""
+    from google.protobuf import json_format
+
+    from .console import event_line
+    from .events import event_name
+    from .v1 import arbiter_pb2
+
+    async def go():
+        seen = 0
+        async with _client(address) as client:
+            request = arbiter_pb2.WatchActorsRequest(name_prefix=name_prefix,
+                                                     include_existing=existing)
+            async for event in _stream(client.stub.WatchActors(request)):
+                if as_json:
+                    data = json_format.MessageToDict(event, preserving_proto_field_name=True)
+                    data["type"] = event_name(event.type)
+                    click.echo(json.dumps(data))
+                else:
+                    click.echo(event_line(event))
+                sys.stdout.flush()
+                seen += 1
+                if count is not None and seen >= count:
+                    return
+
+    async def bounded():
+        try:
+            await asyncio.wait_for(go(), timeout)
+        except asyncio.TimeoutError:
+            pass
+
+    _run(bounded, address)
+
+
+# Other commands are registered below, e.g. main.add_command(bench).

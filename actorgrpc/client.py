@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 
 from .consts import DEFAULT_SEND_TIMEOUT
@@ -47,14 +49,15 @@ class Client:
         response = await self._unary(self.stub.Spawn, request, _timeout)
         return ActorProxy.from_ref(response.actor)
 
-    async def send(self, target, action: str, *args, _timeout: float | None = None,
-                   **kwargs):
-        """Run ``action`` on ``target`` (proxy, aid or name) and return its result.
+    def send(self, target, action: str, *args, _timeout: float | None = None,
+             **kwargs) -> asyncio.Future:
+        """Run ``action`` on ``target`` (proxy, aid or name); await the result.
 
         Sent directly to the actor's mailbox; the deadline is ``_timeout`` seconds
-        (default 5). Remote errors are raised as ``ActorError`` subclasses.
+        (default 5). Remote errors are raised as ``ActorError`` subclasses. Returns
+        a Future (no task per call), so thousands can be in flight at once.
         """
-        return await self.router.send(target, action, args, kwargs, timeout=_timeout)
+        return self.router.send(target, action, args, kwargs, timeout=_timeout)
 
     async def tell(self, target, action: str, *args, **kwargs) -> None:
         """Deliver ``action`` to ``target`` without waiting for its result."""

@@ -11,10 +11,18 @@ from .context import get_actor
 
 
 class _ActorFilter(logging.Filter):
-    """Adds the current actor's aid and name to every record."""
+    """Adds the aid and name of the actor a line is about to every record.
+
+    That is the current actor, unless the call names another one: the arbiter's
+    lines about an actor it supervises pass ``extra={"actor": record}`` (anything
+    with ``aid`` and ``name``), so they carry that actor's identity, not the
+    arbiter's, and ``grep aid`` finds every line about it in both formats.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        actor = get_actor()
+        actor = getattr(record, "actor", None)
+        if getattr(actor, "aid", None) is None:
+            actor = get_actor()
         record.aid = getattr(actor, "aid", "-")
         record.actor_name = getattr(actor, "name", "-")
         return True

@@ -9,8 +9,6 @@ never waits. Replies are matched to calls by id.
 from __future__ import annotations
 
 import asyncio
-import itertools
-from collections import deque
 
 import grpc
 
@@ -19,7 +17,7 @@ from .channels import insecure_channel
 from .consts import DEFAULT_MAX_MESSAGE_BYTES
 from .errors import ActorTimeout, ActorUnavailable, MessageTooLarge, error_from_status
 from .v1 import mailbox_pb2, mailbox_pb2_grpc
-from .values import from_value
+from .values import fill_args, fill_kwargs, from_value
 
 __all__ = ["MailboxConnection", "NotDelivered", "ActorNotHosted"]
 
@@ -50,71 +48,135 @@ def failure_to_error(failure) -> errors.ActorError:
 
 
 class MailboxConnection:
-    """A stream to the MailboxService at one address, shared by every caller of a loop."""
+    """A stream to the MailboxService at one address, shared by every caller of a loop.
+
+    Envelopes are built directly inside the next outgoing frame; a writer task,
+    started only when there is something to write, sends frames one after the
+    other, so whatever queues while a frame is on the wire leaves in the next one.
+    Callers never write themselves: cancelling a task blocked in a gRPC write
+    would cancel the stream of every caller.
+    """
 
     def __init__(self, address: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
         self.address = address
         self.max_message_bytes = max_message_bytes
+        self._limit = max_message_bytes - _FRAME_OVERHEAD
         self._channel = insecure_channel(address, max_message_bytes)
         self._stub = mailbox_pb2_grpc.MailboxServiceStub(self._channel)
-        self._ids = itertools.count(1)
-        self._outbox: deque = deque()
-        self._wakeup = asyncio.Event()
+        self._next_id = 0
+        self._frames: list = []
+        self._frame_size = 0
+        self._writing = False
         self._pending: dict[int, asyncio.Future] = {}
         self._call = None
-        self._tasks: list[asyncio.Task] = []
+        self._reader: asyncio.Task | None = None
         self._ready: asyncio.Future | None = None
+        self._up = False
         self.closed = False
 
     # -- public ---------------------------------------------------------------
 
-    async def call(self, target: str, action: str, args, kwargs, timeout: float,
-                   *, envelope: mailbox_pb2.Envelope | None = None):
+    @property
+    def up(self) -> bool:
+        """True once the stream is open (``submit`` may be used)."""
+        return self._up
+
+    async def call(self, target: str, action: str, args, kwargs, timeout: float):
         """Run ``action`` on actor ``target`` at this address; return its result."""
-        if envelope is None:
-            envelope = make_envelope(target, action, args, kwargs, timeout)
-        if self._ready is None or not self._ready.done() or self._ready.exception():
+        if not self._up:
             await self._start(timeout)
+        return await self.submit(target, action, args, kwargs, timeout)
+
+    def submit(self, target: str, action: str, args, kwargs, timeout: float):
+        """Queue a call on the open stream; a Future of its result.
+
+        A plain Future, not a coroutine: many calls in flight cost no task each.
+        """
         loop = asyncio.get_running_loop()
+        self._next_id += 1
+        call_id = self._next_id
+        self._add(call_id, target, action, args, kwargs, timeout, False)
         future = loop.create_future()
-        call_id = next(self._ids)
-        envelope.id = call_id
-        self._enqueue(envelope)
-        self._pending[call_id] = future
+        pending = self._pending
+        pending[call_id] = future
+        if not self._writing:
+            self._writing = True
+            asyncio.ensure_future(self._drain())
         timer = loop.call_later(timeout, _expire, future, action, timeout)
-        try:
-            return await future
-        finally:
+
+        def finished(_, timer=timer, call_id=call_id):
             timer.cancel()
-            self._pending.pop(call_id, None)
+            pending.pop(call_id, None)
+
+        future.add_done_callback(finished)
+        return future
 
     async def tell(self, target: str, action: str, args, kwargs):
         """Queue ``action`` for actor ``target`` without waiting for any reply."""
-        envelope = make_envelope(target, action, args, kwargs, 0.0)
-        envelope.tell = True
-        if self._ready is None or not self._ready.done() or self._ready.exception():
+        if not self._up:
             await self._start(CONNECT_TIMEOUT)
-        self._enqueue(envelope)
+        self._add(0, target, action, args, kwargs, 0.0, True)
+        if not self._writing:
+            self._writing = True
+            asyncio.ensure_future(self._drain())
 
     async def close(self) -> None:
         """Close the stream and channel; pending calls fail with UNAVAILABLE."""
         self.closed = True
-        for task in self._tasks:
-            task.cancel()
+        self._up = False
+        if self._reader is not None:
+            self._reader.cancel()
         self._fail_pending(ActorUnavailable(f"connection to {self.address} closed"))
         await self._channel.close(grace=None)
 
     # -- internals ------------------------------------------------------------
 
-    def _enqueue(self, envelope) -> None:
-        size = envelope.ByteSize()
-        if size + _FRAME_OVERHEAD > self.max_message_bytes:
+    def _add(self, call_id, target, action, args, kwargs, timeout, tell) -> None:
+        """Build the envelope in the current frame (InvalidArgument / MessageTooLarge)."""
+        frames = self._frames
+        if not frames or len(frames[-1].envelopes) >= MAX_BATCH:
+            frames.append(mailbox_pb2.StreamRequest())
+            self._frame_size = 0
+        envelopes = frames[-1].envelopes
+        envelope = envelopes.add(id=call_id, target=target, action=action,
+                                 timeout_seconds=timeout, tell=tell)
+        try:
+            if args:
+                fill_args(envelope.args, args)
+            if kwargs:
+                fill_kwargs(envelope.kwargs, kwargs)
+        except BaseException:
+            del envelopes[-1]
+            raise
+        size = envelope.ByteSize() + 8
+        if size > self._limit:
+            del envelopes[-1]
             raise MessageTooLarge(
                 f"message of {size} bytes exceeds the maximum of "
-                f"{self.max_message_bytes} bytes"
-            )
-        self._outbox.append((envelope, size))
-        self._wakeup.set()
+                f"{self.max_message_bytes} bytes")
+        if self._frame_size + size > self._limit:
+            # A frame never exceeds the maximum message size: start another.
+            moved = mailbox_pb2.StreamRequest()
+            moved.envelopes.add().CopyFrom(envelope)
+            del envelopes[-1]
+            frames.append(moved)
+            self._frame_size = 0
+        self._frame_size += size
+
+    async def _drain(self) -> None:
+        frames = self._frames
+        try:
+            while frames and not self.closed:
+                frame = frames.pop(0)
+                if not frames:
+                    self._frame_size = 0
+                await self._call.write(frame)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the stream broke
+            self._broken(exc)
+        finally:
+            self._writing = False
 
     async def _start(self, timeout: float) -> None:
         if self.closed:
@@ -137,34 +199,8 @@ class MailboxConnection:
             await channel.wait_for_state_change(state)
             state = channel.get_state(try_to_connect=True)
         self._call = self._stub.Stream()
-        self._tasks = [
-            asyncio.ensure_future(self._write_loop(self._call)),
-            asyncio.ensure_future(self._read_loop(self._call)),
-        ]
-
-    async def _write_loop(self, call) -> None:
-        outbox = self._outbox
-        limit = self.max_message_bytes - _FRAME_OVERHEAD
-        try:
-            while True:
-                if not outbox:
-                    self._wakeup.clear()
-                    await self._wakeup.wait()
-                    continue
-                batch = []
-                size = 0
-                while outbox and len(batch) < MAX_BATCH:
-                    envelope, envelope_size = outbox[0]
-                    if batch and size + envelope_size > limit:
-                        break
-                    outbox.popleft()
-                    batch.append(envelope)
-                    size += envelope_size + 8
-                await call.write(mailbox_pb2.StreamRequest(envelopes=batch))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the stream broke: the reader reports it
-            self._broken(exc)
+        self._reader = asyncio.ensure_future(self._read_loop(self._call))
+        self._up = True
 
     async def _read_loop(self, call) -> None:
         pending = self._pending
@@ -191,6 +227,7 @@ class MailboxConnection:
         if self.closed:
             return
         self.closed = True
+        self._up = False
         detail = ""
         if isinstance(exc, grpc.aio.AioRpcError):
             detail = f": {exc.code().name} {exc.details()}"
@@ -200,9 +237,8 @@ class MailboxConnection:
             f"the connection to the actor at {self.address} was lost while the call "
             f"was pending (the actor may have died){detail}"
         ))
-        for task in self._tasks:
-            if task is not asyncio.current_task():
-                task.cancel()
+        if self._reader is not None and self._reader is not asyncio.current_task():
+            self._reader.cancel()
         asyncio.ensure_future(self._channel.close(grace=None))
 
     def _fail_pending(self, error: Exception) -> None:
@@ -210,22 +246,9 @@ class MailboxConnection:
             if not future.done():
                 future.set_exception(error)
         self._pending.clear()
-        self._outbox.clear()
+        self._frames.clear()
 
 
 def _expire(future: asyncio.Future, action: str, timeout: float) -> None:
     if not future.done():
         future.set_exception(ActorTimeout(f"{action!r} did not answer within {timeout:g} s"))
-
-
-def make_envelope(target, action, args, kwargs, timeout) -> mailbox_pb2.Envelope:
-    """An Envelope with JSON-shaped arguments (InvalidArgument if they are not)."""
-    from .values import fill_args, fill_kwargs
-
-    envelope = mailbox_pb2.Envelope(target=target, action=action,
-                                    timeout_seconds=timeout)
-    if args:
-        fill_args(envelope.args, args)
-    if kwargs:
-        fill_kwargs(envelope.kwargs, kwargs)
-    return envelope

@@ -20,7 +20,7 @@ from .errors import (ActorNotFound, ActorTimeout, ActorUnavailable, CommandError
 from .mailbox_client import NOT_HOSTED
 from .status import fill_failure, rpc_method
 from .v1 import mailbox_pb2, mailbox_pb2_grpc
-from .values import _fill_value, from_list, from_struct
+from .values import _fill_value, _NotJson, _problem, fill_value, from_list, from_struct
 
 logger = logging.getLogger("actorgrpc.mailbox")
 
@@ -71,15 +71,22 @@ class MailboxHost:
         Raises CommandNotFound / InvalidArgument before running anything.
         """
         cmd = get_command(action)
-        cmd.bind(actor, args, kwargs)
         counts = actor.processed_by_action
         counts[action] = counts.get(action, 0) + 1
         if actor.foreign_loop():
+            cmd.bind(actor, args, kwargs)
             future = asyncio.run_coroutine_threadsafe(
                 _run_to_end(cmd.function, actor, args, kwargs), actor.loop)
             outcome = asyncio.wrap_future(future)
         else:
-            outcome = cmd.function(actor, *args, **kwargs)
+            try:
+                outcome = cmd.function(actor, *args, **kwargs)
+            except TypeError as exc:
+                # Raised by the call itself (no deeper frame): the arguments do not fit
+                # the signature. A TypeError from inside the command is its own error.
+                if exc.__traceback__.tb_next is None:
+                    cmd.bind(actor, args, kwargs)  # raises InvalidArgument with the detail
+                raise
         if not cmd.ack:
             if inspect.isawaitable(outcome):
                 _background(outcome, actor, action)
@@ -145,7 +152,7 @@ class MailboxServicer(mailbox_pb2_grpc.MailboxServiceServicer):
             from_struct(request.kwargs), timeout)
         response = mailbox_pb2.CallResponse()
         try:
-            _fill_value(response.result, result, "result")
+            fill_value(response.result, result, "result")
         except Exception as exc:
             raise CommandError(f"the result of {request.action!r} is not JSON-shaped: {exc}")
         return response
@@ -156,46 +163,65 @@ class MailboxServicer(mailbox_pb2_grpc.MailboxServiceServicer):
 
 
 class _StreamSession:
-    """One MailboxService.Stream: envelopes in, replies out in batches."""
+    """One MailboxService.Stream: envelopes in, replies out in batches.
+
+    The handler task reads a frame, runs its synchronous commands in order and
+    writes all their replies as one frame before reading the next, so a lone
+    message costs no task switch and a burst shares frames. Replies of coroutine
+    commands are written by a short-lived task when they complete.
+    """
 
     def __init__(self, host: MailboxHost, context):
         self.host = host
         self.context = context
-        self.replies: list = []
-        self.wakeup = asyncio.Event()
-        self.reading = True
-        self.inflight = 0
         self.limit = host.max_message_bytes - 64
+        self.frames: list = []
+        self.frame_size = 0
+        self.writing = False
+        self.inflight = 0
+        self.idle = asyncio.Event()
 
     async def run(self, request_iterator) -> None:
-        reader = asyncio.ensure_future(self._read(request_iterator))
-        replies = self.replies
+        read = self.context.read
+        handle = self._handle
         try:
             while True:
-                if replies:
-                    batch = replies[:MAX_REPLY_BATCH]
-                    del replies[:MAX_REPLY_BATCH]
-                    await self.context.write(mailbox_pb2.StreamResponse(replies=batch))
-                    continue
-                if not self.reading and self.inflight == 0:
+                request = await read()
+                if request is grpc.aio.EOF:
                     break
-                self.wakeup.clear()
-                await self.wakeup.wait()
-        finally:
-            reader.cancel()
-
-    async def _read(self, request_iterator) -> None:
-        try:
-            async for request in request_iterator:
                 for envelope in request.envelopes:
-                    self._handle(envelope)
-        except asyncio.CancelledError:
-            raise
+                    handle(envelope)
+                if self.frames and not self.writing:
+                    await self._drain()
         except grpc.aio.AioRpcError:
-            pass  # the client went away; pending commands still finish
+            return  # the client went away
+        # The client closed its side: finish what is running, then end the stream.
+        while self.inflight or self.writing or self.frames:
+            self.idle.clear()
+            if self.frames and not self.writing:
+                await self._drain()
+                continue
+            await self.idle.wait()
+
+    async def _drain(self) -> None:
+        self.writing = True
+        try:
+            while self.frames:
+                frame = self.frames.pop(0)
+                if not self.frames:
+                    self.frame_size = 0
+                await self.context.write(frame)
         finally:
-            self.reading = False
-            self.wakeup.set()
+            self.writing = False
+            self.idle.set()
+
+    def _reply(self, call_id: int):
+        """A new Reply inside the current outgoing frame."""
+        frames = self.frames
+        if not frames or len(frames[-1].replies) >= MAX_REPLY_BATCH:
+            frames.append(mailbox_pb2.StreamResponse())
+            self.frame_size = 0
+        return frames[-1].replies.add(id=call_id)
 
     def _handle(self, envelope) -> None:
         host = self.host
@@ -251,25 +277,37 @@ class _StreamSession:
             self._fail(envelope.id, exc)
         else:
             self._succeed(envelope.id, task.result(), envelope.action)
-        self.wakeup.set()
+        if self.frames and not self.writing:
+            asyncio.ensure_future(self._drain())
+        self.idle.set()
 
     def _succeed(self, call_id: int, result, action: str) -> None:
-        reply = mailbox_pb2.Reply(id=call_id)
+        reply = self._reply(call_id)
         try:
-            _fill_value(reply.result, result, "result")
-        except Exception as exc:
-            self._fail(call_id, CommandError(f"the result of {action!r} is not JSON-shaped: {exc}"))
+            _fill_value(reply.result, result)
+        except _NotJson:
+            del self.frames[-1].replies[-1]
+            problem = _problem(result, "result")
+            self._fail(call_id, CommandError(f"the result of {action!r} is not JSON-shaped: "
+                                             f"{problem}"))
             return
-        if reply.ByteSize() > self.limit:
+        size = reply.ByteSize() + 8
+        if size > self.limit:
+            del self.frames[-1].replies[-1]
             self._fail(call_id, MessageTooLarge(
                 f"the result of {action!r} exceeds the maximum message size "
                 f"({self.host.max_message_bytes} bytes)"))
             return
-        self.replies.append(reply)
-        self.wakeup.set()
+        if self.frame_size + size > self.limit:
+            # Start a new frame: a frame never exceeds the maximum message size.
+            moved = mailbox_pb2.StreamResponse()
+            moved.replies.add().CopyFrom(reply)
+            del self.frames[-1].replies[-1]
+            self.frames.append(moved)
+            self.frame_size = 0
+        self.frame_size += size
 
     def _fail(self, call_id: int, exc: BaseException) -> None:
-        reply = mailbox_pb2.Reply(id=call_id)
+        reply = self._reply(call_id)
         fill_failure(reply.failure, exc)
-        self.replies.append(reply)
-        self.wakeup.set()
+        self.frame_size += reply.ByteSize() + 8

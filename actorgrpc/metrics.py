@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 from collections import Counter as Tally
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram,
+                               disable_created_metrics, generate_latest)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from . import events
@@ -99,6 +99,8 @@ class MetricsPlugin:
     """Serves ``/metrics`` for one arbiter; pass it in ``Arbiter(plugins=[...])``."""
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1"):
+        # The ``*_created`` series double every counter for no use of ours.
+        disable_created_metrics()
         self.registry = CollectorRegistry(auto_describe=True)
         self.http = HttpServer(self._handle, host, port)
         self.event_counters = {

@@ -77,10 +77,64 @@ class Router:
             self._connections[address] = connection
         return connection
 
-    async def send(self, target, action: str, args=(), kwargs=None, *,
-                   timeout: float | None = None):
-        """Run ``action`` on ``target`` and return its result, within ``timeout`` s."""
+    def send(self, target, action: str, args=(), kwargs=None, *,
+             timeout: float | None = None) -> asyncio.Future:
+        """Run ``action`` on ``target``; a Future of its result, within ``timeout`` s.
+
+        The common case (an open stream to a known address) costs no task: the
+        connection's own Future is returned, chained only when a name may need
+        resolving again.
+        """
         timeout = DEFAULT_SEND_TIMEOUT if timeout is None else float(timeout)
+        if isinstance(target, ActorProxy):
+            proxy = target
+        elif isinstance(target, str):
+            proxy = self._aliases.get(target) or self._cache.get(target)
+        else:
+            proxy = None
+        if proxy is not None:
+            host = self.local_host
+            connection = self._connections.get(proxy.address)
+            if ((host is None or proxy.address != host.address)
+                    and connection is not None and connection.up and not connection.closed):
+                try:
+                    future = connection.submit(proxy.aid, action, args, kwargs, timeout)
+                except Exception as exc:
+                    future = asyncio.get_running_loop().create_future()
+                    future.set_exception(exc)
+                    return future
+                if proxy is target:
+                    # A proxy names one incarnation: nothing to resolve again. Its
+                    # "not hosted" failure is already an ActorNotFound.
+                    return future
+                return self._retry_if_moved(future, target, action, args, kwargs, timeout)
+        return asyncio.ensure_future(self._send(target, action, args, kwargs, timeout))
+
+    def _retry_if_moved(self, future, target, action, args, kwargs, timeout):
+        """Chain ``future``: when the name's cached address no longer hosts it, retry."""
+        outer = asyncio.get_running_loop().create_future()
+
+        def done(inner):
+            if outer.done():
+                return
+            if inner.cancelled():
+                outer.cancel()
+                return
+            exc = inner.exception()
+            if isinstance(exc, (ActorNotHosted, NotDelivered)):
+                self.forget(target)
+                retry = asyncio.ensure_future(
+                    self._send(target, action, args, kwargs, timeout))
+                retry.add_done_callback(lambda r: _copy_outcome(r, outer))
+            elif exc is not None:
+                outer.set_exception(exc)
+            else:
+                outer.set_result(inner.result())
+
+        future.add_done_callback(done)
+        return outer
+
+    async def _send(self, target, action, args, kwargs, timeout):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         proxy = await self.resolve(target)
@@ -121,6 +175,17 @@ class Router:
         for connection in connections:
             await connection.close()
         await self._arbiter_channel.close(grace=None)
+
+
+def _copy_outcome(source: asyncio.Future, destination: asyncio.Future) -> None:
+    if destination.done():
+        return
+    if source.cancelled():
+        destination.cancel()
+    elif source.exception() is not None:
+        destination.set_exception(source.exception())
+    else:
+        destination.set_result(source.result())
 
 
 def _public(exc, target):

@@ -26,11 +26,19 @@ class Concurrency:
         self.host_loop = host_loop
         self.host_thread = threading.get_ident()
 
-    async def on_host(self, coroutine):
-        """Await ``coroutine`` on the host loop, from whichever thread calls."""
+    async def on_host(self, start):
+        """Await ``start()`` (a coroutine or future factory) on the host loop.
+
+        Called from the host thread it runs inline; from a thread actor's loop the
+        call is made in the host loop, where the process's gRPC objects live.
+        """
         if threading.get_ident() == self.host_thread:
-            return await coroutine
-        future = asyncio.run_coroutine_threadsafe(coroutine, self.host_loop)
+            return await start()
+
+        async def run():
+            return await start()
+
+        future = asyncio.run_coroutine_threadsafe(run(), self.host_loop)
         return await asyncio.wrap_future(future)
 
     async def spawn(self, **params) -> ActorProxy:

@@ -228,3 +228,24 @@ async def test_without_fork_server_actors_are_fresh_interpreters(tmp_path):
             await wait_for_async(lambda: _gone(client, "exec-ed"), 10, "the crash to be seen")
     finally:
         arbiter.stop_and_check()
+
+
+async def test_thread_actor_sends_and_spawns(client):
+    """A thread actor's gRPC work runs on the arbiter's loop, its commands on its own."""
+    thread = await client.spawn(name="thready", kind="thread")
+    target = await client.spawn(name="thread-target")
+    assert await client.send(thread, "relay", "thread-target", "add", 3, 4) == 7
+    assert await client.send(thread, "relay_to_proxy", target.as_dict(), "ping") == "pong"
+    child = await client.send(thread, "spawn_child", "thread-child")
+    assert await client.send(child["name"], "ping") == "pong"
+    for name in ("thready", "thread-target", "thread-child"):
+        await client.stop(name)
+
+
+async def test_many_sends_in_flight_keep_their_order_and_results(client):
+    import asyncio
+
+    proxy = await client.spawn(name="pipelined")
+    results = await asyncio.gather(*(client.send(proxy, "echo", i) for i in range(5000)))
+    assert results == list(range(5000))
+    await client.stop(proxy)

@@ -1,0 +1,66 @@
+"""Messages per second across the arbiter, from the ``processed`` of heartbeats.
+
+Heartbeats arrive once per heartbeat interval, so the per-second difference of
+the counters jumps between 0 and twice the real rate; the rate is therefore
+taken over a window of a few seconds of a cumulative total. An actor that
+restarts comes back with a new aid and its counter from 0: only increases of a
+known aid are added, so a restart never makes the total go backwards.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+#: Points kept for the chart (one per sample).
+HISTORY_POINTS = 300
+
+
+class RateTracker:
+    """Samples the registry; ``points()`` is [[unix time, messages/s], ...]."""
+
+    def __init__(self, window_seconds: float = 3.0, history: int = HISTORY_POINTS):
+        self.window = window_seconds
+        self.last_processed: dict[str, int] = {}
+        self.total = 0
+        self.samples: deque = deque(maxlen=history + 64)
+        self.series: deque = deque(maxlen=history)
+        #: Per-aid rate over the window (for the table's MSG/S column).
+        self.actor_rates: dict[str, float] = {}
+        self._actor_samples: dict[str, deque] = {}
+
+    def sample(self, records, now: float | None = None, wall: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        wall = time.time() if wall is None else wall
+        seen = set()
+        for record in records:
+            processed = int(record.beat.processed)
+            before = self.last_processed.get(record.aid)
+            if before is not None and processed > before:
+                self.total += processed - before
+            self.last_processed[record.aid] = processed
+            seen.add(record.aid)
+            history = self._actor_samples.setdefault(record.aid, deque(maxlen=64))
+            history.append((now, processed))
+            self.actor_rates[record.aid] = _rate(history, now, self.window)
+        for aid in set(self.last_processed) - seen:
+            del self.last_processed[aid]
+            self._actor_samples.pop(aid, None)
+            self.actor_rates.pop(aid, None)
+        self.samples.append((now, self.total))
+        self.series.append([round(wall, 3), round(_rate(self.samples, now, self.window), 3)])
+
+    def points(self) -> list:
+        return list(self.series)
+
+
+def _rate(samples, now: float, window: float) -> float:
+    """Increase per second of the last sample over the oldest one within ``window``."""
+    newest_time, newest = samples[-1]
+    oldest_time, oldest = newest_time, newest
+    for sample_time, value in reversed(samples):
+        if now - sample_time > window:
+            break
+        oldest_time, oldest = sample_time, value
+    elapsed = newest_time - oldest_time
+    return max(0.0, (newest - oldest) / elapsed) if elapsed > 0 else 0.0
