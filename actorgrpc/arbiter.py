@@ -13,7 +13,7 @@ import time
 import uuid
 
 from .actor import Actor
-from .consts import (ACTOR_STATES, ARBITER_TARGET, DEFAULT_BIND,
+from .consts import (ACTOR_ACTION_TIMEOUT, ACTOR_STATES, ARBITER_TARGET, DEFAULT_BIND,
                      DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SPAWN_TIMEOUT, HEARTBEAT_INTERVAL,
                      KIND_ARBITER, KIND_PROCESS, KIND_THREAD, MONITOR_TASK_PERIOD,
                      READY_LINE_PREFIX)
@@ -25,6 +25,7 @@ from .mailbox_server import MailboxHost, MailboxServicer
 from .monitor import Monitor
 from .proxy import ActorProxy
 from .registry import Registry
+from .restart import TEMPORARY, RestartPolicy, RestartTracker, should_restart
 from .routing import Router
 from .runtime import Concurrency
 from .server import build_server, set_serving
@@ -76,7 +77,8 @@ class Arbiter(Actor):
                  actor_host: str = "127.0.0.1", announce: bool = False,
                  log_level: str = "INFO", log_format: str = "text", extra=None,
                  plugins=(), max_log_bytes: int = log_files.DEFAULT_MAX_LOG_BYTES,
-                 fork_server: bool | None = None):
+                 fork_server: bool | None = None,
+                 action_timeout: float = ACTOR_ACTION_TIMEOUT, restart_policy: dict | None = None):
         self.hooks_resolver = HookResolver(modules)
         super().__init__(aid=ARBITER_TARGET, name=name, kind=KIND_ARBITER, runtime=None,
                          hooks=self.hooks_resolver, start=_callable(start, self.hooks_resolver),
@@ -105,6 +107,11 @@ class Arbiter(Actor):
             # (slower; for debugging and for tests of that path).
             fork_server = os.environ.get("ACTORGRPC_FORK_SERVER", "1") != "0"
         self.use_fork_server = fork_server
+        #: Seconds of each step of stop → terminate → kill.
+        self.action_timeout = action_timeout
+        #: Restart policy of the actors spawned directly (the arbiter supervises them).
+        self.restart_policy = RestartPolicy.from_params(dict(restart_policy or {}))
+        self.restart_trackers: dict[str, RestartTracker] = {}
         self.fork_server = None
         self.monitors: dict[str, Monitor] = {}
         self.mailbox_host = MailboxHost(max_message_bytes)
@@ -245,16 +252,14 @@ class Arbiter(Actor):
             logger.warning("no fork server (%s); actors start with fork+exec", exc)
 
     def _on_sighup(self) -> None:
-        logger.info("SIGHUP: restarting every monitor's workers")
-        for monitor in self.monitors.values():
-            for record in list(monitor.workers.values()):
-                # Not an operator stop: the monitor replaces each worker.
-                self.keep_task(asyncio.ensure_future(self._restart_worker(record)), "restart")
+        """SIGHUP: a rolling restart of every monitor's workers (fresh processes).
 
-    async def _restart_worker(self, record) -> None:
-        await record.stop("SIGHUP restart")
-        record.stop_requested = False
-        record.monitor.on_worker_exit(record)
+        With the fork server, new workers are forked from the modules imported at
+        boot; to load changed code, restart the arbiter.
+        """
+        logger.info("SIGHUP: rolling restart of every monitor's workers")
+        for monitor in self.monitors.values():
+            self.keep_task(asyncio.ensure_future(monitor.restart_all("SIGHUP")), "SIGHUP")
 
     async def _periodic_supervision(self) -> None:
         while True:
@@ -268,9 +273,9 @@ class Arbiter(Actor):
                                  record.name, record.aid, now - record.last_beat)
                     record.failure = f"hung: no heartbeat for {now - record.last_beat:.1f} s"
                     record.publish(events.HUNG, record.failure)
+                    # Not an operator stop: its restart policy applies once it is gone.
                     self.keep_task(asyncio.ensure_future(
-                        record.stop("hung", timeout=1.0)), "stop hung actor")
-                    record.stop_requested = False
+                        record.stop("hung", requested=False)), "stop hung actor")
             for monitor in list(self.monitors.values()):
                 await monitor.maintain()
             for record in list(self.registry.live.values()):
@@ -332,6 +337,7 @@ class Arbiter(Actor):
                                    restarts=restarts)
         record.publish = lambda event_type, detail="": self.events.publish(
             event_type, record, detail)
+        record.action_timeout = self.action_timeout
         self.registry.reserve(record)
         try:
             await self.launchers[spec.kind].start(record)
@@ -369,6 +375,43 @@ class Arbiter(Actor):
                            record.exit_code)
         if record.monitor is not None:
             record.monitor.on_worker_exit(record)
+        elif not self.stopped():
+            self._maybe_restart(record)
+
+    def _maybe_restart(self, record: ActorProxyMonitor) -> None:
+        """The arbiter supervises the actors it spawned directly (one_for_one)."""
+        restart_type = record.spec.restart or TEMPORARY
+        if not should_restart(restart_type, record.exit_code, record.stop_requested):
+            return
+        tracker = self.restart_trackers.setdefault(record.name,
+                                                   RestartTracker(self.restart_policy))
+        if not tracker.allow():
+            policy = self.restart_policy
+            record.gave_up = (f"more than {policy.max_restarts} restarts in "
+                              f"{policy.max_seconds:g} s")
+            logger.error("%s(%s): giving up restarting it: %s", record.name, record.aid,
+                         record.gave_up)
+            record.publish(events.GAVE_UP, record.gave_up)
+            return
+        ran_for = time.time() - record.started_at if record.started_at else 0.0
+        delay = tracker.delay(record.name, ran_for)
+        self.keep_task(asyncio.ensure_future(self._restart(record, delay)), "restart")
+
+    async def _restart(self, old: ActorProxyMonitor, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        if self.stopped():
+            return
+        try:
+            record = await self.spawn_record(old.spec, restarts=old.restarts + 1)
+        except Exception as exc:
+            logger.error("could not restart %s: %s", old.name, exc)
+            old.gave_up = f"restart failed: {exc}"
+            old.publish(events.GAVE_UP, old.gave_up)
+            return
+        record.backoff = delay
+        record.publish(events.RESTARTED, f"restart {record.restarts} "
+                                         f"(backoff {delay:.3f} s) after {old.aid}")
 
     # -- info ---------------------------------------------------------------------------
 

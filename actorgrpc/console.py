@@ -82,7 +82,8 @@ def summary_row(summary) -> list[str]:
 
 def actor_table(summaries, extra_columns: dict | None = None, title: str | None = None) -> Table:
     """The ``ps`` table; ``extra_columns`` maps a header to one value per summary."""
-    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False,
+                  show_edge=False)
     numeric = {"PID", "UPTIME", "RESTARTS", "MEMORY", "CPU%", "BEAT"}
     for column in PS_COLUMNS:
         table.add_column(column, justify="right" if column in numeric else "left",

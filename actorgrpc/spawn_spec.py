@@ -10,6 +10,7 @@ from .consts import (DEFAULT_ACTOR_TIMEOUT, KIND_PROCESS, KIND_THREAD,
                      SPAWNABLE_KINDS)
 from .errors import InvalidArgument
 from .hooks import reference_of
+from .restart import RESTART_TYPES
 from .v1 import arbiter_pb2
 from .values import from_struct, to_struct
 
@@ -33,6 +34,8 @@ class SpawnSpec:
     extra: dict = field(default_factory=dict)
     monitor: str = ""
     periodic_interval: float = 1.0
+    #: "permanent", "transient" or "temporary"; empty = the supervisor's default.
+    restart: str = ""
 
     @classmethod
     def from_kwargs(cls, **params) -> "SpawnSpec":
@@ -58,6 +61,7 @@ class SpawnSpec:
             extra=from_struct(request.extra),
             monitor=request.monitor,
             periodic_interval=request.periodic_interval or 1.0,
+            restart=request.restart,
         )
         spec.validate()
         return spec
@@ -72,6 +76,9 @@ class SpawnSpec:
                 "and _ . : @ - (not starting with a punctuation mark)")
         if self.name in ("arbiter", "monitor"):
             raise InvalidArgument(f"the name {self.name!r} is reserved")
+        if self.restart and self.restart not in RESTART_TYPES:
+            raise InvalidArgument(
+                f"bad restart {self.restart!r}: expected one of {', '.join(RESTART_TYPES)}")
         if not isinstance(self.extra, dict):
             raise InvalidArgument("extra must be a dictionary")
         for attribute in ("timeout", "periodic_interval"):
@@ -94,4 +101,4 @@ class SpawnSpec:
             start=reference_of(self.start), stopping=reference_of(self.stopping),
             periodic_task=reference_of(self.periodic_task), timeout=self.timeout,
             extra=to_struct(self.extra, "extra"), monitor=self.monitor,
-            periodic_interval=self.periodic_interval)
+            periodic_interval=self.periodic_interval, restart=self.restart)

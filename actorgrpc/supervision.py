@@ -57,6 +57,12 @@ class ActorProxyMonitor:
         self.orders: asyncio.Queue = asyncio.Queue()
         self.stream_attached = False
         self._stop_task: asyncio.Task | None = None
+        #: Seconds of each step of stop → terminate → kill (ACTOR_ACTION_TIMEOUT).
+        self.action_timeout = ACTOR_ACTION_TIMEOUT
+        #: Seconds waited before this incarnation was started (restart backoff).
+        self.backoff = 0.0
+        #: Why its supervisor gave up restarting it, if it did.
+        self.gave_up = ""
         #: ``publish(event_type, detail)``: set by the arbiter to its EventBus.
         self.publish = lambda event_type, detail="": None
 
@@ -125,10 +131,17 @@ class ActorProxyMonitor:
 
     # -- control -------------------------------------------------------------------
 
-    async def stop(self, reason: str = "stop requested",
-                   timeout: float = ACTOR_ACTION_TIMEOUT) -> int:
-        """Stop gracefully, then terminate, then kill; return the exit code."""
-        self.stop_requested = True
+    async def stop(self, reason: str = "stop requested", timeout: float | None = None,
+                   requested: bool = True) -> int:
+        """Stop gracefully, then terminate, then kill; return the exit code.
+
+        ``requested=False`` is for the supervisor's own stops of a faulty actor
+        (hung): its exit then counts as a crash and its restart policy applies.
+        """
+        if timeout is None:
+            timeout = self.action_timeout
+        if requested:
+            self.stop_requested = True
         if self._stop_task is None:
             from .events import STOPPING
 
@@ -219,7 +232,10 @@ class ActorProxyMonitor:
             memory_rss_bytes=self.beat.memory_rss_bytes, cpu_percent=self.beat.cpu_percent,
             exit_code=self.exit_code or 0)
         details = {"created_at": self.created_at, "mailbox_depth": self.beat.mailbox_depth,
-                   "processed": self.beat.processed, "log_path": self.log_path or ""}
+                   "processed": self.beat.processed, "log_path": self.log_path or "",
+                   "restart": self.spec.restart, "backoff_seconds": round(self.backoff, 3)}
+        if self.gave_up:
+            details["gave_up"] = self.gave_up
         if self.exit_code is not None:
             details.update(exited_at=self.exited_at, exit=describe_exit(self.exit_code),
                            stop_requested=self.stop_requested, failure=self.failure,
@@ -228,14 +244,14 @@ class ActorProxyMonitor:
         return summary
 
     def summary_dict(self) -> dict:
-        from .values import from_value, to_value  # noqa: F401
+        from .values import from_struct
 
         s = self.summary()
         return {"aid": self.aid, "name": self.name, "kind": self.kind, "pid": self.pid,
                 "state": self.state, "address": self.address, "restarts": self.restarts,
                 "uptime": s.uptime_seconds, "heartbeat_age": s.heartbeat_age_seconds,
                 "memory_rss": s.memory_rss_bytes, "cpu_percent": s.cpu_percent,
-                "exit_code": self.exit_code}
+                "exit_code": self.exit_code, "details": from_struct(s.details)}
 
     def __repr__(self) -> str:
         return f"ActorProxyMonitor({self.name}({self.aid}), state={self.state})"

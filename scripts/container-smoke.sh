@@ -6,6 +6,7 @@
 #
 #   sudo bash scripts/container-smoke.sh            # build + run + check + stop
 #   SKIP_BUILD=1 bash scripts/container-smoke.sh    # reuse the image built last time
+#   BUILD_ONLY=1 bash scripts/container-smoke.sh    # build the image, run nothing
 #
 # Not part of `make test`: it needs podman (installed with apt-get when missing and
 # run as root), a base image and a few minutes. Environment:
@@ -89,6 +90,10 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     --build-arg "BASE=$BASE" "${secret[@]}" -t "$IMAGE" .
 fi
 "${podman[@]}" image inspect --format 'healthcheck: {{.Config.Healthcheck.Test}}  user: {{.Config.User}}' "$IMAGE"
+if [ "${BUILD_ONLY:-0}" = 1 ]; then
+  say "built $IMAGE (BUILD_ONLY=1: not run)"
+  exit 0
+fi
 
 say "run"
 PORT=${PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}

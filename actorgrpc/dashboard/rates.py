@@ -4,7 +4,8 @@ Heartbeats arrive once per heartbeat interval, so the per-second difference of
 the counters jumps between 0 and twice the real rate; the rate is therefore
 taken over a window of a few seconds of a cumulative total. An actor that
 restarts comes back with a new aid and its counter from 0: only increases of a
-known aid are added, so a restart never makes the total go backwards.
+known aid (or all of a new aid's) are added, so a restart never makes the total go
+backwards.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ class RateTracker:
 
     def __init__(self, window_seconds: float = 3.0, history: int = HISTORY_POINTS):
         self.window = window_seconds
-        self.last_processed: dict[str, int] = {}
         self.total = 0
         self.samples: deque = deque(maxlen=history + 64)
         self.series: deque = deque(maxlen=history)
@@ -33,19 +33,24 @@ class RateTracker:
         now = time.monotonic() if now is None else now
         wall = time.time() if wall is None else wall
         seen = set()
+        previous_time = self.samples[-1][0] if self.samples else None
         for record in records:
             processed = int(record.beat.processed)
-            before = self.last_processed.get(record.aid)
-            if before is not None and processed > before:
+            history = self._actor_samples.get(record.aid)
+            if history is None:
+                history = self._actor_samples[record.aid] = deque(maxlen=64)
+                # An aid first seen after the first sample is a new actor that counted
+                # from 0 since then; at the first sample, counters hold older history.
+                if previous_time is not None:
+                    history.append((previous_time, 0))
+            before = history[-1][1] if history else processed
+            if processed > before:
                 self.total += processed - before
-            self.last_processed[record.aid] = processed
-            seen.add(record.aid)
-            history = self._actor_samples.setdefault(record.aid, deque(maxlen=64))
             history.append((now, processed))
+            seen.add(record.aid)
             self.actor_rates[record.aid] = _rate(history, now, self.window)
-        for aid in set(self.last_processed) - seen:
-            del self.last_processed[aid]
-            self._actor_samples.pop(aid, None)
+        for aid in set(self._actor_samples) - seen:
+            del self._actor_samples[aid]
             self.actor_rates.pop(aid, None)
         self.samples.append((now, self.total))
         self.series.append([round(wall, 3), round(_rate(self.samples, now, self.window), 3)])

@@ -115,8 +115,10 @@ async function refreshDetail() {
     panel.hidden = false;
     const name = data.summary ? `${data.summary.actor.name} (${data.summary.actor.aid})` : selected;
     document.getElementById("detail-name").textContent = name;
+    // The actor's own info first, then what the arbiter knows (supervision).
+    const { actor, ...rest } = data.info || {};
     const info = data.info_error ? { error: data.info_error, supervision: data.summary }
-                                 : { ...data.info, supervision: data.summary };
+                                 : { actor, supervision: data.summary, ...rest };
     document.getElementById("detail-info").textContent = JSON.stringify(info, null, 2);
     document.getElementById("detail-logs").textContent = data.logs.join("\n") || "(no output)";
     document.getElementById("detail-events").textContent =
