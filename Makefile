@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BIND ?= 127.0.0.1:7070
 PROTO_FILES := $(wildcard protos/actorgrpc/v1/*.proto)
 
-.PHONY: all install run test test-python test-go test-js proto proto-check lint bench bench-quick clean
+.PHONY: all install run test test-python test-go test-js proto proto-check lint bench bench-quick clean tools image container-smoke
 
 all: install
 
@@ -57,3 +57,14 @@ bench-quick: install
 
 clean:
 	rm -rf $(VENV) .tools build *.egg-info .pytest_cache
+
+tools:
+	bash scripts/install-grpcurl.sh
+
+# Build the arbiter image with podman (root; storage in $$PODMAN_DATA, outside the repo).
+image:
+	BUILD_ONLY=1 bash scripts/container-smoke.sh
+
+# Build, run, health-check, Spawn/Send through grpcurl, stop. Needs root, podman, minutes.
+container-smoke: tools
+	bash scripts/container-smoke.sh

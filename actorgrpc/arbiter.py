@@ -241,6 +241,22 @@ class Arbiter(Actor):
             return asyncio.run_coroutine_threadsafe(Actor.stop(self, exc, exit_code), self.loop)
         return asyncio.ensure_future(Actor.stop(self, exc, exit_code))
 
+    def _after_fork_server_loss(self) -> None:
+        """The fork server died (killed from outside): its exit reports are gone.
+
+        Its children die with it (parent-death signal); record them as killed, and
+        start new actors as fresh interpreters from now on.
+        """
+        launcher = self.launchers[KIND_PROCESS]
+        if isinstance(launcher, ForkServerLauncher):
+            logger.error("the fork server died; actors now start with fork+exec")
+            self.launchers[KIND_PROCESS] = ProcessLauncher(self)
+        for pid, record in list(getattr(launcher, "by_pid", {}).items()):
+            if not _pid_alive(pid):
+                launcher.by_pid.pop(pid, None)
+                record.on_exit(-signal.SIGKILL)
+                self.on_actor_exit(record)
+
     def _start_fork_server(self) -> None:
         from .forkserver import ForkServer
 
@@ -276,6 +292,8 @@ class Arbiter(Actor):
                     # Not an operator stop: its restart policy applies once it is gone.
                     self.keep_task(asyncio.ensure_future(
                         record.stop("hung", requested=False)), "stop hung actor")
+            if self.fork_server is not None and not self.fork_server.alive:
+                self._after_fork_server_loss()
             for monitor in list(self.monitors.values()):
                 await monitor.maintain()
             for record in list(self.registry.live.values()):
@@ -293,7 +311,10 @@ class Arbiter(Actor):
         if monitor_name in self.monitors or monitor_name in self.registry.names:
             raise InvalidArgument(f"a monitor or actor named {monitor_name!r} exists")
         if self.loop is None:
-            SpawnSpec.from_kwargs(**{k: v for k, v in params.items() if k != "num_workers"})
+            # Validate now so that a bad pool definition fails at once.
+            worker_params = {k: v for k, v in params.items() if k != "num_workers"}
+            RestartPolicy.from_params(worker_params)
+            SpawnSpec.from_kwargs(**worker_params)
             self._pending_monitors.append((monitor_name, params))
             return None
         return self._create_monitor(monitor_name, params)
@@ -428,6 +449,15 @@ class Arbiter(Actor):
     def wait_serving(self, timeout: float | None = None) -> bool:
         """Block (from another thread) until the arbiter accepts calls."""
         return self._serving.wait(timeout)
+
+
+def _pid_alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _callable(hook, resolver: HookResolver):

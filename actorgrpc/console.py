@@ -143,11 +143,11 @@ class TopSampler:
     """
 
     previous: dict = field(default_factory=dict)
-    previous_time: float = 0.0
+    previous_time: float | None = None
 
     def rates(self, summaries, now: float | None = None) -> dict[str, float | None]:
         now = time.monotonic() if now is None else now
-        elapsed = now - self.previous_time if self.previous_time else 0.0
+        elapsed = now - self.previous_time if self.previous_time is not None else 0.0
         current, rates = {}, {}
         for summary in summaries:
             processed = processed_of(summary)

@@ -124,8 +124,18 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
 
     @rpc_method
     async def Info(self, request, context):
+        registry = self.arbiter.registry
         if not request.target or request.target == self.arbiter.aid:
             info = self.arbiter.info()
+        elif request.target not in registry.names and request.target not in registry.live \
+                and request.target not in registry.local:
+            # Not live: the crash report of its most recent incarnation, if any.
+            record = registry.find_any(request.target)
+            report = record.summary_dict()
+            info = {"actor": {key: report[key] for key in (
+                        "aid", "name", "kind", "pid", "state", "address", "restarts",
+                        "exit_code")},
+                    "crash_report": report["details"]}
         else:
             info = await self.arbiter.router.send(self._proxy(request.target), "info",
                                                   timeout=context.time_remaining()

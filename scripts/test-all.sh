@@ -9,6 +9,14 @@ skipped=()
 
 section() { printf '\n==== %s ====\n' "$1"; }
 
+section "grpcurl (for tests/test_grpcurl.py)"
+if command -v go >/dev/null 2>&1; then
+  bash scripts/install-grpcurl.sh || status=1
+else
+  echo "!!! SKIPPED: Go is not installed; grpcurl was NOT installed and tests/test_grpcurl.py fails unless ACTORGRPC_ALLOW_SKIP=1 !!!"
+  skipped+=(grpcurl)
+fi
+
 section "Python tests (unit, integration, conformance, generated-code check)"
 .venv/bin/python -m pytest -q -p no:cacheprovider || status=1
 

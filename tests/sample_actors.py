@@ -100,3 +100,13 @@ async def script_start(arbiter):
     arbiter.extra["result"] = result
     print(f"script result {result}", flush=True)
     arbiter.stop()
+
+
+def crash_soon(actor):
+    """A periodic_task that crashes the process at its first run (crash loops)."""
+    os._exit(1)
+
+
+def block_forever(actor):
+    """A stopping hook that ignores the stop order by blocking the event loop."""
+    time.sleep(3600)

@@ -28,16 +28,18 @@ class ArbiterProcess:
     """``python -m actorgrpc serve`` on port 0, as a real subprocess."""
 
     def __init__(self, *args: str, modules=("tests.sample_actors", "actorgrpc.examples.demo"),
-                 run_dir: str | None = None, env: dict | None = None):
-        command = [sys.executable, "-m", "actorgrpc", "serve", "--bind", "127.0.0.1:0"]
-        for module in modules:
-            command += ["-m", module]
-        if run_dir:
-            command += ["--run-dir", run_dir]
-        command += list(args)
+                 run_dir: str | None = None, env: dict | None = None,
+                 command: list[str] | None = None):
+        if command is None:
+            command = [sys.executable, "-m", "actorgrpc", "serve", "--bind", "127.0.0.1:0"]
+            for module in modules:
+                command += ["-m", module]
+            if run_dir:
+                command += ["--run-dir", run_dir]
+            command += list(args)
         self.process = subprocess.Popen(
             command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, **(env or {})})
+            env={**os.environ, "PYTHONPATH": ROOT, **(env or {})})
         self.lines: queue.Queue = queue.Queue()
         self.stderr_lines: list[str] = []
         threading.Thread(target=self._pump, args=(self.process.stdout, self.lines.put),
@@ -145,3 +147,16 @@ async def wait_for_async(predicate, timeout: float, message: str = "condition",
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {message}")
         await asyncio.sleep(interval)
+
+
+def supervised_arbiter(run_dir: str, arbiter: dict | None = None,
+                       monitors: dict | None = None) -> ArbiterProcess:
+    """An arbiter with the given Arbiter settings and monitors (tests/scripts)."""
+    import json
+
+    settings = {"arbiter": {"bind": "127.0.0.1:0", "run_dir": run_dir,
+                            "modules": ["tests.sample_actors", "actorgrpc.examples.demo"],
+                            **(arbiter or {})},
+                "monitors": monitors or {}}
+    return ArbiterProcess(command=[sys.executable, "tests/scripts/supervised_arbiter.py",
+                                   json.dumps(settings)])
