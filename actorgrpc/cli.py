@@ -517,3 +517,6 @@ def watch_command(address, name_prefix, existing, as_json, count, timeout):
 
 
 # Other commands are registered below, e.g. main.add_command(bench).
+from .bench.cli import bench_command  # noqa: E402  (registered after the group exists)
+
+main.add_command(bench_command)

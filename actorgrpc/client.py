@@ -59,9 +59,9 @@ class Client:
         """
         return self.router.send(target, action, args, kwargs, timeout=_timeout)
 
-    async def tell(self, target, action: str, *args, **kwargs) -> None:
-        """Deliver ``action`` to ``target`` without waiting for its result."""
-        await self.router.tell(target, action, args, kwargs)
+    def tell(self, target, action: str, *args, **kwargs) -> asyncio.Future:
+        """Deliver ``action`` to ``target`` without waiting for its result (await it)."""
+        return self.router.tell(target, action, args, kwargs)
 
     async def send_via_arbiter(self, target: str, action: str, *args,
                                _timeout: float | None = None, **kwargs):

@@ -115,6 +115,10 @@ class MailboxConnection:
         """Queue ``action`` for actor ``target`` without waiting for any reply."""
         if not self._up:
             await self._start(CONNECT_TIMEOUT)
+        self.tell_nowait(target, action, args, kwargs)
+
+    def tell_nowait(self, target: str, action: str, args, kwargs) -> None:
+        """Queue a tell on the open stream."""
         self._add(0, target, action, args, kwargs, 0.0, True)
         if not self._writing:
             self._writing = True

@@ -160,8 +160,29 @@ class Router:
             self.forget(target)
             proxy = await self.resolve(target, fresh=True)
 
-    async def tell(self, target, action: str, args=(), kwargs=None) -> None:
-        """Deliver ``action`` to ``target`` without waiting for its result."""
+    def tell(self, target, action: str, args=(), kwargs=None) -> asyncio.Future:
+        """Deliver ``action`` to ``target`` without waiting for its result.
+
+        Returns an awaitable that is already done in the common case (the message
+        is queued on an open stream), so a loop of tells costs no task switch.
+        """
+        proxy = target if isinstance(target, ActorProxy) else (
+            self._aliases.get(target) or self._cache.get(target))
+        if proxy is not None:
+            connection = self._connections.get(proxy.address)
+            host = self.local_host
+            if ((host is None or proxy.address != host.address) and connection is not None
+                    and connection.up and not connection.closed):
+                future = asyncio.get_running_loop().create_future()
+                try:
+                    connection.tell_nowait(proxy.aid, action, args, kwargs)
+                    future.set_result(None)
+                except Exception as exc:
+                    future.set_exception(exc)
+                return future
+        return asyncio.ensure_future(self._tell(target, action, args, kwargs))
+
+    async def _tell(self, target, action, args, kwargs) -> None:
         proxy = await self.resolve(target)
         host = self.local_host
         if host is not None and proxy.address == host.address:

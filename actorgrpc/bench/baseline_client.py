@@ -1,0 +1,77 @@
+"""Raw baselines measured from the benchmark's process against baselines.py."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+
+import grpc
+
+from .baselines import STREAM, UNARY
+from .stats import percentile
+
+PAYLOAD = b"hello-world-payload"
+
+
+class Baselines:
+    """The baseline server process and the raw measurements against it."""
+
+    def __init__(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "actorgrpc.bench.baselines"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True)
+        self.grpc_port = int(self.process.stdout.readline().split()[1])
+        self.tcp_port = int(self.process.stdout.readline().split()[1])
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    async def unary_rtt(self, count: int) -> list[float]:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{self.grpc_port}") as channel:
+            call = channel.unary_unary(UNARY)
+            for _ in range(min(200, count)):
+                await call(PAYLOAD)
+            timings = []
+            for _ in range(count):
+                start = time.perf_counter()
+                await call(PAYLOAD)
+                timings.append(time.perf_counter() - start)
+        return timings
+
+    async def bidi_rtt(self, count: int) -> list[float]:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{self.grpc_port}") as channel:
+            stream = channel.stream_stream(STREAM)()
+            for _ in range(min(200, count)):
+                await stream.write(PAYLOAD)
+                await stream.read()
+            timings = []
+            for _ in range(count):
+                start = time.perf_counter()
+                await stream.write(PAYLOAD)
+                await stream.read()
+                timings.append(time.perf_counter() - start)
+            await stream.done_writing()
+        return timings
+
+    async def tcp_rtt(self, count: int) -> list[float]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.tcp_port)
+        timings = []
+        for index in range(count + 200):
+            start = time.perf_counter()
+            writer.write(PAYLOAD)
+            await reader.readexactly(len(PAYLOAD))
+            if index >= 200:
+                timings.append(time.perf_counter() - start)
+        writer.close()
+        return timings
+
+
+def p50_us(timings: list[float]) -> float:
+    return percentile(timings, 0.5) * 1e6
