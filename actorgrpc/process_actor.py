@@ -66,6 +66,10 @@ async def run_actor_process(spec: dict) -> int:
     except BaseException as exc:  # reported to the monitor below
         boot_error = exc
 
+    # Start connecting to the monitor now: the TCP and HTTP/2 handshakes overlap
+    # with building the mailbox server.
+    channel = insecure_channel(spec["arbiter_address"], max_bytes)
+    channel.get_state(try_to_connect=True)
     host = MailboxHost(max_bytes)
     server, port, health, names = build_server(
         f"{spec['host']}:0", mailbox=MailboxServicer(host), max_message_bytes=max_bytes)
@@ -84,7 +88,6 @@ async def run_actor_process(spec: dict) -> int:
     actor.bind_loop()
     host.add(actor, main=True)
 
-    channel = insecure_channel(spec["arbiter_address"], max_bytes)
     heartbeat = HeartbeatStream(actor, channel)
     runtime.heartbeat = heartbeat
     try:

@@ -99,9 +99,7 @@ class Results:
         started = now()
         try:
             fn(*args)
-        except BaseException as exc:  # noqa: BLE001 - a workload failure is a result
-            if isinstance(exc, KeyboardInterrupt):
-                raise
+        except Exception as exc:  # noqa: BLE001 - a workload failure is a result
             self.errors[name] = f"{type(exc).__name__}: {exc}"
             traceback.print_exc(file=sys.stderr)
         log(f"{name}: {now() - started:.1f}s")
