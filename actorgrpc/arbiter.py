@@ -101,6 +101,9 @@ class Arbiter(Actor):
         #: Objects with ``async start(arbiter)`` / ``async stop()`` run beside the
         #: arbiter (metrics endpoint, dashboard, ...).
         self.plugins = list(plugins)
+        #: ``observer(action, seconds, code)`` for every ArbiterService.Send the
+        #: arbiter forwards (``code`` a grpc.StatusCode name); the metrics plugin's.
+        self.send_observers: list = []
         self.max_log_bytes = max_log_bytes
         if fork_server is None:
             # ACTORGRPC_FORK_SERVER=0 starts every actor as a fresh interpreter
@@ -286,7 +289,8 @@ class Arbiter(Actor):
                         and record.stream_attached
                         and now - record.last_beat > record.spec.timeout):
                     logger.error("%s(%s) missed heartbeats for %.1f s: hung; stopping it",
-                                 record.name, record.aid, now - record.last_beat)
+                                 record.name, record.aid, now - record.last_beat,
+                                 extra={"actor": record})
                     record.failure = f"hung: no heartbeat for {now - record.last_beat:.1f} s"
                     record.publish(events.HUNG, record.failure)
                     # Not an operator stop: its restart policy applies once it is gone.
@@ -381,7 +385,7 @@ class Arbiter(Actor):
             raise
         record.publish(events.RUNNING, record.address)
         logger.info("spawned %s %s(%s) pid=%s at %s", record.kind, record.name, record.aid,
-                    record.pid, record.address)
+                    record.pid, record.address, extra={"actor": record})
         return record
 
     def on_actor_exit(self, record: ActorProxyMonitor) -> None:
@@ -390,10 +394,11 @@ class Arbiter(Actor):
         if record.running.done() and not record.running.exception():
             record.publish(events.EXITED, describe_exit(record.exit_code))
         if record.stop_requested:
-            logger.info("%s(%s) stopped (%s)", record.name, record.aid, record.exit_code)
+            logger.info("%s(%s) stopped (%s)", record.name, record.aid, record.exit_code,
+                        extra={"actor": record})
         else:
             logger.warning("%s(%s) exited unexpectedly with %s", record.name, record.aid,
-                           record.exit_code)
+                           record.exit_code, extra={"actor": record})
         if record.monitor is not None:
             record.monitor.on_worker_exit(record)
         elif not self.stopped():
@@ -411,7 +416,7 @@ class Arbiter(Actor):
             record.gave_up = (f"more than {policy.max_restarts} restarts in "
                               f"{policy.max_seconds:g} s")
             logger.error("%s(%s): giving up restarting it: %s", record.name, record.aid,
-                         record.gave_up)
+                         record.gave_up, extra={"actor": record})
             record.publish(events.GAVE_UP, record.gave_up)
             return
         ran_for = time.time() - record.started_at if record.started_at else 0.0
@@ -426,7 +431,8 @@ class Arbiter(Actor):
         try:
             record = await self.spawn_record(old.spec, restarts=old.restarts + 1)
         except Exception as exc:
-            logger.error("could not restart %s: %s", old.name, exc)
+            logger.error("could not restart %s(%s): %s", old.name, old.aid, exc,
+                         extra={"actor": old})
             old.gave_up = f"restart failed: {exc}"
             old.publish(events.GAVE_UP, old.gave_up)
             return

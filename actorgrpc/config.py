@@ -14,8 +14,8 @@ The file (every table and key optional)::
     [dashboard]   port
     [monitors.NAME]  num_workers, kind, start, stopping, periodic_task,
                      periodic_interval, timeout, extra, and the restart policy
-                     (restart, strategy, max_restarts, max_seconds,
-                     backoff_initial, backoff_max) passed to add_monitor as is
+                     (restart, strategy, max_restarts, max_seconds, backoff_initial,
+                     backoff_max, backoff_jitter) passed to add_monitor as is
 """
 
 from __future__ import annotations
@@ -69,11 +69,13 @@ MONITOR_KEYS: dict[str, tuple[tuple, str]] = {
     "max_seconds": (_NUMBER, "a positive number of seconds"),
     "backoff_initial": (_NUMBER, "a non-negative number of seconds"),
     "backoff_max": (_NUMBER, "a non-negative number of seconds"),
+    "backoff_jitter": (_NUMBER, "a non-negative fraction (0.2 = up to 20 %)"),
 }
 
 _POSITIVE = {"max_message_bytes", "heartbeat_interval", "monitor_task_period",
              "spawn_timeout", "periodic_interval", "timeout", "max_seconds"}
-_NON_NEGATIVE = {"num_workers", "max_restarts", "backoff_initial", "backoff_max"}
+_NON_NEGATIVE = {"num_workers", "max_restarts", "backoff_initial", "backoff_max",
+                 "backoff_jitter"}
 
 
 class ConfigError(ValueError):

@@ -9,15 +9,18 @@ never waits. Replies are matched to calls by id.
 from __future__ import annotations
 
 import asyncio
+from json import loads
 
 import grpc
 
 from . import errors
 from .channels import insecure_channel
 from .consts import DEFAULT_MAX_MESSAGE_BYTES
-from .errors import ActorTimeout, ActorUnavailable, MessageTooLarge, error_from_status
-from .v1 import mailbox_pb2, mailbox_pb2_grpc
-from .values import fill_args, fill_kwargs, from_value
+from .errors import (ActorTimeout, ActorUnavailable, InvalidArgument, MessageTooLarge,
+                     error_from_status)
+from .v1 import mailbox_pb2
+from .values import _problem, from_value
+from .wire import NotJson, envelope_json_entry
 
 __all__ = ["MailboxConnection", "NotDelivered", "ActorNotHosted"]
 
@@ -27,6 +30,8 @@ MAX_BATCH = 1024
 _FRAME_OVERHEAD = 64
 #: Seconds a new connection may take to reach READY before calls fail over.
 CONNECT_TIMEOUT = 5.0
+#: The full name of MailboxService.Stream.
+STREAM_METHOD = "/actorgrpc.v1.MailboxService/Stream"
 #: Failure.type the mailbox uses when the target aid is not hosted at that address.
 NOT_HOSTED = "ActorNotHosted"
 
@@ -62,7 +67,6 @@ class MailboxConnection:
         self.max_message_bytes = max_message_bytes
         self._limit = max_message_bytes - _FRAME_OVERHEAD
         self._channel = insecure_channel(address, max_message_bytes)
-        self._stub = mailbox_pb2_grpc.MailboxServiceStub(self._channel)
         self._next_id = 0
         self._frames: list = []
         self._frame_size = 0
@@ -136,35 +140,28 @@ class MailboxConnection:
     # -- internals ------------------------------------------------------------
 
     def _add(self, call_id, target, action, args, kwargs, timeout, tell) -> None:
-        """Build the envelope in the current frame (InvalidArgument / MessageTooLarge)."""
-        frames = self._frames
-        if not frames or len(frames[-1].envelopes) >= MAX_BATCH:
-            frames.append(mailbox_pb2.StreamRequest())
-            self._frame_size = 0
-        envelopes = frames[-1].envelopes
-        envelope = envelopes.add(id=call_id, target=target, action=action,
-                                 timeout_seconds=timeout, tell=tell)
+        """Encode the envelope into the current frame (InvalidArgument / MessageTooLarge)."""
         try:
+            entry = envelope_json_entry(call_id, target, action, args, kwargs, timeout, tell)
+        except NotJson:
             if args:
-                fill_args(envelope.args, args)
-            if kwargs:
-                fill_kwargs(envelope.kwargs, kwargs)
-        except BaseException:
-            del envelopes[-1]
-            raise
-        size = envelope.ByteSize() + 8
+                problem = _problem(list(args), "args")
+                if problem:
+                    raise InvalidArgument(problem) from None
+            raise InvalidArgument(_problem(kwargs, "kwargs") or "kwargs: not JSON-shaped") \
+                from None
+        size = len(entry)
         if size > self._limit:
-            del envelopes[-1]
             raise MessageTooLarge(
                 f"message of {size} bytes exceeds the maximum of "
                 f"{self.max_message_bytes} bytes")
-        if self._frame_size + size > self._limit:
+        frames = self._frames
+        if (not frames or len(frames[-1]) >= MAX_BATCH
+                or self._frame_size + size > self._limit):
             # A frame never exceeds the maximum message size: start another.
-            moved = mailbox_pb2.StreamRequest()
-            moved.envelopes.add().CopyFrom(envelope)
-            del envelopes[-1]
-            frames.append(moved)
+            frames.append([])
             self._frame_size = 0
+        frames[-1].append(entry)
         self._frame_size += size
 
     async def _drain(self) -> None:
@@ -174,7 +171,7 @@ class MailboxConnection:
                 frame = frames.pop(0)
                 if not frames:
                     self._frame_size = 0
-                await self._call.write(frame)
+                await self._call.write(b"".join(frame))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the stream broke
@@ -202,7 +199,10 @@ class MailboxConnection:
                 raise NotDelivered(f"actor mailbox at {self.address} is unreachable")
             await channel.wait_for_state_change(state)
             state = channel.get_state(try_to_connect=True)
-        self._call = self._stub.Stream()
+        # Frames are written as bytes already encoded by actorgrpc.wire.
+        self._call = self._channel.stream_stream(
+            STREAM_METHOD, request_serializer=None,
+            response_deserializer=mailbox_pb2.StreamResponse.FromString)()
         self._reader = asyncio.ensure_future(self._read_loop(self._call))
         self._up = True
 
@@ -217,7 +217,9 @@ class MailboxConnection:
                     future = pending.get(reply.id)
                     if future is None or future.done():
                         continue
-                    if reply.HasField("failure"):
+                    if reply.result_json:
+                        future.set_result(loads(reply.result_json))
+                    elif reply.HasField("failure"):
                         future.set_exception(failure_to_error(reply.failure))
                     else:
                         future.set_result(from_value(reply.result))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from json import loads
 import logging
 
 import grpc
@@ -16,11 +17,13 @@ import grpc
 from .commands import get_command
 from .consts import DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT
 from .errors import (ActorNotFound, ActorTimeout, ActorUnavailable, CommandError,
-                     MessageTooLarge)
+                     InvalidArgument, MessageTooLarge)
 from .mailbox_client import NOT_HOSTED
-from .status import fill_failure, rpc_method
+from .errors import status_of
+from .status import rpc_method
 from .v1 import mailbox_pb2, mailbox_pb2_grpc
-from .values import _fill_value, _NotJson, _problem, fill_value, from_list, from_struct
+from .values import _problem, fill_value, from_list, from_struct
+from .wire import NotJson, failure_entry, reply_entry, reply_json_entry
 
 logger = logging.getLogger("actorgrpc.mailbox")
 
@@ -161,6 +164,9 @@ class MailboxServicer(mailbox_pb2_grpc.MailboxServiceServicer):
         session = _StreamSession(self.host, context)
         await session.run(request_iterator)
 
+    # Replies are written as bytes already encoded by actorgrpc.wire.
+    Stream.raw_response = True
+
 
 class _StreamSession:
     """One MailboxService.Stream: envelopes in, replies out in batches.
@@ -210,18 +216,21 @@ class _StreamSession:
                 frame = self.frames.pop(0)
                 if not self.frames:
                     self.frame_size = 0
-                await self.context.write(frame)
+                await self.context.write(b"".join(frame))
         finally:
             self.writing = False
             self.idle.set()
 
-    def _reply(self, call_id: int):
-        """A new Reply inside the current outgoing frame."""
+    def _push(self, entry: bytes) -> None:
+        """Queue an encoded reply; a frame never exceeds the maximum message size."""
+        size = len(entry)
         frames = self.frames
-        if not frames or len(frames[-1].replies) >= MAX_REPLY_BATCH:
-            frames.append(mailbox_pb2.StreamResponse())
+        if (not frames or len(frames[-1]) >= MAX_REPLY_BATCH
+                or self.frame_size + size > self.limit):
+            frames.append([])
             self.frame_size = 0
-        return frames[-1].replies.add(id=call_id)
+        frames[-1].append(entry)
+        self.frame_size += size
 
     def _handle(self, envelope) -> None:
         host = self.host
@@ -232,8 +241,16 @@ class _StreamSession:
                 self._fail(envelope.id, exc)
             return
         try:
-            args = from_list(envelope.args) if envelope.args.values else ()
-            kwargs = from_struct(envelope.kwargs) if envelope.kwargs.fields else {}
+            args_json = envelope.args_json
+            if args_json:
+                args = loads(args_json)
+                kwargs_json = envelope.kwargs_json
+                kwargs = loads(kwargs_json) if kwargs_json else {}
+                if type(args) is not list or type(kwargs) is not dict:
+                    raise InvalidArgument("args_json must be an array, kwargs_json an object")
+            else:
+                args = from_list(envelope.args) if envelope.args.values else ()
+                kwargs = from_struct(envelope.kwargs) if envelope.kwargs.fields else {}
             outcome = host.start(actor, envelope.action, args, kwargs)
         except Exception as exc:
             actor.processed += 1
@@ -254,7 +271,7 @@ class _StreamSession:
         else:
             actor.processed += 1
             if not envelope.tell:
-                self._succeed(envelope.id, outcome, envelope.action)
+                self._succeed(envelope.id, outcome, envelope.action, bool(envelope.args_json))
 
     def _finished(self, task, envelope, actor) -> None:
         self.inflight -= 1
@@ -276,38 +293,26 @@ class _StreamSession:
         elif exc is not None:
             self._fail(envelope.id, exc)
         else:
-            self._succeed(envelope.id, task.result(), envelope.action)
+            self._succeed(envelope.id, task.result(), envelope.action,
+                          bool(envelope.args_json))
         if self.frames and not self.writing:
             asyncio.ensure_future(self._drain())
         self.idle.set()
 
-    def _succeed(self, call_id: int, result, action: str) -> None:
-        reply = self._reply(call_id)
+    def _succeed(self, call_id: int, result, action: str, as_json: bool) -> None:
         try:
-            _fill_value(reply.result, result)
-        except _NotJson:
-            del self.frames[-1].replies[-1]
-            problem = _problem(result, "result")
+            entry = (reply_json_entry if as_json else reply_entry)(call_id, result)
+        except NotJson:
             self._fail(call_id, CommandError(f"the result of {action!r} is not JSON-shaped: "
-                                             f"{problem}"))
+                                             f"{_problem(result, 'result')}"))
             return
-        size = reply.ByteSize() + 8
-        if size > self.limit:
-            del self.frames[-1].replies[-1]
+        if len(entry) > self.limit:
             self._fail(call_id, MessageTooLarge(
                 f"the result of {action!r} exceeds the maximum message size "
                 f"({self.host.max_message_bytes} bytes)"))
             return
-        if self.frame_size + size > self.limit:
-            # Start a new frame: a frame never exceeds the maximum message size.
-            moved = mailbox_pb2.StreamResponse()
-            moved.replies.add().CopyFrom(reply)
-            del self.frames[-1].replies[-1]
-            self.frames.append(moved)
-            self.frame_size = 0
-        self.frame_size += size
+        self._push(entry)
 
     def _fail(self, call_id: int, exc: BaseException) -> None:
-        reply = self._reply(call_id)
-        fill_failure(reply.failure, exc)
-        self.frame_size += reply.ByteSize() + 8
+        code, message, remote_type = status_of(exc)
+        self._push(failure_entry(call_id, code.value[0], message, remote_type))

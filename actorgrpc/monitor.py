@@ -109,7 +109,7 @@ class Monitor(Actor):
             slots = [slot]
         logger.warning("%s: worker %s(%s) exited (%s); restarting %s in %.3f s", self,
                        record.name, record.aid, record.exit_code,
-                       [self.worker_name(s) for s in slots], delay)
+                       [self.worker_name(s) for s in slots], delay, extra={"actor": record})
         self._busy.update(slots)
         self.keep_task(asyncio.ensure_future(self._restart(slots, delay, record.aid)),
                        "restart")

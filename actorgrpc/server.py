@@ -90,9 +90,12 @@ def add_service(server, servicer, service_descriptor) -> None:
         response_class = message_factory.GetMessageClass(method.output_type)
         behaviour = getattr(servicer, method.name)
         if method.client_streaming and method.server_streaming:
+            # Handlers marked raw_response write bytes they encoded themselves.
+            serializer = (None if getattr(behaviour, "raw_response", False)
+                          else response_class.SerializeToString)
             handlers[method.name] = grpc.stream_stream_rpc_method_handler(
                 behaviour, request_deserializer=request_class.FromString,
-                response_serializer=response_class.SerializeToString)
+                response_serializer=serializer)
         elif not method.client_streaming and not method.server_streaming:
             handlers[method.name] = grpc.unary_unary_rpc_method_handler(
                 behaviour, request_deserializer=_tolerant_deserializer(request_class),

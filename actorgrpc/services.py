@@ -11,7 +11,7 @@ import grpc
 from . import log_files
 from .events import EXISTING
 from .consts import ACTOR_STATES, DEFAULT_SEND_TIMEOUT, KIND_ARBITER, KIND_MONITOR
-from .errors import ActorNotFound, ActorUnavailable, InvalidArgument
+from .errors import ActorNotFound, ActorUnavailable, InvalidArgument, status_of
 from .proxy import ActorProxy
 from .spawn_spec import SpawnSpec
 from .status import rpc_method
@@ -61,6 +61,22 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
 
     @rpc_method
     async def Send(self, request, context):
+        started = time.perf_counter()
+        code = "OK"
+        try:
+            return await self._send(request, context)
+        except Exception as exc:
+            code = status_of(exc)[0].name
+            raise
+        finally:
+            # Metrics (send latency histogram): each observer is told of every call.
+            for observer in self.arbiter.send_observers:
+                try:
+                    observer(request.action, time.perf_counter() - started, code)
+                except Exception:
+                    logger.exception("send observer failed")
+
+    async def _send(self, request, context):
         if not request.target:
             raise InvalidArgument("target is required")
         if not request.action:

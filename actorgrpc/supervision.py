@@ -163,12 +163,13 @@ class ActorProxyMonitor:
                 stop=monitor_pb2.StopOrder(reason=reason, timeout_seconds=timeout)))
             if await self.join(timeout):
                 return
-            logger.warning("%s(%s) ignored the stop order; terminating", self.name, self.aid)
+            logger.warning("%s(%s) ignored the stop order; terminating", self.name, self.aid,
+                           extra={"actor": self})
         for sig in (signal.SIGTERM, signal.SIGKILL):
             self.send_signal(sig)
             if await self.join(timeout):
                 return
-        logger.error("%s(%s) survived SIGKILL", self.name, self.aid)
+        logger.error("%s(%s) survived SIGKILL", self.name, self.aid, extra={"actor": self})
 
     async def _stop_thread(self, timeout: float) -> None:
         actor = self.thread_actor
@@ -178,7 +179,8 @@ class ActorProxyMonitor:
         try:
             await asyncio.wait_for(actor.stop(), timeout)
         except Exception:
-            logger.error("%s(%s): thread actor did not stop in %s s", self.name, self.aid, timeout)
+            logger.error("%s(%s): thread actor did not stop in %s s", self.name, self.aid,
+                         timeout, extra={"actor": self})
         await self.join(timeout)
 
     def send_signal(self, sig) -> None:
@@ -397,7 +399,8 @@ class ThreadLauncher:
             try:
                 code = asyncio.run(life())
             except BaseException:
-                logger.exception("thread actor %s crashed", record.name)
+                logger.exception("thread actor %s crashed", record.name,
+                                 extra={"actor": record})
                 code = 1
             host_loop.call_soon_threadsafe(report_exit, code)
 

@@ -35,7 +35,7 @@ class StreamRequest(_message.Message):
     def __init__(self, envelopes: _Optional[_Iterable[_Union[Envelope, _Mapping]]] = ...) -> None: ...
 
 class Envelope(_message.Message):
-    __slots__ = ("id", "target", "action", "args", "kwargs", "tell", "timeout_seconds")
+    __slots__ = ("id", "target", "action", "args", "kwargs", "tell", "timeout_seconds", "args_json", "kwargs_json")
     ID_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
@@ -43,6 +43,8 @@ class Envelope(_message.Message):
     KWARGS_FIELD_NUMBER: _ClassVar[int]
     TELL_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ARGS_JSON_FIELD_NUMBER: _ClassVar[int]
+    KWARGS_JSON_FIELD_NUMBER: _ClassVar[int]
     id: int
     target: str
     action: str
@@ -50,7 +52,9 @@ class Envelope(_message.Message):
     kwargs: _struct_pb2.Struct
     tell: bool
     timeout_seconds: float
-    def __init__(self, id: _Optional[int] = ..., target: _Optional[str] = ..., action: _Optional[str] = ..., args: _Optional[_Union[_struct_pb2.ListValue, _Mapping]] = ..., kwargs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., tell: _Optional[bool] = ..., timeout_seconds: _Optional[float] = ...) -> None: ...
+    args_json: bytes
+    kwargs_json: bytes
+    def __init__(self, id: _Optional[int] = ..., target: _Optional[str] = ..., action: _Optional[str] = ..., args: _Optional[_Union[_struct_pb2.ListValue, _Mapping]] = ..., kwargs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., tell: _Optional[bool] = ..., timeout_seconds: _Optional[float] = ..., args_json: _Optional[bytes] = ..., kwargs_json: _Optional[bytes] = ...) -> None: ...
 
 class StreamResponse(_message.Message):
     __slots__ = ("replies",)
@@ -59,11 +63,13 @@ class StreamResponse(_message.Message):
     def __init__(self, replies: _Optional[_Iterable[_Union[Reply, _Mapping]]] = ...) -> None: ...
 
 class Reply(_message.Message):
-    __slots__ = ("id", "result", "failure")
+    __slots__ = ("id", "result", "failure", "result_json")
     ID_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     FAILURE_FIELD_NUMBER: _ClassVar[int]
+    RESULT_JSON_FIELD_NUMBER: _ClassVar[int]
     id: int
     result: _struct_pb2.Value
     failure: _actor_pb2.Failure
-    def __init__(self, id: _Optional[int] = ..., result: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., failure: _Optional[_Union[_actor_pb2.Failure, _Mapping]] = ...) -> None: ...
+    result_json: bytes
+    def __init__(self, id: _Optional[int] = ..., result: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., failure: _Optional[_Union[_actor_pb2.Failure, _Mapping]] = ..., result_json: _Optional[bytes] = ...) -> None: ...

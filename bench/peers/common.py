@@ -42,8 +42,8 @@ class Plan:
         self.spawn_many_reps = 1 if quick else 3
         self.rounds = 2 if quick else 3  # repetitions of the message workloads
         self.rtt_msgs = 500 if quick else 2000  # sequential asks per round
-        self.asks = 3000 if quick else 10000  # asks in flight per round
-        self.tells = 5000 if quick else 20000  # tells per round
+        self.asks = 2000 if quick else 10000  # asks in flight per round
+        self.tells = 3000 if quick else 20000  # tells per round
         self.kills = 2 if quick else 5
         self.idle_actors = 10
 

@@ -217,8 +217,15 @@ type Envelope struct {
 	// Seconds the command may run before it is cancelled; 0 = no limit at the server
 	// (the client still enforces its own deadline).
 	TimeoutSeconds float64 `protobuf:"fixed64,7,opt,name=timeout_seconds,json=timeoutSeconds,proto3" json:"timeout_seconds,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The positional arguments as UTF-8 JSON text (an array), instead of `args`.
+	// Same JSON-shaped values, cheaper to encode and decode for dynamic languages;
+	// when set, `args` is ignored.
+	ArgsJson []byte `protobuf:"bytes,8,opt,name=args_json,json=argsJson,proto3" json:"args_json,omitempty"`
+	// The keyword arguments as UTF-8 JSON text (an object), instead of `kwargs`;
+	// when set, `kwargs` is ignored.
+	KwargsJson    []byte `protobuf:"bytes,9,opt,name=kwargs_json,json=kwargsJson,proto3" json:"kwargs_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Envelope) Reset() {
@@ -300,6 +307,20 @@ func (x *Envelope) GetTimeoutSeconds() float64 {
 	return 0
 }
 
+func (x *Envelope) GetArgsJson() []byte {
+	if x != nil {
+		return x.ArgsJson
+	}
+	return nil
+}
+
+func (x *Envelope) GetKwargsJson() []byte {
+	if x != nil {
+		return x.KwargsJson
+	}
+	return nil
+}
+
 // A frame of replies on MailboxService.Stream.
 type StreamResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -354,7 +375,10 @@ type Reply struct {
 	// The command's return value when it succeeded.
 	Result *structpb.Value `protobuf:"bytes,2,opt,name=result,proto3" json:"result,omitempty"`
 	// Set when the command failed; then `result` is unset.
-	Failure       *Failure `protobuf:"bytes,3,opt,name=failure,proto3" json:"failure,omitempty"`
+	Failure *Failure `protobuf:"bytes,3,opt,name=failure,proto3" json:"failure,omitempty"`
+	// The return value as UTF-8 JSON text, instead of `result`: the server answers
+	// this way when the envelope used `args_json`/`kwargs_json`.
+	ResultJson    []byte `protobuf:"bytes,4,opt,name=result_json,json=resultJson,proto3" json:"result_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -410,6 +434,13 @@ func (x *Reply) GetFailure() *Failure {
 	return nil
 }
 
+func (x *Reply) GetResultJson() []byte {
+	if x != nil {
+		return x.ResultJson
+	}
+	return nil
+}
+
 var File_actorgrpc_v1_mailbox_proto protoreflect.FileDescriptor
 
 const file_actorgrpc_v1_mailbox_proto_rawDesc = "" +
@@ -424,7 +455,7 @@ const file_actorgrpc_v1_mailbox_proto_rawDesc = "" +
 	"\fCallResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\"E\n" +
 	"\rStreamRequest\x124\n" +
-	"\tenvelopes\x18\x01 \x03(\v2\x16.actorgrpc.v1.EnvelopeR\tenvelopes\"\xe8\x01\n" +
+	"\tenvelopes\x18\x01 \x03(\v2\x16.actorgrpc.v1.EnvelopeR\tenvelopes\"\xa6\x02\n" +
 	"\bEnvelope\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
 	"\x06target\x18\x02 \x01(\tR\x06target\x12\x16\n" +
@@ -432,13 +463,18 @@ const file_actorgrpc_v1_mailbox_proto_rawDesc = "" +
 	"\x04args\x18\x04 \x01(\v2\x1a.google.protobuf.ListValueR\x04args\x12/\n" +
 	"\x06kwargs\x18\x05 \x01(\v2\x17.google.protobuf.StructR\x06kwargs\x12\x12\n" +
 	"\x04tell\x18\x06 \x01(\bR\x04tell\x12'\n" +
-	"\x0ftimeout_seconds\x18\a \x01(\x01R\x0etimeoutSeconds\"?\n" +
+	"\x0ftimeout_seconds\x18\a \x01(\x01R\x0etimeoutSeconds\x12\x1b\n" +
+	"\targs_json\x18\b \x01(\fR\bargsJson\x12\x1f\n" +
+	"\vkwargs_json\x18\t \x01(\fR\n" +
+	"kwargsJson\"?\n" +
 	"\x0eStreamResponse\x12-\n" +
-	"\areplies\x18\x01 \x03(\v2\x13.actorgrpc.v1.ReplyR\areplies\"x\n" +
+	"\areplies\x18\x01 \x03(\v2\x13.actorgrpc.v1.ReplyR\areplies\"\x99\x01\n" +
 	"\x05Reply\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12.\n" +
 	"\x06result\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12/\n" +
-	"\afailure\x18\x03 \x01(\v2\x15.actorgrpc.v1.FailureR\afailure2\x98\x01\n" +
+	"\afailure\x18\x03 \x01(\v2\x15.actorgrpc.v1.FailureR\afailure\x12\x1f\n" +
+	"\vresult_json\x18\x04 \x01(\fR\n" +
+	"resultJson2\x98\x01\n" +
 	"\x0eMailboxService\x12=\n" +
 	"\x04Call\x12\x19.actorgrpc.v1.CallRequest\x1a\x1a.actorgrpc.v1.CallResponse\x12G\n" +
 	"\x06Stream\x12\x1b.actorgrpc.v1.StreamRequest\x1a\x1c.actorgrpc.v1.StreamResponse(\x010\x01BCZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3"

@@ -1,0 +1,203 @@
+"""Hand-written protobuf encoding for the hot path of the mailbox stream.
+
+Building ``Envelope`` and ``Reply`` messages through the protobuf runtime costs
+several microseconds of Python per message; these functions write the same bytes
+directly (the wire format is the contract, see mailbox.proto and struct.proto).
+Decoding stays with the protobuf runtime, which is fast at parsing. The tests check
+that every encoding here parses back to the same message.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any
+
+from .errors import InvalidArgument
+
+_MAX_SAFE_INT = 2**53
+_pack_double = struct.Struct("<d").pack
+#: Varints of 0..16383, the lengths and ids seen most.
+_VARINTS = [bytes([n]) if n < 128 else bytes([(n & 0x7F) | 0x80, n >> 7])
+            for n in range(16384)]
+
+
+def varint(value: int) -> bytes:
+    if value < 16384:
+        return _VARINTS[value]
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+class NotJson(Exception):
+    """The value is not JSON-shaped (the caller reports where, on a slow path)."""
+
+
+_TRUE = b"\x20\x01"
+_FALSE = b"\x20\x00"
+_NULL = b"\x08\x00"
+
+
+def value_bytes(obj: Any) -> bytes:
+    """The encoding of a ``google.protobuf.Value`` holding ``obj``."""
+    kind = type(obj)
+    if kind is str:
+        data = obj.encode()
+        return b"\x1a" + varint(len(data)) + data
+    if kind is int:
+        if -_MAX_SAFE_INT <= obj <= _MAX_SAFE_INT:
+            return b"\x11" + _pack_double(obj)
+        raise NotJson
+    if kind is float:
+        if obj - obj == 0.0:
+            return b"\x11" + _pack_double(obj)
+        raise NotJson
+    if kind is bool:
+        return _TRUE if obj else _FALSE
+    if obj is None:
+        return _NULL
+    if kind is dict:
+        data = struct_bytes(obj)
+        return b"\x2a" + varint(len(data)) + data
+    if kind is list or kind is tuple:
+        data = list_bytes(obj)
+        return b"\x32" + varint(len(data)) + data
+    # Subclasses (IntEnum, OrderedDict, ...): normalise, then encode.
+    if isinstance(obj, bool):
+        return value_bytes(bool(obj))
+    if isinstance(obj, int):
+        return value_bytes(int(obj))
+    if isinstance(obj, float):
+        return value_bytes(float(obj))
+    if isinstance(obj, str):
+        return value_bytes(str(obj))
+    if isinstance(obj, dict):
+        return value_bytes(dict(obj))
+    if isinstance(obj, (list, tuple)):
+        return value_bytes(list(obj))
+    raise NotJson
+
+
+def struct_bytes(obj: dict) -> bytes:
+    """The encoding of a ``google.protobuf.Struct`` (a map<string, Value>)."""
+    parts = []
+    for key, item in obj.items():
+        if type(key) is not str:
+            raise NotJson
+        key_data = key.encode()
+        value_data = value_bytes(item)
+        entry = (b"\x0a" + varint(len(key_data)) + key_data
+                 + b"\x12" + varint(len(value_data)) + value_data)
+        parts.append(b"\x0a" + varint(len(entry)) + entry)
+    return b"".join(parts)
+
+
+def list_bytes(items) -> bytes:
+    """The encoding of a ``google.protobuf.ListValue``."""
+    parts = []
+    for item in items:
+        data = value_bytes(item)
+        parts.append(b"\x0a" + varint(len(data)) + data)
+    return b"".join(parts)
+
+
+def _string_field(tag: bytes, text: str) -> bytes:
+    if not text:
+        return b""
+    data = text.encode()
+    return tag + varint(len(data)) + data
+
+
+_suffixes: dict = {}
+
+
+def _envelope_suffix(target: str, action: str, tell: bool, timeout: float) -> bytes:
+    """Fields 2, 3, 6 and 7 of an Envelope: the same for every call of one kind."""
+    key = (target, action, tell, timeout)
+    suffix = _suffixes.get(key)
+    if suffix is None:
+        suffix = (_string_field(b"\x12", target) + _string_field(b"\x1a", action)
+                  + (b"\x30\x01" if tell else b"")
+                  + (b"\x39" + _pack_double(timeout) if timeout else b""))
+        if len(_suffixes) > 4096:
+            _suffixes.clear()
+        _suffixes[key] = suffix
+    return suffix
+
+
+def envelope_entry(call_id: int, target: str, action: str, args, kwargs,
+                   timeout: float, tell: bool) -> bytes:
+    """One Envelope as an entry of ``StreamRequest.envelopes`` (tag and length included).
+
+    Raises NotJson when an argument is not JSON-shaped.
+    """
+    body = (b"\x08" + varint(call_id) if call_id else b"") + _envelope_suffix(
+        target, action, tell, timeout)
+    if args:
+        data = list_bytes(args)
+        body += b"\x22" + varint(len(data)) + data
+    if kwargs:
+        data = struct_bytes(kwargs)
+        body += b"\x2a" + varint(len(data)) + data
+    return b"\x0a" + varint(len(body)) + body
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":")).encode
+
+
+def envelope_json_entry(call_id: int, target: str, action: str, args, kwargs,
+                        timeout: float, tell: bool) -> bytes:
+    """Like ``envelope_entry`` with the arguments as JSON text (fields 8 and 9).
+
+    Raises NotJson when an argument is not JSON-shaped (non-string dictionary keys
+    become strings, as JSON has it). ``args_json`` is always set, even to ``[]``:
+    it tells the server to answer with ``result_json``.
+    """
+    body = (b"\x08" + varint(call_id) if call_id else b"") + _envelope_suffix(
+        target, action, tell, timeout)
+    try:
+        data = _dumps(args).encode() if args else b"[]"
+        body += b"\x42" + varint(len(data)) + data
+        if kwargs:
+            data = _dumps(kwargs).encode()
+            body += b"\x4a" + varint(len(data)) + data
+    except (TypeError, ValueError):
+        raise NotJson from None
+    return b"\x0a" + varint(len(body)) + body
+
+
+def reply_json_entry(call_id: int, result: Any) -> bytes:
+    """A successful Reply with its result as JSON text (field 4). May raise NotJson."""
+    try:
+        data = _dumps(result).encode()
+    except (TypeError, ValueError):
+        raise NotJson from None
+    body = b"\x08" + varint(call_id) + b"\x22" + varint(len(data)) + data
+    return b"\x0a" + varint(len(body)) + body
+
+
+def reply_entry(call_id: int, result: Any) -> bytes:
+    """A successful Reply as an entry of ``StreamResponse.replies``. May raise NotJson."""
+    data = value_bytes(result)
+    body = b"\x08" + varint(call_id) + b"\x12" + varint(len(data)) + data
+    return b"\x0a" + varint(len(body)) + body
+
+
+def failure_entry(call_id: int, code: int, message: str, type_name: str) -> bytes:
+    """A failed Reply as an entry of ``StreamResponse.replies``."""
+    failure = ((b"\x08" + varint(code) if code else b"") + _string_field(b"\x12", message)
+               + _string_field(b"\x1a", type_name))
+    body = b"\x08" + varint(call_id) + b"\x1a" + varint(len(failure)) + failure
+    return b"\x0a" + varint(len(body)) + body
+
+
+def check_json(obj: Any, path: str) -> None:
+    """Raise InvalidArgument naming where ``obj`` is not JSON-shaped."""
+    from .values import _problem
+
+    raise InvalidArgument(_problem(obj, path) or f"{path}: not JSON-shaped")

@@ -1,0 +1,54 @@
+"""The hand-written encodings parse back, with the protobuf runtime, to the same messages."""
+
+import math
+
+import pytest
+
+from actorgrpc import wire
+from actorgrpc.v1 import mailbox_pb2
+from actorgrpc.values import from_list, from_struct, from_value, to_value
+
+VALUES = [None, True, False, 0, -1, 1.5, -2.25e300, 2**53, "", "é✓" * 50, "x" * 20000,
+          [], {}, [1, [2, [3, {"a": None}]]], {"k": {"": [True, {"z": []}]}},
+          {"big": list(range(300))}, (1, 2)]
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_values_round_trip(value):
+    data = wire.value_bytes(value)
+    parsed = to_value(None)
+    parsed.ParseFromString(data)
+    expected = list(value) if isinstance(value, tuple) else value
+    assert from_value(parsed) == expected
+    assert parsed == to_value(value)
+
+
+@pytest.mark.parametrize("bad", [{1, 2}, b"bytes", object(), 2**60, math.nan, math.inf,
+                                 {1: "int key"}, [1, {"x": {2}}]])
+def test_not_json_is_refused(bad):
+    with pytest.raises(wire.NotJson):
+        wire.value_bytes(bad)
+
+
+def test_envelopes_and_replies_parse_back():
+    frame = b"".join([
+        wire.envelope_entry(1, "aid1", "echo", ("hi", 2), {"k": [1]}, 5.0, False),
+        wire.envelope_entry(0, "", "count", (), {}, 0.0, True),
+        wire.envelope_entry(300_000, "a" * 200, "x" * 300, [None], None, 0.25, False),
+    ])
+    request = mailbox_pb2.StreamRequest.FromString(frame)
+    first, second, third = request.envelopes
+    assert (first.id, first.target, first.action, first.timeout_seconds, first.tell) == (
+        1, "aid1", "echo", 5.0, False)
+    assert from_list(first.args) == ["hi", 2] and from_struct(first.kwargs) == {"k": [1]}
+    assert (second.id, second.action, second.tell, second.timeout_seconds) == (0, "count", True, 0)
+    assert (third.id, len(third.target), third.timeout_seconds) == (300_000, 200, 0.25)
+    response = mailbox_pb2.StreamResponse.FromString(
+        wire.reply_entry(7, {"a": [1, None]}) + wire.failure_entry(8, 5, "no actor", "X")
+        + wire.reply_entry(2**40, None))
+    ok, failed, null = response.replies
+    assert ok.id == 7 and from_value(ok.result) == {"a": [1, None]}
+    assert not ok.HasField("failure")
+    assert failed.HasField("failure") and (failed.failure.code, failed.failure.message,
+                                           failed.failure.type) == (5, "no actor", "X")
+    assert null.id == 2**40 and null.HasField("result") and from_value(null.result) is None
