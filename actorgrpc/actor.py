@@ -81,6 +81,29 @@ class Actor:
 
         return ActorProxy(self.aid, self.name, self.address, self.state)
 
+    @property
+    def _loop(self):
+        """pulsar's name for the actor's event loop."""
+        return self.loop
+
+    @property
+    def mailbox(self):
+        """The MailboxHost that receives this actor's messages (pulsar's ``mailbox``)."""
+        return getattr(self.runtime.router, "local_host", None) if self.runtime else None
+
+    @property
+    def stream(self):
+        """A stream to write information without the logger (pulsar's ``stream``)."""
+        import sys
+
+        return sys.stderr
+
+    def actorparams(self) -> dict:
+        """The parameters this actor was spawned with (pulsar's ``actorparams``)."""
+        return {"name": self.name, "kind": self.kind, "timeout": self.timeout,
+                "periodic_interval": self.periodic_interval, "extra": dict(self.extra),
+                "monitor": self.monitor_name}
+
     def is_running(self) -> bool:
         """True when the state is RUN and the loop is running."""
         return self.state == ACTOR_STATES.RUN and bool(self.loop and self.loop.is_running())

@@ -140,6 +140,13 @@ class Arbiter(Actor):
     def registered(self) -> dict:
         return dict(self.registry.names)
 
+    def get_actor(self, aid: str) -> ActorProxy | None:
+        """The proxy of a live actor by aid or name (pulsar's ``get_actor(aid)``)."""
+        try:
+            return self.registry.find(aid).proxy
+        except ActorError:
+            return None
+
     # -- running ------------------------------------------------------------------------
 
     def start(self) -> int:

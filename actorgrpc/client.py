@@ -59,7 +59,7 @@ class Client:
         """
         return self.router.send(target, action, args, kwargs, timeout=_timeout)
 
-    def tell(self, target, action: str, *args, **kwargs) -> asyncio.Future:
+    def tell(self, target, action: str, *args, **kwargs):
         """Deliver ``action`` to ``target`` without waiting for its result (await it)."""
         return self.router.tell(target, action, args, kwargs)
 

@@ -27,6 +27,9 @@ from .wire import NotJson, failure_entry, reply_entry, reply_json_entry
 
 logger = logging.getLogger("actorgrpc.mailbox")
 
+#: Result types that are certainly not awaitable (checked first: isawaitable is slow).
+_PLAIN = frozenset({str, int, float, bool, type(None), dict, list, tuple})
+
 #: Most replies in one frame.
 MAX_REPLY_BATCH = 1024
 
@@ -243,9 +246,10 @@ class _StreamSession:
         try:
             args_json = envelope.args_json
             if args_json:
-                args = loads(args_json)
+                # str input skips json's encoding detection of bytes.
+                args = loads(args_json.decode())
                 kwargs_json = envelope.kwargs_json
-                kwargs = loads(kwargs_json) if kwargs_json else {}
+                kwargs = loads(kwargs_json.decode()) if kwargs_json else {}
                 if type(args) is not list or type(kwargs) is not dict:
                     raise InvalidArgument("args_json must be an array, kwargs_json an object")
             else:
@@ -259,7 +263,7 @@ class _StreamSession:
             else:
                 self._fail(envelope.id, exc)
             return
-        if inspect.isawaitable(outcome):
+        if type(outcome) not in _PLAIN and inspect.isawaitable(outcome):
             self.inflight += 1
             actor.mailbox_depth += 1
             if envelope.timeout_seconds > 0:

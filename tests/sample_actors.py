@@ -110,3 +110,12 @@ def crash_soon(actor):
 def block_forever(actor):
     """A stopping hook that ignores the stop order by blocking the event loop."""
     time.sleep(3600)
+
+
+def seed_api(actor):
+    """pulsar's Actor surface, seen from inside an actor."""
+    return {"loop": actor._loop is actor.loop and actor.loop.is_running(),
+            "mailbox": actor.mailbox.actors[actor.aid] is actor,
+            "stream": hasattr(actor.stream, "write"),
+            "params": actor.actorparams(),
+            "proxy": [actor.proxy.name, actor.proxy.aid]}

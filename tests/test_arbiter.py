@@ -249,3 +249,15 @@ async def test_many_sends_in_flight_keep_their_order_and_results(client):
     results = await asyncio.gather(*(client.send(proxy, "echo", i) for i in range(5000)))
     assert results == list(range(5000))
     await client.stop(proxy)
+
+
+async def test_seed_api_counterparts(client):
+    """pulsar's Actor attributes exist on actors (checked from inside one)."""
+    proxy = await client.spawn(name="seedy", extra={"x": 1})
+    result = await client.send(proxy, "run", "tests.sample_actors:seed_api")
+    assert result == {"loop": True, "mailbox": True, "stream": True,
+                      "params": {"name": "seedy", "kind": "process", "timeout": 30.0,
+                                 "periodic_interval": 1.0, "extra": {"x": 1},
+                                 "monitor": "arbiter"},
+                      "proxy": ["seedy", proxy.aid]}
+    await client.stop(proxy)
