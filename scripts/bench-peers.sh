@@ -74,7 +74,8 @@ fi
 run_peer() {
     local col=$1; shift
     local started=$SECONDS rc=0
-    echo ">>> $col (limit ${LIMIT}s, log: $col.log)"
+    rm -f "$PEERS/last-run-$col.log"
+    echo ">>> $col (limit ${LIMIT}s)"
     "$@" >"$WORK/$col.json" 2>"$WORK/$col.log" || rc=$?
     case $rc in
         0) echo ok > "$WORK/$col.status" ;;

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import statistics
 import sys
@@ -140,8 +139,11 @@ def wait_until(predicate, timeout: float, interval: float = 0.001):
 
 
 def pid_alive(pid: int) -> bool:
+    """True while pid runs; a zombie counts as gone (in the runner's PID
+    namespace, orphans are reparented to a PID 1 that never reaps them)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
-    return True
+    return state not in ("Z", "X")

@@ -14,7 +14,12 @@ import os
 import time
 from pathlib import Path
 
-COLUMNS = [("actorgrpc", "actorgrpc"), ("ray", "Ray"), ("thespian", "Thespian"), ("mp", "multiprocessing")]
+COLUMNS = [
+    ("actorgrpc", "actorgrpc"),
+    ("ray", "Ray"),
+    ("thespian", "Thespian"),
+    ("mp", "multiprocessing"),
+]
 PEERS = COLUMNS[1:]
 
 # key, unit shown, True when higher is better
@@ -61,8 +66,13 @@ def verdict(results, key, higher_better):
     if ours == 0 or best == 0:
         return "n/a", None
     factor = ours / best if higher_better else best / ours  # > 1: actorgrpc is ahead
-    text = f"{'yes' if factor > 1 else 'no'} ({factor:.2g}× vs {best_label})"
-    return text, {"ahead": factor > 1, "factor": round(factor, 3), "best_peer": best_label, "best_peer_value": best}
+    text = f"{'yes' if factor > 1 else 'no'} ({factor:.2f}× vs {best_label})"
+    return text, {
+        "ahead": factor > 1,
+        "factor": round(factor, 3),
+        "best_peer": best_label,
+        "best_peer_value": best,
+    }
 
 
 def load(directory: Path, col: str):

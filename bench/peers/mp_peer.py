@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import platform
 import signal
 import threading
 import time
@@ -217,8 +218,6 @@ def main():
     parser.add_argument("--start-method", default="spawn", choices=["spawn", "forkserver", "fork"])
     args = parser.parse_args()
     plan = Plan(args.quick)
-    import platform
-
     res = Results("multiprocessing", f"python {platform.python_version()} ({args.start_method})", args.quick)
     terminate_gracefully()
     ctx = mp.get_context(args.start_method)

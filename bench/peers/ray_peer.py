@@ -18,7 +18,17 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report upload
 import ray  # noqa: E402
 from ray.exceptions import GetTimeoutError, RayActorError  # noqa: E402
 
-from common import Plan, Results, arg_parser, log, now, pid_alive, terminate_gracefully, uss_mb, wait_until  # noqa: E402
+from common import (  # noqa: E402
+    Plan,
+    Results,
+    arg_parser,
+    log,
+    now,
+    pid_alive,
+    terminate_gracefully,
+    uss_mb,
+    wait_until,
+)
 
 MSG = "hello"
 

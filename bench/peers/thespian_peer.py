@@ -21,7 +21,17 @@ os.environ.setdefault("THESPIAN_BASE_IPADDR", "127.0.0.1")
 
 from thespian.actors import Actor, ActorExitRequest, ActorSystem, ChildActorExited  # noqa: E402
 
-from common import Plan, Results, arg_parser, log, now, pid_alive, terminate_gracefully, uss_mb, wait_until  # noqa: E402
+from common import (  # noqa: E402
+    Plan,
+    Results,
+    arg_parser,
+    log,
+    now,
+    pid_alive,
+    terminate_gracefully,
+    uss_mb,
+    wait_until,
+)
 
 MSG = "hello"
 TIMEOUT = 60  # seconds for any single ask; a stuck workload fails instead of hanging
