@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
@@ -78,7 +79,8 @@ class Arbiter(Actor):
                  log_level: str = "INFO", log_format: str = "text", extra=None,
                  plugins=(), max_log_bytes: int = log_files.DEFAULT_MAX_LOG_BYTES,
                  fork_server: bool | None = None,
-                 action_timeout: float = ACTOR_ACTION_TIMEOUT, restart_policy: dict | None = None):
+                 action_timeout: float = ACTOR_ACTION_TIMEOUT, restart_policy: dict | None = None,
+                 standby_actors: int | None = None):
         self.hooks_resolver = HookResolver(modules)
         super().__init__(aid=ARBITER_TARGET, name=name, kind=KIND_ARBITER, runtime=None,
                          hooks=self.hooks_resolver, start=_callable(start, self.hooks_resolver),
@@ -110,6 +112,11 @@ class Arbiter(Actor):
             # (slower; for debugging and for tests of that path).
             fork_server = os.environ.get("ACTORGRPC_FORK_SERVER", "1") != "0"
         self.use_fork_server = fork_server
+        if standby_actors is None:
+            # Warm processes kept by the fork server so that a spawn takes a message,
+            # not a fork and a boot (ACTORGRPC_STANDBY=0 turns them off).
+            standby_actors = int(os.environ.get("ACTORGRPC_STANDBY", "2"))
+        self.standby_actors = standby_actors
         #: Seconds of each step of stop → terminate → kill.
         self.action_timeout = action_timeout
         #: Restart policy of the actors spawned directly (the arbiter supervises them).
@@ -178,7 +185,6 @@ class Arbiter(Actor):
 
         if self.fork_server is not None:
             await self.fork_server.attach()
-            self.launchers[KIND_PROCESS] = ForkServerLauncher(self, self.fork_server)
         self.server, port, self.health, names = build_server(
             self.bind, mailbox=MailboxServicer(self.mailbox_host),
             arbiter=ArbiterServicer(self), monitor=MonitorServicer(self),
@@ -186,6 +192,10 @@ class Arbiter(Actor):
         host = self.bind.rsplit(":", 1)[0]
         self.address = f"{host}:{port}"
         self.mailbox_host.address = self.address
+        if self.fork_server is not None:
+            # Standby processes need the address they report to: configure now.
+            self.launchers[KIND_PROCESS] = ForkServerLauncher(self, self.fork_server,
+                                                              self.standby_actors)
         self.router = Router(self.address, max_message_bytes=self.max_message_bytes,
                              local_host=self.mailbox_host)
         self.runtime = self.impl = ArbiterConcurrency(self, self.router, loop)
@@ -435,8 +445,10 @@ class Arbiter(Actor):
             await asyncio.sleep(delay)
         if self.stopped():
             return
+        # Same name as before, even for an actor named after its first aid.
+        spec = dataclasses.replace(old.spec, name=old.name)
         try:
-            record = await self.spawn_record(old.spec, restarts=old.restarts + 1)
+            record = await self.spawn_record(spec, restarts=old.restarts + 1)
         except Exception as exc:
             logger.error("could not restart %s(%s): %s", old.name, old.aid, exc,
                          extra={"actor": old})

@@ -49,10 +49,14 @@ def main() -> None:
     os._exit(code)
 
 
-def run_in_this_process(spec: dict) -> int:
-    """Run the actor described by ``spec`` in this process; return the exit code."""
+def run_in_this_process(spec: dict, standby_socket=None) -> int:
+    """Run the actor described by ``spec`` in this process; return the exit code.
+
+    With ``standby_socket``, ``spec`` holds only the settings common to every actor:
+    the process prepares itself, then waits there for the actor it will be.
+    """
     from .logs import configure_logging
-    from .process_actor import run_actor_process
+    from .process_actor import run_actor_process, run_standby
 
     configure_logging(spec.get("log_level", "INFO"), spec.get("log_format", "text"))
     try:
@@ -60,7 +64,10 @@ def run_in_this_process(spec: dict) -> int:
         runner = uvloop.run
     except ImportError:  # pragma: no cover - uvloop is a dependency
         runner = asyncio.run
-    code = runner(run_actor_process(spec))
+    if standby_socket is not None:
+        code = runner(run_standby(spec, standby_socket))
+    else:
+        code = runner(run_actor_process(spec))
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

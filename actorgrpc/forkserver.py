@@ -6,8 +6,13 @@ server is forked while the arbiter is still single-threaded (grpc, protobuf,
 actorgrpc and the operator's modules imported, nothing started), and forks each new
 actor from there: the child starts with everything imported and shares those pages.
 
+It also keeps a few *standby* processes: forked in advance, each has already bound
+its mailbox server and connected to the arbiter, and waits to be told which actor to
+be; a spawn then costs one message instead of a fork and a boot.
+
 Protocol on a Unix socket pair, one JSON object per line:
-  arbiter → server  {"op": "spawn", "aid": ..., "spec": {...}, "log_path": ...}
+  arbiter → server  {"op": "configure", "common": {...}, "standby": N}
+                    {"op": "spawn", "aid": ..., "spec": {...}, "log_path": ...}
   server → arbiter  {"op": "spawned", "aid": ..., "pid": ...}
                     {"op": "error", "aid": ..., "message": ...}
                     {"op": "exited", "pid": ..., "code": ...}   (code < 0: -signal)
@@ -26,10 +31,13 @@ import signal
 import socket
 import sys
 import threading
+import time
 
 logger = logging.getLogger("actorgrpc.forkserver")
 
 _PR_SET_PDEATHSIG = 1
+#: Seconds between taking a standby and forking its replacement.
+REFILL_DELAY = 0.05
 
 
 def _die_with_parent() -> None:
@@ -53,6 +61,13 @@ class ForkServerProcess:
         self.parent_pid = parent_pid
         self.buffer = b""
         self.children: set[int] = set()
+        #: Settings shared by every actor (arbiter address, modules, ...), once known.
+        self.common: dict | None = None
+        self.standby_target = 0
+        #: Warm processes waiting for an actor: (pid, socket to assign it).
+        self.standby: list[tuple[int, socket.socket]] = []
+        #: When to fork replacements for standbys taken (monotonic), if due.
+        self.refill_at: float | None = None
 
     def run(self) -> None:
         _die_with_parent()
@@ -71,7 +86,10 @@ class ForkServerProcess:
         selector.register(self.sock, selectors.EVENT_READ, "requests")
         selector.register(wake_read, selectors.EVENT_READ, "signals")
         while True:
-            for key, _ in selector.select():
+            timeout = None
+            if self.refill_at is not None:
+                timeout = max(0.0, self.refill_at - time.monotonic())
+            for key, _ in selector.select(timeout):
                 if key.data == "signals":
                     os.read(wake_read, 4096)
                     self._reap()
@@ -81,6 +99,9 @@ class ForkServerProcess:
                         os._exit(0)  # the arbiter is gone; PDEATHSIG ends our children
                     self._feed(data)
             self._reap()
+            if self.refill_at is not None and time.monotonic() >= self.refill_at:
+                self.refill_at = None
+                self._refill()
 
     def _feed(self, data: bytes) -> None:
         self.buffer += data
@@ -89,11 +110,30 @@ class ForkServerProcess:
             request = json.loads(line)
             if request.get("op") == "spawn":
                 self._spawn(request)
+                # Refill a little later: a new standby's boot would compete for the
+                # CPU with the actor that just took the last one.
+                if self.refill_at is None:
+                    self.refill_at = time.monotonic() + REFILL_DELAY
+            elif request.get("op") == "configure":
+                self.common = request["common"]
+                self.standby_target = int(request.get("standby", 0))
+                self._refill()
 
     def _send(self, message: dict) -> None:
         self.sock.sendall(json.dumps(message).encode() + b"\n")
 
     def _spawn(self, request: dict) -> None:
+        while self.standby:
+            pid, assign = self.standby.pop(0)
+            try:
+                spec = dict(request["spec"], log_path=request["log_path"])
+                assign.sendall(json.dumps(spec).encode() + b"\n")
+            except OSError:
+                continue  # that standby died: take the next, or fork
+            finally:
+                assign.close()
+            self._send({"op": "spawned", "aid": request["aid"], "pid": pid})
+            return
         try:
             log_fd = os.open(request["log_path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         except OSError as exc:
@@ -106,6 +146,21 @@ class ForkServerProcess:
         self.children.add(pid)
         self._send({"op": "spawned", "aid": request["aid"], "pid": pid})
 
+    def _refill(self) -> None:
+        """Fork standby processes up to the target."""
+        while self.common is not None and len(self.standby) < self.standby_target:
+            parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            pid = os.fork()
+            if pid == 0:
+                parent_end.close()
+                for _, other in self.standby:
+                    other.close()
+                null = os.open(os.devnull, os.O_WRONLY)
+                _child_main(self.common, null, self.sock, standby_socket=child_end)
+            child_end.close()
+            self.children.add(pid)
+            self.standby.append((pid, parent_end))
+
     def _reap(self) -> None:
         while self.children:
             try:
@@ -115,11 +170,15 @@ class ForkServerProcess:
             if pid == 0:
                 return
             self.children.discard(pid)
+            for entry in [e for e in self.standby if e[0] == pid]:
+                self.standby.remove(entry)  # a standby died before being used
+                entry[1].close()
             self._send({"op": "exited", "pid": pid, "code": _exit_code(status)})
 
 
-def _child_main(spec: dict, log_fd: int, server_sock: socket.socket) -> None:
-    """The new actor process, just forked from the fork server."""
+def _child_main(spec: dict, log_fd: int, server_sock: socket.socket,
+                standby_socket: socket.socket | None = None) -> None:
+    """A new actor process (or standby), just forked from the fork server."""
     try:
         server_sock.close()
         null = os.open(os.devnull, os.O_RDONLY)
@@ -135,7 +194,7 @@ def _child_main(spec: dict, log_fd: int, server_sock: socket.socket) -> None:
         _die_with_parent()
         from .child import run_in_this_process
 
-        code = run_in_this_process(spec)
+        code = run_in_this_process(spec, standby_socket)
     except BaseException:
         import traceback
 
@@ -181,6 +240,11 @@ class ForkServer:
         self.sock.setblocking(False)
         self.reader, self.writer = await asyncio.open_connection(sock=self.sock)
         self._task = asyncio.ensure_future(self._read())
+
+    def configure(self, common: dict, standby: int) -> None:
+        """Tell the server the settings every actor shares; keep ``standby`` warm."""
+        self.writer.write(json.dumps({"op": "configure", "common": common,
+                                      "standby": standby}).encode() + b"\n")
 
     async def spawn(self, aid: str, spec: dict, log_path: str) -> int:
         """Fork an actor; return its pid."""

@@ -15,13 +15,21 @@ DEFAULT_LOG_BACKUPS = 3
 FOLLOW_POLL_INTERVAL = 0.2
 
 
-def tail(path: str, lines: int) -> list[str]:
-    """The last ``lines`` lines of a file (empty when it does not exist)."""
+def size_of(path: str) -> int:
+    """The size of a file in bytes (0 when it does not exist)."""
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def tail(path: str, lines: int, end: int | None = None) -> list[str]:
+    """The last ``lines`` lines of a file before byte ``end`` (default: its end)."""
     if lines <= 0 or not path or not os.path.exists(path):
         return []
     with open(path, "rb") as handle:
         handle.seek(0, os.SEEK_END)
-        size = handle.tell()
+        size = handle.tell() if end is None else min(end, handle.tell())
         block = 64 * 1024
         data = b""
         while size > 0 and data.count(b"\n") <= lines:
@@ -32,12 +40,12 @@ def tail(path: str, lines: int) -> list[str]:
     return list(deque(data.decode("utf-8", "replace").splitlines(), maxlen=lines))
 
 
-async def follow(path: str, alive, start_at_end: bool = True):
-    """Yield batches of new lines appended to ``path`` while ``alive()`` is true.
+async def follow(path: str, alive, position: int = 0):
+    """Yield batches of lines appended to ``path`` after byte ``position``, while
+    ``alive()`` is true.
 
     Survives copy-truncate rotation (the file shrinking restarts reading at 0).
     """
-    position = os.path.getsize(path) if start_at_end and os.path.exists(path) else 0
     pending = b""
     while True:
         size = os.path.getsize(path) if os.path.exists(path) else 0

@@ -52,33 +52,82 @@ class ProcessConcurrency(Concurrency):
                 pass
 
 
+class Prepared:
+    """What a process needs before it knows which actor it will be: a mailbox
+    server bound and serving, and a channel to the monitor (connecting)."""
+
+    def __init__(self, common: dict):
+        self.common = common
+        self.max_bytes = common["max_message_bytes"]
+        self.hooks = HookResolver(common["modules"])
+        self.boot_error: BaseException | None = None
+        try:
+            self.hooks.import_all()
+        except BaseException as exc:  # reported to the monitor once connected
+            self.boot_error = exc
+        # Start connecting to the monitor now: the TCP and HTTP/2 handshakes overlap
+        # with building the mailbox server.
+        self.channel = insecure_channel(common["arbiter_address"], self.max_bytes)
+        self.channel.get_state(try_to_connect=True)
+        self.host = MailboxHost(self.max_bytes)
+        self.server = None
+        self.address = ""
+
+    async def start_server(self) -> None:
+        self.server, port, _health, _names = build_server(
+            f"{self.common['host']}:0", mailbox=MailboxServicer(self.host),
+            max_message_bytes=self.max_bytes)
+        await self.server.start()
+        self.address = f"{self.common['host']}:{port}"
+        self.host.address = self.address
+
+
 async def run_actor_process(spec: dict) -> int:
     """Boot, serve and stop one actor; return the process exit code."""
+    prepared = Prepared(spec)
+    await prepared.start_server()
+    return await become_actor(prepared, spec)
+
+
+async def run_standby(common: dict, assignments) -> int:
+    """Prepare, then wait for an actor to become (the fork server's warm standby).
+
+    ``assignments`` is a connected socket; the fork server writes one JSON line
+    (the spawn specification plus ``log_path``) when an actor is spawned, or closes
+    it to dismiss the standby.
+    """
+    import json
+    import os
+
+    _set_process_name("actor:standby")
+    prepared = Prepared(common)
+    await prepared.start_server()
+    reader, writer = await asyncio.open_connection(sock=assignments)
+    line = await reader.readline()
+    writer.close()
+    if not line:
+        await prepared.server.stop(grace=None)
+        return 0
+    spec = json.loads(line)
+    # From now on this process's output is the actor's log file.
+    log_fd = os.open(spec["log_path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    return await become_actor(prepared, spec)
+
+
+async def become_actor(prepared: Prepared, spec: dict) -> int:
+    """Be the actor of ``spec`` in a prepared process, until it stops."""
     from .child import EXIT_MONITOR_LOST, EXIT_START_FAILED
 
     _set_process_name(f"actor:{spec['name']}")
     loop = asyncio.get_running_loop()
-    max_bytes = spec["max_message_bytes"]
-    hooks = HookResolver(spec["modules"])
-    boot_error: BaseException | None = None
-    try:
-        hooks.import_all()
-    except BaseException as exc:  # reported to the monitor below
-        boot_error = exc
-
-    # Start connecting to the monitor now: the TCP and HTTP/2 handshakes overlap
-    # with building the mailbox server.
-    channel = insecure_channel(spec["arbiter_address"], max_bytes)
-    channel.get_state(try_to_connect=True)
-    host = MailboxHost(max_bytes)
-    server, port, health, names = build_server(
-        f"{spec['host']}:0", mailbox=MailboxServicer(host), max_message_bytes=max_bytes)
-    await server.start()
-    address = f"{spec['host']}:{port}"
-    host.address = address
-
+    hooks, host, server = prepared.hooks, prepared.host, prepared.server
+    address = prepared.address
     monitor_proxy = ActorProxy(spec["monitor"], spec["monitor"], spec["arbiter_address"])
-    router = Router(spec["arbiter_address"], max_message_bytes=max_bytes, local_host=host,
+    router = Router(spec["arbiter_address"], max_message_bytes=prepared.max_bytes,
+                    local_host=host,
                     aliases={MONITOR_TARGET: monitor_proxy, spec["monitor"]: monitor_proxy})
     runtime = ProcessConcurrency(router, loop)
     actor = Actor(aid=spec["aid"], name=spec["name"], kind=KIND_PROCESS, runtime=runtime,
@@ -88,7 +137,7 @@ async def run_actor_process(spec: dict) -> int:
     actor.bind_loop()
     host.add(actor, main=True)
 
-    heartbeat = HeartbeatStream(actor, channel)
+    heartbeat = HeartbeatStream(actor, prepared.channel)
     runtime.heartbeat = heartbeat
     try:
         await heartbeat.open(WELCOME_TIMEOUT)
@@ -98,8 +147,8 @@ async def run_actor_process(spec: dict) -> int:
         return EXIT_MONITOR_LOST
 
     try:
-        if boot_error is not None:
-            raise boot_error
+        if prepared.boot_error is not None:
+            raise prepared.boot_error
         actor.start_hook = _hook(hooks, spec.get("start"))
         actor.stopping_hook = _hook(hooks, spec.get("stopping"))
         actor.periodic_task_hook = _hook(hooks, spec.get("periodic_task"))

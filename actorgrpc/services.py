@@ -127,11 +127,13 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 f"{request.target!r} has no output of its own (not a process actor)")
         count = 100 if request.tail_lines == 0 else max(request.tail_lines, 0)
-        lines = log_files.tail(found.log_path, count)
+        # One position splits the tail from what follows: no line is lost or doubled.
+        end = log_files.size_of(found.log_path)
+        lines = log_files.tail(found.log_path, count, end)
         if lines:
             await context.write(arbiter_pb2.LogsResponse(lines=lines))
         if request.follow:
-            async for batch in log_files.follow(found.log_path, found.is_alive):
+            async for batch in log_files.follow(found.log_path, found.is_alive, end):
                 await context.write(arbiter_pb2.LogsResponse(lines=batch))
 
     def _refuse_if_stopping(self) -> None:

@@ -302,31 +302,43 @@ class ProcessLauncher:
         self.arbiter.on_actor_exit(record)
 
 
-def spawn_payload(arbiter, record: ActorProxyMonitor) -> dict:
-    """What an actor process needs to know to boot (sent as JSON, never pickled)."""
-    spec = record.spec
-    return {
-        "aid": record.aid, "name": record.name,
-        "monitor": record.monitor.aid if record.monitor else "arbiter",
+def spawn_payload(arbiter, record: ActorProxyMonitor | None) -> dict:
+    """What an actor process needs to know to boot (sent as JSON, never pickled).
+
+    Without a record: only the settings every actor shares (for standby processes).
+    """
+    payload = {
         "arbiter_address": arbiter.address, "host": arbiter.actor_host,
         "modules": list(arbiter.hooks.modules),
-        "start": spec.start, "stopping": spec.stopping,
-        "periodic_task": spec.periodic_task,
-        "periodic_interval": spec.periodic_interval, "timeout": spec.timeout,
-        "extra": spec.extra, "max_message_bytes": arbiter.max_message_bytes,
+        "max_message_bytes": arbiter.max_message_bytes,
         "parent_pid": os.getpid(), "sys_path": [p for p in sys.path if p],
         "log_level": arbiter.log_level, "log_format": arbiter.log_format,
     }
+    if record is not None:
+        spec = record.spec
+        payload.update({
+            "aid": record.aid, "name": record.name,
+            "monitor": record.monitor.aid if record.monitor else "arbiter",
+            "start": spec.start, "stopping": spec.stopping,
+            "periodic_task": spec.periodic_task,
+            "periodic_interval": spec.periodic_interval, "timeout": spec.timeout,
+            "extra": spec.extra,
+        })
+    return payload
 
 
 class ForkServerLauncher:
     """Starts process actors by forking them from the fork server (milliseconds)."""
 
-    def __init__(self, arbiter, fork_server):
+    def __init__(self, arbiter, fork_server, standby: int = 0):
         self.arbiter = arbiter
         self.fork_server = fork_server
         self.by_pid: dict[int, ActorProxyMonitor] = {}
         fork_server.on_exit = self._on_exit
+        if standby:
+            common = spawn_payload(arbiter, None)
+            common["parent_pid"] = fork_server.pid
+            fork_server.configure(common, standby)
 
     async def start(self, record: ActorProxyMonitor) -> None:
         payload = spawn_payload(self.arbiter, record)

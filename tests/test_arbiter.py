@@ -261,3 +261,38 @@ async def test_seed_api_counterparts(client):
                                  "monitor": "arbiter"},
                       "proxy": ["seedy", proxy.aid]}
     await client.stop(proxy)
+
+
+async def test_spawns_use_standby_processes_and_work_without_them(tmp_path):
+    """With standbys, a spawned actor is a warm process; with none, a fresh fork."""
+    from .support import ArbiterProcess
+
+    for standby, expect_warm in (("2", True), ("0", False)):
+        arbiter = ArbiterProcess(run_dir=str(tmp_path / standby),
+                                 env={"ACTORGRPC_STANDBY": standby})
+        try:
+            async with actorgrpc.connect(arbiter.address) as client:
+                # Standbys are forked once the arbiter serves: wait until both exist.
+                if expect_warm:
+                    await wait_for_async(lambda: len(_standbys(arbiter)) == 2, 30,
+                                         "two standby processes")
+                warm = {p.pid for p in _standbys(arbiter)}
+                proxy = await client.spawn(name="warm", start="tests.sample_actors:mark_started")
+                who = await client.send(proxy, "whoami")
+                assert (who["pid"] in warm) is expect_warm
+                assert psutil.Process(who["pid"]).name() == "actor:warm"
+                assert (await client.info(proxy))["extra"] == {"hook": "start"}
+                await client.stop(proxy)
+        finally:
+            arbiter.stop_and_check()
+
+
+def _standbys(arbiter):
+    found = []
+    for process in arbiter.descendants():
+        try:
+            if process.name() == "actor:standby":
+                found.append(process)
+        except psutil.NoSuchProcess:
+            pass
+    return found
