@@ -112,9 +112,13 @@ class Actor:
         """True once the actor has reached RUN (it may have stopped since)."""
         return self.state >= ACTOR_STATES.RUN
 
-    def stopped(self) -> bool:
-        """True when the actor is stopping or has stopped."""
+    def after_run(self) -> bool:
+        """True when the actor is stopping or has already stopped."""
         return self.state >= ACTOR_STATES.STOPPING
+
+    def stopped(self) -> bool:
+        """True if the actor has exited in a clean fashion (CLOSE)."""
+        return self.state == ACTOR_STATES.CLOSE
 
     def closed(self) -> bool:
         """True when the actor has exited (CLOSE or TERMINATE)."""

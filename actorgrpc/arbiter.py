@@ -362,7 +362,7 @@ class Arbiter(Actor):
         return record.proxy
 
     async def spawn_record(self, spec: SpawnSpec, restarts: int = 0) -> ActorProxyMonitor:
-        if self.stopped():
+        if self.after_run():
             from .errors import ActorUnavailable
 
             raise ActorUnavailable("the arbiter is shutting down")
@@ -418,7 +418,7 @@ class Arbiter(Actor):
                            record.exit_code, extra={"actor": record})
         if record.monitor is not None:
             record.monitor.on_worker_exit(record)
-        elif not self.stopped():
+        elif not self.after_run():
             self._maybe_restart(record)
 
     def _maybe_restart(self, record: ActorProxyMonitor) -> None:
@@ -443,7 +443,7 @@ class Arbiter(Actor):
     async def _restart(self, old: ActorProxyMonitor, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
-        if self.stopped():
+        if self.after_run():
             return
         # Same name as before, even for an actor named after its first aid.
         spec = dataclasses.replace(old.spec, name=old.name)

@@ -113,7 +113,7 @@ class MailboxHost:
                 except asyncio.TimeoutError:
                     raise ActorTimeout(f"{action!r} did not answer within {timeout:g} s") from None
                 except asyncio.CancelledError:
-                    if task.cancelled() and actor.stopped():
+                    if task.cancelled() and actor.after_run():
                         raise ActorUnavailable(f"actor {actor.name!r} stopped while handling "
                                                f"{action!r}") from None
                     raise
@@ -285,7 +285,7 @@ class _StreamSession:
         if task.cancelled():
             exc = (ActorUnavailable(f"actor {actor.name!r} stopped while handling "
                                     f"{envelope.action!r}")
-                   if actor.stopped() else ActorTimeout(f"{envelope.action!r} was cancelled"))
+                   if actor.after_run() else ActorTimeout(f"{envelope.action!r} was cancelled"))
         else:
             exc = task.exception()
             if isinstance(exc, asyncio.TimeoutError):

@@ -72,7 +72,7 @@ class Monitor(Actor):
 
     async def maintain(self) -> None:
         """Start the workers of slots never started (at boot; the periodic task)."""
-        if self.state != ACTOR_STATES.RUN or self.arbiter.stopped() or self.gave_up:
+        if self.state != ACTOR_STATES.RUN or self.arbiter.after_run() or self.gave_up:
             return
         for slot in range(self.num_workers):
             if slot not in self.slots and slot not in self._busy:
@@ -89,7 +89,7 @@ class Monitor(Actor):
 
     def on_worker_exit(self, record) -> None:
         """A worker exited: apply the restart type, intensity, backoff and strategy."""
-        if self.stopped() or self.gave_up or self.arbiter.stopped():
+        if self.after_run() or self.gave_up or self.arbiter.after_run():
             return
         slot = self._slot_of(record)
         if slot is None or slot in self._busy:
@@ -125,7 +125,7 @@ class Monitor(Actor):
             if delay:
                 await asyncio.sleep(delay)
             for slot in slots:
-                if self.stopped() or self.arbiter.stopped() or self.gave_up:
+                if self.after_run() or self.arbiter.after_run() or self.gave_up:
                     return
                 await self._start_again(slot, delay, cause)
         finally:

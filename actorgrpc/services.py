@@ -137,7 +137,7 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
                 await context.write(arbiter_pb2.LogsResponse(lines=batch))
 
     def _refuse_if_stopping(self) -> None:
-        if self.arbiter.stopped():
+        if self.arbiter.after_run():
             raise ActorUnavailable("the arbiter is shutting down")
 
     @rpc_method

@@ -36,6 +36,7 @@ def whoami(actor):
             "get_actor_is_self": current is actor, "is_process": actor.is_process(),
             "is_running": actor.is_running(), "started": actor.started(),
             "stopped": actor.stopped(), "closed": actor.closed(),
+            "after_run": actor.after_run(),
             "is_arbiter": actor.is_arbiter(), "is_monitor": actor.is_monitor(),
             "state": actor.info_state}
 

@@ -27,6 +27,7 @@ async def test_spawn_process_actor_and_talk_to_it(client, arbiter_process):
     assert process.name() == "actor:basic"
     assert who["get_actor_is_self"] and who["is_process"] and who["is_running"]
     assert who["started"] and not who["stopped"] and not who["closed"]
+    assert not who["after_run"]
     assert not who["is_arbiter"] and not who["is_monitor"] and who["state"] == "running"
     await client.stop(proxy)
     assert not psutil.pid_exists(who["pid"]) or psutil.Process(who["pid"]).status() == "zombie"
