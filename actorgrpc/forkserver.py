@@ -73,8 +73,12 @@ class ForkServerProcess:
         _die_with_parent()
         if os.getppid() != self.parent_pid:
             os._exit(1)
+        # A process group of our own: a signal sent to the arbiter's group (Ctrl-C in
+        # a terminal, `timeout`, `tini -g`) reaches only the arbiter, which stops the
+        # actors in order. We end with the arbiter anyway (parent-death signal, EOF).
+        os.setpgid(0, 0)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         wake_read, wake_write = os.pipe()
         os.set_blocking(wake_write, False)
         signal.set_wakeup_fd(wake_write)

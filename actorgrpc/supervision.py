@@ -291,7 +291,10 @@ class ProcessLauncher:
         with open(record.log_path, "ab") as log:
             record.process = await asyncio.create_subprocess_exec(
                 *self.command(), stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, env=env, close_fds=True)
+                stderr=subprocess.STDOUT, env=env, close_fds=True,
+                # A session (and process group) of its own: signals sent to the
+                # arbiter's group stay there.
+                start_new_session=True)
         record.pid = record.process.pid
         record.state = ACTOR_STATES.INACTIVE
         asyncio.ensure_future(self._watch(record))

@@ -250,3 +250,28 @@ async def test_sigkill_of_the_arbiter_leaves_no_actor_behind(tmp_path, fork_serv
     arbiter.process.wait(10)
     # The parent-death signal ends them within milliseconds; 10 s is the bound.
     assert_all_gone(children, timeout=10)
+
+
+async def test_sigterm_to_the_whole_process_group_still_stops_in_order(tmp_path):
+    """`timeout`, `tini -g` and terminals signal a whole process group: the actors
+    live in a group of their own, so only the arbiter gets it and stops them."""
+    import sys
+
+    from .support import ArbiterProcess
+
+    command = [sys.executable, "-c",
+               "import os, sys; os.setpgid(0, 0); "
+               "os.execv(sys.executable, [sys.executable, '-m', 'actorgrpc', 'serve', "
+               "'--bind', '127.0.0.1:0', '-m', 'tests.sample_actors', "
+               f"'--run-dir', {str(tmp_path)!r}])"]
+    arbiter = ArbiterProcess(command=command)
+    marker = tmp_path / "stopped"
+    async with actorgrpc.connect(arbiter.address) as client:
+        await client.spawn(name="grouped", extra={"marker": str(marker)},
+                           stopping="tests.sample_actors:write_stopping_marker")
+    children = arbiter.descendants()
+    os.killpg(arbiter.pid, signal.SIGTERM)
+    assert arbiter.process.wait(30) == 0
+    assert_all_gone(children)
+    assert marker.read_text() == "grouped"
+    assert "ignored the stop order" not in arbiter.stderr()
