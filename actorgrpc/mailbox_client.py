@@ -62,8 +62,11 @@ class MailboxConnection:
     would cancel the stream of every caller.
     """
 
-    def __init__(self, address: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
+    def __init__(self, address: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+                 on_closed=None):
         self.address = address
+        #: Called once with this connection when it closes (its owner forgets it).
+        self.on_closed = on_closed
         self.max_message_bytes = max_message_bytes
         self._limit = max_message_bytes - _FRAME_OVERHEAD
         self._channel = insecure_channel(address, max_message_bytes)
@@ -246,6 +249,8 @@ class MailboxConnection:
         if self._reader is not None and self._reader is not asyncio.current_task():
             self._reader.cancel()
         asyncio.ensure_future(self._channel.close(grace=None))
+        if self.on_closed is not None:
+            self.on_closed(self)
 
     def _fail_pending(self, error: Exception) -> None:
         for future in self._pending.values():

@@ -73,9 +73,18 @@ class Router:
     def connection(self, address: str) -> MailboxConnection:
         connection = self._connections.get(address)
         if connection is None or connection.closed:
-            connection = MailboxConnection(address, self.max_message_bytes)
+            connection = MailboxConnection(address, self.max_message_bytes,
+                                           on_closed=self._forget_connection)
             self._connections[address] = connection
         return connection
+
+    def _forget_connection(self, connection: MailboxConnection) -> None:
+        # Actors come and go on new ports: keep no dead connection per address.
+        if self._connections.get(connection.address) is connection:
+            del self._connections[connection.address]
+        for name, proxy in list(self._cache.items()):
+            if proxy.address == connection.address:
+                del self._cache[name]
 
     def send(self, target, action: str, args=(), kwargs=None, *,
              timeout: float | None = None) -> asyncio.Future:

@@ -119,6 +119,9 @@ class ActorProxyMonitor:
         if self.exit_code is not None:
             return
         self.exit_code = code
+        # The record is kept for its crash report: drop what only a live actor needs.
+        self.thread_actor = None
+        self.process = None
         self.exited_at = time.time()
         self.state = ACTOR_STATES.CLOSE if code == 0 else ACTOR_STATES.TERMINATE
         if not self.running.done():

@@ -61,6 +61,14 @@ async def _soak(seconds: float, log) -> dict:
                 samples["before"] = (_rss_mb(arbiter.process.pid), _rss_mb(actor_pid))
                 log(f"after warm-up: arbiter {samples['before'][0]:.1f} MB, "
                     f"actor {samples['before'][1]:.1f} MB")
+                # A sample every tenth of the run shows whether memory levels off.
+                series = samples["series"] = []
+                step = seconds / 10
+                while time.monotonic() + step <= deadline:
+                    await asyncio.sleep(step)
+                    series.append((round(_rss_mb(arbiter.process.pid), 1),
+                                   round(_rss_mb(actor_pid), 1)))
+                    log(f"  arbiter {series[-1][0]} MB, actor {series[-1][1]} MB")
 
             await asyncio.gather(traffic(), churn(), sample())
             after = (_rss_mb(arbiter.process.pid), _rss_mb(actor_pid))
@@ -73,7 +81,8 @@ async def _soak(seconds: float, log) -> dict:
             "arbiter_rss_mb_before": rounded(before[0]), "arbiter_rss_mb_after": rounded(after[0]),
             "actor_rss_mb_before": rounded(before[1]), "actor_rss_mb_after": rounded(after[1]),
             "arbiter_rss_growth_mb": rounded(after[0] - before[0]),
-            "actor_rss_growth_mb": rounded(after[1] - before[1])}
+            "actor_rss_growth_mb": rounded(after[1] - before[1]),
+            "rss_mb_series_arbiter_actor": samples.get("series", [])}
 
 
 def main(seconds: float, as_json: bool) -> dict:
