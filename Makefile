@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BIND ?= 127.0.0.1:7070
 PROTO_FILES := $(wildcard protos/actorgrpc/v1/*.proto)
 
-.PHONY: all install run test test-python test-go test-js proto proto-check lint bench bench-quick clean tools image container-smoke
+.PHONY: all install run test test-python test-go test-js proto proto-check lint bench bench-quick clean tools image container-smoke bench-peers bench-peers-quick
 
 all: install
 
@@ -54,6 +54,14 @@ bench: install
 
 bench-quick: install
 	$(VENV)/bin/actorgrpc bench --quick
+
+# The same workloads on Ray, Thespian and multiprocessing, side by side (minutes;
+# separate environments under .bench-envs/). Not part of the tests.
+bench-peers: install
+	bash scripts/bench-peers.sh
+
+bench-peers-quick: install
+	bash scripts/bench-peers.sh --quick
 
 clean:
 	rm -rf $(VENV) .tools build *.egg-info .pytest_cache

@@ -9,6 +9,7 @@ never waits. Replies are matched to calls by id.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from json import loads
 
 import grpc
@@ -75,6 +76,9 @@ class MailboxConnection:
         self._frame_size = 0
         self._writing = False
         self._pending: dict[int, asyncio.Future] = {}
+        #: (deadline, call id, action, timeout) of pending calls, oldest first.
+        self._deadlines: deque = deque()
+        self._sweeper: asyncio.TimerHandle | None = None
         self._call = None
         self._reader: asyncio.Task | None = None
         self._ready: asyncio.Future | None = None
@@ -109,14 +113,33 @@ class MailboxConnection:
         if not self._writing:
             self._writing = True
             asyncio.ensure_future(self._drain())
-        timer = loop.call_later(timeout, _expire, future, action, timeout)
-
-        def finished(_, timer=timer, call_id=call_id):
-            timer.cancel()
-            pending.pop(call_id, None)
-
-        future.add_done_callback(finished)
+        # Deadlines: calls with the same timeout expire in the order they were made,
+        # so one queue and one timer serve them all; a call with a shorter timeout
+        # than those queued gets a timer of its own.
+        deadline = loop.time() + timeout
+        deadlines = self._deadlines
+        if deadlines and deadline < deadlines[-1][0]:
+            loop.call_at(deadline, self._expire, call_id, action, timeout)
+        else:
+            deadlines.append((deadline, call_id, action, timeout))
+            if self._sweeper is None:
+                self._sweeper = loop.call_at(deadline, self._sweep)
         return future
+
+    def _expire(self, call_id: int, action: str, timeout: float) -> None:
+        future = self._pending.pop(call_id, None)
+        if future is not None and not future.done():
+            future.set_exception(ActorTimeout(f"{action!r} did not answer within {timeout:g} s"))
+
+    def _sweep(self) -> None:
+        self._sweeper = None
+        deadlines = self._deadlines
+        now = asyncio.get_running_loop().time()
+        while deadlines and deadlines[0][0] <= now:
+            _, call_id, action, timeout = deadlines.popleft()
+            self._expire(call_id, action, timeout)
+        if deadlines:
+            self._sweeper = asyncio.get_running_loop().call_at(deadlines[0][0], self._sweep)
 
     async def tell(self, target: str, action: str, args, kwargs):
         """Queue ``action`` for actor ``target`` without waiting for any reply."""
@@ -211,13 +234,14 @@ class MailboxConnection:
 
     async def _read_loop(self, call) -> None:
         pending = self._pending
+        deadlines = self._deadlines
         try:
             while True:
                 response = await call.read()
                 if response is grpc.aio.EOF:
                     break
                 for reply in response.replies:
-                    future = pending.get(reply.id)
+                    future = pending.pop(reply.id, None)
                     if future is None or future.done():
                         continue
                     if reply.result_json:
@@ -226,6 +250,9 @@ class MailboxConnection:
                         future.set_exception(failure_to_error(reply.failure))
                     else:
                         future.set_result(from_value(reply.result))
+                # Forget the deadlines of calls already answered (mostly the oldest).
+                while deadlines and deadlines[0][1] not in pending:
+                    deadlines.popleft()
             self._broken(None)
         except asyncio.CancelledError:
             raise
@@ -258,8 +285,9 @@ class MailboxConnection:
                 future.set_exception(error)
         self._pending.clear()
         self._frames.clear()
+        self._deadlines.clear()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
 
 
-def _expire(future: asyncio.Future, action: str, timeout: float) -> None:
-    if not future.done():
-        future.set_exception(ActorTimeout(f"{action!r} did not answer within {timeout:g} s"))
