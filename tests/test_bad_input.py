@@ -184,3 +184,16 @@ async def test_send_to_actor_that_dies_while_handling(client, stub):
     with pytest.raises(grpc.aio.AioRpcError) as raw:
         await stub.Send(arbiter_pb2.SendRequest(target="mortal-2", action="crash"))
     assert raw.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_mixed_deadlines_each_expire_on_time(client, target):
+    # The longer deadline is queued first; the shorter one must not wait behind it.
+    slow = client.send(target, "sleep", 30, _timeout=3)
+    fast = client.send(target, "sleep", 30, _timeout=0.2)
+    with pytest.raises(actorgrpc.ActorTimeout):
+        await fast
+    # fast expired at ~0.2 s: 2.8 s remain before slow's deadline.
+    assert not slow.done()
+    with pytest.raises(actorgrpc.ActorTimeout):
+        await slow
+    await _still_serving(client, target)
