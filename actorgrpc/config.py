@@ -8,14 +8,14 @@ and wrong types the key's line is found by scanning the text (``locate``).
 The file (every table and key optional)::
 
     [server]      bind, modules, start, run_dir, max_message_bytes
-    [supervision] heartbeat_interval, monitor_task_period, spawn_timeout
+    [supervision] heartbeat_interval, monitor_task_period, spawn_timeout, action_timeout
     [logging]     level, format
     [metrics]     port
     [dashboard]   port
     [monitors.NAME]  num_workers, kind, start, stopping, periodic_task,
                      periodic_interval, timeout, extra, and the restart policy
                      (restart, strategy, max_restarts, max_seconds, backoff_initial,
-                     backoff_max, backoff_jitter) passed to add_monitor as is
+                     backoff_max, backoff_jitter, stable_seconds) passed to add_monitor as is
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple, str]]] = {
         "heartbeat_interval": (_NUMBER, "a positive number of seconds"),
         "monitor_task_period": (_NUMBER, "a positive number of seconds"),
         "spawn_timeout": (_NUMBER, "a positive number of seconds"),
+        "action_timeout": (_NUMBER, "a positive number of seconds"),
     },
     "logging": {
         "level": ((str,), f"one of {', '.join(_LOG_LEVELS)}"),
@@ -70,12 +71,13 @@ MONITOR_KEYS: dict[str, tuple[tuple, str]] = {
     "backoff_initial": (_NUMBER, "a non-negative number of seconds"),
     "backoff_max": (_NUMBER, "a non-negative number of seconds"),
     "backoff_jitter": (_NUMBER, "a non-negative fraction (0.2 = up to 20 %)"),
+    "stable_seconds": (_NUMBER, "a non-negative number of seconds"),
 }
 
 _POSITIVE = {"max_message_bytes", "heartbeat_interval", "monitor_task_period",
-             "spawn_timeout", "periodic_interval", "timeout", "max_seconds"}
+             "spawn_timeout", "action_timeout", "periodic_interval", "timeout", "max_seconds"}
 _NON_NEGATIVE = {"num_workers", "max_restarts", "backoff_initial", "backoff_max",
-                 "backoff_jitter"}
+                 "backoff_jitter", "stable_seconds"}
 
 
 class ConfigError(ValueError):
@@ -94,6 +96,7 @@ class ServeConfig:
     heartbeat_interval: float | None = None
     monitor_task_period: float | None = None
     spawn_timeout: float | None = None
+    action_timeout: float | None = None
     log_level: str | None = None
     log_format: str | None = None
     metrics_port: int | None = None
@@ -104,7 +107,8 @@ class ServeConfig:
     def arbiter_kwargs(self) -> dict:
         """The supervision timings that were set, as ``Arbiter(...)`` keyword arguments."""
         return {key: getattr(self, key) for key in
-                ("heartbeat_interval", "monitor_task_period", "spawn_timeout")
+                ("heartbeat_interval", "monitor_task_period", "spawn_timeout",
+                 "action_timeout")
                 if getattr(self, key) is not None}
 
 

@@ -36,6 +36,7 @@ max_message_bytes = 1024
 heartbeat_interval = 0.5
 monitor_task_period = 0.25
 spawn_timeout = 10
+action_timeout = 2
 
 [logging]
 level = "debug"
@@ -57,6 +58,7 @@ max_restarts = 5
 max_seconds = 10.0
 backoff_initial = 0.1
 backoff_max = 5
+stable_seconds = 30
 
 [monitors.idle]
 """)
@@ -64,14 +66,15 @@ backoff_max = 5
     assert config.start == "a.b:start" and config.run_dir == "/tmp/x"
     assert config.max_message_bytes == 1024
     assert config.arbiter_kwargs() == {"heartbeat_interval": 0.5,
-                                       "monitor_task_period": 0.25, "spawn_timeout": 10}
+                                       "monitor_task_period": 0.25, "spawn_timeout": 10,
+                                       "action_timeout": 2}
     assert (config.log_level, config.log_format) == ("debug", "json")
     assert (config.metrics_port, config.dashboard_port) == (9100, 0)
     # The restart policy is passed through to add_monitor untouched.
     assert config.monitors["web"] == {
         "num_workers": 3, "kind": "process", "extra": {"role": "web"},
         "restart": "permanent", "strategy": "one_for_one", "max_restarts": 5,
-        "max_seconds": 10.0, "backoff_initial": 0.1, "backoff_max": 5}
+        "max_seconds": 10.0, "backoff_initial": 0.1, "backoff_max": 5, "stable_seconds": 30}
     assert config.monitors["idle"] == {"num_workers": 1}
 
 
