@@ -49,6 +49,11 @@ proto: install
 	@if command -v go >/dev/null 2>&1; then bash clients/go/gen.sh; \
 	else echo "make proto: Go is not installed; Go stubs NOT regenerated" >&2; fi
 
+# Static checks: pyflakes on the hand-written Python, buf lint on the protos.
+lint: install
+	bash scripts/install-buf.sh
+	$(PY) -m pytest -q tests/test_lint.py
+
 bench: install
 	$(VENV)/bin/actorgrpc bench
 

@@ -7,7 +7,6 @@ import dataclasses
 import logging
 import os
 import signal
-import sys
 import tempfile
 import threading
 import time

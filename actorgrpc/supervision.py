@@ -16,7 +16,7 @@ import time
 from collections import deque
 
 from .consts import ACTOR_ACTION_TIMEOUT, ACTOR_STATES, KIND_PROCESS, KIND_THREAD
-from .errors import ActorUnavailable, SpawnError
+from .errors import SpawnError
 from .proxy import ActorProxy
 from .v1 import actor_pb2, monitor_pb2
 from .values import to_struct
@@ -425,7 +425,3 @@ class ThreadLauncher:
         thread = threading.Thread(target=main, name=f"actor-{record.name}", daemon=True)
         record.state = ACTOR_STATES.INACTIVE
         thread.start()
-
-
-def unavailable(record: ActorProxyMonitor) -> ActorUnavailable:
-    return ActorUnavailable(f"actor {record.name!r} is not running")

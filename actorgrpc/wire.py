@@ -13,7 +13,6 @@ import json
 import struct
 from typing import Any
 
-from .errors import InvalidArgument
 
 _MAX_SAFE_INT = 2**53
 _pack_double = struct.Struct("<d").pack
@@ -194,10 +193,3 @@ def failure_entry(call_id: int, code: int, message: str, type_name: str) -> byte
                + _string_field(b"\x1a", type_name))
     body = b"\x08" + varint(call_id) + b"\x1a" + varint(len(failure)) + failure
     return b"\x0a" + varint(len(body)) + body
-
-
-def check_json(obj: Any, path: str) -> None:
-    """Raise InvalidArgument naming where ``obj`` is not JSON-shaped."""
-    from .values import _problem
-
-    raise InvalidArgument(_problem(obj, path) or f"{path}: not JSON-shaped")

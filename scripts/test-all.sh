@@ -17,6 +17,14 @@ else
   skipped+=(grpcurl)
 fi
 
+section "buf (for tests/test_lint.py)"
+if command -v npm >/dev/null 2>&1; then
+  bash scripts/install-buf.sh || status=1
+else
+  echo "!!! SKIPPED: npm is not installed; buf was NOT installed and tests/test_lint.py fails unless ACTORGRPC_ALLOW_SKIP=1 !!!"
+  skipped+=(buf)
+fi
+
 section "Python tests (unit, integration, conformance, generated-code check)"
 .venv/bin/python -m pytest -q -p no:cacheprovider || status=1
 

@@ -5,7 +5,6 @@ supervision task every 0.1 s, 0.5 s per escalation step. Every wait polls with a
 deadline that is a generous multiple of what the settings imply.
 """
 
-import asyncio
 import os
 import signal
 
