@@ -44,13 +44,15 @@ GOALS = [
 class Settings:
     def __init__(self, quick: bool):
         self.quick = quick
+        # Quick mode stays well under a minute on two busy cores.
         self.repetitions = 3 if quick else 5
-        self.rtt_count = 1000 if quick else 3000
-        self.ask_count = 20_000 if quick else 50_000
-        self.tell_count = 50_000 if quick else 200_000
-        self.spawn_count = 5 if quick else 10
-        self.cpu_seconds = 3.0 if quick else 10.0
+        self.rtt_count = 600 if quick else 3000
+        self.ask_count = 10_000 if quick else 50_000
+        self.tell_count = 30_000 if quick else 200_000
+        self.spawn_count = 4 if quick else 10
+        self.cpu_seconds = 2.0 if quick else 10.0
         self.restart_count = 3 if quick else 7
+        self.polyglot_count = 500 if quick else 2000
 
 
 class ArbiterUnderTest:
@@ -296,9 +298,11 @@ class Benchmark:
         base = self.results["arbiter_send_rtt_p50_us"]
         runs = {
             "go_send_rtt_p50_us": (["go", "run", "./cmd/rttbench", "-address", address,
-                                    "-n", "2000"], os.path.join(ROOT, "clients", "go")),
+                                    "-n", str(self.settings.polyglot_count)],
+                                   os.path.join(ROOT, "clients", "go")),
             "js_send_rtt_p50_us": (["node", "bench/rtt.js", "--address", address, "--n",
-                                    "2000"], os.path.join(ROOT, "clients", "js")),
+                                    str(self.settings.polyglot_count)],
+                                   os.path.join(ROOT, "clients", "js")),
         }
         for key, (command, folder) in runs.items():
             if not os.path.isdir(folder) or shutil.which(command[0]) is None:

@@ -1,0 +1,26 @@
+"""`actorgrpc bench --quick --json` runs and reports every figure (no timing asserted)."""
+
+import json
+import subprocess
+import sys
+
+from .support import ROOT
+
+KEYS = ["send_rtt_p50_us", "send_rtt_p99_us", "send_rtt_ratio", "arbiter_send_rtt_p50_us",
+        "arbiter_send_ratio", "ask_throughput", "tell_throughput",
+        "actor_to_actor_rtt_p50_us", "spawn_p50_ms", "spawn_50_s", "idle_actor_uss_mb",
+        "idle_actor_rss_mb", "arbiter_idle_cpu_pct_50_actors", "restart_after_kill_ms",
+        "raw_grpc_bidi_rtt_p50_us", "raw_grpc_unary_rtt_p50_us", "raw_tcp_rtt_p50_us"]
+
+
+def test_quick_benchmark_reports_every_figure():
+    # 300 s bound: the quick mode takes ~40 s here; it also checks that asks and
+    # tells come back complete and in order, and stops every process it started.
+    result = subprocess.run([sys.executable, "-m", "actorgrpc", "bench", "--quick", "--json"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout)
+    for key in KEYS:
+        assert isinstance(figures[key], (int, float)) and figures[key] > 0, key
+        assert len(figures[f"{key}_spread"]) == 2, key
+    assert figures["machine"]["quick"] is True
