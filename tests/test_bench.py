@@ -4,7 +4,9 @@ import json
 import subprocess
 import sys
 
-from .support import ROOT
+import psutil
+
+from .support import ROOT, assert_all_gone
 
 KEYS = ["send_rtt_p50_us", "send_rtt_p99_us", "send_rtt_ratio", "arbiter_send_rtt_p50_us",
         "arbiter_send_ratio", "ask_throughput", "tell_throughput",
@@ -13,7 +15,18 @@ KEYS = ["send_rtt_p50_us", "send_rtt_p99_us", "send_rtt_ratio", "arbiter_send_rt
         "raw_grpc_bidi_rtt_p50_us", "raw_grpc_unary_rtt_p50_us", "raw_tcp_rtt_p50_us"]
 
 
+def _ours() -> dict:
+    """Processes of actorgrpc on this machine (arbiters, fork servers, actors)."""
+    found = {}
+    for process in psutil.process_iter(["pid", "name", "cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if (process.info["name"] or "").startswith("actor:") or "actorgrpc" in cmdline:
+            found[process.pid] = process
+    return found
+
+
 def test_quick_benchmark_reports_every_figure():
+    before = _ours()
     # 300 s bound: the quick mode takes ~40 s here; it also checks that asks and
     # tells come back complete and in order, and stops every process it started.
     result = subprocess.run([sys.executable, "-m", "actorgrpc", "bench", "--quick", "--json"],
@@ -24,3 +37,4 @@ def test_quick_benchmark_reports_every_figure():
         assert isinstance(figures[key], (int, float)) and figures[key] > 0, key
         assert len(figures[f"{key}_spread"]) == 2, key
     assert figures["machine"]["quick"] is True
+    assert_all_gone([p for pid, p in _ours().items() if pid not in before])
