@@ -23,6 +23,7 @@ class HeartbeatStream:
     """One actor's life line to its monitor."""
 
     def __init__(self, actor, channel):
+        #: The actor (set later for a pre-opened stream).
         self.actor = actor
         self.stub = monitor_pb2_grpc.MonitorServiceStub(channel)
         self.call = None
@@ -32,10 +33,16 @@ class HeartbeatStream:
         self._tasks: list[asyncio.Task] = []
         self._closing = False
 
+    def preopen(self) -> None:
+        """Start the RPC now (a standby process does it before it knows its actor):
+        the stream is set up while nothing waits for it."""
+        self.call = self.stub.Heartbeat()
+
     async def open(self, timeout: float) -> None:
         """Say hello and wait for the welcome."""
         actor = self.actor
-        self.call = self.stub.Heartbeat()
+        if self.call is None:
+            self.call = self.stub.Heartbeat()
         hello = monitor_pb2.Hello(aid=actor.aid, name=actor.name, pid=os.getpid(),
                                   address=actor.address, kind=actor.kind)
         await self._write(monitor_pb2.HeartbeatRequest(hello=hello))

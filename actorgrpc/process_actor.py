@@ -72,6 +72,8 @@ class Prepared:
         self.host = MailboxHost(self.max_bytes)
         self.server = None
         self.address = ""
+        #: A Heartbeat stream opened in advance (standby processes).
+        self.heartbeat: HeartbeatStream | None = None
 
     async def start_server(self) -> None:
         self.server, port, _health, _names = build_server(
@@ -102,6 +104,8 @@ async def run_standby(common: dict, assignments) -> int:
     _set_process_name("actor:standby")
     prepared = Prepared(common)
     await prepared.start_server()
+    prepared.heartbeat = HeartbeatStream(None, prepared.channel)
+    prepared.heartbeat.preopen()
     reader, writer = await asyncio.open_connection(sock=assignments)
     line = await reader.readline()
     writer.close()
@@ -137,7 +141,8 @@ async def become_actor(prepared: Prepared, spec: dict) -> int:
     actor.bind_loop()
     host.add(actor, main=True)
 
-    heartbeat = HeartbeatStream(actor, prepared.channel)
+    heartbeat = prepared.heartbeat or HeartbeatStream(actor, prepared.channel)
+    heartbeat.actor = actor
     runtime.heartbeat = heartbeat
     try:
         await heartbeat.open(WELCOME_TIMEOUT)
