@@ -21,7 +21,7 @@ from .errors import (ActorTimeout, ActorUnavailable, InvalidArgument, MessageToo
                      error_from_status)
 from .v1 import mailbox_pb2
 from .values import _problem, from_value
-from .wire import NotJson, envelope_json_entry
+from .wire import FrameQueue, NotJson, envelope_json_entry
 
 __all__ = ["MailboxConnection", "NotDelivered", "ActorNotHosted"]
 
@@ -72,8 +72,7 @@ class MailboxConnection:
         self._limit = max_message_bytes - _FRAME_OVERHEAD
         self._channel = insecure_channel(address, max_message_bytes)
         self._next_id = 0
-        self._frames: list = []
-        self._frame_size = 0
+        self._frames = FrameQueue(self._limit, MAX_BATCH)
         self._writing = False
         self._pending: dict[int, asyncio.Future] = {}
         #: (deadline, call id, action, timeout) of pending calls, oldest first.
@@ -181,23 +180,13 @@ class MailboxConnection:
             raise MessageTooLarge(
                 f"message of {size} bytes exceeds the maximum of "
                 f"{self.max_message_bytes} bytes")
-        frames = self._frames
-        if (not frames or len(frames[-1]) >= MAX_BATCH
-                or self._frame_size + size > self._limit):
-            # A frame never exceeds the maximum message size: start another.
-            frames.append([])
-            self._frame_size = 0
-        frames[-1].append(entry)
-        self._frame_size += size
+        self._frames.push(entry)
 
     async def _drain(self) -> None:
         frames = self._frames
         try:
             while frames and not self.closed:
-                frame = frames.pop(0)
-                if not frames:
-                    self._frame_size = 0
-                await self._call.write(b"".join(frame))
+                await self._call.write(frames.pop())
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the stream broke

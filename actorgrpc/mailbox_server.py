@@ -23,7 +23,7 @@ from .errors import status_of
 from .status import rpc_method
 from .v1 import mailbox_pb2, mailbox_pb2_grpc
 from .values import _problem, fill_value, from_list, from_struct
-from .wire import NotJson, failure_entry, reply_entry, reply_json_entry
+from .wire import FrameQueue, NotJson, failure_entry, reply_entry, reply_json_entry
 
 logger = logging.getLogger("actorgrpc.mailbox")
 
@@ -184,8 +184,7 @@ class _StreamSession:
         self.host = host
         self.context = context
         self.limit = host.max_message_bytes - 64
-        self.frames: list = []
-        self.frame_size = 0
+        self.frames = FrameQueue(self.limit, MAX_REPLY_BATCH)
         self.writing = False
         self.inflight = 0
         self.idle = asyncio.Event()
@@ -216,24 +215,10 @@ class _StreamSession:
         self.writing = True
         try:
             while self.frames:
-                frame = self.frames.pop(0)
-                if not self.frames:
-                    self.frame_size = 0
-                await self.context.write(b"".join(frame))
+                await self.context.write(self.frames.pop())
         finally:
             self.writing = False
             self.idle.set()
-
-    def _push(self, entry: bytes) -> None:
-        """Queue an encoded reply; a frame never exceeds the maximum message size."""
-        size = len(entry)
-        frames = self.frames
-        if (not frames or len(frames[-1]) >= MAX_REPLY_BATCH
-                or self.frame_size + size > self.limit):
-            frames.append([])
-            self.frame_size = 0
-        frames[-1].append(entry)
-        self.frame_size += size
 
     def _handle(self, envelope) -> None:
         host = self.host
@@ -315,8 +300,8 @@ class _StreamSession:
                 f"the result of {action!r} exceeds the maximum message size "
                 f"({self.host.max_message_bytes} bytes)"))
             return
-        self._push(entry)
+        self.frames.push(entry)
 
     def _fail(self, call_id: int, exc: BaseException) -> None:
         code, message, remote_type = status_of(exc)
-        self._push(failure_entry(call_id, code.value[0], message, remote_type))
+        self.frames.push(failure_entry(call_id, code.value[0], message, remote_type))

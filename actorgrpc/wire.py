@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import struct
+from collections import deque
 from typing import Any
 
 
@@ -193,3 +194,42 @@ def failure_entry(call_id: int, code: int, message: str, type_name: str) -> byte
                + _string_field(b"\x1a", type_name))
     body = b"\x08" + varint(call_id) + b"\x1a" + varint(len(failure)) + failure
     return b"\x0a" + varint(len(body)) + body
+
+
+class FrameQueue:
+    """Encoded entries waiting to be written, grouped into frames.
+
+    Both ends of the mailbox stream batch this way: whatever queues while a frame is
+    being written leaves together in the next one, and a frame never holds more than
+    ``max_entries`` entries nor more than ``max_bytes`` bytes.
+    """
+
+    def __init__(self, max_bytes: int, max_entries: int):
+        self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        self._frames: deque = deque()
+        self._size = 0  # bytes in the last frame
+
+    def push(self, entry: bytes) -> None:
+        size = len(entry)
+        frames = self._frames
+        if (not frames or len(frames[-1]) >= self.max_entries
+                or self._size + size > self.max_bytes):
+            frames.append([])
+            self._size = 0
+        frames[-1].append(entry)
+        self._size += size
+
+    def pop(self) -> bytes:
+        """The oldest frame, as the bytes of one StreamRequest or StreamResponse."""
+        frame = self._frames.popleft()
+        if not self._frames:
+            self._size = 0
+        return b"".join(frame)
+
+    def clear(self) -> None:
+        self._frames.clear()
+        self._size = 0
+
+    def __bool__(self) -> bool:
+        return bool(self._frames)

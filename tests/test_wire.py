@@ -52,3 +52,16 @@ def test_envelopes_and_replies_parse_back():
     assert failed.HasField("failure") and (failed.failure.code, failed.failure.message,
                                            failed.failure.type) == (5, "no actor", "X")
     assert null.id == 2**40 and null.HasField("result") and from_value(null.result) is None
+
+
+def test_frame_queue_bounds_frames_by_count_and_bytes():
+    queue = wire.FrameQueue(max_bytes=10, max_entries=3)
+    assert not queue
+    for entry in (b"aaaa", b"bbbb", b"cc", b"d", b"eeeeeeeeee"):
+        queue.push(entry)
+    # 4+4+2 bytes fill the first frame; "d" starts the next; 10 bytes need their own.
+    assert [queue.pop(), queue.pop(), queue.pop()] == [b"aaaabbbbcc", b"d", b"eeeeeeeeee"]
+    assert not queue
+    for entry in (b"1", b"2", b"3", b"4"):
+        queue.push(entry)
+    assert queue.pop() == b"123" and queue.pop() == b"4"
