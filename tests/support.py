@@ -160,3 +160,13 @@ def supervised_arbiter(run_dir: str, arbiter: dict | None = None,
                 "monitors": monitors or {}}
     return ArbiterProcess(command=[sys.executable, "tests/scripts/supervised_arbiter.py",
                                    json.dumps(settings)])
+
+
+def logged_url(arbiter: ArbiterProcess, marker: str, pattern: str) -> str:
+    """The URL an arbiter logged on the line containing ``marker`` (metrics, dashboard)."""
+    import re
+
+    # 10 s: the line is logged before the ready line; only the stderr pump may lag.
+    line = wait_for(lambda: next((l for l in arbiter.stderr_lines if marker in l), None),
+                    10, f"the line with {marker!r}")
+    return re.search(pattern, line).group(1)

@@ -20,7 +20,7 @@ import pytest
 
 import actorgrpc
 
-from .support import ArbiterProcess, wait_for, wait_for_async
+from .support import ArbiterProcess, logged_url, wait_for, wait_for_async
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -38,10 +38,7 @@ def dashboard(tmp_path_factory):
     arbiter = ArbiterProcess("--dashboard", "0", "--monitor", "dpool=1",
                              "--heartbeat-interval", "0.2",
                              run_dir=str(tmp_path_factory.mktemp("run")))
-    # 10 s: the line is logged before the ready line; only the stderr pump may lag.
-    line = wait_for(lambda: next((l for l in arbiter.stderr_lines
-                                  if "dashboard on" in l), None), 10, "dashboard URL")
-    arbiter.url = re.search(r"(http://\S+/)", line).group(1)
+    arbiter.url = logged_url(arbiter, "dashboard on", r"(http://\S+/)")
     yield arbiter
     arbiter.stop_and_check()
 

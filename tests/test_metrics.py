@@ -1,7 +1,5 @@
 """The Prometheus endpoint (``serve --metrics-port``), scraped over HTTP from a real arbiter."""
 
-import inspect
-import re
 import urllib.error
 import urllib.request
 
@@ -11,11 +9,8 @@ from prometheus_client.parser import text_string_to_metric_families
 import actorgrpc
 import actorgrpc.services
 
-from .support import ArbiterProcess, wait_for, wait_for_async
+from .support import ArbiterProcess, logged_url, wait_for_async
 
-#: The arbiter calls the metrics plugin for each forwarded Send once services.py has
-#: the ``send_observers`` hook (proposed in the operations report).
-SEND_HOOK = "send_observers" in inspect.getsource(actorgrpc.services)
 #: Seconds a heartbeat-fed figure may take to show: beats every 0.2 s here (flag
 #: below); the margin covers a loaded 2-core machine.
 BEAT_DEADLINE = 15.0
@@ -26,10 +21,7 @@ def metrics_arbiter(tmp_path_factory):
     arbiter = ArbiterProcess("--metrics-port", "0", "--monitor", "mpool=1",
                              "--heartbeat-interval", "0.2",
                              run_dir=str(tmp_path_factory.mktemp("run")))
-    # 10 s: the line is logged before the ready line; only the stderr pump may lag.
-    line = wait_for(lambda: next((l for l in arbiter.stderr_lines
-                                  if "metrics endpoint on" in l), None), 10, "metrics URL")
-    arbiter.metrics_url = re.search(r"(http://\S+/metrics)", line).group(1)
+    arbiter.metrics_url = logged_url(arbiter, "metrics endpoint on", r"(http://\S+/metrics)")
     yield arbiter
     arbiter.stop_and_check()
 
@@ -145,8 +137,6 @@ async def _gone(client, name):
     return False
 
 
-@pytest.mark.xfail(not SEND_HOOK, strict=True,
-                   reason="PENDING: services.py/arbiter.py send_observers hook not applied")
 async def test_send_latency_histogram(metrics_arbiter):
     url = metrics_arbiter.metrics_url
     async with actorgrpc.connect(metrics_arbiter.address) as client:

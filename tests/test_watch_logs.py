@@ -1,8 +1,6 @@
 """WatchActors, Logs and ListActors over gRPC and through the CLI; log lines name their actor."""
 
 import asyncio
-import importlib
-import inspect
 import json
 import os
 import queue
@@ -23,10 +21,6 @@ from .support import ROOT, ArbiterProcess, wait_for_async
 #: Seconds to wait for one event: a spawn or a restart takes well under a second;
 #: the margin covers a loaded 2-core machine.
 EVENT_TIMEOUT = 20.0
-#: True once arbiter.py / supervision.py / monitor.py pass ``extra={"actor": record}``
-#: on their lines about an actor (proposed in the operations report).
-ARBITER_TAGS_ACTORS = 'extra={"actor"' in inspect.getsource(
-    importlib.import_module("actorgrpc.arbiter"))  # the package's ``arbiter`` is a function
 
 TEXT_LINE = re.compile(r"^\S+ \S+ \S+\s+(?P<name>\S+)\((?P<aid>[^)]*)\) pid=\d+ "
                        r"(?P<logger>\S+): (?P<message>.*)$")
@@ -358,8 +352,6 @@ async def test_actor_output_lines_carry_aid_and_name(formatted):
     assert all((p["aid"], p["name"]) == (proxy.aid, "lf-1") for p in parsed), parsed
 
 
-@pytest.mark.xfail(not ARBITER_TAGS_ACTORS, strict=True,
-                   reason="PENDING: arbiter.py/supervision.py/monitor.py extra={'actor': ...}")
 async def test_arbiter_lines_about_an_actor_carry_its_aid_and_name(formatted):
     worker, proxy = await _crash_and_stop(formatted)
     about = {}
