@@ -9,40 +9,29 @@ skipped=()
 
 section() { printf '\n==== %s ====\n' "$1"; }
 
-section "grpcurl (for tests/test_grpcurl.py)"
-if command -v go >/dev/null 2>&1; then
-  bash scripts/install-grpcurl.sh || status=1
-else
-  echo "!!! SKIPPED: Go is not installed; grpcurl was NOT installed and tests/test_grpcurl.py fails unless ACTORGRPC_ALLOW_SKIP=1 !!!"
-  skipped+=(grpcurl)
-fi
+# run_part TITLE NAME TOOL SCRIPT WHAT-IS-LOST: run SCRIPT when TOOL is on the PATH,
+# else say loudly what was not done and remember NAME as skipped.
+run_part() {
+  section "$1"
+  if command -v "$3" >/dev/null 2>&1; then
+    bash "$4" || status=1
+  else
+    echo "!!! SKIPPED: $3 is not installed; $5 !!!"
+    skipped+=("$2")
+  fi
+}
 
-section "buf (for tests/test_lint.py)"
-if command -v npm >/dev/null 2>&1; then
-  bash scripts/install-buf.sh || status=1
-else
-  echo "!!! SKIPPED: npm is not installed; buf was NOT installed and tests/test_lint.py fails unless ACTORGRPC_ALLOW_SKIP=1 !!!"
-  skipped+=(buf)
-fi
+run_part "grpcurl (for tests/test_grpcurl.py)" grpcurl go scripts/install-grpcurl.sh \
+  "grpcurl was NOT installed and tests/test_grpcurl.py fails unless ACTORGRPC_ALLOW_SKIP=1"
+run_part "buf (for tests/test_lint.py)" buf npm scripts/install-buf.sh \
+  "buf was NOT installed and tests/test_lint.py fails unless ACTORGRPC_ALLOW_SKIP=1"
 
 section "Python tests (unit, integration, conformance, generated-code check)"
 .venv/bin/python -m pytest -q -p no:cacheprovider || status=1
 
-section "Go client tests"
-if command -v go >/dev/null 2>&1; then
-  bash scripts/test-go.sh || status=1
-else
-  echo "!!! SKIPPED: Go is not installed; the Go client was NOT tested !!!"
-  skipped+=(go)
-fi
-
-section "JS client tests"
-if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
-  bash scripts/test-js.sh || status=1
-else
-  echo "!!! SKIPPED: Node.js/npm are not installed; the JS client was NOT tested !!!"
-  skipped+=(js)
-fi
+run_part "Go client tests" go go scripts/test-go.sh "the Go client was NOT tested"
+# npm comes with Node.js; test-js.sh needs both.
+run_part "JS client tests" js npm scripts/test-js.sh "the JS client was NOT tested"
 
 section "Summary"
 if [ ${#skipped[@]} -gt 0 ]; then
