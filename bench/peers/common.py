@@ -109,6 +109,19 @@ class Results:
         print(json.dumps(self.data), flush=True)
 
 
+def rtt_rounds(plan: "Plan", call) -> list:
+    """``plan.rounds`` rounds of ``plan.rtt_msgs`` sequential ``call()`` round trips (s)."""
+    rounds = []
+    for _ in range(plan.rounds):
+        samples = []
+        for _ in range(plan.rtt_msgs):
+            t = now()
+            call()
+            samples.append(now() - t)
+        rounds.append(samples)
+    return rounds
+
+
 def log(msg: str):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 

@@ -16,7 +16,8 @@ import threading
 import time
 from multiprocessing.connection import wait
 
-from common import Plan, Results, arg_parser, log, now, terminate_gracefully, uss_mb
+from common import (Plan, Results, arg_parser, log, now, rtt_rounds, terminate_gracefully,
+                    uss_mb)
 
 MSG = "hello"
 TIMEOUT = 60  # seconds for any single reply; a stuck workload fails instead of hanging
@@ -144,15 +145,7 @@ def messaging(ctx, res: Results, plan: Plan):
     for _ in range(200):  # warm-up
         a.ask("echo", MSG)
 
-    rounds = []
-    for _ in range(plan.rounds):
-        samples = []
-        for _ in range(plan.rtt_msgs):
-            t = now()
-            a.ask("echo", MSG)
-            samples.append(now() - t)
-        rounds.append(samples)
-    res.set_rtt("send_rtt", rounds)
+    res.set_rtt("send_rtt", rtt_rounds(plan, lambda: a.ask("echo", MSG)))
 
     # Pipelined: keep WINDOW asks outstanding. Many more would fill the
     # socketpair's buffers (~200 KB, but ~1 KB of accounting per small

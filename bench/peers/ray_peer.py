@@ -25,6 +25,7 @@ from common import (  # noqa: E402
     log,
     now,
     pid_alive,
+    rtt_rounds,
     terminate_gracefully,
     uss_mb,
     wait_until,
@@ -95,15 +96,7 @@ def messaging(res: Results, plan: Plan):
     for _ in range(200):  # warm-up
         ray.get(a.echo.remote(MSG))
 
-    rounds = []
-    for _ in range(plan.rounds):
-        samples = []
-        for _ in range(plan.rtt_msgs):
-            t = now()
-            ray.get(a.echo.remote(MSG))
-            samples.append(now() - t)
-        rounds.append(samples)
-    res.set_rtt("send_rtt", rounds)
+    res.set_rtt("send_rtt", rtt_rounds(plan, lambda: ray.get(a.echo.remote(MSG))))
 
     rates = []
     for _ in range(plan.rounds):

@@ -28,6 +28,7 @@ from common import (  # noqa: E402
     log,
     now,
     pid_alive,
+    rtt_rounds,
     terminate_gracefully,
     uss_mb,
     wait_until,
@@ -159,15 +160,7 @@ def messaging(asys, res: Results, plan: Plan):
     for _ in range(200):  # warm-up
         ask(asys, a, ("echo", MSG))
 
-    rounds = []
-    for _ in range(plan.rounds):
-        samples = []
-        for _ in range(plan.rtt_msgs):
-            t = now()
-            ask(asys, a, ("echo", MSG))
-            samples.append(now() - t)
-        rounds.append(samples)
-    res.set_rtt("send_rtt", rounds)
+    res.set_rtt("send_rtt", rtt_rounds(plan, lambda: ask(asys, a, ("echo", MSG))))
 
     # Thespian's ask() is one at a time per endpoint; its way to have many
     # requests outstanding is tell() them all, then listen() for the replies.
