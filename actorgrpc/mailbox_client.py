@@ -42,7 +42,14 @@ class NotDelivered(ActorUnavailable):
 
 
 class ActorNotHosted(errors.ActorNotFound):
-    """The address answered, but no longer hosts that actor; the command did not run."""
+    """The address answered, but no longer hosts that actor; the command did not run.
+
+    Raised by the receiving mailbox (and sent on the wire with Failure.type
+    NOT_HOSTED): the only NOT_FOUND after which a sender may safely try again.
+    """
+
+    def __init__(self, message: str, *, remote_type: str = NOT_HOSTED):
+        super().__init__(message, remote_type=remote_type)
 
 
 def failure_to_error(failure) -> errors.ActorError:

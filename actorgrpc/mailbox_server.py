@@ -16,9 +16,9 @@ import grpc
 
 from .commands import get_command
 from .consts import DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT
-from .errors import (ActorNotFound, ActorTimeout, ActorUnavailable, CommandError,
+from .errors import (ActorTimeout, ActorUnavailable, CommandError,
                      InvalidArgument, MessageTooLarge)
-from .mailbox_client import NOT_HOSTED
+from .mailbox_client import ActorNotHosted
 from .errors import status_of
 from .status import rpc_method
 from .v1 import mailbox_pb2, mailbox_pb2_grpc
@@ -32,13 +32,6 @@ _PLAIN = frozenset({str, int, float, bool, type(None), dict, list, tuple})
 
 #: Most replies in one frame.
 MAX_REPLY_BATCH = 1024
-
-
-class _NotHosted(ActorNotFound):
-    """The target aid is not hosted here (the command was not run)."""
-
-    def __init__(self, aid):
-        super().__init__(f"no actor {aid!r} at this address", remote_type=NOT_HOSTED)
 
 
 class MailboxHost:
@@ -62,11 +55,11 @@ class MailboxHost:
     def actor_for(self, aid: str):
         if not aid:
             if self.main is None:
-                raise _NotHosted(aid)
+                raise ActorNotHosted(f"no actor {aid!r} at this address")
             return self.main
         actor = self.actors.get(aid)
         if actor is None or actor.closed():
-            raise _NotHosted(aid)
+            raise ActorNotHosted(f"no actor {aid!r} at this address")
         return actor
 
     # -- running commands -------------------------------------------------------

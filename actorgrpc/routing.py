@@ -154,7 +154,9 @@ class Router:
                 try:
                     return await host.call_local(proxy.aid, action, args, kwargs or {},
                                                  remaining)
-                except ActorNotFound:
+                except ActorNotHosted:
+                    # Not run (a command that itself raised ActorNotFound is not
+                    # retried: it ran).
                     if attempt == 2 or isinstance(target, ActorProxy):
                         raise
             else:

@@ -119,3 +119,12 @@ def seed_api(actor):
             "stream": hasattr(actor.stream, "write"),
             "params": actor.actorparams(),
             "proxy": [actor.proxy.name, actor.proxy.aid]}
+
+
+@command()
+def count_then_missing(actor):
+    """Count the call, then raise ActorNotFound (as a failed nested lookup would)."""
+    from actorgrpc import ActorNotFound
+
+    actor.extra["calls"] = actor.extra.get("calls", 0) + 1
+    raise ActorNotFound("something this command looked for is missing")

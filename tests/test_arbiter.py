@@ -297,3 +297,15 @@ def _standbys(arbiter):
         except psutil.NoSuchProcess:
             pass
     return found
+
+
+async def test_a_command_raising_not_found_runs_once(client):
+    """Only "not hosted here" is retried after a fresh lookup; a command's own
+    ActorNotFound means it ran, and it must not run again."""
+    await client.spawn(name="caller", kind="thread")
+    await client.spawn(name="callee", kind="thread")
+    with pytest.raises(actorgrpc.ActorNotFound, match="looked for"):
+        await client.send("caller", "relay", "callee", "count_then_missing")
+    assert (await client.info("callee"))["extra"]["calls"] == 1
+    for name in ("caller", "callee"):
+        await client.stop(name)
