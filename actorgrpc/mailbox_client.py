@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from json import loads
 
 import grpc
 
@@ -21,12 +20,16 @@ from .errors import (ActorTimeout, ActorUnavailable, InvalidArgument, MessageToo
                      error_from_status)
 from .v1 import mailbox_pb2
 from .values import _problem, from_value
-from .wire import FrameQueue, NotJson, envelope_json_entry
+from .wire import FrameQueue, NotJson, envelope_json_entry, json_value
 
 __all__ = ["MailboxConnection", "NotDelivered", "ActorNotHosted"]
 
 #: Most envelopes in one frame: bounds the latency a full frame adds.
 MAX_BATCH = 1024
+#: Frames that may wait for the writer before a sender of tells is made to wait:
+#: bounds the memory a fast sender can fill, and makes its encoding of the next
+#: frames overlap the writing of the first ones (and the actor's work on them).
+MAX_QUEUED_FRAMES = 2
 #: Room kept for the frame's own framing bytes.
 _FRAME_OVERHEAD = 64
 #: Seconds a new connection may take to reach READY before calls fail over.
@@ -81,6 +84,8 @@ class MailboxConnection:
         self._next_id = 0
         self._frames = FrameQueue(self._limit, MAX_BATCH)
         self._writing = False
+        #: Resolved when the queue has room again (see MAX_QUEUED_FRAMES).
+        self._room: asyncio.Future | None = None
         self._pending: dict[int, asyncio.Future] = {}
         #: (deadline, call id, action, timeout) of pending calls, oldest first.
         self._deadlines: deque = deque()
@@ -88,19 +93,15 @@ class MailboxConnection:
         self._call = None
         self._reader: asyncio.Task | None = None
         self._ready: asyncio.Future | None = None
-        self._up = False
+        #: True while the stream is open (``submit`` may be used); never when closed.
+        self.up = False
         self.closed = False
 
     # -- public ---------------------------------------------------------------
 
-    @property
-    def up(self) -> bool:
-        """True once the stream is open (``submit`` may be used)."""
-        return self._up
-
     async def call(self, target: str, action: str, args, kwargs, timeout: float):
         """Run ``action`` on actor ``target`` at this address; return its result."""
-        if not self._up:
+        if not self.up:
             await self._start(timeout)
         return await self.submit(target, action, args, kwargs, timeout)
 
@@ -149,21 +150,32 @@ class MailboxConnection:
 
     async def tell(self, target: str, action: str, args, kwargs):
         """Queue ``action`` for actor ``target`` without waiting for any reply."""
-        if not self._up:
+        if not self.up:
             await self._start(CONNECT_TIMEOUT)
-        self.tell_nowait(target, action, args, kwargs)
+        room = self.tell_nowait(target, action, args, kwargs)
+        if room is not None:
+            await room
 
-    def tell_nowait(self, target: str, action: str, args, kwargs) -> None:
-        """Queue a tell on the open stream."""
-        self._add(0, target, action, args, kwargs, 0.0, True)
+    def tell_nowait(self, target: str, action: str, args, kwargs) -> asyncio.Future | None:
+        """Queue a tell on the open stream.
+
+        Returns None, or, when more than MAX_QUEUED_FRAMES frames wait, a Future
+        the sender should await before queueing more (resolved when there is room).
+        """
+        queued = self._add(0, target, action, args, kwargs, 0.0, True)
         if not self._writing:
             self._writing = True
             asyncio.ensure_future(self._drain())
+        if queued > MAX_QUEUED_FRAMES:
+            if self._room is None:
+                self._room = asyncio.get_running_loop().create_future()
+            return self._room
+        return None
 
     async def close(self) -> None:
         """Close the stream and channel; pending calls fail with UNAVAILABLE."""
         self.closed = True
-        self._up = False
+        self.up = False
         if self._reader is not None:
             self._reader.cancel()
         self._fail_pending(ActorUnavailable(f"connection to {self.address} closed"))
@@ -171,8 +183,11 @@ class MailboxConnection:
 
     # -- internals ------------------------------------------------------------
 
-    def _add(self, call_id, target, action, args, kwargs, timeout, tell) -> None:
-        """Encode the envelope into the current frame (InvalidArgument / MessageTooLarge)."""
+    def _add(self, call_id, target, action, args, kwargs, timeout, tell) -> int:
+        """Encode the envelope into the current frame; the number of frames queued.
+
+        Raises InvalidArgument or MessageTooLarge.
+        """
         try:
             entry = envelope_json_entry(call_id, target, action, args, kwargs, timeout, tell)
         except NotJson:
@@ -187,13 +202,18 @@ class MailboxConnection:
             raise MessageTooLarge(
                 f"message of {size} bytes exceeds the maximum of "
                 f"{self.max_message_bytes} bytes")
-        self._frames.push(entry)
+        return self._frames.push(entry)
 
     async def _drain(self) -> None:
         frames = self._frames
         try:
             while frames and not self.closed:
-                await self._call.write(frames.pop())
+                frame = frames.pop()
+                room = self._room
+                if room is not None and len(frames) <= MAX_QUEUED_FRAMES:
+                    self._room = None
+                    room.set_result(None)
+                await self._call.write(frame)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the stream broke
@@ -226,7 +246,7 @@ class MailboxConnection:
             STREAM_METHOD, request_serializer=None,
             response_deserializer=mailbox_pb2.StreamResponse.FromString)()
         self._reader = asyncio.ensure_future(self._read_loop(self._call))
-        self._up = True
+        self.up = True
 
     async def _read_loop(self, call) -> None:
         pending = self._pending
@@ -240,8 +260,13 @@ class MailboxConnection:
                     future = pending.pop(reply.id, None)
                     if future is None or future.done():
                         continue
-                    if reply.result_json:
-                        future.set_result(loads(reply.result_json))
+                    result_json = reply.result_json
+                    if result_json:
+                        try:
+                            future.set_result(json_value(result_json))
+                        except ValueError as exc:
+                            future.set_exception(errors.CommandError(
+                                f"the reply's result_json is not valid JSON: {exc}"))
                     elif reply.HasField("failure"):
                         future.set_exception(failure_to_error(reply.failure))
                     else:
@@ -259,7 +284,7 @@ class MailboxConnection:
         if self.closed:
             return
         self.closed = True
-        self._up = False
+        self.up = False
         detail = ""
         if isinstance(exc, grpc.aio.AioRpcError):
             detail = f": {exc.code().name} {exc.details()}"
@@ -281,6 +306,9 @@ class MailboxConnection:
                 future.set_exception(error)
         self._pending.clear()
         self._frames.clear()
+        room, self._room = self._room, None
+        if room is not None and not room.done():
+            room.set_result(None)  # tells are fire and forget: queued ones are lost
         self._deadlines.clear()
         if self._sweeper is not None:
             self._sweeper.cancel()

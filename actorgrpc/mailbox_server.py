@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from json import loads
 import logging
+from threading import get_ident
 
 import grpc
 
-from .commands import get_command
-from .consts import DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT
+from .commands import _COMMANDS, get_command
+from .consts import ACTOR_STATES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT
 from .errors import (ActorTimeout, ActorUnavailable, CommandError,
                      InvalidArgument, MessageTooLarge)
 from .mailbox_client import ActorNotHosted
@@ -23,12 +23,16 @@ from .errors import status_of
 from .status import rpc_method
 from .v1 import mailbox_pb2, mailbox_pb2_grpc
 from .values import _problem, fill_value, from_list, from_struct
-from .wire import FrameQueue, NotJson, failure_entry, reply_entry, reply_json_entry
+from .wire import (FrameQueue, NotJson, failure_entry, json_value, reply_entry,
+                   reply_json_entry)
 
 logger = logging.getLogger("actorgrpc.mailbox")
 
 #: Result types that are certainly not awaitable (checked first: isawaitable is slow).
 _PLAIN = frozenset({str, int, float, bool, type(None), dict, list, tuple})
+
+#: Actors in this state or later host no more messages.
+_CLOSED = ACTOR_STATES.CLOSE
 
 #: Most replies in one frame.
 MAX_REPLY_BATCH = 1024
@@ -53,41 +57,39 @@ class MailboxHost:
             del self.actors[actor.aid]
 
     def actor_for(self, aid: str):
-        if not aid:
-            if self.main is None:
-                raise ActorNotHosted(f"no actor {aid!r} at this address")
-            return self.main
-        actor = self.actors.get(aid)
-        if actor is None or actor.closed():
+        actor = self.actors.get(aid) if aid else self.main
+        if actor is None or actor.state >= _CLOSED:
             raise ActorNotHosted(f"no actor {aid!r} at this address")
         return actor
 
     # -- running commands -------------------------------------------------------
 
     def start(self, actor, action: str, args, kwargs):
-        """Start a command: its result, or an awaitable of it.
+        """Start a command: its result, or an awaitable of it (None for ack=False).
 
-        Raises CommandNotFound / InvalidArgument before running anything.
+        Raises CommandNotFound / InvalidArgument before running anything. This is
+        the hot path of every message: it is kept flat on purpose.
         """
-        cmd = get_command(action)
+        cmd = _COMMANDS.get(action) or get_command(action)
         counts = actor.processed_by_action
         counts[action] = counts.get(action, 0) + 1
-        if actor.foreign_loop():
-            cmd.bind(actor, args, kwargs)
-            future = asyncio.run_coroutine_threadsafe(
-                _run_to_end(cmd.function, actor, args, kwargs), actor.loop)
-            outcome = asyncio.wrap_future(future)
-        else:
+        if actor.thread_id == get_ident():
             try:
-                outcome = cmd.function(actor, *args, **kwargs)
+                outcome = (cmd.function(actor, *args, **kwargs) if kwargs
+                           else cmd.function(actor, *args))
             except TypeError as exc:
                 # Raised by the call itself (no deeper frame): the arguments do not fit
                 # the signature. A TypeError from inside the command is its own error.
                 if exc.__traceback__.tb_next is None:
                     cmd.bind(actor, args, kwargs)  # raises InvalidArgument with the detail
                 raise
+        else:
+            # The actor runs its own loop in another thread: run the command there.
+            cmd.bind(actor, args, kwargs)
+            outcome = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
+                _run_to_end(cmd.function, actor, args, kwargs), actor.loop))
         if not cmd.ack:
-            if inspect.isawaitable(outcome):
+            if type(outcome) not in _PLAIN and inspect.isawaitable(outcome):
                 _background(outcome, actor, action)
             return None
         return outcome
@@ -214,46 +216,53 @@ class _StreamSession:
             self.idle.set()
 
     def _handle(self, envelope) -> None:
+        # The hot path of every message. Each field of the parsed envelope is read
+        # once: every read builds a new Python object.
+        tell = envelope.tell
+        target = envelope.target
         host = self.host
-        try:
-            actor = host.actor_for(envelope.target)
-        except Exception as exc:
-            if not envelope.tell:
-                self._fail(envelope.id, exc)
+        actor = host.actors.get(target) if target else host.main
+        if actor is None or actor.state >= _CLOSED:
+            if not tell:
+                self._fail(envelope.id, ActorNotHosted(f"no actor {target!r} at this address"))
             return
+        action = envelope.action
+        args_json = envelope.args_json
         try:
-            args_json = envelope.args_json
             if args_json:
-                # str input skips json's encoding detection of bytes.
-                args = loads(args_json.decode())
-                kwargs_json = envelope.kwargs_json
-                kwargs = loads(kwargs_json.decode()) if kwargs_json else {}
+                try:
+                    args = json_value(args_json)
+                    kwargs_json = envelope.kwargs_json
+                    kwargs = json_value(kwargs_json) if kwargs_json else {}
+                except ValueError as exc:
+                    raise InvalidArgument(f"args_json / kwargs_json is not valid JSON: {exc}") \
+                        from None
                 if type(args) is not list or type(kwargs) is not dict:
-                    raise InvalidArgument("args_json must be an array, kwargs_json an object")
+                    raise InvalidArgument(
+                        "args_json must be a JSON array, kwargs_json a JSON object")
             else:
                 args = from_list(envelope.args) if envelope.args.values else ()
                 kwargs = from_struct(envelope.kwargs) if envelope.kwargs.fields else {}
-            outcome = host.start(actor, envelope.action, args, kwargs)
+            outcome = host.start(actor, action, args, kwargs)
         except Exception as exc:
             actor.processed += 1
-            if envelope.tell:
-                actor.log_command_error(envelope.action, exc)
+            if tell:
+                actor.log_command_error(action, exc)
             else:
                 self._fail(envelope.id, exc)
             return
-        if type(outcome) not in _PLAIN and inspect.isawaitable(outcome):
-            self.inflight += 1
-            actor.mailbox_depth += 1
-            if envelope.timeout_seconds > 0:
-                outcome = asyncio.wait_for(outcome, envelope.timeout_seconds)
-            task = asyncio.ensure_future(outcome)
-            actor.command_tasks.add(task)
-            task.add_done_callback(
-                lambda t, e=envelope, a=actor: self._finished(t, e, a))
-        else:
+        if type(outcome) in _PLAIN or not inspect.isawaitable(outcome):
             actor.processed += 1
-            if not envelope.tell:
-                self._succeed(envelope.id, outcome, envelope.action, bool(envelope.args_json))
+            if not tell:
+                self._succeed(envelope.id, outcome, action, bool(args_json))
+            return
+        self.inflight += 1
+        actor.mailbox_depth += 1
+        if envelope.timeout_seconds > 0:
+            outcome = asyncio.wait_for(outcome, envelope.timeout_seconds)
+        task = asyncio.ensure_future(outcome)
+        actor.command_tasks.add(task)
+        task.add_done_callback(lambda t, e=envelope, a=actor: self._finished(t, e, a))
 
     def _finished(self, task, envelope, actor) -> None:
         self.inflight -= 1

@@ -105,7 +105,7 @@ class Router:
             host = self.local_host
             connection = self._connections.get(proxy.address)
             if ((host is None or proxy.address != host.address)
-                    and connection is not None and connection.up and not connection.closed):
+                    and connection is not None and connection.up):
                 try:
                     future = connection.submit(proxy.aid, action, args, kwargs, timeout)
                 except Exception as exc:
@@ -175,7 +175,9 @@ class Router:
         """Deliver ``action`` to ``target`` without waiting for its result.
 
         Returns an awaitable that is already done in the common case (the message
-        is queued on an open stream), so a loop of tells costs no task switch. Bad
+        is queued on an open stream), so a loop of tells costs no task switch; when
+        a few frames already wait for the network, it is a Future that resolves once
+        there is room (awaiting it keeps a fast sender's memory bounded). Bad
         arguments raise at once (InvalidArgument, MessageTooLarge).
         """
         proxy = target if isinstance(target, ActorProxy) else (
@@ -184,9 +186,8 @@ class Router:
             connection = self._connections.get(proxy.address)
             host = self.local_host
             if ((host is None or proxy.address != host.address) and connection is not None
-                    and connection.up and not connection.closed):
-                connection.tell_nowait(proxy.aid, action, args, kwargs)
-                return DONE
+                    and connection.up):
+                return connection.tell_nowait(proxy.aid, action, args, kwargs) or DONE
         return asyncio.ensure_future(self._tell(target, action, args, kwargs))
 
     async def _tell(self, target, action, args, kwargs) -> None:

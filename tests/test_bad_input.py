@@ -197,3 +197,30 @@ async def test_mixed_deadlines_each_expire_on_time(client, target):
     with pytest.raises(actorgrpc.ActorTimeout):
         await slow
     await _still_serving(client, target)
+
+
+async def test_malformed_json_arguments_on_a_raw_stream(client, target):
+    """A non-Python sender's bad args_json is refused per message; the stream goes on."""
+    from actorgrpc.v1 import mailbox_pb2
+    request = mailbox_pb2.StreamRequest(envelopes=[
+        mailbox_pb2.Envelope(id=1, target=target.aid, action="echo", args_json=b"[1,"),
+        mailbox_pb2.Envelope(id=2, target=target.aid, action="echo", args_json=b"{}"),
+        mailbox_pb2.Envelope(id=3, target=target.aid, action="echo", args_json=b'["ok"]'),
+    ])
+    async with grpc.aio.insecure_channel(target.address) as channel:
+        stream = channel.stream_stream(
+            "/actorgrpc.v1.MailboxService/Stream",
+            request_serializer=mailbox_pb2.StreamRequest.SerializeToString,
+            response_deserializer=mailbox_pb2.StreamResponse.FromString)()
+        await stream.write(request)
+        replies = {}
+        while len(replies) < 3:
+            response = await stream.read()
+            assert response is not grpc.aio.EOF
+            replies.update({reply.id: reply for reply in response.replies})
+        await stream.done_writing()
+    invalid = grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    assert replies[1].failure.code == invalid and "not valid JSON" in replies[1].failure.message
+    assert replies[2].failure.code == invalid and "JSON array" in replies[2].failure.message
+    assert replies[3].result_json == b'"ok"'
+    await _still_serving(client, target)

@@ -65,3 +65,22 @@ def test_frame_queue_bounds_frames_by_count_and_bytes():
     for entry in (b"1", b"2", b"3", b"4"):
         queue.push(entry)
     assert queue.pop() == b"123" and queue.pop() == b"4"
+
+
+@pytest.mark.parametrize("value", [
+    [1, "null", None], {"a": [None, 2.5]}, {1: "int keys become strings"}, (1, 2), 2**53 - 1,
+])
+def test_json_text_round_trips(value):
+    import json
+    data = wire.json_bytes(value)
+    expected = json.loads(json.dumps(value))
+    assert wire.json_value(data) == expected
+
+
+@pytest.mark.parametrize("bad", [
+    math.nan, [1, math.inf], {"x": -math.inf, "y": None}, 2**60, {1, 2}, b"raw", object(),
+])
+def test_json_text_refuses_what_json_cannot_hold(bad):
+    # NaN and the infinities have no JSON form (orjson alone would write null).
+    with pytest.raises(wire.NotJson):
+        wire.json_bytes(bad)
