@@ -8,12 +8,13 @@ The spawn specification arrives as JSON in the ACTORGRPC_SPEC environment variab
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import json
 import logging
 import os
 import signal
 import sys
+
+from .process_control import die_with_parent
 
 SPEC_ENVIRONMENT_VARIABLE = "ACTORGRPC_SPEC"
 #: Exit code of a process whose actor could not start.
@@ -23,13 +24,8 @@ EXIT_MONITOR_LOST = 4
 
 
 def _die_with_parent(parent_pid: int) -> None:
-    """Ask Linux to kill us if the arbiter dies, even by SIGKILL (no orphans)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
+    """Be killed if the arbiter dies, even by SIGKILL (no orphans)."""
+    die_with_parent()
     # The parent may have died before prctl took effect.
     if parent_pid and os.getppid() != parent_pid:
         os._exit(EXIT_MONITOR_LOST)

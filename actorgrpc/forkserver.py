@@ -21,8 +21,8 @@ Protocol on a Unix socket pair, one JSON object per line:
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import gc
+import importlib
 import json
 import logging
 import os
@@ -33,18 +33,35 @@ import sys
 import threading
 import time
 
+from .process_control import die_with_parent
+
 logger = logging.getLogger("actorgrpc.forkserver")
 
-_PR_SET_PDEATHSIG = 1
 #: Seconds between taking a standby and forking its replacement.
 REFILL_DELAY = 0.05
 
 
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # pragma: no cover - Linux only feature
-        pass
+#: Modules every actor process uses (beyond what the arbiter already imported).
+PRELOADED_MODULES = (
+    "concurrent.futures.thread",  # asyncio's default executor
+    "uvloop",
+    "actorgrpc.child",
+    "actorgrpc.heartbeat",
+    "actorgrpc.logs",
+    "actorgrpc.mailbox_client",
+    "actorgrpc.process_actor",
+    "actorgrpc.system_info",
+)
+
+
+def _preload() -> None:
+    """Import what every actor process needs, once, here.
+
+    A child then shares these modules with the fork server (copy-on-write) instead
+    of importing its own copy: each fork starts sooner and uses less memory.
+    """
+    for name in PRELOADED_MODULES:
+        importlib.import_module(name)
 
 
 def _exit_code(status: int) -> int:
@@ -70,7 +87,7 @@ class ForkServerProcess:
         self.refill_at: float | None = None
 
     def run(self) -> None:
-        _die_with_parent()
+        die_with_parent()
         if os.getppid() != self.parent_pid:
             os._exit(1)
         # A process group of our own: a signal sent to the arbiter's group (Ctrl-C in
@@ -83,8 +100,10 @@ class ForkServerProcess:
         os.set_blocking(wake_write, False)
         signal.set_wakeup_fd(wake_write)
         signal.signal(signal.SIGCHLD, lambda *_: None)
+        _preload()
         # Objects that exist now are shared with every actor: keep the collector off
         # them so it does not copy their pages into each child.
+        gc.collect()
         gc.freeze()
         selector = selectors.DefaultSelector()
         selector.register(self.sock, selectors.EVENT_READ, "requests")
@@ -195,7 +214,7 @@ def _child_main(spec: dict, log_fd: int, server_sock: socket.socket,
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        _die_with_parent()
+        die_with_parent()
         from .child import run_in_this_process
 
         code = run_in_this_process(spec, standby_socket)

@@ -38,29 +38,32 @@ class HeartbeatStream:
         the stream is set up while nothing waits for it."""
         self.call = self.stub.Heartbeat()
 
-    async def open(self, timeout: float) -> None:
-        """Say hello and wait for the welcome."""
+    async def hello(self, welcome_timeout: float, with_beat: bool = False) -> None:
+        """Say hello (with the actor's state and load when ``with_beat``).
+
+        The welcome is awaited in the background: the actor boots meanwhile, so a
+        spawn costs no extra round trip to the monitor; an actor that is not
+        welcomed within ``welcome_timeout`` seconds stops itself.
+        """
         actor = self.actor
         if self.call is None:
             self.call = self.stub.Heartbeat()
         hello = monitor_pb2.Hello(aid=actor.aid, name=actor.name, pid=os.getpid(),
-                                  address=actor.address, kind=actor.kind)
+                                  address=actor.address, kind=actor.kind,
+                                  beat=self._beat_message() if with_beat else None)
         await self._write(monitor_pb2.HeartbeatRequest(hello=hello))
-        response = await asyncio.wait_for(self.call.read(), timeout)
-        if response is grpc.aio.EOF or response.WhichOneof("message") != "welcome":
-            raise MonitorLost("the monitor did not welcome this actor")
-        self.interval = response.welcome.heartbeat_interval_seconds or 1.0
-        self._tasks = [asyncio.ensure_future(self._read_orders()),
-                       asyncio.ensure_future(self._beat_forever())]
+        self._tasks = [asyncio.ensure_future(self._read_orders(welcome_timeout))]
 
     async def beat(self) -> None:
         """Send state and load now."""
+        await self._write(monitor_pb2.HeartbeatRequest(beat=self._beat_message()))
+
+    def _beat_message(self) -> monitor_pb2.Beat:
         actor = self.actor
         rss, cpu = system_info.load()
-        beat = monitor_pb2.Beat(state=actor.state, memory_rss_bytes=rss, cpu_percent=cpu,
+        return monitor_pb2.Beat(state=actor.state, memory_rss_bytes=rss, cpu_percent=cpu,
                                 mailbox_depth=actor.mailbox_depth, processed=actor.processed,
                                 processed_by_action=actor.processed_by_action)
-        await self._write(monitor_pb2.HeartbeatRequest(beat=beat))
 
     async def fail(self, exc: BaseException) -> None:
         """Report a failed start, then close our side."""
@@ -77,7 +80,8 @@ class HeartbeatStream:
         self._closing = True
         # Only the beater is cancelled: cancelling a task blocked in call.read()
         # would cancel the whole RPC and lose the final beat.
-        self._tasks[1].cancel()
+        for task in self._tasks[1:]:
+            task.cancel()
         try:
             await self.beat()
             await self.call.done_writing()
@@ -98,8 +102,13 @@ class HeartbeatStream:
         except Exception:
             self._on_lost()
 
-    async def _read_orders(self) -> None:
+    async def _read_orders(self, welcome_timeout: float) -> None:
         try:
+            response = await asyncio.wait_for(self.call.read(), welcome_timeout)
+            if response is grpc.aio.EOF or response.WhichOneof("message") != "welcome":
+                raise MonitorLost("the monitor did not welcome this actor")
+            self.interval = response.welcome.heartbeat_interval_seconds or 1.0
+            self._tasks.append(asyncio.ensure_future(self._beat_forever()))
             while True:
                 response = await self.call.read()
                 if response is grpc.aio.EOF:
@@ -108,8 +117,9 @@ class HeartbeatStream:
                     self.actor.stop_soon(f"ordered by its monitor: {response.stop.reason}")
         except asyncio.CancelledError:
             raise
-        except Exception:
-            pass
+        except Exception as exc:
+            if not self._closing and not self.lost.is_set():
+                logger.warning("%s: heartbeat stream to its monitor failed: %s", self.actor, exc)
         self._on_lost()
 
     def _on_lost(self) -> None:

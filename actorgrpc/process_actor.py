@@ -13,6 +13,7 @@ from .errors import error_from_rpc_error
 from .heartbeat import HeartbeatStream
 from .hooks import HookResolver
 from .mailbox_server import MailboxHost, MailboxServicer
+from .process_control import set_process_name
 from .proxy import ActorProxy
 from .routing import Router
 from .runtime import Concurrency
@@ -23,7 +24,9 @@ import grpc
 
 logger = logging.getLogger("actorgrpc.process")
 
-#: Seconds to wait for the monitor's welcome.
+#: The target of a standby's warm-up message (no actor has this aid).
+WARM_UP_AID = "warm-up"
+#: Seconds the monitor has to welcome a new actor (it boots meanwhile).
 WELCOME_TIMEOUT = 10.0
 
 
@@ -83,6 +86,23 @@ class Prepared:
         self.address = f"{self.common['host']}:{port}"
         self.host.address = self.address
 
+    async def warm_up(self) -> None:
+        """Carry one message through this process's own mailbox stream.
+
+        A forked process shares its parent's memory until it writes to it: the
+        first message through a path copies the pages it touches. Paying that here,
+        before an actor is assigned, takes it off the first message the actor gets.
+        """
+        from .mailbox_client import MailboxConnection
+
+        connection = MailboxConnection(self.address, self.max_bytes)
+        try:
+            await connection.call(WARM_UP_AID, "ping", (), None, WELCOME_TIMEOUT)
+        except Exception:
+            pass  # "not hosted": the answer itself is the point
+        finally:
+            await connection.close()
+
 
 async def run_actor_process(spec: dict) -> int:
     """Boot, serve and stop one actor; return the process exit code."""
@@ -101,11 +121,12 @@ async def run_standby(common: dict, assignments) -> int:
     import json
     import os
 
-    _set_process_name("actor:standby")
+    set_process_name("actor:standby")
     prepared = Prepared(common)
     await prepared.start_server()
     prepared.heartbeat = HeartbeatStream(None, prepared.channel)
     prepared.heartbeat.preopen()
+    await prepared.warm_up()
     reader, writer = await asyncio.open_connection(sock=assignments)
     line = await reader.readline()
     writer.close()
@@ -125,13 +146,13 @@ async def become_actor(prepared: Prepared, spec: dict) -> int:
     """Be the actor of ``spec`` in a prepared process, until it stops."""
     from .child import EXIT_MONITOR_LOST, EXIT_START_FAILED
 
-    _set_process_name(f"actor:{spec['name']}")
+    set_process_name(f"actor:{spec['name']}")
     loop = asyncio.get_running_loop()
     hooks, host, server = prepared.hooks, prepared.host, prepared.server
     address = prepared.address
     monitor_proxy = ActorProxy(spec["monitor"], spec["monitor"], spec["arbiter_address"])
     router = Router(spec["arbiter_address"], max_message_bytes=prepared.max_bytes,
-                    local_host=host,
+                    local_host=host, arbiter_channel=prepared.channel,
                     aliases={MONITOR_TARGET: monitor_proxy, spec["monitor"]: monitor_proxy})
     runtime = ProcessConcurrency(router, loop)
     actor = Actor(aid=spec["aid"], name=spec["name"], kind=KIND_PROCESS, runtime=runtime,
@@ -144,27 +165,37 @@ async def become_actor(prepared: Prepared, spec: dict) -> int:
     heartbeat = prepared.heartbeat or HeartbeatStream(actor, prepared.channel)
     heartbeat.actor = actor
     runtime.heartbeat = heartbeat
+    failure: BaseException | None = prepared.boot_error
+    if failure is None:
+        try:
+            actor.start_hook = _hook(hooks, spec.get("start"))
+            actor.stopping_hook = _hook(hooks, spec.get("stopping"))
+            actor.periodic_task_hook = _hook(hooks, spec.get("periodic_task"))
+        except BaseException as exc:
+            failure = exc
+    # Without a start hook the actor is running as soon as it boots: its hello then
+    # carries that state, and the spawn completes after one message, not two.
+    running_at_hello = failure is None and actor.start_hook is None
+    if running_at_hello:
+        await actor.boot()
     try:
-        await heartbeat.open(WELCOME_TIMEOUT)
+        await heartbeat.hello(WELCOME_TIMEOUT, with_beat=running_at_hello)
     except Exception as exc:
         logger.error("%s: could not reach its monitor at %s: %s", actor,
                      spec["arbiter_address"], exc)
         return EXIT_MONITOR_LOST
 
-    try:
-        if prepared.boot_error is not None:
-            raise prepared.boot_error
-        actor.start_hook = _hook(hooks, spec.get("start"))
-        actor.stopping_hook = _hook(hooks, spec.get("stopping"))
-        actor.periodic_task_hook = _hook(hooks, spec.get("periodic_task"))
-        await actor.boot()
-    except BaseException as exc:
-        logger.error("%s: failed to start: %s: %s", actor, type(exc).__name__, exc)
-        await heartbeat.fail(exc)
-        await server.stop(grace=None)
-        return EXIT_START_FAILED
-
-    await heartbeat.beat()
+    if not running_at_hello:
+        try:
+            if failure is not None:
+                raise failure
+            await actor.boot()
+        except BaseException as exc:
+            logger.error("%s: failed to start: %s: %s", actor, type(exc).__name__, exc)
+            await heartbeat.fail(exc)
+            await server.stop(grace=None)
+            return EXIT_START_FAILED
+        await heartbeat.beat()
     loop.add_signal_handler(signal.SIGTERM, actor.stop_soon, "SIGTERM")
     lost = asyncio.ensure_future(heartbeat.lost.wait())
     stopped = asyncio.ensure_future(actor.wait_stopped())
@@ -180,14 +211,3 @@ async def become_actor(prepared: Prepared, spec: dict) -> int:
 
 def _hook(hooks: HookResolver, reference):
     return hooks.resolve(reference) if reference else None
-
-
-def _set_process_name(name: str) -> None:
-    """Name the process (as ``ps -o comm`` and psutil show it) after its actor."""
-    try:
-        import ctypes
-
-        PR_SET_NAME = 15
-        ctypes.CDLL(None).prctl(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
-    except (OSError, AttributeError):  # pragma: no cover - Linux only
-        pass

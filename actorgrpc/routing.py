@@ -28,12 +28,17 @@ class Router:
 
     def __init__(self, arbiter_address: str, *,
                  max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-                 local_host=None, aliases: dict[str, ActorProxy] | None = None):
+                 local_host=None, aliases: dict[str, ActorProxy] | None = None,
+                 arbiter_channel=None):
         self.arbiter_address = arbiter_address
         self.max_message_bytes = max_message_bytes
         #: The MailboxHost of this process, if any: local targets skip the network.
         self.local_host = local_host
-        self._arbiter_channel = insecure_channel(arbiter_address, max_message_bytes)
+        # An actor process shares the channel its heartbeat already opened (its
+        # owner closes it); anyone else gets one of its own.
+        self._owns_arbiter_channel = arbiter_channel is None
+        self._arbiter_channel = arbiter_channel or insecure_channel(arbiter_address,
+                                                                    max_message_bytes)
         self.arbiter = arbiter_pb2_grpc.ArbiterServiceStub(self._arbiter_channel)
         self._connections: dict[str, MailboxConnection] = {}
         self._cache: dict[str, ActorProxy] = {}
@@ -203,7 +208,8 @@ class Router:
         self._connections.clear()
         for connection in connections:
             await connection.close()
-        await self._arbiter_channel.close(grace=None)
+        if self._owns_arbiter_channel:
+            await self._arbiter_channel.close(grace=None)
 
 
 class _Done:

@@ -93,6 +93,8 @@ class ActorProxyMonitor:
         self.last_beat = time.monotonic()
         if self.state < ACTOR_STATES.STARTING:
             self.state = ACTOR_STATES.STARTING
+        if hello.HasField("beat"):
+            self.on_beat(hello.beat)
 
     def on_beat(self, beat) -> None:
         self.last_beat = time.monotonic()

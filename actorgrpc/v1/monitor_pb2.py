@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from actorgrpc.v1 import actor_pb2 as actorgrpc_dot_v1_dot_actor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61\x63torgrpc/v1/monitor.proto\x12\x0c\x61\x63torgrpc.v1\x1a\x18\x61\x63torgrpc/v1/actor.proto\"\x91\x01\n\x10HeartbeatRequest\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x13.actorgrpc.v1.HelloH\x00\x12\"\n\x04\x62\x65\x61t\x18\x02 \x01(\x0b\x32\x12.actorgrpc.v1.BeatH\x00\x12(\n\x07\x66\x61ilure\x18\x03 \x01(\x0b\x32\x15.actorgrpc.v1.FailureH\x00\x42\t\n\x07message\"N\n\x05Hello\x12\x0b\n\x03\x61id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03pid\x18\x03 \x01(\x05\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\x12\x0c\n\x04kind\x18\x05 \x01(\t\"\x8a\x02\n\x04\x42\x65\x61t\x12\'\n\x05state\x18\x01 \x01(\x0e\x32\x18.actorgrpc.v1.ActorState\x12\x18\n\x10memory_rss_bytes\x18\x02 \x01(\x03\x12\x13\n\x0b\x63pu_percent\x18\x03 \x01(\x01\x12\x15\n\rmailbox_depth\x18\x04 \x01(\x03\x12\x11\n\tprocessed\x18\x05 \x01(\x03\x12\x46\n\x13processed_by_action\x18\x06 \x03(\x0b\x32).actorgrpc.v1.Beat.ProcessedByActionEntry\x1a\x38\n\x16ProcessedByActionEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\x93\x01\n\x11HeartbeatResponse\x12(\n\x07welcome\x18\x01 \x01(\x0b\x32\x15.actorgrpc.v1.WelcomeH\x00\x12 \n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\x11.actorgrpc.v1.AckH\x00\x12\'\n\x04stop\x18\x03 \x01(\x0b\x32\x17.actorgrpc.v1.StopOrderH\x00\x42\t\n\x07message\"-\n\x07Welcome\x12\"\n\x1aheartbeat_interval_seconds\x18\x01 \x01(\x01\"\x13\n\x03\x41\x63k\x12\x0c\n\x04time\x18\x01 \x01(\x01\"4\n\tStopOrder\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x02 \x01(\x01\x32\x62\n\x0eMonitorService\x12P\n\tHeartbeat\x12\x1e.actorgrpc.v1.HeartbeatRequest\x1a\x1f.actorgrpc.v1.HeartbeatResponse(\x01\x30\x01\x42\x43ZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61\x63torgrpc/v1/monitor.proto\x12\x0c\x61\x63torgrpc.v1\x1a\x18\x61\x63torgrpc/v1/actor.proto\"\x91\x01\n\x10HeartbeatRequest\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x13.actorgrpc.v1.HelloH\x00\x12\"\n\x04\x62\x65\x61t\x18\x02 \x01(\x0b\x32\x12.actorgrpc.v1.BeatH\x00\x12(\n\x07\x66\x61ilure\x18\x03 \x01(\x0b\x32\x15.actorgrpc.v1.FailureH\x00\x42\t\n\x07message\"p\n\x05Hello\x12\x0b\n\x03\x61id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03pid\x18\x03 \x01(\x05\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\x12\x0c\n\x04kind\x18\x05 \x01(\t\x12 \n\x04\x62\x65\x61t\x18\x06 \x01(\x0b\x32\x12.actorgrpc.v1.Beat\"\x8a\x02\n\x04\x42\x65\x61t\x12\'\n\x05state\x18\x01 \x01(\x0e\x32\x18.actorgrpc.v1.ActorState\x12\x18\n\x10memory_rss_bytes\x18\x02 \x01(\x03\x12\x13\n\x0b\x63pu_percent\x18\x03 \x01(\x01\x12\x15\n\rmailbox_depth\x18\x04 \x01(\x03\x12\x11\n\tprocessed\x18\x05 \x01(\x03\x12\x46\n\x13processed_by_action\x18\x06 \x03(\x0b\x32).actorgrpc.v1.Beat.ProcessedByActionEntry\x1a\x38\n\x16ProcessedByActionEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\x93\x01\n\x11HeartbeatResponse\x12(\n\x07welcome\x18\x01 \x01(\x0b\x32\x15.actorgrpc.v1.WelcomeH\x00\x12 \n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\x11.actorgrpc.v1.AckH\x00\x12\'\n\x04stop\x18\x03 \x01(\x0b\x32\x17.actorgrpc.v1.StopOrderH\x00\x42\t\n\x07message\"-\n\x07Welcome\x12\"\n\x1aheartbeat_interval_seconds\x18\x01 \x01(\x01\"\x13\n\x03\x41\x63k\x12\x0c\n\x04time\x18\x01 \x01(\x01\"4\n\tStopOrder\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x02 \x01(\x01\x32\x62\n\x0eMonitorService\x12P\n\tHeartbeat\x12\x1e.actorgrpc.v1.HeartbeatRequest\x1a\x1f.actorgrpc.v1.HeartbeatResponse(\x01\x30\x01\x42\x43ZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,19 +38,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HEARTBEATREQUEST']._serialized_start=71
   _globals['_HEARTBEATREQUEST']._serialized_end=216
   _globals['_HELLO']._serialized_start=218
-  _globals['_HELLO']._serialized_end=296
-  _globals['_BEAT']._serialized_start=299
-  _globals['_BEAT']._serialized_end=565
-  _globals['_BEAT_PROCESSEDBYACTIONENTRY']._serialized_start=509
-  _globals['_BEAT_PROCESSEDBYACTIONENTRY']._serialized_end=565
-  _globals['_HEARTBEATRESPONSE']._serialized_start=568
-  _globals['_HEARTBEATRESPONSE']._serialized_end=715
-  _globals['_WELCOME']._serialized_start=717
-  _globals['_WELCOME']._serialized_end=762
-  _globals['_ACK']._serialized_start=764
-  _globals['_ACK']._serialized_end=783
-  _globals['_STOPORDER']._serialized_start=785
-  _globals['_STOPORDER']._serialized_end=837
-  _globals['_MONITORSERVICE']._serialized_start=839
-  _globals['_MONITORSERVICE']._serialized_end=937
+  _globals['_HELLO']._serialized_end=330
+  _globals['_BEAT']._serialized_start=333
+  _globals['_BEAT']._serialized_end=599
+  _globals['_BEAT_PROCESSEDBYACTIONENTRY']._serialized_start=543
+  _globals['_BEAT_PROCESSEDBYACTIONENTRY']._serialized_end=599
+  _globals['_HEARTBEATRESPONSE']._serialized_start=602
+  _globals['_HEARTBEATRESPONSE']._serialized_end=749
+  _globals['_WELCOME']._serialized_start=751
+  _globals['_WELCOME']._serialized_end=796
+  _globals['_ACK']._serialized_start=798
+  _globals['_ACK']._serialized_end=817
+  _globals['_STOPORDER']._serialized_start=819
+  _globals['_STOPORDER']._serialized_end=871
+  _globals['_MONITORSERVICE']._serialized_start=873
+  _globals['_MONITORSERVICE']._serialized_end=971
 # @@protoc_insertion_point(module_scope)

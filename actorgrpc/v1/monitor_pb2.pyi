@@ -18,18 +18,20 @@ class HeartbeatRequest(_message.Message):
     def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., beat: _Optional[_Union[Beat, _Mapping]] = ..., failure: _Optional[_Union[_actor_pb2.Failure, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("aid", "name", "pid", "address", "kind")
+    __slots__ = ("aid", "name", "pid", "address", "kind", "beat")
     AID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     PID_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
+    BEAT_FIELD_NUMBER: _ClassVar[int]
     aid: str
     name: str
     pid: int
     address: str
     kind: str
-    def __init__(self, aid: _Optional[str] = ..., name: _Optional[str] = ..., pid: _Optional[int] = ..., address: _Optional[str] = ..., kind: _Optional[str] = ...) -> None: ...
+    beat: Beat
+    def __init__(self, aid: _Optional[str] = ..., name: _Optional[str] = ..., pid: _Optional[int] = ..., address: _Optional[str] = ..., kind: _Optional[str] = ..., beat: _Optional[_Union[Beat, _Mapping]] = ...) -> None: ...
 
 class Beat(_message.Message):
     __slots__ = ("state", "memory_rss_bytes", "cpu_percent", "mailbox_depth", "processed", "processed_by_action")

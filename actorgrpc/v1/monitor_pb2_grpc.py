@@ -51,8 +51,8 @@ class MonitorServiceServicer:
 
         Stream contract:
         * The actor opens the stream as soon as its mailbox is serving. Its first
-        message carries `hello` (identity: aid, pid, mailbox address) and no other
-        message does. A stream whose first message is not a hello is closed with
+        message carries `hello` (identity: aid, pid, mailbox address; and its
+        first beat when it is already running) and no other message does. A stream whose first message is not a hello is closed with
         INVALID_ARGUMENT; an unknown aid gets NOT_FOUND.
         * Then, every heartbeat interval (given in the Welcome), the actor sends a
         `beat` with its state and load. A beat is also sent at once when the state
@@ -60,7 +60,9 @@ class MonitorServiceServicer:
         * If the `start` hook fails the actor sends `failure` and exits; the spawn
         that created it fails with that error.
         * The monitor answers the hello with a `welcome` and sends `stop` orders
-        down the same stream. It does not answer every beat (that would double the
+        down the same stream. The actor does not wait for the welcome before it
+        boots and sends beats (a spawn costs no extra round trip); an actor that is
+        not welcomed within 10 seconds stops itself. It does not answer every beat (that would double the
         supervision traffic); `ack` is reserved for when the actor asks for one.
         An actor that gets a stop order runs its `stopping` hook, closes and exits.
         * A closed stream means the actor is gone. An actor whose beats stop for

@@ -139,7 +139,10 @@ type Hello struct {
 	// host:port of the MailboxService that hosts it.
 	Address string `protobuf:"bytes,4,opt,name=address,proto3" json:"address,omitempty"`
 	// "process" or "thread".
-	Kind          string `protobuf:"bytes,5,opt,name=kind,proto3" json:"kind,omitempty"`
+	Kind string `protobuf:"bytes,5,opt,name=kind,proto3" json:"kind,omitempty"`
+	// The actor's state and load when it says hello. Set by an actor that is
+	// already running (one without a start hook): it needs no separate first beat.
+	Beat          *Beat `protobuf:"bytes,6,opt,name=beat,proto3" json:"beat,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -207,6 +210,13 @@ func (x *Hello) GetKind() string {
 		return x.Kind
 	}
 	return ""
+}
+
+func (x *Hello) GetBeat() *Beat {
+	if x != nil {
+		return x.Beat
+	}
+	return nil
 }
 
 // State and load of an actor, sent periodically.
@@ -560,13 +570,14 @@ const file_actorgrpc_v1_monitor_proto_rawDesc = "" +
 	"\x05hello\x18\x01 \x01(\v2\x13.actorgrpc.v1.HelloH\x00R\x05hello\x12(\n" +
 	"\x04beat\x18\x02 \x01(\v2\x12.actorgrpc.v1.BeatH\x00R\x04beat\x121\n" +
 	"\afailure\x18\x03 \x01(\v2\x15.actorgrpc.v1.FailureH\x00R\afailureB\t\n" +
-	"\amessage\"m\n" +
+	"\amessage\"\x95\x01\n" +
 	"\x05Hello\x12\x10\n" +
 	"\x03aid\x18\x01 \x01(\tR\x03aid\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
 	"\x03pid\x18\x03 \x01(\x05R\x03pid\x12\x18\n" +
 	"\aaddress\x18\x04 \x01(\tR\aaddress\x12\x12\n" +
-	"\x04kind\x18\x05 \x01(\tR\x04kind\"\xe5\x02\n" +
+	"\x04kind\x18\x05 \x01(\tR\x04kind\x12&\n" +
+	"\x04beat\x18\x06 \x01(\v2\x12.actorgrpc.v1.BeatR\x04beat\"\xe5\x02\n" +
 	"\x04Beat\x12.\n" +
 	"\x05state\x18\x01 \x01(\x0e2\x18.actorgrpc.v1.ActorStateR\x05state\x12(\n" +
 	"\x10memory_rss_bytes\x18\x02 \x01(\x03R\x0ememoryRssBytes\x12\x1f\n" +
@@ -619,21 +630,22 @@ var file_actorgrpc_v1_monitor_proto_goTypes = []any{
 	(ActorState)(0),           // 9: actorgrpc.v1.ActorState
 }
 var file_actorgrpc_v1_monitor_proto_depIdxs = []int32{
-	1, // 0: actorgrpc.v1.HeartbeatRequest.hello:type_name -> actorgrpc.v1.Hello
-	2, // 1: actorgrpc.v1.HeartbeatRequest.beat:type_name -> actorgrpc.v1.Beat
-	8, // 2: actorgrpc.v1.HeartbeatRequest.failure:type_name -> actorgrpc.v1.Failure
-	9, // 3: actorgrpc.v1.Beat.state:type_name -> actorgrpc.v1.ActorState
-	7, // 4: actorgrpc.v1.Beat.processed_by_action:type_name -> actorgrpc.v1.Beat.ProcessedByActionEntry
-	4, // 5: actorgrpc.v1.HeartbeatResponse.welcome:type_name -> actorgrpc.v1.Welcome
-	5, // 6: actorgrpc.v1.HeartbeatResponse.ack:type_name -> actorgrpc.v1.Ack
-	6, // 7: actorgrpc.v1.HeartbeatResponse.stop:type_name -> actorgrpc.v1.StopOrder
-	0, // 8: actorgrpc.v1.MonitorService.Heartbeat:input_type -> actorgrpc.v1.HeartbeatRequest
-	3, // 9: actorgrpc.v1.MonitorService.Heartbeat:output_type -> actorgrpc.v1.HeartbeatResponse
-	9, // [9:10] is the sub-list for method output_type
-	8, // [8:9] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	1,  // 0: actorgrpc.v1.HeartbeatRequest.hello:type_name -> actorgrpc.v1.Hello
+	2,  // 1: actorgrpc.v1.HeartbeatRequest.beat:type_name -> actorgrpc.v1.Beat
+	8,  // 2: actorgrpc.v1.HeartbeatRequest.failure:type_name -> actorgrpc.v1.Failure
+	2,  // 3: actorgrpc.v1.Hello.beat:type_name -> actorgrpc.v1.Beat
+	9,  // 4: actorgrpc.v1.Beat.state:type_name -> actorgrpc.v1.ActorState
+	7,  // 5: actorgrpc.v1.Beat.processed_by_action:type_name -> actorgrpc.v1.Beat.ProcessedByActionEntry
+	4,  // 6: actorgrpc.v1.HeartbeatResponse.welcome:type_name -> actorgrpc.v1.Welcome
+	5,  // 7: actorgrpc.v1.HeartbeatResponse.ack:type_name -> actorgrpc.v1.Ack
+	6,  // 8: actorgrpc.v1.HeartbeatResponse.stop:type_name -> actorgrpc.v1.StopOrder
+	0,  // 9: actorgrpc.v1.MonitorService.Heartbeat:input_type -> actorgrpc.v1.HeartbeatRequest
+	3,  // 10: actorgrpc.v1.MonitorService.Heartbeat:output_type -> actorgrpc.v1.HeartbeatResponse
+	10, // [10:11] is the sub-list for method output_type
+	9,  // [9:10] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_actorgrpc_v1_monitor_proto_init() }

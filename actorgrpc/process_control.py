@@ -1,0 +1,34 @@
+"""Linux process controls (prctl) that every actorgrpc process uses.
+
+The C library is loaded once, at import: the fork server imports this module
+before it forks, so its children share it instead of loading it again.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+
+_PR_SET_PDEATHSIG = 1
+_PR_SET_NAME = 15
+
+try:
+    _LIBC = ctypes.CDLL(None, use_errno=True)
+except OSError:  # pragma: no cover - not a glibc system
+    _LIBC = None
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies, even by SIGKILL."""
+    try:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except AttributeError:  # pragma: no cover - Linux only feature
+        pass
+
+
+def set_process_name(name: str) -> None:
+    """Name the process (as ``ps -o comm`` and psutil show it; 15 bytes at most)."""
+    try:
+        _LIBC.prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+    except AttributeError:  # pragma: no cover - Linux only feature
+        pass
