@@ -20,7 +20,8 @@ from .errors import (ActorTimeout, ActorUnavailable, InvalidArgument, MessageToo
                      error_from_status)
 from .v1 import mailbox_pb2
 from .values import _problem, from_value
-from .wire import FrameQueue, NotJson, envelope_json_entry, json_value
+from .frame_writer import FrameWriter
+from .wire import NotJson, envelope_json_entry, json_value
 
 __all__ = ["MailboxConnection", "NotDelivered", "ActorNotHosted"]
 
@@ -66,11 +67,9 @@ def failure_to_error(failure) -> errors.ActorError:
 class MailboxConnection:
     """A stream to the MailboxService at one address, shared by every caller of a loop.
 
-    Envelopes are built directly inside the next outgoing frame; a writer task,
-    started only when there is something to write, sends frames one after the
-    other, so whatever queues while a frame is on the wire leaves in the next one.
-    Callers never write themselves: cancelling a task blocked in a gRPC write
-    would cancel the stream of every caller.
+    Envelopes are built directly inside the next outgoing frame; a FrameWriter
+    sends frames one after the other, so whatever queues while a frame is on the
+    wire leaves in the next one.
     """
 
     def __init__(self, address: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
@@ -82,10 +81,9 @@ class MailboxConnection:
         self._limit = max_message_bytes - _FRAME_OVERHEAD
         self._channel = insecure_channel(address, max_message_bytes)
         self._next_id = 0
-        self._frames = FrameQueue(self._limit, MAX_BATCH)
-        self._writing = False
-        #: Resolved when the queue has room again (see MAX_QUEUED_FRAMES).
-        self._room: asyncio.Future | None = None
+        self._writer = FrameWriter(lambda frame: self._call.write(frame),
+                                   max_bytes=self._limit, max_entries=MAX_BATCH,
+                                   on_error=self._broken, max_queued=MAX_QUEUED_FRAMES)
         self._pending: dict[int, asyncio.Future] = {}
         #: (deadline, call id, action, timeout) of pending calls, oldest first.
         self._deadlines: deque = deque()
@@ -117,9 +115,7 @@ class MailboxConnection:
         future = loop.create_future()
         pending = self._pending
         pending[call_id] = future
-        if not self._writing:
-            self._writing = True
-            asyncio.ensure_future(self._drain())
+        self._writer.flush()
         # Deadlines: calls with the same timeout expire in the order they were made,
         # so one queue and one timer serve them all; a call with a shorter timeout
         # than those queued gets a timer of its own.
@@ -163,14 +159,9 @@ class MailboxConnection:
         the sender should await before queueing more (resolved when there is room).
         """
         queued = self._add(0, target, action, args, kwargs, 0.0, True)
-        if not self._writing:
-            self._writing = True
-            asyncio.ensure_future(self._drain())
-        if queued > MAX_QUEUED_FRAMES:
-            if self._room is None:
-                self._room = asyncio.get_running_loop().create_future()
-            return self._room
-        return None
+        writer = self._writer
+        writer.flush()
+        return writer.room() if queued > MAX_QUEUED_FRAMES else None
 
     async def close(self) -> None:
         """Close the stream and channel; pending calls fail with UNAVAILABLE."""
@@ -202,24 +193,7 @@ class MailboxConnection:
             raise MessageTooLarge(
                 f"message of {size} bytes exceeds the maximum of "
                 f"{self.max_message_bytes} bytes")
-        return self._frames.push(entry)
-
-    async def _drain(self) -> None:
-        frames = self._frames
-        try:
-            while frames and not self.closed:
-                frame = frames.pop()
-                room = self._room
-                if room is not None and len(frames) <= MAX_QUEUED_FRAMES:
-                    self._room = None
-                    room.set_result(None)
-                await self._call.write(frame)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the stream broke
-            self._broken(exc)
-        finally:
-            self._writing = False
+        return self._writer.push(entry)
 
     async def _start(self, timeout: float) -> None:
         if self.closed:
@@ -305,10 +279,7 @@ class MailboxConnection:
             if not future.done():
                 future.set_exception(error)
         self._pending.clear()
-        self._frames.clear()
-        room, self._room = self._room, None
-        if room is not None and not room.done():
-            room.set_result(None)  # tells are fire and forget: queued ones are lost
+        self._writer.close()  # tells are fire and forget: queued ones are lost
         self._deadlines.clear()
         if self._sweeper is not None:
             self._sweeper.cancel()

@@ -23,7 +23,8 @@ from .errors import status_of
 from .status import rpc_method
 from .v1 import mailbox_pb2, mailbox_pb2_grpc
 from .values import _problem, fill_value, from_list, from_struct
-from .wire import (FrameQueue, NotJson, failure_entry, json_value, reply_entry,
+from .frame_writer import FrameWriter
+from .wire import (NotJson, failure_entry, json_value, reply_entry,
                    reply_json_entry)
 
 logger = logging.getLogger("actorgrpc.mailbox")
@@ -170,50 +171,49 @@ class _StreamSession:
     """One MailboxService.Stream: envelopes in, replies out in batches.
 
     The handler task reads a frame, runs its synchronous commands in order and
-    writes all their replies as one frame before reading the next, so a lone
-    message costs no task switch and a burst shares frames. Replies of coroutine
-    commands are written by a short-lived task when they complete.
+    queues all their replies as one frame, whose write starts at once while the
+    next frame is read; a burst shares frames. Replies of coroutine commands are
+    queued when they complete.
     """
 
     def __init__(self, host: MailboxHost, context):
         self.host = host
-        self.context = context
         self.limit = host.max_message_bytes - 64
-        self.frames = FrameQueue(self.limit, MAX_REPLY_BATCH)
-        self.writing = False
         self.inflight = 0
+        #: Set whenever the writer or a command finishes (the end waits on it).
         self.idle = asyncio.Event()
+        self.writer = FrameWriter(context.write, max_bytes=self.limit,
+                                  max_entries=MAX_REPLY_BATCH, on_error=self._broken,
+                                  on_idle=self.idle.set)
+        self.context = context
+        self.error: BaseException | None = None
 
     async def run(self, request_iterator) -> None:
         read = self.context.read
         handle = self._handle
+        writer = self.writer
         try:
-            while True:
+            while self.error is None:
                 request = await read()
                 if request is grpc.aio.EOF:
                     break
                 for envelope in request.envelopes:
                     handle(envelope)
-                if self.frames and not self.writing:
-                    await self._drain()
+                writer.flush()
         except grpc.aio.AioRpcError:
             return  # the client went away
         # The client closed its side: finish what is running, then end the stream.
-        while self.inflight or self.writing or self.frames:
+        while self.error is None and (self.inflight or writer.writing or writer.frames):
             self.idle.clear()
-            if self.frames and not self.writing:
-                await self._drain()
-                continue
-            await self.idle.wait()
+            writer.flush()
+            if self.inflight or writer.writing:
+                await self.idle.wait()
 
-    async def _drain(self) -> None:
-        self.writing = True
-        try:
-            while self.frames:
-                await self.context.write(self.frames.pop())
-        finally:
-            self.writing = False
-            self.idle.set()
+    def _broken(self, exc: BaseException) -> None:
+        """A reply could not be written: the stream is over."""
+        self.error = exc
+        self.writer.close()
+        self.idle.set()
 
     def _handle(self, envelope) -> None:
         # The hot path of every message. Each field of the parsed envelope is read
@@ -286,8 +286,7 @@ class _StreamSession:
         else:
             self._succeed(envelope.id, task.result(), envelope.action,
                           bool(envelope.args_json))
-        if self.frames and not self.writing:
-            asyncio.ensure_future(self._drain())
+        self.writer.flush()
         self.idle.set()
 
     def _succeed(self, call_id: int, result, action: str, as_json: bool) -> None:
@@ -302,8 +301,8 @@ class _StreamSession:
                 f"the result of {action!r} exceeds the maximum message size "
                 f"({self.host.max_message_bytes} bytes)"))
             return
-        self.frames.push(entry)
+        self.writer.push(entry)
 
     def _fail(self, call_id: int, exc: BaseException) -> None:
         code, message, remote_type = status_of(exc)
-        self.frames.push(failure_entry(call_id, code.value[0], message, remote_type))
+        self.writer.push(failure_entry(call_id, code.value[0], message, remote_type))

@@ -84,6 +84,12 @@ class ActorProxyMonitor:
     def is_alive(self) -> bool:
         return self.state < ACTOR_STATES.CLOSE and self.exit_code is None
 
+    def launched(self, pid: int) -> None:
+        """Its process (or thread) exists. A warm standby may already have said
+        hello, even that it runs, before the launcher hears back: never go back."""
+        self.pid = pid
+        self.state = max(self.state, ACTOR_STATES.INACTIVE)
+
     # -- events from the actor -----------------------------------------------------
 
     def on_hello(self, hello) -> None:
@@ -300,8 +306,7 @@ class ProcessLauncher:
                 # A session (and process group) of its own: signals sent to the
                 # arbiter's group stay there.
                 start_new_session=True)
-        record.pid = record.process.pid
-        record.state = ACTOR_STATES.INACTIVE
+        record.launched(record.process.pid)
         asyncio.ensure_future(self._watch(record))
 
     async def _watch(self, record: ActorProxyMonitor) -> None:
@@ -351,9 +356,9 @@ class ForkServerLauncher:
     async def start(self, record: ActorProxyMonitor) -> None:
         payload = spawn_payload(self.arbiter, record)
         payload["parent_pid"] = self.fork_server.pid
-        record.pid = await self.fork_server.spawn(record.aid, payload, record.log_path)
-        self.by_pid[record.pid] = record
-        record.state = ACTOR_STATES.INACTIVE
+        pid = await self.fork_server.spawn(record.aid, payload, record.log_path)
+        self.by_pid[pid] = record
+        record.launched(pid)
 
     def _on_exit(self, pid: int, code: int) -> None:
         record = self.by_pid.pop(pid, None)
@@ -425,5 +430,5 @@ class ThreadLauncher:
             host_loop.call_soon_threadsafe(report_exit, code)
 
         thread = threading.Thread(target=main, name=f"actor-{record.name}", daemon=True)
-        record.state = ACTOR_STATES.INACTIVE
+        record.launched(os.getpid())
         thread.start()
