@@ -15,6 +15,10 @@ from .v1 import monitor_pb2, monitor_pb2_grpc
 logger = logging.getLogger("actorgrpc.heartbeat")
 
 
+#: Seconds from the welcome to the first regular beat.
+FIRST_BEAT_DELAY = 0.1
+
+
 class MonitorLost(Exception):
     """The stream to the monitor broke: the arbiter is gone."""
 
@@ -50,7 +54,8 @@ class HeartbeatStream:
             self.call = self.stub.Heartbeat()
         hello = monitor_pb2.Hello(aid=actor.aid, name=actor.name, pid=os.getpid(),
                                   address=actor.address, kind=actor.kind,
-                                  beat=self._beat_message() if with_beat else None)
+                                  beat=self._beat_message(with_load=False) if with_beat
+                                  else None)
         await self._write(monitor_pb2.HeartbeatRequest(hello=hello))
         self._tasks = [asyncio.ensure_future(self._read_orders(welcome_timeout))]
 
@@ -58,9 +63,11 @@ class HeartbeatStream:
         """Send state and load now."""
         await self._write(monitor_pb2.HeartbeatRequest(beat=self._beat_message()))
 
-    def _beat_message(self) -> monitor_pb2.Beat:
+    def _beat_message(self, with_load: bool = True) -> monitor_pb2.Beat:
         actor = self.actor
-        rss, cpu = system_info.load()
+        # Measuring the load costs a millisecond in a new process: the hello of a
+        # spawn leaves it to the first regular beat.
+        rss, cpu = system_info.load() if with_load else (0, 0.0)
         return monitor_pb2.Beat(state=actor.state, memory_rss_bytes=rss, cpu_percent=cpu,
                                 mailbox_depth=actor.mailbox_depth, processed=actor.processed,
                                 processed_by_action=actor.processed_by_action)
@@ -94,9 +101,13 @@ class HeartbeatStream:
 
     async def _beat_forever(self) -> None:
         try:
+            # The first beat brings the load figures that the hello of a spawn left
+            # out: soon enough for an operator's first look, late enough not to
+            # compete with the first messages a new actor gets.
+            await asyncio.sleep(min(self.interval, FIRST_BEAT_DELAY))
             while True:
-                await asyncio.sleep(self.interval)
                 await self.beat()
+                await asyncio.sleep(self.interval)
         except asyncio.CancelledError:
             raise
         except Exception:
