@@ -60,8 +60,11 @@ def test_ps_table_filters_and_json(arbiter_process):
     listed = rows(table)
     assert listed["ops-p"][:4] == [process["aid"], "ops-p", "process", "running"]
     assert listed["ops-t"][:4] == [thread["aid"], "ops-t", "thread", "running"]
-    # Memory comes from heartbeats; RUN is reported by one, so it is known by now.
-    assert re.search(r"\d+\.\d MiB", " ".join(listed["ops-p"]))
+    # Memory comes from heartbeats: the first full one follows the spawn within 0.1 s
+    # (10 s would mean the actor hangs).
+    wait_for(lambda: re.search(r"\d+\.\d MiB",
+                               " ".join(rows(cli(address, "ps").stdout)["ops-p"])),
+             10, "the memory of ops-p in ps")
     assert listed["ops-t"][7:] == ["-", "-", "-"]  # no heartbeat of its own
     assert listed["arbiter"][2] == "arbiter"
 

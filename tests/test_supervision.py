@@ -41,6 +41,11 @@ async def _running(client, name, not_aid=None):
     return None
 
 
+async def _reported_memory(client, name):
+    summary = await _running(client, name)
+    return summary is not None and summary.memory_rss_bytes > 0
+
+
 async def _aids(client, prefix):
     workers = [a for a in await client.list_actors(name_prefix=prefix)
                if a.actor.state == ACTOR_STATES.RUN]
@@ -56,6 +61,9 @@ async def test_kill_9_is_noticed_and_the_actor_restarted_under_its_name(fast_arb
     async with actorgrpc.connect(fast_arbiter.address) as client:
         first = await client.spawn(name="phoenix", restart="permanent")
         pid = (await client.send(first, "whoami"))["pid"]
+        # Its first full heartbeat (with its memory) follows the spawn within 0.1 s.
+        await wait_for_async(lambda: _reported_memory(client, "phoenix"), RECOVERY,
+                             "the first full heartbeat")
         os.kill(pid, signal.SIGKILL)
         second = await wait_for_async(lambda: _running(client, "phoenix", first.aid),
                                       RECOVERY, "the restarted actor")
