@@ -8,14 +8,21 @@ actor from there: the child starts with everything imported and shares those pag
 
 It also keeps a few *standby* processes: forked in advance, each has already bound
 its mailbox server and connected to the arbiter, and waits to be told which actor to
-be; a spawn then costs one message instead of a fork and a boot.
+be. The arbiter holds the other end of each standby's assignment socket (passed to
+it over a second socket pair), so a spawn costs one message from the arbiter
+straight to a standby: no fork, no boot, no hop through the fork server.
 
 Protocol on a Unix socket pair, one JSON object per line:
   arbiter → server  {"op": "configure", "common": {...}, "standby": N}
                     {"op": "spawn", "aid": ..., "spec": {...}, "log_path": ...}
+                    {"op": "taken", "pid": ...}    (the arbiter used that standby)
   server → arbiter  {"op": "spawned", "aid": ..., "pid": ...}
                     {"op": "error", "aid": ..., "message": ...}
                     {"op": "exited", "pid": ..., "code": ...}   (code < 0: -signal)
+and on the standby socket pair, for each new standby, "PID\n" with the arbiter's
+end of its assignment socket attached (SCM_RIGHTS). A standby reads one JSON line
+(its spawn specification and ``log_path``) and becomes that actor; end of file
+dismisses it.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import socket
 import sys
 import threading
 import time
+from collections import deque
 
 from .process_control import die_with_parent
 
@@ -73,16 +81,18 @@ def _exit_code(status: int) -> int:
 class ForkServerProcess:
     """The fork server's own loop (runs in the forked process; never returns)."""
 
-    def __init__(self, sock: socket.socket, parent_pid: int):
+    def __init__(self, sock: socket.socket, standby_sock: socket.socket, parent_pid: int):
         self.sock = sock
+        #: Where the arbiter's ends of standby assignment sockets are sent.
+        self.standby_sock = standby_sock
         self.parent_pid = parent_pid
         self.buffer = b""
         self.children: set[int] = set()
         #: Settings shared by every actor (arbiter address, modules, ...), once known.
         self.common: dict | None = None
         self.standby_target = 0
-        #: Warm processes waiting for an actor: (pid, socket to assign it).
-        self.standby: list[tuple[int, socket.socket]] = []
+        #: Warm processes waiting for an actor (the arbiter holds their sockets).
+        self.standby: set[int] = set()
         #: When to fork replacements for standbys taken (monotonic), if due.
         self.refill_at: float | None = None
 
@@ -133,6 +143,8 @@ class ForkServerProcess:
             request = json.loads(line)
             if request.get("op") == "spawn":
                 self._spawn(request)
+            elif request.get("op") == "taken":
+                self.standby.discard(request["pid"])
                 # Refill a little later: a new standby's boot would compete for the
                 # CPU with the actor that just took the last one.
                 if self.refill_at is None:
@@ -146,17 +158,6 @@ class ForkServerProcess:
         self.sock.sendall(json.dumps(message).encode() + b"\n")
 
     def _spawn(self, request: dict) -> None:
-        while self.standby:
-            pid, assign = self.standby.pop(0)
-            try:
-                spec = dict(request["spec"], log_path=request["log_path"])
-                assign.sendall(json.dumps(spec).encode() + b"\n")
-            except OSError:
-                continue  # that standby died: take the next, or fork
-            finally:
-                assign.close()
-            self._send({"op": "spawned", "aid": request["aid"], "pid": pid})
-            return
         try:
             log_fd = os.open(request["log_path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         except OSError as exc:
@@ -164,25 +165,30 @@ class ForkServerProcess:
             return
         pid = os.fork()
         if pid == 0:
+            self.standby_sock.close()
             _child_main(request["spec"], log_fd, self.sock)
         os.close(log_fd)
         self.children.add(pid)
         self._send({"op": "spawned", "aid": request["aid"], "pid": pid})
 
     def _refill(self) -> None:
-        """Fork standby processes up to the target."""
+        """Fork standby processes up to the target; hand their sockets to the arbiter."""
         while self.common is not None and len(self.standby) < self.standby_target:
             parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             pid = os.fork()
             if pid == 0:
                 parent_end.close()
-                for _, other in self.standby:
-                    other.close()
+                self.standby_sock.close()
                 null = os.open(os.devnull, os.O_WRONLY)
                 _child_main(self.common, null, self.sock, standby_socket=child_end)
             child_end.close()
             self.children.add(pid)
-            self.standby.append((pid, parent_end))
+            self.standby.add(pid)
+            try:
+                socket.send_fds(self.standby_sock, [f"{pid}\n".encode()], [parent_end.fileno()])
+            except OSError:
+                pass  # the arbiter is going away; the standby gets end of file
+            parent_end.close()
 
     def _reap(self) -> None:
         while self.children:
@@ -193,9 +199,7 @@ class ForkServerProcess:
             if pid == 0:
                 return
             self.children.discard(pid)
-            for entry in [e for e in self.standby if e[0] == pid]:
-                self.standby.remove(entry)  # a standby died before being used
-                entry[1].close()
+            self.standby.discard(pid)  # a standby that died before being used
             self._send({"op": "exited", "pid": pid, "code": _exit_code(status)})
 
 
@@ -229,9 +233,14 @@ def _child_main(spec: dict, log_fd: int, server_sock: socket.socket,
 class ForkServer:
     """The arbiter's handle on its fork server."""
 
-    def __init__(self, pid: int, sock: socket.socket):
+    def __init__(self, pid: int, sock: socket.socket, standby_sock: socket.socket):
         self.pid = pid
         self.sock = sock
+        self.standby_sock = standby_sock
+        #: Standby processes ready to be assigned: pid → our end of its socket.
+        self.standbys: dict[int, socket.socket] = {}
+        self._standby_buffer = b""
+        self._standby_fds: deque = deque()
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.pending: dict[str, asyncio.Future] = {}
@@ -245,24 +254,66 @@ class ForkServer:
         if threading.active_count() != 1:
             raise RuntimeError("the fork server must be started before any thread")
         parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        parent_standby, child_standby = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         parent_pid = os.getpid()
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
             parent_sock.close()
+            parent_standby.close()
             try:
-                ForkServerProcess(child_sock, parent_pid).run()
+                ForkServerProcess(child_sock, child_standby, parent_pid).run()
             finally:
                 os._exit(1)
         child_sock.close()
-        return cls(pid, parent_sock)
+        child_standby.close()
+        return cls(pid, parent_sock, parent_standby)
 
     async def attach(self) -> None:
         """Start talking to the server from the arbiter's event loop."""
         self.sock.setblocking(False)
         self.reader, self.writer = await asyncio.open_connection(sock=self.sock)
         self._task = asyncio.ensure_future(self._read())
+        self.standby_sock.setblocking(False)
+        asyncio.get_running_loop().add_reader(self.standby_sock, self._receive_standbys)
+
+    def _receive_standbys(self) -> None:
+        """Take the sockets of new standby processes (one "PID\\n" line and fd each)."""
+        try:
+            data, fds, _flags, _address = socket.recv_fds(self.standby_sock, 4096, 64)
+        except BlockingIOError:
+            return
+        except OSError:
+            data, fds = b"", []
+        self._standby_fds.extend(fds)
+        if not data:
+            asyncio.get_running_loop().remove_reader(self.standby_sock)
+            return
+        self._standby_buffer += data
+        while b"\n" in self._standby_buffer:
+            line, _, self._standby_buffer = self._standby_buffer.partition(b"\n")
+            assign = socket.socket(fileno=self._standby_fds.popleft())
+            assign.setblocking(False)
+            self.standbys[int(line)] = assign
+
+    def assign_standby(self, spec: dict) -> int | None:
+        """Make a standby process the actor of ``spec`` (with ``log_path``): its pid,
+        or None when no standby is ready (the caller forks one with ``spawn``)."""
+        line = json.dumps(spec).encode() + b"\n"
+        while self.standbys:
+            pid, assign = self.standbys.popitem()
+            try:
+                # A few kilobytes into an empty socket buffer: sent at once, whole.
+                sent = assign.send(line)
+            except OSError:
+                sent = 0  # that standby died: try the next
+            finally:
+                assign.close()
+            self.writer.write(json.dumps({"op": "taken", "pid": pid}).encode() + b"\n")
+            if sent == len(line):
+                return pid
+        return None
 
     def configure(self, common: dict, standby: int) -> None:
         """Tell the server the settings every actor shares; keep ``standby`` warm."""
@@ -297,8 +348,12 @@ class ForkServer:
                             future.set_result(message["pid"])
                         else:
                             future.set_exception(RuntimeError(message["message"]))
-                elif op == "exited" and self.on_exit is not None:
-                    self.on_exit(message["pid"], message["code"])
+                elif op == "exited":
+                    standby = self.standbys.pop(message["pid"], None)
+                    if standby is not None:
+                        standby.close()  # a standby that died before being used
+                    elif self.on_exit is not None:
+                        self.on_exit(message["pid"], message["code"])
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:
@@ -309,7 +364,18 @@ class ForkServer:
             logger.info("fork server stopped")
 
     async def close(self) -> None:
-        """Stop the server (it exits when its socket closes) and reap it."""
+        """Stop the server (it exits when its socket closes) and reap it.
+
+        Standby processes are dismissed: their sockets close, they read end of file.
+        """
+        for assign in self.standbys.values():
+            assign.close()
+        self.standbys.clear()
+        try:
+            asyncio.get_running_loop().remove_reader(self.standby_sock)
+        except (RuntimeError, ValueError):
+            pass
+        self.standby_sock.close()
         if self.writer is not None:
             self.writer.close()
         else:

@@ -356,7 +356,9 @@ class ForkServerLauncher:
     async def start(self, record: ActorProxyMonitor) -> None:
         payload = spawn_payload(self.arbiter, record)
         payload["parent_pid"] = self.fork_server.pid
-        pid = await self.fork_server.spawn(record.aid, payload, record.log_path)
+        pid = self.fork_server.assign_standby(dict(payload, log_path=record.log_path))
+        if pid is None:
+            pid = await self.fork_server.spawn(record.aid, payload, record.log_path)
         self.by_pid[pid] = record
         record.launched(pid)
 
