@@ -40,3 +40,34 @@ async def test_100k_numbered_tells_arrive_once_and_in_order(tmp_path):
             assert final == {"count": total + 9_900, "out_of_order": 0}
     finally:
         arbiter.stop_and_check()
+
+
+async def test_a_fast_sender_of_tells_is_held_back(tmp_path):
+    """Tells queued faster than they can be written make the sender wait (bounded
+    memory) instead of piling up; what was queued still arrives, once, in order."""
+    arbiter = ArbiterProcess(modules=["actorgrpc.bench.commands"], run_dir=str(tmp_path))
+    try:
+        async with actorgrpc.connect(arbiter.address) as client:
+            proxy = await client.spawn(name="counter")
+            await client.send(proxy, "ping")  # the stream is open
+            # This loop never yields, so no frame can finish writing: after a few
+            # frames of 1,024 tells a tell must hand back a pending awaitable.
+            sent = 0
+            held = None
+            while held is None and sent < 100_000:
+                pending = client.tell(proxy, "bench_count", sent)
+                sent += 1
+                if isinstance(pending, asyncio.Future) and not pending.done():
+                    held = pending
+            assert held is not None, "100,000 tells queued without the sender being held"
+            assert sent <= 4 * 1024
+            await held  # room again once frames are written
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + TELLS_DEADLINE
+            counted = await client.send(proxy, "bench_counted")
+            while counted["count"] < sent and loop.time() < deadline:
+                await asyncio.sleep(0.05)
+                counted = await client.send(proxy, "bench_counted")
+            assert counted == {"count": sent, "out_of_order": 0}
+    finally:
+        arbiter.stop_and_check()
