@@ -37,6 +37,8 @@ _CLOSED = ACTOR_STATES.CLOSE
 
 #: Most replies in one frame.
 MAX_REPLY_BATCH = 1024
+#: Reply frames that may wait for the network before the stream reads no more.
+MAX_QUEUED_REPLY_FRAMES = 2
 
 
 class MailboxHost:
@@ -184,7 +186,7 @@ class _StreamSession:
         self.idle = asyncio.Event()
         self.writer = FrameWriter(context.write, max_bytes=self.limit,
                                   max_entries=MAX_REPLY_BATCH, on_error=self._broken,
-                                  on_idle=self.idle.set)
+                                  on_idle=self.idle.set, max_queued=MAX_QUEUED_REPLY_FRAMES)
         self.context = context
         self.error: BaseException | None = None
 
@@ -200,6 +202,12 @@ class _StreamSession:
                 for envelope in request.envelopes:
                     handle(envelope)
                 writer.flush()
+                room = writer.room()
+                if room is not None:
+                    # The client does not read its replies as fast as it sends: read
+                    # no more until they are written (gRPC's flow control then holds
+                    # the client back), instead of queueing replies without bound.
+                    await room
         except grpc.aio.AioRpcError:
             return  # the client went away
         # The client closed its side: finish what is running, then end the stream.
