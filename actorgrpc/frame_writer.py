@@ -88,6 +88,11 @@ class FrameWriter:
         if waiting is None:  # a bare yield: let the loop turn once
             asyncio.get_running_loop().call_soon(self._step, write)
             return
+        if not asyncio.isfuture(waiting):  # not what gRPC's coroutines await
+            write.close()
+            self.writing = False
+            self._on_error(RuntimeError(f"a gRPC write awaited {waiting!r}"))
+            return
         # What a Task does with a Future its coroutine awaits.
         waiting._asyncio_future_blocking = False
         waiting.add_done_callback(lambda _done: self._step(write))
