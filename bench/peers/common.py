@@ -94,6 +94,11 @@ class Results:
         if p99:
             self.set(prefix + "_p99_us", [percentile(r, 99) for r in rounds], 1e6)
 
+    def run_all(self, workloads, *args):
+        """Run each workload function in turn (a failure is recorded, not raised)."""
+        for fn in workloads:
+            self.run(fn.__name__, fn, *args)
+
     def run(self, name: str, fn, *args):
         started = now()
         try:

@@ -218,14 +218,7 @@ def main():
     res = Results("multiprocessing", f"python {platform.python_version()} ({args.start_method})", args.quick)
     terminate_gracefully()
     ctx = mp.get_context(args.start_method)
-    for name, fn in [
-        ("spawn_one", spawn_one),
-        ("spawn_many", spawn_many),
-        ("messaging", messaging),
-        ("restart", restart),
-        ("idle_memory", idle_memory),
-    ]:
-        res.run(name, fn, ctx, res, plan)
+    res.run_all((spawn_one, spawn_many, messaging, restart, idle_memory), ctx, res, plan)
     log("done")
     res.emit()
 

@@ -167,11 +167,7 @@ def main():
     )
     log(f"ray.init: {now() - t:.1f}s")
     try:
-        res.run("spawn_one", spawn_one, res, plan)
-        res.run("spawn_many", spawn_many, res, plan)
-        res.run("messaging", messaging, res, plan)
-        res.run("restart", restart, res, plan)
-        res.run("idle_memory", idle_memory, res, plan)
+        res.run_all((spawn_one, spawn_many, messaging, restart, idle_memory), res, plan)
     finally:
         ray.shutdown()
     res.emit()

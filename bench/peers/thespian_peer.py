@@ -238,14 +238,7 @@ def main():
     terminate_gracefully()
     asys = ActorSystem("multiprocTCPBase", capabilities, transientUnique=True)
     try:
-        for name, fn in [
-            ("spawn_one", spawn_one),
-            ("spawn_many", spawn_many),
-            ("messaging", messaging),
-            ("restart", restart),
-            ("idle_memory", idle_memory),
-        ]:
-            res.run(name, fn, asys, res, plan)
+        res.run_all((spawn_one, spawn_many, messaging, restart, idle_memory), asys, res, plan)
     finally:
         asys.shutdown()
     log("actor system shut down")
