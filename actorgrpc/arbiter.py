@@ -18,7 +18,7 @@ from .consts import (ACTOR_ACTION_TIMEOUT, ACTOR_STATES, ARBITER_TARGET, DEFAULT
                      KIND_ARBITER, KIND_PROCESS, KIND_THREAD, MONITOR_TASK_PERIOD,
                      READY_LINE_PREFIX)
 from . import events, log_files
-from .errors import ActorError, InvalidArgument, SpawnError
+from .errors import ActorError, ActorNotFound, InvalidArgument, SpawnError
 from .events import EventBus
 from .hooks import HookResolver
 from .mailbox_server import MailboxHost, MailboxServicer
@@ -437,26 +437,60 @@ class Arbiter(Actor):
             return
         ran_for = time.time() - record.started_at if record.started_at else 0.0
         delay = tracker.delay(record.name, ran_for)
+        self.registry.restart_expected(record.name)
         self.keep_task(asyncio.ensure_future(self._restart(record, delay)), "restart")
 
     async def _restart(self, old: ActorProxyMonitor, delay: float) -> None:
-        if delay:
-            await asyncio.sleep(delay)
-        if self.after_run():
-            return
-        # Same name as before, even for an actor named after its first aid.
-        spec = dataclasses.replace(old.spec, name=old.name)
         try:
-            record = await self.spawn_record(spec, restarts=old.restarts + 1)
-        except Exception as exc:
-            logger.error("could not restart %s(%s): %s", old.name, old.aid, exc,
-                         extra={"actor": old})
-            old.gave_up = f"restart failed: {exc}"
-            old.publish(events.GAVE_UP, old.gave_up)
-            return
-        record.backoff = delay
-        record.publish(events.RESTARTED, f"restart {record.restarts} "
-                                         f"(backoff {delay:.3f} s) after {old.aid}")
+            if delay:
+                await asyncio.sleep(delay)
+            if self.after_run():
+                return
+            # Same name as before, even for an actor named after its first aid.
+            spec = dataclasses.replace(old.spec, name=old.name)
+            try:
+                record = await self.spawn_record(spec, restarts=old.restarts + 1)
+            except Exception as exc:
+                logger.error("could not restart %s(%s): %s", old.name, old.aid, exc,
+                             extra={"actor": old})
+                old.gave_up = f"restart failed: {exc}"
+                old.publish(events.GAVE_UP, old.gave_up)
+                return
+            record.backoff = delay
+            record.publish(events.RESTARTED, f"restart {record.restarts} "
+                                             f"(backoff {delay:.3f} s) after {old.aid}")
+        finally:
+            self.registry.restart_settled(old.name)
+
+    async def find_running(self, target: str, wait: float):
+        """The record (or local actor) of ``target``; while it is starting, or its
+        supervisor is restarting it, wait up to ``wait`` seconds for it to run.
+
+        Raises ActorNotFound for a target with no live actor and no restart pending.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            try:
+                found = self.registry.find(target)
+            except ActorNotFound:
+                pending = self.registry.restarting.get(target)
+                if pending is None:
+                    raise
+            else:
+                if (not isinstance(found, ActorProxyMonitor) or found.running.done()
+                        or found.state >= ACTOR_STATES.RUN):
+                    return found
+                pending = found.running
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return self.registry.find(target)
+            try:
+                await asyncio.wait_for(asyncio.shield(pending), remaining)
+            except asyncio.TimeoutError:
+                return self.registry.find(target)
+            except Exception:
+                pass  # that start failed: look again (its supervisor may try again)
 
     # -- info ---------------------------------------------------------------------------
 

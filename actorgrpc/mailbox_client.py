@@ -56,6 +56,11 @@ class ActorNotHosted(errors.ActorNotFound):
         super().__init__(message, remote_type=remote_type)
 
 
+def _give_up(waiter: asyncio.Future, error: Exception) -> None:
+    if not waiter.done():
+        waiter.set_exception(error)
+
+
 def failure_to_error(failure) -> errors.ActorError:
     """The exception for a ``Failure`` on a stream."""
     code = errors.code_from_number(failure.code)
@@ -90,7 +95,8 @@ class MailboxConnection:
         self._sweeper: asyncio.TimerHandle | None = None
         self._call = None
         self._reader: asyncio.Task | None = None
-        self._ready: asyncio.Future | None = None
+        #: Futures of the callers waiting while the connection is being made.
+        self._connecting: list[asyncio.Future] | None = None
         #: True while the stream is open (``submit`` may be used); never when closed.
         self.up = False
         self.closed = False
@@ -169,6 +175,8 @@ class MailboxConnection:
         self.up = False
         if self._reader is not None:
             self._reader.cancel()
+        for waiter in self._connecting or ():
+            _give_up(waiter, NotDelivered(f"connection to {self.address} closed"))
         self._fail_pending(ActorUnavailable(f"connection to {self.address} closed"))
         await self._channel.close(grace=None)
 
@@ -196,31 +204,67 @@ class MailboxConnection:
         return self._writer.push(entry)
 
     async def _start(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` s, capped by CONNECT_TIMEOUT) until the stream is open.
+
+        Every caller waits on a Future of its own, resolved directly by the one
+        connecting task: a cancelled caller cancels only its own wait, and the first
+        message follows the connection by one event-loop turn.
+        """
         if self.closed:
             raise NotDelivered(f"connection to {self.address} is closed")
-        if self._ready is None or (self._ready.done() and self._ready.exception()):
-            self._ready = asyncio.ensure_future(self._connect())
+        loop = asyncio.get_running_loop()
+        if self._connecting is None:
+            self._connecting = []
+            asyncio.ensure_future(self._connect())
+        waiter = loop.create_future()
+        self._connecting.append(waiter)
+        timer = loop.call_later(min(timeout, CONNECT_TIMEOUT), _give_up, waiter,
+                                NotDelivered(f"could not connect to {self.address}"))
         try:
-            await asyncio.wait_for(asyncio.shield(self._ready), min(timeout, CONNECT_TIMEOUT))
-        except asyncio.TimeoutError:
-            raise NotDelivered(f"could not connect to {self.address}") from None
+            await waiter
+        finally:
+            timer.cancel()
 
     async def _connect(self) -> None:
         channel = self._channel
-        state = channel.get_state(try_to_connect=True)
-        while state != grpc.ChannelConnectivity.READY:
-            if state in (grpc.ChannelConnectivity.TRANSIENT_FAILURE,
-                         grpc.ChannelConnectivity.SHUTDOWN):
-                self.closed = True
-                raise NotDelivered(f"actor mailbox at {self.address} is unreachable")
-            await channel.wait_for_state_change(state)
-            state = channel.get_state(try_to_connect=True)
-        # Frames are written as bytes already encoded by actorgrpc.wire.
-        self._call = self._channel.stream_stream(
+        # The stream is started at once (frames are written as bytes already encoded
+        # by actorgrpc.wire): gRPC sends its headers as soon as the connection is up,
+        # so the first message does not wait for them. The call is fail-fast: if the
+        # connection cannot be made, it fails and nothing was sent.
+        call = channel.stream_stream(
             STREAM_METHOD, request_serializer=None,
             response_deserializer=mailbox_pb2.StreamResponse.FromString)()
-        self._reader = asyncio.ensure_future(self._read_loop(self._call))
-        self.up = True
+        error = None
+        try:
+            state = channel.get_state(try_to_connect=True)
+            while state != grpc.ChannelConnectivity.READY:
+                if state in (grpc.ChannelConnectivity.TRANSIENT_FAILURE,
+                             grpc.ChannelConnectivity.SHUTDOWN):
+                    raise NotDelivered(f"actor mailbox at {self.address} is unreachable")
+                await channel.wait_for_state_change(state)
+                state = channel.get_state(try_to_connect=True)
+            if self.closed or call.done():
+                raise NotDelivered(f"connection to {self.address} closed while connecting")
+        except Exception as exc:
+            error = exc if isinstance(exc, NotDelivered) else NotDelivered(
+                f"could not connect to {self.address}: {exc!r}")
+            call.cancel()
+            if not self.closed:
+                self.closed = True
+                asyncio.ensure_future(channel.close(grace=None))
+                if self.on_closed is not None:
+                    self.on_closed(self)
+        else:
+            self._call = call
+            self._reader = asyncio.ensure_future(self._read_loop(call))
+            self.up = True
+        waiters, self._connecting = self._connecting, None
+        for waiter in waiters:
+            if not waiter.done():
+                if error is None:
+                    waiter.set_result(None)
+                else:
+                    waiter.set_exception(error)
 
     async def _read_loop(self, call) -> None:
         pending = self._pending

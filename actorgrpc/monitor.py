@@ -111,6 +111,8 @@ class Monitor(Actor):
                        record.name, record.aid, record.exit_code,
                        [self.worker_name(s) for s in slots], delay, extra={"actor": record})
         self._busy.update(slots)
+        for name in map(self.worker_name, slots):
+            self.arbiter.registry.restart_expected(name)
         self.keep_task(asyncio.ensure_future(self._restart(slots, delay, record.aid)),
                        "restart")
 
@@ -130,6 +132,8 @@ class Monitor(Actor):
                 await self._start_again(slot, delay, cause)
         finally:
             self._busy.difference_update(slots)
+            for name in map(self.worker_name, slots):
+                self.arbiter.registry.restart_settled(name)
 
     async def _start_again(self, slot: int, delay: float, cause: str) -> None:
         previous = self.slots.get(slot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 
 from .errors import ActorAlreadyExists, ActorNotFound
@@ -19,6 +20,10 @@ class Registry:
         self.exited: OrderedDict = OrderedDict()
         #: Actors that live inside the arbiter's own loop: the arbiter and monitors.
         self.local: dict = {}
+        #: Names whose actor exited and that a supervisor is starting again: each
+        #: Future is resolved once the new incarnation is registered, or the
+        #: restart is abandoned (lookups may wait on it instead of failing).
+        self.restarting: dict[str, asyncio.Future] = {}
 
     def add_local(self, actor) -> None:
         self.local[actor.aid] = actor
@@ -35,6 +40,18 @@ class Registry:
             raise ActorAlreadyExists(f"an actor named {record.name!r} is already running")
         self.live[record.aid] = record
         self.names[record.name] = record.aid
+        self.restart_settled(record.name)
+
+    def restart_expected(self, name: str) -> None:
+        """A supervisor will start ``name`` again (after its backoff)."""
+        if name not in self.restarting:
+            self.restarting[name] = asyncio.get_running_loop().create_future()
+
+    def restart_settled(self, name: str) -> None:
+        """``name`` was registered again, or its restart was abandoned."""
+        pending = self.restarting.pop(name, None)
+        if pending is not None and not pending.done():
+            pending.set_result(None)
 
     def release(self, record) -> None:
         """The actor exited: free its name, keep its record for a while."""

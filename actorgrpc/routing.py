@@ -47,8 +47,13 @@ class Router:
         self._aliases.setdefault(ARBITER_TARGET, ActorProxy(ARBITER_TARGET, ARBITER_TARGET,
                                                             arbiter_address))
 
-    async def resolve(self, target, *, fresh: bool = False) -> ActorProxy:
-        """The proxy of ``target`` (a proxy, aid, name, "arbiter" or "monitor")."""
+    async def resolve(self, target, *, fresh: bool = False, wait: float = 0.0) -> ActorProxy:
+        """The proxy of ``target`` (a proxy, aid, name, "arbiter" or "monitor").
+
+        With ``wait``, a target that is still starting, or that its supervisor is
+        restarting, is waited for up to that many seconds (by the arbiter, which
+        answers as soon as it runs) instead of failing with ActorNotFound.
+        """
         if isinstance(target, ActorProxy):
             return target
         if not isinstance(target, str) or not target:
@@ -62,7 +67,8 @@ class Router:
                 return cached
         try:
             response = await self.arbiter.GetActor(
-                arbiter_pb2.GetActorRequest(target=target), timeout=DEFAULT_SEND_TIMEOUT)
+                arbiter_pb2.GetActorRequest(target=target, wait_seconds=wait),
+                timeout=DEFAULT_SEND_TIMEOUT + wait)
         except grpc.aio.AioRpcError as exc:
             raise error_from_rpc_error(exc) from None
         proxy = ActorProxy.from_ref(response.actor.actor)
@@ -151,7 +157,8 @@ class Router:
     async def _send(self, target, action, args, kwargs, timeout):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        proxy = await self.resolve(target)
+        # A name being restarted is waited for, within the call's own deadline.
+        proxy = await self.resolve(target, wait=timeout)
         for attempt in (1, 2):
             remaining = max(deadline - loop.time(), 0.001)
             host = self.local_host
@@ -174,7 +181,8 @@ class Router:
                     if attempt == 2 or isinstance(target, ActorProxy):
                         raise _public(exc, target) from None
             self.forget(target)
-            proxy = await self.resolve(target, fresh=True)
+            proxy = await self.resolve(target, fresh=True,
+                                       wait=max(deadline - loop.time(), 0.0))
 
     def tell(self, target, action: str, args=(), kwargs=None):
         """Deliver ``action`` to ``target`` without waiting for its result.
@@ -196,7 +204,7 @@ class Router:
         return asyncio.ensure_future(self._tell(target, action, args, kwargs))
 
     async def _tell(self, target, action, args, kwargs) -> None:
-        proxy = await self.resolve(target)
+        proxy = await self.resolve(target, wait=DEFAULT_SEND_TIMEOUT)
         host = self.local_host
         if host is not None and proxy.address == host.address:
             host.tell_local(proxy.aid, action, args, kwargs or {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 
 import grpc
@@ -83,11 +84,13 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
             raise InvalidArgument("action is required")
         timeout = _timeout(request, context)
         self._refuse_if_stopping()
-        proxy = self._proxy(request.target)
+        deadline = time.monotonic() + timeout
+        # A target being restarted is waited for within the call's timeout.
+        proxy = await self._proxy(request.target, timeout)
         try:
             result = await self.arbiter.router.send(
                 proxy, request.action, from_list(request.args), from_struct(request.kwargs),
-                timeout=timeout)
+                timeout=max(deadline - time.monotonic(), 0.001))
         except ActorNotFound:
             # The actor went away between lookup and delivery because we are stopping.
             self._refuse_if_stopping()
@@ -155,7 +158,7 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
                         "exit_code")},
                     "crash_report": report["details"]}
         else:
-            info = await self.arbiter.router.send(self._proxy(request.target), "info",
+            info = await self.arbiter.router.send(await self._proxy(request.target), "info",
                                                   timeout=context.time_remaining()
                                                   or DEFAULT_SEND_TIMEOUT)
             found = self.arbiter.registry.find(request.target)
@@ -221,11 +224,18 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
     async def GetActor(self, request, context):
         if not request.target:
             raise InvalidArgument("target is required")
-        found = self.arbiter.registry.find(request.target)
+        wait = request.wait_seconds
+        if not math.isfinite(wait) or wait < 0:
+            raise InvalidArgument("wait_seconds must be a finite number of seconds >= 0")
+        if wait > 0:
+            # Never past the caller's own deadline.
+            wait = min(wait, context.time_remaining() or wait)
+        found = await self.arbiter.find_running(request.target, max(wait, 0.0))
         return arbiter_pb2.GetActorResponse(actor=summary_of(found))
 
-    def _proxy(self, target: str) -> ActorProxy:
-        found = self.arbiter.registry.find(target)
+    async def _proxy(self, target: str, wait: float = 0.0) -> ActorProxy:
+        """The proxy to send to; a target starting or being restarted is waited for."""
+        found = await self.arbiter.find_running(target, wait)
         if isinstance(found, ActorProxyMonitor) and found.state != ACTOR_STATES.RUN:
             if found.state < ACTOR_STATES.RUN:
                 raise ActorNotFound(f"actor {target!r} is still starting")

@@ -83,6 +83,12 @@ async def test_actor_gauges_and_messages_per_action(metrics_arbiter):
 
 async def test_event_counters_spawns_crashes_restarts_failures(metrics_arbiter):
     url = metrics_arbiter.metrics_url
+    # The pool's first worker is spawned while the arbiter starts: count from after
+    # it (this test may run first). 30 s: a spawn takes milliseconds; margin for a
+    # loaded machine.
+    await wait_for_async(
+        lambda: (value(scrape(url), "actorgrpc_spawns_total", monitor="mpool") or 0) >= 1,
+        30, "the pool's first worker counted")
     before = scrape(url)
 
     def delta(samples, name, monitor):

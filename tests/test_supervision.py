@@ -8,11 +8,13 @@ deadline that is a generous multiple of what the settings imply.
 import os
 import signal
 
+import grpc
 import psutil
 import pytest
 
 import actorgrpc
 from actorgrpc import ACTOR_STATES
+from actorgrpc.v1 import arbiter_pb2
 
 from .support import assert_all_gone, supervised_arbiter, wait_for, wait_for_async
 
@@ -174,6 +176,58 @@ async def test_ignored_stop_order_escalates_to_sigkill(fast_arbiter):
                                       stopping="tests.sample_actors:block_forever")
         assert await client.stop(stubborn) == -signal.SIGKILL
         assert await _running(client, "stubborn") is None
+
+
+async def test_a_send_by_name_waits_for_a_restart_under_way(tmp_path):
+    # Every crash after the first is restarted after a 2 s backoff: the window in
+    # which the name has no live actor. 2 s is far more than the few milliseconds
+    # the checks below take between seeing the gap and looking up or sending.
+    arbiter = supervised_arbiter(str(tmp_path), arbiter={**FAST, "restart_policy": {
+        "backoff_initial": 2.0, "backoff_max": 2.0, "backoff_jitter": 0.0,
+        "stable_seconds": 60, "max_restarts": 10, "max_seconds": 60}})
+    try:
+        async with actorgrpc.connect(arbiter.address) as client:
+            first = await client.spawn(name="phoenix", restart="permanent")
+            with pytest.raises(actorgrpc.ActorUnavailable):
+                await client.send(first, "crash", 3)  # restarted at once
+            second = await wait_for_async(lambda: _running(client, "phoenix", first.aid),
+                                          RECOVERY, "the first restart")
+            with pytest.raises(actorgrpc.ActorUnavailable):
+                await client.send(second.actor.aid, "crash", 3)  # restarted after 2 s
+            await wait_for_async(lambda: _gone(client, "phoenix"), RECOVERY,
+                                 "the crashed incarnation to be gone")
+            # A lookup that does not wait fails at once ...
+            with pytest.raises(actorgrpc.ActorNotFound):
+                await client.get_actor("phoenix")
+            # ... and with a wait, answers once the new incarnation runs.
+            response = await client.stub.GetActor(arbiter_pb2.GetActorRequest(
+                target="phoenix", wait_seconds=RECOVERY), timeout=RECOVERY + 5)
+            third = response.actor.actor
+            assert third.state == ACTOR_STATES.RUN and third.address
+            assert third.aid not in (first.aid, second.actor.aid)
+            # Sends by name wait the same way (Python's router, and the arbiter's
+            # Send that Go, Node.js and grpcurl use), within their own timeouts.
+            with pytest.raises(actorgrpc.ActorUnavailable):
+                await client.send("phoenix", "crash", 3)
+            await wait_for_async(lambda: _gone(client, "phoenix"), RECOVERY,
+                                 "the crashed incarnation to be gone")
+            assert await client.send("phoenix", "ping", _timeout=RECOVERY) == "pong"
+            with pytest.raises(actorgrpc.ActorUnavailable):
+                await client.send("phoenix", "crash", 3)
+            await wait_for_async(lambda: _gone(client, "phoenix"), RECOVERY,
+                                 "the crashed incarnation to be gone")
+            assert await client.send_via_arbiter("phoenix", "ping",
+                                                 _timeout=RECOVERY) == "pong"
+            # A name with no restart pending is not waited for.
+            with pytest.raises(actorgrpc.ActorNotFound):
+                await client.send("nobody", "ping", _timeout=RECOVERY)
+            with pytest.raises(grpc.aio.AioRpcError) as bad:
+                await client.stub.GetActor(arbiter_pb2.GetActorRequest(
+                    target="phoenix", wait_seconds=float("nan")))
+            assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            await client.stop("phoenix")
+    finally:
+        arbiter.stop_and_check()
 
 
 async def test_crash_loop_backs_off_then_gives_up(tmp_path):

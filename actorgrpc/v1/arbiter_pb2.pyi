@@ -133,10 +133,12 @@ class ListActorsResponse(_message.Message):
     def __init__(self, actors: _Optional[_Iterable[_Union[_actor_pb2.ActorSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetActorRequest(_message.Message):
-    __slots__ = ("target",)
+    __slots__ = ("target", "wait_seconds")
     TARGET_FIELD_NUMBER: _ClassVar[int]
+    WAIT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     target: str
-    def __init__(self, target: _Optional[str] = ...) -> None: ...
+    wait_seconds: float
+    def __init__(self, target: _Optional[str] = ..., wait_seconds: _Optional[float] = ...) -> None: ...
 
 class GetActorResponse(_message.Message):
     __slots__ = ("actor",)

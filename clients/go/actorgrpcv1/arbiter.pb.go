@@ -753,7 +753,13 @@ func (x *ListActorsResponse) GetNextPageToken() string {
 type GetActorRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// aid or name; "arbiter" for the arbiter.
-	Target        string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	Target string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	// Seconds to wait, when the target is still starting or its supervisor is
+	// restarting it (it exited and will run again under the same name), for it to
+	// run before answering; 0 answers at once. A name with no live actor and no
+	// restart pending fails with NOT_FOUND at once either way; one still not running
+	// when the time is up is answered as it is then (no address while it starts).
+	WaitSeconds   float64 `protobuf:"fixed64,2,opt,name=wait_seconds,json=waitSeconds,proto3" json:"wait_seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -793,6 +799,13 @@ func (x *GetActorRequest) GetTarget() string {
 		return x.Target
 	}
 	return ""
+}
+
+func (x *GetActorRequest) GetWaitSeconds() float64 {
+	if x != nil {
+		return x.WaitSeconds
+	}
+	return 0
 }
 
 // The resolved actor.
@@ -1126,9 +1139,10 @@ const file_actorgrpc_v1_arbiter_proto_rawDesc = "" +
 	"\x0einclude_exited\x18\x06 \x01(\bR\rincludeExited\"p\n" +
 	"\x12ListActorsResponse\x122\n" +
 	"\x06actors\x18\x01 \x03(\v2\x1a.actorgrpc.v1.ActorSummaryR\x06actors\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\")\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"L\n" +
 	"\x0fGetActorRequest\x12\x16\n" +
-	"\x06target\x18\x01 \x01(\tR\x06target\"D\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\x12!\n" +
+	"\fwait_seconds\x18\x02 \x01(\x01R\vwaitSeconds\"D\n" +
 	"\x10GetActorResponse\x120\n" +
 	"\x05actor\x18\x01 \x01(\v2\x1a.actorgrpc.v1.ActorSummaryR\x05actor\"`\n" +
 	"\x12WatchActorsRequest\x12\x1f\n" +
