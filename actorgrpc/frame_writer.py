@@ -40,6 +40,11 @@ class FrameWriter:
         """Queue one entry; the number of frames now waiting."""
         return self.frames.push(entry)
 
+    def push_tell(self, key: tuple, part: bytes) -> int:
+        """Queue one tell, coalesced with the tells queued just before it of the same
+        ``key`` (target, action); the number of frames now waiting."""
+        return self.frames.push_tell(key, part)
+
     def flush(self) -> None:
         """Start writing, unless a write is already under way (it takes the rest)."""
         if not self.writing:

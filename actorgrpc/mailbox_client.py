@@ -21,7 +21,7 @@ from .errors import (ActorTimeout, ActorUnavailable, InvalidArgument, MessageToo
 from .v1 import mailbox_pb2
 from .values import _problem, from_value
 from .frame_writer import FrameWriter
-from .wire import NotJson, envelope_json_entry, json_value
+from .wire import ENVELOPE_OVERHEAD, NotJson, envelope_json_entry, json_bytes, json_value
 
 __all__ = ["MailboxConnection", "NotDelivered", "ActorNotHosted"]
 
@@ -164,8 +164,21 @@ class MailboxConnection:
         Returns None, or, when more than MAX_QUEUED_FRAMES frames wait, a Future
         the sender should await before queueing more (resolved when there is room).
         """
-        queued = self._add(0, target, action, args, kwargs, 0.0, True)
         writer = self._writer
+        if kwargs:
+            queued = self._add(0, target, action, args, kwargs, 0.0, True)
+        else:
+            # Consecutive tells of one command to one actor share an envelope.
+            try:
+                part = json_bytes(args) if args else b"[]"
+            except NotJson:
+                raise InvalidArgument(_problem(list(args), "args")
+                                      or "args: not JSON-shaped") from None
+            if len(part) + len(target) + len(action) + ENVELOPE_OVERHEAD > self._limit:
+                raise MessageTooLarge(
+                    f"message of {len(part)} bytes exceeds the maximum of "
+                    f"{self.max_message_bytes} bytes")
+            queued = writer.push_tell((target, action), part)
         writer.flush()
         return writer.room() if queued > MAX_QUEUED_FRAMES else None
 

@@ -249,6 +249,12 @@ class _StreamSession:
                     raise InvalidArgument(
                         "args_json must be a JSON array, kwargs_json a JSON object")
             else:
+                batch_json = envelope.batch_args_json
+                if batch_json:
+                    if not tell:
+                        raise InvalidArgument("batch_args_json is for tells only")
+                    self._handle_batch(envelope, actor, action, batch_json)
+                    return
                 args = from_list(envelope.args) if envelope.args.values else ()
                 kwargs = from_struct(envelope.kwargs) if envelope.kwargs.fields else {}
             outcome = host.start(actor, action, args, kwargs)
@@ -264,6 +270,40 @@ class _StreamSession:
             if not tell:
                 self._succeed(envelope.id, outcome, action, bool(args_json))
             return
+        self._track(outcome, envelope, actor)
+
+    def _handle_batch(self, envelope, actor, action: str, batch_json: bytes) -> None:
+        """The tells coalesced in one envelope (``batch_args_json``), in order, each
+        exactly as if it had come in an envelope of its own."""
+        try:
+            calls = json_value(batch_json)
+        except ValueError as exc:
+            calls = exc
+        if type(calls) is not list:
+            actor.processed += 1
+            actor.log_command_error(action, InvalidArgument(
+                f"batch_args_json must be a JSON array of argument arrays ({calls})"))
+            return
+        start = self.host.start
+        for args in calls:
+            if actor.state >= _CLOSED:
+                return  # as for the envelopes that would have followed: not hosted now
+            try:
+                if type(args) is not list:
+                    raise InvalidArgument("every element of batch_args_json must be a "
+                                          "JSON array (the positional arguments)")
+                outcome = start(actor, action, args, {})
+            except Exception as exc:
+                actor.processed += 1
+                actor.log_command_error(action, exc)
+                continue
+            if type(outcome) in _PLAIN or not inspect.isawaitable(outcome):
+                actor.processed += 1
+            else:
+                self._track(outcome, envelope, actor)
+
+    def _track(self, outcome, envelope, actor) -> None:
+        """Run a command's awaitable outcome; its reply (or logged error) follows."""
         self.inflight += 1
         actor.mailbox_depth += 1
         if envelope.timeout_seconds > 0:

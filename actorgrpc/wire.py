@@ -221,12 +221,49 @@ def failure_entry(call_id: int, code: int, message: str, type_name: str) -> byte
     return b"\x0a" + varint(len(body)) + body
 
 
+class TellBatch:
+    """Consecutive tells of one command to one actor, coalesced into one Envelope."""
+
+    __slots__ = ("key", "parts")
+
+    def __init__(self, key: tuple, part: bytes):
+        #: (target, action)
+        self.key = key
+        #: The JSON text of each call's positional arguments (an array each), each
+        #: followed by a comma (see ``add``).
+        self.parts = [part + b","]
+
+    def add(self, part: bytes) -> None:
+        # Kept as a copy with its separator: the bytes orjson returns sit in a
+        # malloc block sized for its first guess, and holding a thousand of them
+        # until the frame is written costs more than the copy.
+        self.parts.append(part + b",")
+
+    def encode(self) -> bytes:
+        """The Envelope entry: ``batch_args_json`` (field 10), or for one call a plain
+        tell with ``args_json`` (what any server understands)."""
+        target, action = self.key
+        parts = self.parts
+        if len(parts) == 1:
+            data, tag = parts[0][:-1], b"\x42"
+        else:
+            data, tag = b"[" + b"".join(parts)[:-1] + b"]", b"\x52"
+        body = _envelope_suffix(target, action, True, 0.0) + tag + varint(len(data)) + data
+        return b"\x0a" + varint(len(body)) + body
+
+
+#: Bytes an Envelope adds around its target, action and arguments (at most).
+ENVELOPE_OVERHEAD = 24
+
+
 class FrameQueue:
     """Encoded entries waiting to be written, grouped into frames.
 
     Both ends of the mailbox stream batch this way: whatever queues while a frame is
     being written leaves together in the next one, and a frame never holds more than
-    ``max_entries`` entries nor more than ``max_bytes`` bytes.
+    ``max_entries`` calls nor more than ``max_bytes`` bytes. Tells may also be
+    coalesced (``push_tell``): consecutive tells of one command to one actor share
+    one envelope, so a burst costs one envelope instead of one per message.
     """
 
     def __init__(self, max_bytes: int, max_entries: int):
@@ -234,17 +271,49 @@ class FrameQueue:
         self.max_entries = max_entries
         self._frames: deque = deque()
         self._size = 0  # bytes in the last frame
+        self._count = 0  # calls in the last frame
+        #: The TellBatch the last frame ends with, while more tells may join it.
+        self._batch: TellBatch | None = None
+        #: ids of the frames holding a TellBatch (encoded when popped).
+        self._with_batches: set[int] = set()
 
     def push(self, entry: bytes) -> int:
         """Queue an entry; the number of frames now waiting."""
+        self._batch = None  # later tells must not overtake this entry
         size = len(entry)
         frames = self._frames
-        if (not frames or len(frames[-1]) >= self.max_entries
+        if (not frames or self._count >= self.max_entries
                 or self._size + size > self.max_bytes):
             frames.append([])
             self._size = 0
+            self._count = 0
         frames[-1].append(entry)
         self._size += size
+        self._count += 1
+        return len(frames)
+
+    def push_tell(self, key: tuple, part: bytes) -> int:
+        """Queue a tell of ``key`` = (target, action) whose arguments are the JSON
+        array ``part``: it joins the batch the last frame ends with when that is of
+        the same key, else starts one. The number of frames now waiting."""
+        size = len(part) + 1
+        batch = self._batch
+        frames = self._frames
+        if (batch is not None and batch.key == key and self._count < self.max_entries
+                and self._size + size <= self.max_bytes):
+            batch.add(part)
+        else:
+            size += len(key[0]) + len(key[1]) + ENVELOPE_OVERHEAD
+            if (not frames or self._count >= self.max_entries
+                    or self._size + size > self.max_bytes):
+                frames.append([])
+                self._size = 0
+                self._count = 0
+            batch = self._batch = TellBatch(key, part)
+            frames[-1].append(batch)
+            self._with_batches.add(id(frames[-1]))
+        self._size += size
+        self._count += 1
         return len(frames)
 
     def pop(self) -> bytes:
@@ -252,11 +321,20 @@ class FrameQueue:
         frame = self._frames.popleft()
         if not self._frames:
             self._size = 0
+            self._count = 0
+            self._batch = None
+        if self._with_batches and id(frame) in self._with_batches:
+            self._with_batches.discard(id(frame))
+            return b"".join([entry.encode() if type(entry) is TellBatch else entry
+                             for entry in frame])
         return b"".join(frame)
 
     def clear(self) -> None:
         self._frames.clear()
         self._size = 0
+        self._count = 0
+        self._batch = None
+        self._with_batches.clear()
 
     def __bool__(self) -> bool:
         return bool(self._frames)

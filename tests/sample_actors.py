@@ -27,6 +27,18 @@ async def spawn_child(actor, name, kind="process"):
     return proxy.as_dict()
 
 
+@command(ack=False)
+def note(actor, value):
+    """Fire and forget: append ``value`` to the actor's notes (order checks)."""
+    actor.extra.setdefault("notes", []).append(value)
+
+
+@command()
+def notes(actor):
+    """The values ``note`` received, in order."""
+    return actor.extra.get("notes", [])
+
+
 @command()
 def whoami(actor):
     """Identity as seen from inside: checks get_actor() and the predicates."""

@@ -224,3 +224,38 @@ async def test_malformed_json_arguments_on_a_raw_stream(client, target):
     assert replies[2].failure.code == invalid and "JSON array" in replies[2].failure.message
     assert replies[3].result_json == b'"ok"'
     await _still_serving(client, target)
+
+
+async def test_coalesced_tells_on_a_raw_stream(client, target):
+    """Tells coalesced in one envelope (batch_args_json) run one by one, in order; a
+    bad batch or element is refused alone (and logged), and the stream goes on."""
+    from actorgrpc.v1 import mailbox_pb2
+
+    def envelope(**fields):
+        return mailbox_pb2.Envelope(target=target.aid, action="note", **fields)
+
+    request = mailbox_pb2.StreamRequest(envelopes=[
+        envelope(tell=True, batch_args_json=b"[[1],[2],[3]]"),
+        envelope(tell=True, batch_args_json=b"[[4],"),  # not JSON: the whole batch
+        envelope(tell=True, batch_args_json=b'{"not": "an array"}'),
+        envelope(tell=True, batch_args_json=b'[[5],{"x":1},[6,7],[8]]'),  # bad calls alone
+        envelope(tell=True, args_json=b"[9]"),
+        envelope(id=1, batch_args_json=b"[[10]]"),  # not a tell: refused, with a reply
+        mailbox_pb2.Envelope(id=2, target=target.aid, action="notes", args_json=b"[]"),
+    ])
+    async with grpc.aio.insecure_channel(target.address) as channel:
+        stream = channel.stream_stream(
+            "/actorgrpc.v1.MailboxService/Stream",
+            request_serializer=mailbox_pb2.StreamRequest.SerializeToString,
+            response_deserializer=mailbox_pb2.StreamResponse.FromString)()
+        await stream.write(request)
+        replies = {}
+        while len(replies) < 2:
+            response = await stream.read()
+            assert response is not grpc.aio.EOF
+            replies.update({reply.id: reply for reply in response.replies})
+        await stream.done_writing()
+    invalid = grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    assert replies[1].failure.code == invalid and "tells only" in replies[1].failure.message
+    assert replies[2].result_json == b"[1,2,3,5,8,9]"
+    await _still_serving(client, target)

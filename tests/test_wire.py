@@ -67,6 +67,36 @@ def test_frame_queue_bounds_frames_by_count_and_bytes():
     assert queue.pop() == b"123" and queue.pop() == b"4"
 
 
+def test_consecutive_tells_of_one_command_share_an_envelope():
+    queue = wire.FrameQueue(max_bytes=1 << 20, max_entries=5)
+    for n in (1, 2, 3):
+        queue.push_tell(("a1", "count"), wire.json_bytes([n]))
+    queue.push_tell(("a2", "count"), b"[4]")  # another actor: a new envelope
+    queue.push(wire.envelope_json_entry(9, "a2", "echo", [5], {}, 0.0, False))
+    queue.push_tell(("a2", "count"), b"[6]")  # after an ask: a new envelope, order kept
+    # Five calls fill a frame (max_entries counts calls, not envelopes).
+    queue.push_tell(("a2", "count"), b"[7]")
+    envelopes = mailbox_pb2.StreamRequest.FromString(queue.pop()).envelopes
+    assert [(e.target, e.action, e.tell, e.batch_args_json, e.args_json, e.id)
+            for e in envelopes] == [
+        ("a1", "count", True, b"[[1],[2],[3]]", b"", 0),
+        ("a2", "count", True, b"", b"[4]", 0),  # one call alone: a plain tell
+        ("a2", "echo", False, b"", b"[5]", 9)]
+    envelopes = mailbox_pb2.StreamRequest.FromString(queue.pop()).envelopes
+    assert [(e.batch_args_json, e.args_json) for e in envelopes] == [(b"[[6],[7]]", b"")]
+    assert not queue
+    # Bytes bound a batch too: a tell that does not fit starts the next frame. The
+    # first call counts its envelope's fields (2 + 5 + ENVELOPE_OVERHEAD bytes) and
+    # "[0]," (4), each next one 4 bytes: three fit in 43 bytes, not four.
+    queue = wire.FrameQueue(max_bytes=2 + 5 + wire.ENVELOPE_OVERHEAD + 3 * 4,
+                            max_entries=100)
+    for n in range(4):
+        queue.push_tell(("a1", "count"), b"[%d]" % n)
+    first = mailbox_pb2.StreamRequest.FromString(queue.pop()).envelopes
+    second = mailbox_pb2.StreamRequest.FromString(queue.pop()).envelopes
+    assert first[0].batch_args_json == b"[[0],[1],[2]]" and second[0].args_json == b"[3]"
+
+
 @pytest.mark.parametrize("value", [
     [1, "null", None], {"a": [None, 2.5]}, {1: "int keys become strings"}, (1, 2), 2**53 - 1,
 ])

@@ -35,7 +35,7 @@ class StreamRequest(_message.Message):
     def __init__(self, envelopes: _Optional[_Iterable[_Union[Envelope, _Mapping]]] = ...) -> None: ...
 
 class Envelope(_message.Message):
-    __slots__ = ("id", "target", "action", "args", "kwargs", "tell", "timeout_seconds", "args_json", "kwargs_json")
+    __slots__ = ("id", "target", "action", "args", "kwargs", "tell", "timeout_seconds", "args_json", "kwargs_json", "batch_args_json")
     ID_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
@@ -45,6 +45,7 @@ class Envelope(_message.Message):
     TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     ARGS_JSON_FIELD_NUMBER: _ClassVar[int]
     KWARGS_JSON_FIELD_NUMBER: _ClassVar[int]
+    BATCH_ARGS_JSON_FIELD_NUMBER: _ClassVar[int]
     id: int
     target: str
     action: str
@@ -54,7 +55,8 @@ class Envelope(_message.Message):
     timeout_seconds: float
     args_json: bytes
     kwargs_json: bytes
-    def __init__(self, id: _Optional[int] = ..., target: _Optional[str] = ..., action: _Optional[str] = ..., args: _Optional[_Union[_struct_pb2.ListValue, _Mapping]] = ..., kwargs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., tell: _Optional[bool] = ..., timeout_seconds: _Optional[float] = ..., args_json: _Optional[bytes] = ..., kwargs_json: _Optional[bytes] = ...) -> None: ...
+    batch_args_json: bytes
+    def __init__(self, id: _Optional[int] = ..., target: _Optional[str] = ..., action: _Optional[str] = ..., args: _Optional[_Union[_struct_pb2.ListValue, _Mapping]] = ..., kwargs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., tell: _Optional[bool] = ..., timeout_seconds: _Optional[float] = ..., args_json: _Optional[bytes] = ..., kwargs_json: _Optional[bytes] = ..., batch_args_json: _Optional[bytes] = ...) -> None: ...
 
 class StreamResponse(_message.Message):
     __slots__ = ("replies",)

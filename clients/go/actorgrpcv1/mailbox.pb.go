@@ -223,7 +223,16 @@ type Envelope struct {
 	ArgsJson []byte `protobuf:"bytes,8,opt,name=args_json,json=argsJson,proto3" json:"args_json,omitempty"`
 	// The keyword arguments as UTF-8 JSON text (an object), instead of `kwargs`;
 	// when set, `kwargs` is ignored.
-	KwargsJson    []byte `protobuf:"bytes,9,opt,name=kwargs_json,json=kwargsJson,proto3" json:"kwargs_json,omitempty"`
+	KwargsJson []byte `protobuf:"bytes,9,opt,name=kwargs_json,json=kwargsJson,proto3" json:"kwargs_json,omitempty"`
+	// Several tells of the same command to the same actor in one envelope: UTF-8
+	// JSON text, an array whose every element is the positional-argument array of
+	// one call. The command runs once per element, in order, exactly as if each
+	// call had come in an envelope of its own (with `args_json` set to it). Only
+	// with `tell` true, and only when `args_json`, `args`, `kwargs` and
+	// `kwargs_json` are all unset. Senders coalesce consecutive tells this way
+	// while a frame waits to be written: a burst then costs one envelope, not one
+	// per message.
+	BatchArgsJson []byte `protobuf:"bytes,10,opt,name=batch_args_json,json=batchArgsJson,proto3" json:"batch_args_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -317,6 +326,13 @@ func (x *Envelope) GetArgsJson() []byte {
 func (x *Envelope) GetKwargsJson() []byte {
 	if x != nil {
 		return x.KwargsJson
+	}
+	return nil
+}
+
+func (x *Envelope) GetBatchArgsJson() []byte {
+	if x != nil {
+		return x.BatchArgsJson
 	}
 	return nil
 }
@@ -455,7 +471,7 @@ const file_actorgrpc_v1_mailbox_proto_rawDesc = "" +
 	"\fCallResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\"E\n" +
 	"\rStreamRequest\x124\n" +
-	"\tenvelopes\x18\x01 \x03(\v2\x16.actorgrpc.v1.EnvelopeR\tenvelopes\"\xa6\x02\n" +
+	"\tenvelopes\x18\x01 \x03(\v2\x16.actorgrpc.v1.EnvelopeR\tenvelopes\"\xce\x02\n" +
 	"\bEnvelope\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
 	"\x06target\x18\x02 \x01(\tR\x06target\x12\x16\n" +
@@ -466,7 +482,9 @@ const file_actorgrpc_v1_mailbox_proto_rawDesc = "" +
 	"\x0ftimeout_seconds\x18\a \x01(\x01R\x0etimeoutSeconds\x12\x1b\n" +
 	"\targs_json\x18\b \x01(\fR\bargsJson\x12\x1f\n" +
 	"\vkwargs_json\x18\t \x01(\fR\n" +
-	"kwargsJson\"?\n" +
+	"kwargsJson\x12&\n" +
+	"\x0fbatch_args_json\x18\n" +
+	" \x01(\fR\rbatchArgsJson\"?\n" +
 	"\x0eStreamResponse\x12-\n" +
 	"\areplies\x18\x01 \x03(\v2\x13.actorgrpc.v1.ReplyR\areplies\"\x99\x01\n" +
 	"\x05Reply\x12\x0e\n" +
