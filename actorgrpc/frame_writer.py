@@ -40,10 +40,10 @@ class FrameWriter:
         """Queue one entry; the number of frames now waiting."""
         return self.frames.push(entry)
 
-    def push_tell(self, key: tuple, part: bytes) -> int:
-        """Queue one tell, coalesced with the tells queued just before it of the same
-        ``key`` (target, action); the number of frames now waiting."""
-        return self.frames.push_tell(key, part)
+    def push_call(self, key: tuple, part: bytes, call_id: int = 0) -> int:
+        """Queue one call, coalesced with the calls queued just before it of the same
+        ``key`` (see ``wire.CallBatch``); the number of frames now waiting."""
+        return self.frames.push_call(key, part, call_id)
 
     def flush(self) -> None:
         """Start writing, unless a write is already under way (it takes the rest)."""

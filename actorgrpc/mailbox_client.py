@@ -9,6 +9,7 @@ never waits. Replies are matched to calls by id.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 
 import grpc
@@ -24,6 +25,8 @@ from .frame_writer import FrameWriter
 from .wire import ENVELOPE_OVERHEAD, NotJson, envelope_json_entry, json_bytes, json_value
 
 __all__ = ["MailboxConnection", "NotDelivered", "ActorNotHosted"]
+
+logger = logging.getLogger("actorgrpc.mailbox")
 
 #: Most envelopes in one frame: bounds the latency a full frame adds.
 MAX_BATCH = 1024
@@ -117,7 +120,12 @@ class MailboxConnection:
         loop = asyncio.get_running_loop()
         self._next_id += 1
         call_id = self._next_id
-        self._add(call_id, target, action, args, kwargs, timeout, False)
+        if kwargs:
+            self._add(call_id, target, action, args, kwargs, timeout, False)
+        else:
+            # Consecutive asks of one command to one actor share an envelope.
+            self._writer.push_call((target, action, False, timeout),
+                                   self._args_part(args, target, action), call_id)
         future = loop.create_future()
         pending = self._pending
         pending[call_id] = future
@@ -169,16 +177,8 @@ class MailboxConnection:
             queued = self._add(0, target, action, args, kwargs, 0.0, True)
         else:
             # Consecutive tells of one command to one actor share an envelope.
-            try:
-                part = json_bytes(args) if args else b"[]"
-            except NotJson:
-                raise InvalidArgument(_problem(list(args), "args")
-                                      or "args: not JSON-shaped") from None
-            if len(part) + len(target) + len(action) + ENVELOPE_OVERHEAD > self._limit:
-                raise MessageTooLarge(
-                    f"message of {len(part)} bytes exceeds the maximum of "
-                    f"{self.max_message_bytes} bytes")
-            queued = writer.push_tell((target, action), part)
+            queued = writer.push_call((target, action, True, 0.0),
+                                      self._args_part(args, target, action))
         writer.flush()
         return writer.room() if queued > MAX_QUEUED_FRAMES else None
 
@@ -215,6 +215,19 @@ class MailboxConnection:
                 f"message of {size} bytes exceeds the maximum of "
                 f"{self.max_message_bytes} bytes")
         return self._writer.push(entry)
+
+    def _args_part(self, args, target: str, action: str) -> bytes:
+        """Positional arguments as JSON text; raises InvalidArgument or MessageTooLarge."""
+        try:
+            part = json_bytes(args) if args else b"[]"
+        except NotJson:
+            raise InvalidArgument(_problem(list(args), "args")
+                                  or "args: not JSON-shaped") from None
+        if len(part) + len(target) + len(action) + ENVELOPE_OVERHEAD > self._limit:
+            raise MessageTooLarge(
+                f"message of {len(part)} bytes exceeds the maximum of "
+                f"{self.max_message_bytes} bytes")
+        return part
 
     async def _start(self, timeout: float) -> None:
         """Wait (at most ``timeout`` s, capped by CONNECT_TIMEOUT) until the stream is open.
@@ -288,10 +301,15 @@ class MailboxConnection:
                 if response is grpc.aio.EOF:
                     break
                 for reply in response.replies:
+                    result_json = reply.result_json
+                    if not result_json:
+                        batch = reply.batch_results_json
+                        if batch:
+                            self._batch_results(reply.id, batch)
+                            continue
                     future = pending.pop(reply.id, None)
                     if future is None or future.done():
                         continue
-                    result_json = reply.result_json
                     if result_json:
                         try:
                             future.set_result(json_value(result_json))
@@ -310,6 +328,25 @@ class MailboxConnection:
             raise
         except Exception as exc:
             self._broken(exc)
+
+    def _batch_results(self, first_id: int, batch: bytes) -> None:
+        """Results of consecutive calls of one batch: call ``i`` has id first_id + i."""
+        pending = self._pending
+        try:
+            results = json_value(batch)
+        except ValueError as exc:
+            results = exc
+        if type(results) is not list:
+            # Which calls it answers is unknown: those wait for their deadlines.
+            logger.warning("%s: a reply's batch_results_json is not a JSON array: %s",
+                           self.address, results)
+            return
+        call_id = first_id
+        for result in results:
+            future = pending.pop(call_id, None)
+            if future is not None and not future.done():
+                future.set_result(result)
+            call_id += 1
 
     def _broken(self, exc) -> None:
         if self.closed:

@@ -24,8 +24,8 @@ from .status import rpc_method
 from .v1 import mailbox_pb2, mailbox_pb2_grpc
 from .values import _problem, fill_value, from_list, from_struct
 from .frame_writer import FrameWriter
-from .wire import (NotJson, failure_entry, json_value, reply_entry,
-                   reply_json_entry)
+from .wire import (NotJson, batch_reply_entry, failure_entry, json_bytes, json_value,
+                   reply_entry, reply_json_entry)
 
 logger = logging.getLogger("actorgrpc.mailbox")
 
@@ -130,6 +130,19 @@ class MailboxHost:
         actor.processed += 1
 
 
+def _call_ids(envelope):
+    """The ids of the calls in an ask envelope (several with ``batch_args_json``)."""
+    batch = envelope.batch_args_json
+    if batch:
+        try:
+            calls = json_value(batch)
+        except ValueError:
+            calls = None
+        if type(calls) is list and calls:
+            return range(envelope.id, envelope.id + len(calls))
+    return (envelope.id,)
+
+
 async def _run_to_end(function, actor, args, kwargs):
     result = function(actor, *args, **kwargs)
     if inspect.isawaitable(result):
@@ -232,7 +245,9 @@ class _StreamSession:
         actor = host.actors.get(target) if target else host.main
         if actor is None or actor.state >= _CLOSED:
             if not tell:
-                self._fail(envelope.id, ActorNotHosted(f"no actor {target!r} at this address"))
+                not_hosted = ActorNotHosted(f"no actor {target!r} at this address")
+                for call_id in _call_ids(envelope):
+                    self._fail(call_id, not_hosted)
             return
         action = envelope.action
         args_json = envelope.args_json
@@ -251,9 +266,7 @@ class _StreamSession:
             else:
                 batch_json = envelope.batch_args_json
                 if batch_json:
-                    if not tell:
-                        raise InvalidArgument("batch_args_json is for tells only")
-                    self._handle_batch(envelope, actor, action, batch_json)
+                    self._handle_batch(envelope, actor, action, batch_json, tell)
                     return
                 args = from_list(envelope.args) if envelope.args.values else ()
                 kwargs = from_struct(envelope.kwargs) if envelope.kwargs.fields else {}
@@ -270,24 +283,44 @@ class _StreamSession:
             if not tell:
                 self._succeed(envelope.id, outcome, action, bool(args_json))
             return
-        self._track(outcome, envelope, actor)
+        self._track(outcome, envelope, actor, envelope.id, bool(args_json))
 
-    def _handle_batch(self, envelope, actor, action: str, batch_json: bytes) -> None:
-        """The tells coalesced in one envelope (``batch_args_json``), in order, each
-        exactly as if it had come in an envelope of its own."""
+    def _handle_batch(self, envelope, actor, action: str, batch_json: bytes,
+                      tell: bool) -> None:
+        """The calls coalesced in one envelope (``batch_args_json``), in order, each
+        exactly as if it had come in an envelope of its own. Call ``i`` of an ask
+        batch has id ``envelope.id + i``; the results of consecutive calls that
+        succeed at once share one Reply (``batch_results_json``)."""
+        first_id = envelope.id
         try:
             calls = json_value(batch_json)
         except ValueError as exc:
             calls = exc
         if type(calls) is not list:
             actor.processed += 1
-            actor.log_command_error(action, InvalidArgument(
-                f"batch_args_json must be a JSON array of argument arrays ({calls})"))
+            error = InvalidArgument(
+                f"batch_args_json must be a JSON array of argument arrays ({calls})")
+            if tell:
+                actor.log_command_error(action, error)
+            else:
+                self._fail(first_id, error)  # which ids it held is unknown
             return
         start = self.host.start
+        results: list[bytes] = []  # JSON texts of the latest run of successes
+        results_from = first_id
+        results_size = 0
+        call_id = first_id - 1
         for args in calls:
+            call_id += 1
             if actor.state >= _CLOSED:
-                return  # as for the envelopes that would have followed: not hosted now
+                # As for envelopes that would have followed: not hosted any more.
+                if tell:
+                    return
+                if results:
+                    self.writer.push(batch_reply_entry(results_from, results))
+                    results = []
+                self._fail(call_id, ActorNotHosted(f"no actor {actor.aid!r} at this address"))
+                continue
             try:
                 if type(args) is not list:
                     raise InvalidArgument("every element of batch_args_json must be a "
@@ -295,14 +328,58 @@ class _StreamSession:
                 outcome = start(actor, action, args, {})
             except Exception as exc:
                 actor.processed += 1
-                actor.log_command_error(action, exc)
-                continue
-            if type(outcome) in _PLAIN or not inspect.isawaitable(outcome):
-                actor.processed += 1
+                if tell:
+                    actor.log_command_error(action, exc)
+                    continue
+                error = exc
             else:
-                self._track(outcome, envelope, actor)
+                if type(outcome) not in _PLAIN and inspect.isawaitable(outcome):
+                    if results:
+                        self.writer.push(batch_reply_entry(results_from, results))
+                        results = []
+                    self._track(outcome, envelope, actor, call_id, True)
+                    continue
+                actor.processed += 1
+                if tell:
+                    continue
+                try:
+                    data = json_bytes(outcome)
+                except NotJson:
+                    error = CommandError(f"the result of {action!r} is not JSON-shaped: "
+                                         f"{_problem(outcome, 'result')}")
+                else:
+                    if not results:
+                        results_from, results_size = call_id, 0
+                    results.append(data)
+                    results_size += len(data) + 1
+                    if results_size > self.limit // 2:  # far below the frame's limit
+                        self._flush_results(results_from, results, action)
+                        results = []
+                    continue
+            # A failure ends the run of results before it, so replies keep their order.
+            if results:
+                self.writer.push(batch_reply_entry(results_from, results))
+                results = []
+            self._fail(call_id, error)
+        if results:
+            self._flush_results(results_from, results, action)
 
-    def _track(self, outcome, envelope, actor) -> None:
+    def _flush_results(self, first_id: int, results: list, action: str) -> None:
+        entry = batch_reply_entry(first_id, results)
+        if len(entry) <= self.limit:
+            self.writer.push(entry)
+            return
+        # One result alone is too large (the run is flushed at half the limit).
+        for offset, data in enumerate(results):
+            entry = batch_reply_entry(first_id + offset, [data])
+            if len(entry) <= self.limit:
+                self.writer.push(entry)
+            else:
+                self._fail(first_id + offset, MessageTooLarge(
+                    f"the result of {action!r} exceeds the maximum message size "
+                    f"({self.host.max_message_bytes} bytes)"))
+
+    def _track(self, outcome, envelope, actor, call_id: int, as_json: bool) -> None:
         """Run a command's awaitable outcome; its reply (or logged error) follows."""
         self.inflight += 1
         actor.mailbox_depth += 1
@@ -310,9 +387,10 @@ class _StreamSession:
             outcome = asyncio.wait_for(outcome, envelope.timeout_seconds)
         task = asyncio.ensure_future(outcome)
         actor.command_tasks.add(task)
-        task.add_done_callback(lambda t, e=envelope, a=actor: self._finished(t, e, a))
+        task.add_done_callback(
+            lambda t, e=envelope, a=actor, i=call_id, j=as_json: self._finished(t, e, a, i, j))
 
-    def _finished(self, task, envelope, actor) -> None:
+    def _finished(self, task, envelope, actor, call_id: int, as_json: bool) -> None:
         self.inflight -= 1
         actor.command_tasks.discard(task)
         actor.mailbox_depth -= 1
@@ -330,10 +408,9 @@ class _StreamSession:
             if exc is not None:
                 actor.log_command_error(envelope.action, exc)
         elif exc is not None:
-            self._fail(envelope.id, exc)
+            self._fail(call_id, exc)
         else:
-            self._succeed(envelope.id, task.result(), envelope.action,
-                          bool(envelope.args_json))
+            self._succeed(call_id, task.result(), envelope.action, as_json)
         self.writer.flush()
         self.idle.set()
 

@@ -221,14 +221,20 @@ def failure_entry(call_id: int, code: int, message: str, type_name: str) -> byte
     return b"\x0a" + varint(len(body)) + body
 
 
-class TellBatch:
-    """Consecutive tells of one command to one actor, coalesced into one Envelope."""
+class CallBatch:
+    """Consecutive calls of one command to one actor, coalesced into one Envelope.
 
-    __slots__ = ("key", "parts")
+    Its ``key`` is (target, action, tell, timeout): only calls that would have
+    had identical envelopes but for their arguments (and ids) are coalesced.
+    Asks coalesce only with consecutive ids (call ``i`` has id ``first_id + i``).
+    """
 
-    def __init__(self, key: tuple, part: bytes):
-        #: (target, action)
+    __slots__ = ("key", "first_id", "parts")
+
+    def __init__(self, key: tuple, first_id: int, part: bytes):
         self.key = key
+        #: The id of the first call (0 for tells).
+        self.first_id = first_id
         #: The JSON text of each call's positional arguments (an array each), each
         #: followed by a comma (see ``add``).
         self.parts = [part + b","]
@@ -241,19 +247,33 @@ class TellBatch:
 
     def encode(self) -> bytes:
         """The Envelope entry: ``batch_args_json`` (field 10), or for one call a plain
-        tell with ``args_json`` (what any server understands)."""
-        target, action = self.key
+        envelope with ``args_json`` (what any server understands)."""
+        target, action, tell, timeout = self.key
         parts = self.parts
         if len(parts) == 1:
             data, tag = parts[0][:-1], b"\x42"
         else:
             data, tag = b"[" + b"".join(parts)[:-1] + b"]", b"\x52"
-        body = _envelope_suffix(target, action, True, 0.0) + tag + varint(len(data)) + data
+        body = _envelope_suffix(target, action, tell, timeout) + tag + varint(len(data)) + data
+        if self.first_id:
+            body = b"\x08" + varint(self.first_id) + body
         return b"\x0a" + varint(len(body)) + body
 
 
-#: Bytes an Envelope adds around its target, action and arguments (at most).
-ENVELOPE_OVERHEAD = 24
+#: Bytes an Envelope adds around its target, action and arguments, at most (id,
+#: tell, timeout, and the tags and lengths of its fields and of itself).
+ENVELOPE_OVERHEAD = 40
+
+
+def batch_reply_entry(first_id: int, results: list) -> bytes:
+    """A Reply for consecutive successful calls of one batch: ``results`` are their
+    JSON texts, in order (``batch_results_json``, or ``result_json`` for one)."""
+    if len(results) == 1:
+        data, tag = results[0], b"\x22"
+    else:
+        data, tag = b"[" + b",".join(results) + b"]", b"\x2a"
+    body = b"\x08" + varint(first_id) + tag + varint(len(data)) + data
+    return b"\x0a" + varint(len(body)) + body
 
 
 class FrameQueue:
@@ -261,8 +281,8 @@ class FrameQueue:
 
     Both ends of the mailbox stream batch this way: whatever queues while a frame is
     being written leaves together in the next one, and a frame never holds more than
-    ``max_entries`` calls nor more than ``max_bytes`` bytes. Tells may also be
-    coalesced (``push_tell``): consecutive tells of one command to one actor share
+    ``max_entries`` calls nor more than ``max_bytes`` bytes. Calls may also be
+    coalesced (``push_call``): consecutive calls of one command to one actor share
     one envelope, so a burst costs one envelope instead of one per message.
     """
 
@@ -272,9 +292,9 @@ class FrameQueue:
         self._frames: deque = deque()
         self._size = 0  # bytes in the last frame
         self._count = 0  # calls in the last frame
-        #: The TellBatch the last frame ends with, while more tells may join it.
-        self._batch: TellBatch | None = None
-        #: ids of the frames holding a TellBatch (encoded when popped).
+        #: The CallBatch the last frame ends with, while more calls may join it.
+        self._batch: CallBatch | None = None
+        #: ids of the frames holding a CallBatch (encoded when popped).
         self._with_batches: set[int] = set()
 
     def push(self, entry: bytes) -> int:
@@ -292,15 +312,17 @@ class FrameQueue:
         self._count += 1
         return len(frames)
 
-    def push_tell(self, key: tuple, part: bytes) -> int:
-        """Queue a tell of ``key`` = (target, action) whose arguments are the JSON
-        array ``part``: it joins the batch the last frame ends with when that is of
-        the same key, else starts one. The number of frames now waiting."""
+    def push_call(self, key: tuple, part: bytes, call_id: int = 0) -> int:
+        """Queue a call whose arguments are the JSON array ``part``: it joins the
+        batch the last frame ends with when that has the same ``key`` (see
+        CallBatch) and, for an ask, ``call_id`` follows its last id; else it starts
+        a batch. The number of frames now waiting."""
         size = len(part) + 1
         batch = self._batch
         frames = self._frames
         if (batch is not None and batch.key == key and self._count < self.max_entries
-                and self._size + size <= self.max_bytes):
+                and self._size + size <= self.max_bytes
+                and (not call_id or batch.first_id + len(batch.parts) == call_id)):
             batch.add(part)
         else:
             size += len(key[0]) + len(key[1]) + ENVELOPE_OVERHEAD
@@ -309,7 +331,7 @@ class FrameQueue:
                 frames.append([])
                 self._size = 0
                 self._count = 0
-            batch = self._batch = TellBatch(key, part)
+            batch = self._batch = CallBatch(key, call_id, part)
             frames[-1].append(batch)
             self._with_batches.add(id(frames[-1]))
         self._size += size
@@ -325,7 +347,7 @@ class FrameQueue:
             self._batch = None
         if self._with_batches and id(frame) in self._with_batches:
             self._with_batches.discard(id(frame))
-            return b"".join([entry.encode() if type(entry) is TellBatch else entry
+            return b"".join([entry.encode() if type(entry) is CallBatch else entry
                              for entry in frame])
         return b"".join(frame)
 

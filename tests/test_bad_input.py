@@ -240,7 +240,6 @@ async def test_coalesced_tells_on_a_raw_stream(client, target):
         envelope(tell=True, batch_args_json=b'{"not": "an array"}'),
         envelope(tell=True, batch_args_json=b'[[5],{"x":1},[6,7],[8]]'),  # bad calls alone
         envelope(tell=True, args_json=b"[9]"),
-        envelope(id=1, batch_args_json=b"[[10]]"),  # not a tell: refused, with a reply
         mailbox_pb2.Envelope(id=2, target=target.aid, action="notes", args_json=b"[]"),
     ])
     async with grpc.aio.insecure_channel(target.address) as channel:
@@ -250,12 +249,48 @@ async def test_coalesced_tells_on_a_raw_stream(client, target):
             response_deserializer=mailbox_pb2.StreamResponse.FromString)()
         await stream.write(request)
         replies = {}
-        while len(replies) < 2:
+        while len(replies) < 1:
+            response = await stream.read()
+            assert response is not grpc.aio.EOF
+            replies.update({reply.id: reply for reply in response.replies})
+        await stream.done_writing()
+    assert replies[2].result_json == b"[1,2,3,5,8,9]"
+    await _still_serving(client, target)
+
+
+async def test_coalesced_asks_on_a_raw_stream(client, target):
+    """Asks coalesced in one envelope: call i has id `id + i` and one reply each
+    (consecutive successes share a Reply); bad calls fail alone, in order."""
+    from actorgrpc.v1 import mailbox_pb2
+
+    request = mailbox_pb2.StreamRequest(envelopes=[
+        mailbox_pb2.Envelope(id=10, target=target.aid, action="echo",
+                             batch_args_json=b'[["a"],["b"],{"x":1},["c"],[1,2,3]]'),
+        mailbox_pb2.Envelope(id=20, target=target.aid, action="echo", batch_args_json=b"[[1],"),
+        mailbox_pb2.Envelope(id=30, target="nobody", action="echo",
+                             batch_args_json=b"[[1],[2]]"),
+        mailbox_pb2.Envelope(id=40, target=target.aid, action="sleep",  # a coroutine command
+                             batch_args_json=b"[[0],[0]]"),
+    ])
+    async with grpc.aio.insecure_channel(target.address) as channel:
+        stream = channel.stream_stream(
+            "/actorgrpc.v1.MailboxService/Stream",
+            request_serializer=mailbox_pb2.StreamRequest.SerializeToString,
+            response_deserializer=mailbox_pb2.StreamResponse.FromString)()
+        await stream.write(request)
+        replies = {}
+        while len(replies) < 9:  # 10 (with 11), 12, 13, 14, 20, 30, 31, 40, 41
             response = await stream.read()
             assert response is not grpc.aio.EOF
             replies.update({reply.id: reply for reply in response.replies})
         await stream.done_writing()
     invalid = grpc.StatusCode.INVALID_ARGUMENT.value[0]
-    assert replies[1].failure.code == invalid and "tells only" in replies[1].failure.message
-    assert replies[2].result_json == b"[1,2,3,5,8,9]"
+    assert replies[10].batch_results_json == b'["a","b"]'  # ids 10 and 11
+    assert 11 not in replies
+    assert replies[12].failure.code == invalid and "JSON array" in replies[12].failure.message
+    assert replies[13].result_json == b'"c"'
+    assert replies[14].failure.code == invalid
+    assert replies[20].failure.code == invalid and "batch_args_json" in replies[20].failure.message
+    assert replies[30].failure.type == replies[31].failure.type == "ActorNotHosted"
+    assert replies[40].result_json == replies[41].result_json == b"0"
     await _still_serving(client, target)

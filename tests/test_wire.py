@@ -70,12 +70,12 @@ def test_frame_queue_bounds_frames_by_count_and_bytes():
 def test_consecutive_tells_of_one_command_share_an_envelope():
     queue = wire.FrameQueue(max_bytes=1 << 20, max_entries=5)
     for n in (1, 2, 3):
-        queue.push_tell(("a1", "count"), wire.json_bytes([n]))
-    queue.push_tell(("a2", "count"), b"[4]")  # another actor: a new envelope
+        queue.push_call(("a1", "count", True, 0.0), wire.json_bytes([n]))
+    queue.push_call(("a2", "count", True, 0.0), b"[4]")  # another actor: a new envelope
     queue.push(wire.envelope_json_entry(9, "a2", "echo", [5], {}, 0.0, False))
-    queue.push_tell(("a2", "count"), b"[6]")  # after an ask: a new envelope, order kept
+    queue.push_call(("a2", "count", True, 0.0), b"[6]")  # after an ask: a new envelope, order kept
     # Five calls fill a frame (max_entries counts calls, not envelopes).
-    queue.push_tell(("a2", "count"), b"[7]")
+    queue.push_call(("a2", "count", True, 0.0), b"[7]")
     envelopes = mailbox_pb2.StreamRequest.FromString(queue.pop()).envelopes
     assert [(e.target, e.action, e.tell, e.batch_args_json, e.args_json, e.id)
             for e in envelopes] == [
@@ -91,10 +91,29 @@ def test_consecutive_tells_of_one_command_share_an_envelope():
     queue = wire.FrameQueue(max_bytes=2 + 5 + wire.ENVELOPE_OVERHEAD + 3 * 4,
                             max_entries=100)
     for n in range(4):
-        queue.push_tell(("a1", "count"), b"[%d]" % n)
+        queue.push_call(("a1", "count", True, 0.0), b"[%d]" % n)
     first = mailbox_pb2.StreamRequest.FromString(queue.pop()).envelopes
     second = mailbox_pb2.StreamRequest.FromString(queue.pop()).envelopes
     assert first[0].batch_args_json == b"[[0],[1],[2]]" and second[0].args_json == b"[3]"
+
+
+def test_consecutive_asks_share_an_envelope_and_a_reply():
+    queue = wire.FrameQueue(max_bytes=1 << 20, max_entries=100)
+    key = ("a1", "echo", False, 5.0)
+    for call_id in (7, 8, 9):
+        queue.push_call(key, b"[%d]" % call_id, call_id)
+    queue.push_call(key, b"[11]", 11)  # not the next id: a new envelope
+    queue.push_call(("a1", "echo", False, 1.0), b"[12]", 12)  # another timeout: new
+    envelopes = mailbox_pb2.StreamRequest.FromString(queue.pop()).envelopes
+    assert [(e.id, e.tell, e.timeout_seconds, e.batch_args_json, e.args_json)
+            for e in envelopes] == [(7, False, 5.0, b"[[7],[8],[9]]", b""),
+                                    (11, False, 5.0, b"", b"[11]"),
+                                    (12, False, 1.0, b"", b"[12]")]
+    replies = mailbox_pb2.StreamResponse.FromString(
+        wire.batch_reply_entry(7, [b"7", b'"eight"']) + wire.batch_reply_entry(9, [b"9"])
+    ).replies
+    assert [(r.id, r.batch_results_json, r.result_json) for r in replies] == [
+        (7, b'[7,"eight"]', b""), (9, b"", b"9")]
 
 
 @pytest.mark.parametrize("value", [

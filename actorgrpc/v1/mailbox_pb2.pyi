@@ -65,13 +65,15 @@ class StreamResponse(_message.Message):
     def __init__(self, replies: _Optional[_Iterable[_Union[Reply, _Mapping]]] = ...) -> None: ...
 
 class Reply(_message.Message):
-    __slots__ = ("id", "result", "failure", "result_json")
+    __slots__ = ("id", "result", "failure", "result_json", "batch_results_json")
     ID_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     FAILURE_FIELD_NUMBER: _ClassVar[int]
     RESULT_JSON_FIELD_NUMBER: _ClassVar[int]
+    BATCH_RESULTS_JSON_FIELD_NUMBER: _ClassVar[int]
     id: int
     result: _struct_pb2.Value
     failure: _actor_pb2.Failure
     result_json: bytes
-    def __init__(self, id: _Optional[int] = ..., result: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., failure: _Optional[_Union[_actor_pb2.Failure, _Mapping]] = ..., result_json: _Optional[bytes] = ...) -> None: ...
+    batch_results_json: bytes
+    def __init__(self, id: _Optional[int] = ..., result: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., failure: _Optional[_Union[_actor_pb2.Failure, _Mapping]] = ..., result_json: _Optional[bytes] = ..., batch_results_json: _Optional[bytes] = ...) -> None: ...

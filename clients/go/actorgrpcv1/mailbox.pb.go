@@ -224,14 +224,16 @@ type Envelope struct {
 	// The keyword arguments as UTF-8 JSON text (an object), instead of `kwargs`;
 	// when set, `kwargs` is ignored.
 	KwargsJson []byte `protobuf:"bytes,9,opt,name=kwargs_json,json=kwargsJson,proto3" json:"kwargs_json,omitempty"`
-	// Several tells of the same command to the same actor in one envelope: UTF-8
+	// Several calls of the same command to the same actor in one envelope: UTF-8
 	// JSON text, an array whose every element is the positional-argument array of
 	// one call. The command runs once per element, in order, exactly as if each
-	// call had come in an envelope of its own (with `args_json` set to it). Only
-	// with `tell` true, and only when `args_json`, `args`, `kwargs` and
-	// `kwargs_json` are all unset. Senders coalesce consecutive tells this way
-	// while a frame waits to be written: a burst then costs one envelope, not one
-	// per message.
+	// call had come in an envelope of its own (with `args_json` set to it). For an
+	// ask (`tell` false), call `i` (from 0) has the id `id + i` and gets a reply of
+	// its own, possibly coalesced with others (see Reply.batch_results_json); a
+	// batch that is not a JSON array of arrays is answered by one failure, for
+	// `id`. Only when `args_json`, `args`, `kwargs` and `kwargs_json` are all
+	// unset. Senders coalesce consecutive calls this way while a frame waits to be
+	// written: a burst then costs one envelope, not one per message.
 	BatchArgsJson []byte `protobuf:"bytes,10,opt,name=batch_args_json,json=batchArgsJson,proto3" json:"batch_args_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -394,9 +396,13 @@ type Reply struct {
 	Failure *Failure `protobuf:"bytes,3,opt,name=failure,proto3" json:"failure,omitempty"`
 	// The return value as UTF-8 JSON text, instead of `result`: the server answers
 	// this way when the envelope used `args_json`/`kwargs_json`.
-	ResultJson    []byte `protobuf:"bytes,4,opt,name=result_json,json=resultJson,proto3" json:"result_json,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ResultJson []byte `protobuf:"bytes,4,opt,name=result_json,json=resultJson,proto3" json:"result_json,omitempty"`
+	// The results of consecutive calls of one `batch_args_json` envelope that all
+	// succeeded, instead of `result_json`: UTF-8 JSON text, an array whose element
+	// `i` is the result of the call with id `id + i`.
+	BatchResultsJson []byte `protobuf:"bytes,5,opt,name=batch_results_json,json=batchResultsJson,proto3" json:"batch_results_json,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Reply) Reset() {
@@ -457,6 +463,13 @@ func (x *Reply) GetResultJson() []byte {
 	return nil
 }
 
+func (x *Reply) GetBatchResultsJson() []byte {
+	if x != nil {
+		return x.BatchResultsJson
+	}
+	return nil
+}
+
 var File_actorgrpc_v1_mailbox_proto protoreflect.FileDescriptor
 
 const file_actorgrpc_v1_mailbox_proto_rawDesc = "" +
@@ -486,13 +499,14 @@ const file_actorgrpc_v1_mailbox_proto_rawDesc = "" +
 	"\x0fbatch_args_json\x18\n" +
 	" \x01(\fR\rbatchArgsJson\"?\n" +
 	"\x0eStreamResponse\x12-\n" +
-	"\areplies\x18\x01 \x03(\v2\x13.actorgrpc.v1.ReplyR\areplies\"\x99\x01\n" +
+	"\areplies\x18\x01 \x03(\v2\x13.actorgrpc.v1.ReplyR\areplies\"\xc7\x01\n" +
 	"\x05Reply\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12.\n" +
 	"\x06result\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12/\n" +
 	"\afailure\x18\x03 \x01(\v2\x15.actorgrpc.v1.FailureR\afailure\x12\x1f\n" +
 	"\vresult_json\x18\x04 \x01(\fR\n" +
-	"resultJson2\x98\x01\n" +
+	"resultJson\x12,\n" +
+	"\x12batch_results_json\x18\x05 \x01(\fR\x10batchResultsJson2\x98\x01\n" +
 	"\x0eMailboxService\x12=\n" +
 	"\x04Call\x12\x19.actorgrpc.v1.CallRequest\x1a\x1a.actorgrpc.v1.CallResponse\x12G\n" +
 	"\x06Stream\x12\x1b.actorgrpc.v1.StreamRequest\x1a\x1c.actorgrpc.v1.StreamResponse(\x010\x01BCZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3"
