@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import grpc
 
 from .consts import DEFAULT_MAX_MESSAGE_BYTES
@@ -15,6 +17,18 @@ def message_options(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> list[
     ]
 
 
+def channel_target(address: str) -> str:
+    """The gRPC target for ``host:port``: an IP literal gets gRPC's ``ipv4:`` /
+    ``ipv6:`` scheme, which skips the DNS resolver (a tenth of a millisecond of every
+    new connection, which every spawn and restart pays)."""
+    host, _, port = address.rpartition(":")
+    try:
+        version = ipaddress.ip_address(host.strip("[]")).version
+    except ValueError:
+        return address
+    return f"ipv{version}:{address}"
+
+
 def insecure_channel(address: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
     """A grpc.aio channel to ``address``, configured the actorgrpc way."""
     options = message_options(max_message_bytes) + [
@@ -24,7 +38,7 @@ def insecure_channel(address: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_
         # Loopback links: disable the HTTP/2 BDP probe pings that add wake-ups.
         ("grpc.http2.bdp_probe", 0),
     ]
-    return grpc.aio.insecure_channel(address, options=options)
+    return grpc.aio.insecure_channel(channel_target(address), options=options)
 
 
 def server_options(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, *,

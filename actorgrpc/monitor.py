@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 
@@ -107,14 +108,16 @@ class Monitor(Actor):
             slots = sorted(s for s in self.slots if s >= slot)
         else:
             slots = [slot]
-        logger.warning("%s: worker %s(%s) exited (%s); restarting %s in %.3f s", self,
-                       record.name, record.aid, record.exit_code,
-                       [self.worker_name(s) for s in slots], delay, extra={"actor": record})
         self._busy.update(slots)
         for name in map(self.worker_name, slots):
             self.arbiter.registry.restart_expected(name)
         self.keep_task(asyncio.ensure_future(self._restart(slots, delay, record.aid)),
                        "restart")
+        # Logged once the restart has started: the replacement does not wait for it.
+        asyncio.get_running_loop().call_soon(functools.partial(
+            logger.warning, "%s: worker %s(%s) exited (%s); restarting %s in %.3f s", self,
+            record.name, record.aid, record.exit_code, [self.worker_name(s) for s in slots],
+            delay, extra={"actor": record}))
 
     async def _restart(self, slots: list[int], delay: float, cause: str) -> None:
         try:
