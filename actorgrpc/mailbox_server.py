@@ -306,78 +306,42 @@ class _StreamSession:
                 self._fail(first_id, error)  # which ids it held is unknown
             return
         start = self.host.start
-        results: list[bytes] = []  # JSON texts of the latest run of successes
-        results_from = first_id
-        results_size = 0
-        call_id = first_id - 1
-        for args in calls:
-            call_id += 1
+        run = _ResultRun(self, action)
+        for call_id, args in enumerate(calls, first_id):
             if actor.state >= _CLOSED:
                 # As for envelopes that would have followed: not hosted any more.
                 if tell:
                     return
-                if results:
-                    self.writer.push(batch_reply_entry(results_from, results))
-                    results = []
-                self._fail(call_id, ActorNotHosted(f"no actor {actor.aid!r} at this address"))
-                continue
-            try:
-                if type(args) is not list:
-                    raise InvalidArgument("every element of batch_args_json must be a "
-                                          "JSON array (the positional arguments)")
-                outcome = start(actor, action, args, {})
-            except Exception as exc:
-                actor.processed += 1
-                if tell:
-                    actor.log_command_error(action, exc)
-                    continue
-                error = exc
+                error = ActorNotHosted(f"no actor {actor.aid!r} at this address")
             else:
-                if type(outcome) not in _PLAIN and inspect.isawaitable(outcome):
-                    if results:
-                        self.writer.push(batch_reply_entry(results_from, results))
-                        results = []
-                    self._track(outcome, envelope, actor, call_id, True)
-                    continue
-                actor.processed += 1
-                if tell:
-                    continue
                 try:
-                    data = json_bytes(outcome)
-                except NotJson:
-                    error = CommandError(f"the result of {action!r} is not JSON-shaped: "
-                                         f"{_problem(outcome, 'result')}")
+                    if type(args) is not list:
+                        raise InvalidArgument("every element of batch_args_json must be a "
+                                              "JSON array (the positional arguments)")
+                    outcome = start(actor, action, args, {})
+                except Exception as exc:
+                    actor.processed += 1
+                    if tell:
+                        actor.log_command_error(action, exc)
+                        continue
+                    error = exc
                 else:
-                    if not results:
-                        results_from, results_size = call_id, 0
-                    results.append(data)
-                    results_size += len(data) + 1
-                    if results_size > self.limit // 2:  # far below the frame's limit
-                        self._flush_results(results_from, results, action)
-                        results = []
-                    continue
-            # A failure ends the run of results before it, so replies keep their order.
-            if results:
-                self.writer.push(batch_reply_entry(results_from, results))
-                results = []
+                    if type(outcome) not in _PLAIN and inspect.isawaitable(outcome):
+                        run.flush()  # its reply comes later: the earlier ones go first
+                        self._track(outcome, envelope, actor, call_id, True)
+                        continue
+                    actor.processed += 1
+                    if tell:
+                        continue
+                    try:
+                        run.add(call_id, json_bytes(outcome))
+                        continue
+                    except NotJson:
+                        error = CommandError(f"the result of {action!r} is not JSON-shaped: "
+                                             f"{_problem(outcome, 'result')}")
+            run.flush()  # replies keep the order of the calls
             self._fail(call_id, error)
-        if results:
-            self._flush_results(results_from, results, action)
-
-    def _flush_results(self, first_id: int, results: list, action: str) -> None:
-        entry = batch_reply_entry(first_id, results)
-        if len(entry) <= self.limit:
-            self.writer.push(entry)
-            return
-        # One result alone is too large (the run is flushed at half the limit).
-        for offset, data in enumerate(results):
-            entry = batch_reply_entry(first_id + offset, [data])
-            if len(entry) <= self.limit:
-                self.writer.push(entry)
-            else:
-                self._fail(first_id + offset, MessageTooLarge(
-                    f"the result of {action!r} exceeds the maximum message size "
-                    f"({self.host.max_message_bytes} bytes)"))
+        run.flush()
 
     def _track(self, outcome, envelope, actor, call_id: int, as_json: bool) -> None:
         """Run a command's awaitable outcome; its reply (or logged error) follows."""
@@ -431,3 +395,42 @@ class _StreamSession:
     def _fail(self, call_id: int, exc: BaseException) -> None:
         code, message, remote_type = status_of(exc)
         self.writer.push(failure_entry(call_id, code.value[0], message, remote_type))
+
+
+class _ResultRun:
+    """The JSON results of consecutive successful calls of one batch, waiting to
+    leave together in one Reply (``batch_results_json``)."""
+
+    def __init__(self, session: _StreamSession, action: str):
+        self.session = session
+        self.action = action
+        self.first_id = 0
+        self.results: list[bytes] = []
+        self.size = 0
+
+    def add(self, call_id: int, data: bytes) -> None:
+        if not self.results:
+            self.first_id, self.size = call_id, 0
+        self.results.append(data)
+        self.size += len(data) + 1
+        if self.size > self.session.limit // 2:  # well within a frame
+            self.flush()
+
+    def flush(self) -> None:
+        results, self.results = self.results, []
+        if not results:
+            return
+        session = self.session
+        entry = batch_reply_entry(self.first_id, results)
+        if len(entry) <= session.limit:
+            session.writer.push(entry)
+            return
+        # A result too large on its own (a run is flushed at half the limit).
+        for call_id, data in enumerate(results, self.first_id):
+            entry = batch_reply_entry(call_id, [data])
+            if len(entry) <= session.limit:
+                session.writer.push(entry)
+            else:
+                session._fail(call_id, MessageTooLarge(
+                    f"the result of {self.action!r} exceeds the maximum message size "
+                    f"({session.host.max_message_bytes} bytes)"))

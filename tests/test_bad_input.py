@@ -271,6 +271,8 @@ async def test_coalesced_asks_on_a_raw_stream(client, target):
                              batch_args_json=b"[[1],[2]]"),
         mailbox_pb2.Envelope(id=40, target=target.aid, action="sleep",  # a coroutine command
                              batch_args_json=b"[[0],[0]]"),
+        mailbox_pb2.Envelope(id=50, target=target.aid, action="big_result",  # 51: too large
+                             batch_args_json=b"[[3],[%d],[3]]" % (5 * 1024 * 1024)),
     ])
     async with grpc.aio.insecure_channel(target.address) as channel:
         stream = channel.stream_stream(
@@ -279,7 +281,7 @@ async def test_coalesced_asks_on_a_raw_stream(client, target):
             response_deserializer=mailbox_pb2.StreamResponse.FromString)()
         await stream.write(request)
         replies = {}
-        while len(replies) < 9:  # 10 (with 11), 12, 13, 14, 20, 30, 31, 40, 41
+        while len(replies) < 12:  # 10 (with 11), 12, 13, 14, 20, 30, 31, 40, 41, 50-52
             response = await stream.read()
             assert response is not grpc.aio.EOF
             replies.update({reply.id: reply for reply in response.replies})
@@ -293,4 +295,6 @@ async def test_coalesced_asks_on_a_raw_stream(client, target):
     assert replies[20].failure.code == invalid and "batch_args_json" in replies[20].failure.message
     assert replies[30].failure.type == replies[31].failure.type == "ActorNotHosted"
     assert replies[40].result_json == replies[41].result_json == b"0"
+    assert replies[50].result_json == replies[52].result_json == b'"xxx"'
+    assert replies[51].failure.code == grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
     await _still_serving(client, target)
