@@ -25,7 +25,7 @@ from .v1 import mailbox_pb2, mailbox_pb2_grpc
 from .values import _problem, fill_value, from_list, from_struct
 from .frame_writer import FrameWriter
 from .wire import (NotJson, batch_reply_entry, failure_entry, json_bytes, json_value,
-                   reply_entry, reply_json_entry)
+                   listed, reply_entry, reply_json_entry)
 
 logger = logging.getLogger("actorgrpc.mailbox")
 
@@ -411,8 +411,9 @@ class _ResultRun:
     def add(self, call_id: int, data: bytes) -> None:
         if not self.results:
             self.first_id, self.size = call_id, 0
+        data = listed(data)
         self.results.append(data)
-        self.size += len(data) + 1
+        self.size += len(data)
         if self.size > self.session.limit // 2:  # well within a frame
             self.flush()
 

@@ -110,7 +110,7 @@ def test_consecutive_asks_share_an_envelope_and_a_reply():
                                     (11, False, 5.0, b"", b"[11]"),
                                     (12, False, 1.0, b"", b"[12]")]
     replies = mailbox_pb2.StreamResponse.FromString(
-        wire.batch_reply_entry(7, [b"7", b'"eight"']) + wire.batch_reply_entry(9, [b"9"])
+        wire.batch_reply_entry(7, [b"7,", b'"eight",']) + wire.batch_reply_entry(9, [b"9,"])
     ).replies
     assert [(r.id, r.batch_results_json, r.result_json) for r in replies] == [
         (7, b'[7,"eight"]', b""), (9, b"", b"9")]
