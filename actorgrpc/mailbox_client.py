@@ -59,6 +59,33 @@ class ActorNotHosted(errors.ActorNotFound):
         super().__init__(message, remote_type=remote_type)
 
 
+class _Deadlines:
+    """The deadlines of pending calls, oldest first: calls with the same timeout
+    expire in the order they were made, so one queue and one timer serve them all.
+
+    Parallel deques of plain values rather than a tuple per call: with tens of
+    thousands of calls in flight, every long-lived object is one more for the
+    garbage collector to walk.
+    """
+
+    __slots__ = ("at", "ids", "actions", "timeouts")
+
+    def __init__(self):
+        self.at: deque = deque()
+        self.ids: deque = deque()
+        self.actions: deque = deque()
+        self.timeouts: deque = deque()
+
+    def popleft(self) -> tuple:
+        """(call id, action, timeout) of the oldest, forgotten."""
+        self.at.popleft()
+        return self.ids.popleft(), self.actions.popleft(), self.timeouts.popleft()
+
+    def clear(self) -> None:
+        for queue in (self.at, self.ids, self.actions, self.timeouts):
+            queue.clear()
+
+
 def _give_up(waiter: asyncio.Future, error: Exception) -> None:
     if not waiter.done():
         waiter.set_exception(error)
@@ -93,8 +120,7 @@ class MailboxConnection:
                                    max_bytes=self._limit, max_entries=MAX_BATCH,
                                    on_error=self._broken, max_queued=MAX_QUEUED_FRAMES)
         self._pending: dict[int, asyncio.Future] = {}
-        #: (deadline, call id, action, timeout) of pending calls, oldest first.
-        self._deadlines: deque = deque()
+        self._deadlines = _Deadlines()
         self._sweeper: asyncio.TimerHandle | None = None
         self._call = None
         self._reader: asyncio.Task | None = None
@@ -135,10 +161,14 @@ class MailboxConnection:
         # than those queued gets a timer of its own.
         deadline = loop.time() + timeout
         deadlines = self._deadlines
-        if deadlines and deadline < deadlines[-1][0]:
+        at = deadlines.at
+        if at and deadline < at[-1]:
             loop.call_at(deadline, self._expire, call_id, action, timeout)
         else:
-            deadlines.append((deadline, call_id, action, timeout))
+            at.append(deadline)
+            deadlines.ids.append(call_id)
+            deadlines.actions.append(action)
+            deadlines.timeouts.append(timeout)
             if self._sweeper is None:
                 self._sweeper = loop.call_at(deadline, self._sweep)
         return future
@@ -152,11 +182,10 @@ class MailboxConnection:
         self._sweeper = None
         deadlines = self._deadlines
         now = asyncio.get_running_loop().time()
-        while deadlines and deadlines[0][0] <= now:
-            _, call_id, action, timeout = deadlines.popleft()
-            self._expire(call_id, action, timeout)
-        if deadlines:
-            self._sweeper = asyncio.get_running_loop().call_at(deadlines[0][0], self._sweep)
+        while deadlines.at and deadlines.at[0] <= now:
+            self._expire(*deadlines.popleft())
+        if deadlines.at:
+            self._sweeper = asyncio.get_running_loop().call_at(deadlines.at[0], self._sweep)
 
     async def tell(self, target: str, action: str, args, kwargs):
         """Queue ``action`` for actor ``target`` without waiting for any reply."""
@@ -321,7 +350,8 @@ class MailboxConnection:
                     else:
                         future.set_result(from_value(reply.result))
                 # Forget the deadlines of calls already answered (mostly the oldest).
-                while deadlines and deadlines[0][1] not in pending:
+                ids = deadlines.ids
+                while ids and ids[0] not in pending:
                     deadlines.popleft()
             self._broken(None)
         except asyncio.CancelledError:
