@@ -22,7 +22,8 @@ from .errors import (ActorTimeout, ActorUnavailable, InvalidArgument, MessageToo
 from .v1 import mailbox_pb2
 from .values import _problem, from_value
 from .frame_writer import FrameWriter
-from .wire import ENVELOPE_OVERHEAD, NotJson, envelope_json_entry, json_bytes, json_value
+from .wire import (ENVELOPE_OVERHEAD, NotJson, envelope_json_entry, json_bytes, json_list,
+                   json_value)
 
 __all__ = ["MailboxConnection", "NotDelivered", "ActorNotHosted"]
 
@@ -363,13 +364,11 @@ class MailboxConnection:
         """Results of consecutive calls of one batch: call ``i`` has id first_id + i."""
         pending = self._pending
         try:
-            results = json_value(batch)
+            results = json_list(batch)
         except ValueError as exc:
-            results = exc
-        if type(results) is not list:
             # Which calls it answers is unknown: those wait for their deadlines.
             logger.warning("%s: a reply's batch_results_json is not a JSON array: %s",
-                           self.address, results)
+                           self.address, exc)
             return
         call_id = first_id
         for result in results:

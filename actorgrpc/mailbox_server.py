@@ -24,8 +24,8 @@ from .status import rpc_method
 from .v1 import mailbox_pb2, mailbox_pb2_grpc
 from .values import _problem, fill_value, from_list, from_struct
 from .frame_writer import FrameWriter
-from .wire import (NotJson, batch_reply_entry, failure_entry, json_bytes, json_value,
-                   listed, reply_entry, reply_json_entry)
+from .wire import (NotJson, batch_reply_entry, failure_entry, json_bytes, json_list,
+                   json_value, listed, reply_entry, reply_json_entry)
 
 logger = logging.getLogger("actorgrpc.mailbox")
 
@@ -135,11 +135,9 @@ def _call_ids(envelope):
     batch = envelope.batch_args_json
     if batch:
         try:
-            calls = json_value(batch)
+            return range(envelope.id, envelope.id + max(len(json_list(batch)), 1))
         except ValueError:
-            calls = None
-        if type(calls) is list and calls:
-            return range(envelope.id, envelope.id + len(calls))
+            pass
     return (envelope.id,)
 
 
@@ -293,13 +291,11 @@ class _StreamSession:
         succeed at once share one Reply (``batch_results_json``)."""
         first_id = envelope.id
         try:
-            calls = json_value(batch_json)
+            calls = json_list(batch_json)
         except ValueError as exc:
-            calls = exc
-        if type(calls) is not list:
             actor.processed += 1
             error = InvalidArgument(
-                f"batch_args_json must be a JSON array of argument arrays ({calls})")
+                f"batch_args_json must be a JSON array of argument arrays ({exc})")
             if tell:
                 actor.log_command_error(action, error)
             else:

@@ -176,6 +176,14 @@ def json_bytes(obj: Any) -> bytes:
 json_value = orjson.loads
 
 
+def json_list(data: bytes) -> list:
+    """JSON text that must hold an array; raises ValueError saying why it does not."""
+    value = json_value(data)
+    if type(value) is not list:
+        raise ValueError(f"a JSON {type(value).__name__}, not an array")
+    return value
+
+
 def envelope_json_entry(call_id: int, target: str, action: str, args, kwargs,
                         timeout: float, tell: bool) -> bytes:
     """Like ``envelope_entry`` with the arguments as JSON text (fields 8 and 9).

@@ -25,6 +25,26 @@ async def _still_serving(client, proxy):
     assert await client.send_via_arbiter(proxy.name, "ping") == "pong"
 
 
+async def _raw_stream(address, request, count):
+    """Send one StreamRequest on a raw MailboxService.Stream; its replies by id, once
+    ``count`` distinct ids have answered."""
+    from actorgrpc.v1 import mailbox_pb2
+
+    async with grpc.aio.insecure_channel(address) as channel:
+        stream = channel.stream_stream(
+            "/actorgrpc.v1.MailboxService/Stream",
+            request_serializer=mailbox_pb2.StreamRequest.SerializeToString,
+            response_deserializer=mailbox_pb2.StreamResponse.FromString)()
+        await stream.write(request)
+        replies = {}
+        while len(replies) < count:
+            response = await stream.read()
+            assert response is not grpc.aio.EOF
+            replies.update({reply.id: reply for reply in response.replies})
+        await stream.done_writing()
+    return replies
+
+
 async def test_unknown_target(client, stub):
     with pytest.raises(actorgrpc.ActorNotFound, match="nobody"):
         await client.send("nobody", "ping")
@@ -207,18 +227,7 @@ async def test_malformed_json_arguments_on_a_raw_stream(client, target):
         mailbox_pb2.Envelope(id=2, target=target.aid, action="echo", args_json=b"{}"),
         mailbox_pb2.Envelope(id=3, target=target.aid, action="echo", args_json=b'["ok"]'),
     ])
-    async with grpc.aio.insecure_channel(target.address) as channel:
-        stream = channel.stream_stream(
-            "/actorgrpc.v1.MailboxService/Stream",
-            request_serializer=mailbox_pb2.StreamRequest.SerializeToString,
-            response_deserializer=mailbox_pb2.StreamResponse.FromString)()
-        await stream.write(request)
-        replies = {}
-        while len(replies) < 3:
-            response = await stream.read()
-            assert response is not grpc.aio.EOF
-            replies.update({reply.id: reply for reply in response.replies})
-        await stream.done_writing()
+    replies = await _raw_stream(target.address, request, 3)
     invalid = grpc.StatusCode.INVALID_ARGUMENT.value[0]
     assert replies[1].failure.code == invalid and "not valid JSON" in replies[1].failure.message
     assert replies[2].failure.code == invalid and "JSON array" in replies[2].failure.message
@@ -242,18 +251,7 @@ async def test_coalesced_tells_on_a_raw_stream(client, target):
         envelope(tell=True, args_json=b"[9]"),
         mailbox_pb2.Envelope(id=2, target=target.aid, action="notes", args_json=b"[]"),
     ])
-    async with grpc.aio.insecure_channel(target.address) as channel:
-        stream = channel.stream_stream(
-            "/actorgrpc.v1.MailboxService/Stream",
-            request_serializer=mailbox_pb2.StreamRequest.SerializeToString,
-            response_deserializer=mailbox_pb2.StreamResponse.FromString)()
-        await stream.write(request)
-        replies = {}
-        while len(replies) < 1:
-            response = await stream.read()
-            assert response is not grpc.aio.EOF
-            replies.update({reply.id: reply for reply in response.replies})
-        await stream.done_writing()
+    replies = await _raw_stream(target.address, request, 1)
     assert replies[2].result_json == b"[1,2,3,5,8,9]"
     await _still_serving(client, target)
 
@@ -274,18 +272,8 @@ async def test_coalesced_asks_on_a_raw_stream(client, target):
         mailbox_pb2.Envelope(id=50, target=target.aid, action="big_result",  # 51: too large
                              batch_args_json=b"[[3],[%d],[3]]" % (5 * 1024 * 1024)),
     ])
-    async with grpc.aio.insecure_channel(target.address) as channel:
-        stream = channel.stream_stream(
-            "/actorgrpc.v1.MailboxService/Stream",
-            request_serializer=mailbox_pb2.StreamRequest.SerializeToString,
-            response_deserializer=mailbox_pb2.StreamResponse.FromString)()
-        await stream.write(request)
-        replies = {}
-        while len(replies) < 12:  # 10 (with 11), 12, 13, 14, 20, 30, 31, 40, 41, 50-52
-            response = await stream.read()
-            assert response is not grpc.aio.EOF
-            replies.update({reply.id: reply for reply in response.replies})
-        await stream.done_writing()
+    # 10 (with 11), 12, 13, 14, 20, 30, 31, 40, 41, 50, 51, 52
+    replies = await _raw_stream(target.address, request, 12)
     invalid = grpc.StatusCode.INVALID_ARGUMENT.value[0]
     assert replies[10].batch_results_json == b'["a","b"]'  # ids 10 and 11
     assert 11 not in replies

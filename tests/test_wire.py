@@ -97,6 +97,14 @@ def test_consecutive_tells_of_one_command_share_an_envelope():
     assert first[0].batch_args_json == b"[[0],[1],[2]]" and second[0].args_json == b"[3]"
 
 
+def test_json_list_says_why_text_is_not_an_array():
+    assert wire.json_list(b'[1, "two"]') == [1, "two"]
+    with pytest.raises(ValueError, match="a JSON dict, not an array"):
+        wire.json_list(b'{"a": 1}')
+    with pytest.raises(ValueError):
+        wire.json_list(b"[1,")
+
+
 def test_consecutive_asks_share_an_envelope_and_a_reply():
     queue = wire.FrameQueue(max_bytes=1 << 20, max_entries=100)
     key = ("a1", "echo", False, 5.0)
