@@ -82,6 +82,13 @@ class _Deadlines:
         self.at.popleft()
         return self.ids.popleft(), self.actions.popleft(), self.timeouts.popleft()
 
+    def drop_oldest(self) -> None:
+        """Forget the oldest (its call was answered)."""
+        self.at.popleft()
+        self.ids.popleft()
+        self.actions.popleft()
+        self.timeouts.popleft()
+
     def clear(self) -> None:
         for queue in (self.at, self.ids, self.actions, self.timeouts):
             queue.clear()
@@ -353,7 +360,7 @@ class MailboxConnection:
                 # Forget the deadlines of calls already answered (mostly the oldest).
                 ids = deadlines.ids
                 while ids and ids[0] not in pending:
-                    deadlines.popleft()
+                    deadlines.drop_oldest()
             self._broken(None)
         except asyncio.CancelledError:
             raise
