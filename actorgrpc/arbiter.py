@@ -433,10 +433,12 @@ class Arbiter(Actor):
             return
         ran_for = time.time() - record.started_at if record.started_at else 0.0
         delay = tracker.delay(record.name, ran_for)
-        self.registry.restart_expected(record.name)
-        self.keep_task(asyncio.ensure_future(self._restart(record, delay)), "restart")
+        expected = self.registry.restart_expected(record.name)
+        self.keep_task(asyncio.ensure_future(self._restart(record, delay, expected)),
+                       "restart")
 
-    async def _restart(self, old: ActorProxyMonitor, delay: float) -> None:
+    async def _restart(self, old: ActorProxyMonitor, delay: float,
+                       expected: asyncio.Future) -> None:
         try:
             if delay:
                 await asyncio.sleep(delay)
@@ -456,7 +458,7 @@ class Arbiter(Actor):
             record.publish(events.RESTARTED, f"restart {record.restarts} "
                                              f"(backoff {delay:.3f} s) after {old.aid}")
         finally:
-            self.registry.restart_settled(old.name)
+            self.registry.restart_settled(old.name, expected)
 
     async def find_running(self, target: str, wait: float):
         """The record (or local actor) of ``target``; while it is starting, or its

@@ -45,6 +45,11 @@ DEFAULT_SPAWN_TIMEOUT = 30.0
 #: Largest gRPC message accepted or sent, in bytes.
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
+#: Most seconds a lookup or send waits for a restart under way (more than the
+#: default backoff's maximum, 10 s): a call with a longer or no timeout waits no
+#: longer for the new incarnation.
+MAX_RESTART_WAIT = 60.0
+
 #: Where ``actorgrpc serve`` listens unless told otherwise.
 DEFAULT_BIND = "127.0.0.1:7070"
 

@@ -23,7 +23,7 @@ from .v1 import mailbox_pb2
 from .values import _problem, from_value
 from .frame_writer import FrameWriter
 from .wire import (ENVELOPE_OVERHEAD, NotJson, envelope_json_entry, json_bytes, json_list,
-                   json_value)
+                   json_value, utf8_len)
 
 __all__ = ["MailboxConnection", "NotDelivered", "ActorNotHosted"]
 
@@ -260,7 +260,7 @@ class MailboxConnection:
         except NotJson:
             raise InvalidArgument(_problem(list(args), "args")
                                   or "args: not JSON-shaped") from None
-        if len(part) + len(target) + len(action) + ENVELOPE_OVERHEAD > self._limit:
+        if len(part) + utf8_len(target) + utf8_len(action) + ENVELOPE_OVERHEAD > self._limit:
             raise MessageTooLarge(
                 f"message of {len(part)} bytes exceeds the maximum of "
                 f"{self.max_message_bytes} bytes")

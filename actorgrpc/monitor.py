@@ -150,6 +150,8 @@ class Monitor(Actor):
                 if not self.tracker.allow():
                     self._give_up(previous, f"restart failed: {exc}")
                     return
+                # Its registration settled the wait for the name: lookups wait again.
+                self.arbiter.registry.restart_expected(self.worker_name(slot))
                 await asyncio.sleep(self.tracker.delay(slot, 0.0))
                 restarts += 1
                 continue
@@ -176,11 +178,14 @@ class Monitor(Actor):
             if record is None or not record.is_alive() or slot in self._busy:
                 continue
             self._busy.add(slot)
+            name = self.worker_name(slot)
+            self.arbiter.registry.restart_expected(name)
             try:
                 await record.stop(reason)
                 await self._start_again(slot, 0.0, reason)
             finally:
                 self._busy.discard(slot)
+                self.arbiter.registry.restart_settled(name)
 
     async def stop_workers(self) -> None:
         records = [r for r in self.slots.values() if r is not None and r.is_alive()]

@@ -42,15 +42,23 @@ class Registry:
         self.names[record.name] = record.aid
         self.restart_settled(record.name)
 
-    def restart_expected(self, name: str) -> None:
-        """A supervisor will start ``name`` again (after its backoff)."""
-        if name not in self.restarting:
-            self.restarting[name] = asyncio.get_running_loop().create_future()
+    def restart_expected(self, name: str) -> asyncio.Future:
+        """A supervisor will start ``name`` again (after its backoff); the Future that
+        lookups wait on (the one already there, if any)."""
+        pending = self.restarting.get(name)
+        if pending is None:
+            pending = self.restarting[name] = asyncio.get_running_loop().create_future()
+        return pending
 
-    def restart_settled(self, name: str) -> None:
-        """``name`` was registered again, or its restart was abandoned."""
-        pending = self.restarting.pop(name, None)
-        if pending is not None and not pending.done():
+    def restart_settled(self, name: str, expected: asyncio.Future | None = None) -> None:
+        """``name`` was registered again, or its restart was abandoned. With
+        ``expected``, only if that is still the Future of ``name``: a restart that
+        ends must not settle the one a newer crash of its replacement started."""
+        pending = self.restarting.get(name)
+        if pending is None or (expected is not None and pending is not expected):
+            return
+        del self.restarting[name]
+        if not pending.done():
             pending.set_result(None)
 
     def release(self, record) -> None:

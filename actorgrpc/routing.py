@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 
 from .channels import insecure_channel
-from .consts import ARBITER_TARGET, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT
+from .consts import (ARBITER_TARGET, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT,
+                     MAX_RESTART_WAIT)
 from .errors import ActorNotFound, InvalidArgument, error_from_rpc_error
 from .mailbox_client import ActorNotHosted, MailboxConnection, NotDelivered
 from .proxy import ActorProxy
@@ -65,6 +66,9 @@ class Router:
             cached = self._cache.get(target)
             if cached is not None:
                 return cached
+        # Never longer than a restart's longest plausible backoff, even for a call
+        # with no timeout (an infinite one).
+        wait = min(wait, MAX_RESTART_WAIT)
         try:
             response = await self.arbiter.GetActor(
                 arbiter_pb2.GetActorRequest(target=target, wait_seconds=wait),
@@ -131,8 +135,11 @@ class Router:
         return asyncio.ensure_future(self._send(target, action, args, kwargs, timeout))
 
     def _retry_if_moved(self, future, target, action, args, kwargs, timeout):
-        """Chain ``future``: when the name's cached address no longer hosts it, retry."""
-        outer = asyncio.get_running_loop().create_future()
+        """Chain ``future``: when the name's cached address no longer hosts it, retry
+        (within what is left of ``timeout``)."""
+        loop = asyncio.get_running_loop()
+        outer = loop.create_future()
+        deadline = loop.time() + timeout
 
         def done(inner):
             if outer.done():
@@ -143,8 +150,8 @@ class Router:
             exc = inner.exception()
             if isinstance(exc, (ActorNotHosted, NotDelivered)):
                 self.forget(target)
-                retry = asyncio.ensure_future(
-                    self._send(target, action, args, kwargs, timeout))
+                retry = asyncio.ensure_future(self._send(
+                    target, action, args, kwargs, max(deadline - loop.time(), 0.001)))
                 retry.add_done_callback(lambda r: _copy_outcome(r, outer))
             elif exc is not None:
                 outer.set_exception(exc)

@@ -11,7 +11,8 @@ import grpc
 
 from . import log_files
 from .events import EXISTING
-from .consts import ACTOR_STATES, DEFAULT_SEND_TIMEOUT, KIND_ARBITER, KIND_MONITOR
+from .consts import (ACTOR_STATES, DEFAULT_SEND_TIMEOUT, KIND_ARBITER, KIND_MONITOR,
+                     MAX_RESTART_WAIT)
 from .errors import ActorNotFound, ActorUnavailable, InvalidArgument, status_of
 from .proxy import ActorProxy
 from .spawn_spec import SpawnSpec
@@ -86,7 +87,7 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
         self._refuse_if_stopping()
         deadline = time.monotonic() + timeout
         # A target being restarted is waited for within the call's timeout.
-        proxy = await self._proxy(request.target, timeout)
+        proxy = await self._proxy(request.target, min(timeout, MAX_RESTART_WAIT))
         try:
             result = await self.arbiter.router.send(
                 proxy, request.action, from_list(request.args), from_struct(request.kwargs),
@@ -229,7 +230,7 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
             raise InvalidArgument("wait_seconds must be a finite number of seconds >= 0")
         if wait > 0:
             # Never past the caller's own deadline.
-            wait = min(wait, context.time_remaining() or wait)
+            wait = min(wait, context.time_remaining() or wait, MAX_RESTART_WAIT)
         found = await self.arbiter.find_running(request.target, max(wait, 0.0))
         return arbiter_pb2.GetActorResponse(actor=summary_of(found))
 

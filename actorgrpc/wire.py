@@ -264,6 +264,11 @@ class CallBatch:
         return b"\x0a" + varint(len(body)) + body
 
 
+def utf8_len(text: str) -> int:
+    """Bytes of ``text`` in UTF-8 (``isascii`` is a flag check: no encoding for ASCII)."""
+    return len(text) if text.isascii() else len(text.encode())
+
+
 #: Bytes an Envelope adds around its target, action and arguments, at most (id,
 #: tell, timeout, and the tags and lengths of its fields and of itself).
 ENVELOPE_OVERHEAD = 40
@@ -344,7 +349,7 @@ class FrameQueue:
                 and (not call_id or batch.first_id + len(batch.parts) == call_id)):
             batch.add(part)
         else:
-            size += len(key[0]) + len(key[1]) + ENVELOPE_OVERHEAD
+            size += utf8_len(key[0]) + utf8_len(key[1]) + ENVELOPE_OVERHEAD
             if (not frames or self._count >= self.max_entries
                     or self._size + size > self.max_bytes):
                 frames.append([])

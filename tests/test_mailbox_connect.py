@@ -12,6 +12,7 @@ import pytest
 from actorgrpc.actor import Actor
 from actorgrpc.consts import ACTOR_STATES, DEFAULT_MAX_MESSAGE_BYTES, KIND_THREAD
 from actorgrpc.context import clear_actor
+from actorgrpc.errors import MessageTooLarge
 from actorgrpc.mailbox_client import MailboxConnection, NotDelivered
 from actorgrpc.mailbox_server import MailboxHost, MailboxServicer
 from actorgrpc.server import build_server
@@ -93,3 +94,17 @@ async def test_waiting_callers_time_out_or_are_released_by_close(silent_address)
     # Released by close at once, long before its 30 s timeout.
     with pytest.raises(NotDelivered, match="closed"):
         await asyncio.wait_for(waiting, 10)
+
+
+async def test_a_message_too_large_in_utf8_is_refused_before_sending(served_actor):
+    # 1,500 CJK characters are 4,500 bytes of UTF-8: over this connection's limit.
+    connection = MailboxConnection(served_actor, max_message_bytes=4096)
+    try:
+        pending = asyncio.ensure_future(connection.call("", "echo", [1], {}, 10.0))
+        with pytest.raises(MessageTooLarge):
+            await connection.call("", "处理" * 750, [], {}, 10.0)
+        # Refused alone: the stream, and the call already on it, are unharmed.
+        assert await pending == 1
+        assert await connection.call("", "echo", ["处理"], {}, 10.0) == "处理"
+    finally:
+        await connection.close()

@@ -221,6 +221,9 @@ async def test_a_send_by_name_waits_for_a_restart_under_way(tmp_path):
             # A name with no restart pending is not waited for.
             with pytest.raises(actorgrpc.ActorNotFound):
                 await client.send("nobody", "ping", _timeout=RECOVERY)
+            # A call without a timeout still resolves a name (the wait is bounded).
+            client.router.forget("phoenix")
+            assert await client.send("phoenix", "ping", _timeout=float("inf")) == "pong"
             with pytest.raises(grpc.aio.AioRpcError) as bad:
                 await client.stub.GetActor(arbiter_pb2.GetActorRequest(
                     target="phoenix", wait_seconds=float("nan")))

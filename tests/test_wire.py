@@ -97,6 +97,17 @@ def test_consecutive_tells_of_one_command_share_an_envelope():
     assert first[0].batch_args_json == b"[[0],[1],[2]]" and second[0].args_json == b"[3]"
 
 
+def test_frames_are_bounded_in_bytes_for_any_text():
+    # A command name of 60 CJK characters is 180 bytes of UTF-8, not 60.
+    action = "处理" * 30
+    queue = wire.FrameQueue(max_bytes=1000, max_entries=100)
+    for n in range(40):
+        queue.push_call(("a1", action, False, 5.0), b"[%d]" % n, n + 1)
+        queue.push(wire.envelope_json_entry(0, "a1", action, [n], {}, 0.0, True))
+    while queue:
+        assert len(queue.pop()) <= 1000
+
+
 def test_json_list_says_why_text_is_not_an_array():
     assert wire.json_list(b'[1, "two"]') == [1, "two"]
     with pytest.raises(ValueError, match="a JSON dict, not an array"):

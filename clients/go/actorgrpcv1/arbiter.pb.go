@@ -756,9 +756,10 @@ type GetActorRequest struct {
 	Target string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
 	// Seconds to wait, when the target is still starting or its supervisor is
 	// restarting it (it exited and will run again under the same name), for it to
-	// run before answering; 0 answers at once. A name with no live actor and no
-	// restart pending fails with NOT_FOUND at once either way; one still not running
-	// when the time is up is answered as it is then (no address while it starts).
+	// run before answering (at most 60 s); 0 answers at once. A name with no live
+	// actor and no restart pending fails with NOT_FOUND at once either way; one
+	// still not running when the time is up is answered as it is then (no address
+	// while it starts).
 	WaitSeconds   float64 `protobuf:"fixed64,2,opt,name=wait_seconds,json=waitSeconds,proto3" json:"wait_seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
