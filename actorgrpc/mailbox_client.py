@@ -260,7 +260,10 @@ class MailboxConnection:
         except NotJson:
             raise InvalidArgument(_problem(list(args), "args")
                                   or "args: not JSON-shaped") from None
-        if len(part) + utf8_len(target) + utf8_len(action) + ENVELOPE_OVERHEAD > self._limit:
+        # A character is at most 4 bytes of UTF-8: the exact count only near the limit.
+        if (len(part) + 4 * (len(target) + len(action)) + ENVELOPE_OVERHEAD > self._limit
+                and len(part) + utf8_len(target) + utf8_len(action) + ENVELOPE_OVERHEAD
+                > self._limit):
             raise MessageTooLarge(
                 f"message of {len(part)} bytes exceeds the maximum of "
                 f"{self.max_message_bytes} bytes")
