@@ -40,11 +40,6 @@ class FrameWriter:
         """Queue one entry; the number of frames now waiting."""
         return self.frames.push(entry)
 
-    def push_call(self, key: tuple, part: bytes, call_id: int = 0) -> int:
-        """Queue one call, coalesced with the calls queued just before it of the same
-        ``key`` (see ``wire.CallBatch``); the number of frames now waiting."""
-        return self.frames.push_call(key, part, call_id)
-
     def flush(self) -> None:
         """Start writing, unless a write is already under way (it takes the rest)."""
         if not self.writing:

@@ -127,6 +127,8 @@ class MailboxConnection:
         self._writer = FrameWriter(lambda frame: self._call.write(frame),
                                    max_bytes=self._limit, max_entries=MAX_BATCH,
                                    on_error=self._broken, max_queued=MAX_QUEUED_FRAMES)
+        #: The writer's queue of frames (calls are encoded straight into it).
+        self._frames = self._writer.frames
         self._pending: dict[int, asyncio.Future] = {}
         self._deadlines = _Deadlines()
         self._sweeper: asyncio.TimerHandle | None = None
@@ -154,12 +156,7 @@ class MailboxConnection:
         loop = asyncio.get_running_loop()
         self._next_id += 1
         call_id = self._next_id
-        if kwargs:
-            self._add(call_id, target, action, args, kwargs, timeout, False)
-        else:
-            # Consecutive asks of one command to one actor share an envelope.
-            self._writer.push_call((target, action, False, timeout),
-                                   self._args_part(args, target, action), call_id)
+        self._queue(call_id, target, action, args, kwargs, timeout, False)
         future = loop.create_future()
         pending = self._pending
         pending[call_id] = future
@@ -209,13 +206,8 @@ class MailboxConnection:
         Returns None, or, when more than MAX_QUEUED_FRAMES frames wait, a Future
         the sender should await before queueing more (resolved when there is room).
         """
+        queued = self._queue(0, target, action, args, kwargs, 0.0, True)
         writer = self._writer
-        if kwargs:
-            queued = self._add(0, target, action, args, kwargs, 0.0, True)
-        else:
-            # Consecutive tells of one command to one actor share an envelope.
-            queued = writer.push_call((target, action, True, 0.0),
-                                      self._args_part(args, target, action))
         writer.flush()
         return writer.room() if queued > MAX_QUEUED_FRAMES else None
 
@@ -232,42 +224,35 @@ class MailboxConnection:
 
     # -- internals ------------------------------------------------------------
 
-    def _add(self, call_id, target, action, args, kwargs, timeout, tell) -> int:
-        """Encode the envelope into the current frame; the number of frames queued.
+    def _queue(self, call_id: int, target: str, action: str, args, kwargs,
+               timeout: float, tell: bool) -> int:
+        """Encode a call into the frames waiting to be written; the number of frames.
 
-        Raises InvalidArgument or MessageTooLarge.
+        Consecutive calls of one command to one actor (without keyword arguments)
+        share an envelope. Raises InvalidArgument or MessageTooLarge.
         """
         try:
-            entry = envelope_json_entry(call_id, target, action, args, kwargs, timeout, tell)
+            if kwargs:
+                entry = envelope_json_entry(call_id, target, action, args, kwargs, timeout,
+                                            tell)
+                size = len(entry)
+            else:
+                part = json_bytes(args) if args else b"[]"
+                size = len(part) + ENVELOPE_OVERHEAD
+                # A character is at most 4 bytes of UTF-8: counted exactly only near
+                # the limit.
+                if size + 4 * (len(target) + len(action)) > self._limit:
+                    size += utf8_len(target) + utf8_len(action)
         except NotJson:
-            if args:
-                problem = _problem(list(args), "args")
-                if problem:
-                    raise InvalidArgument(problem) from None
-            raise InvalidArgument(_problem(kwargs, "kwargs") or "kwargs: not JSON-shaped") \
-                from None
-        size = len(entry)
+            problem = _problem(list(args), "args") if args else None
+            raise InvalidArgument(problem or _problem(kwargs, "kwargs")
+                                  or "arguments: not JSON-shaped") from None
         if size > self._limit:
-            raise MessageTooLarge(
-                f"message of {size} bytes exceeds the maximum of "
-                f"{self.max_message_bytes} bytes")
-        return self._writer.push(entry)
-
-    def _args_part(self, args, target: str, action: str) -> bytes:
-        """Positional arguments as JSON text; raises InvalidArgument or MessageTooLarge."""
-        try:
-            part = json_bytes(args) if args else b"[]"
-        except NotJson:
-            raise InvalidArgument(_problem(list(args), "args")
-                                  or "args: not JSON-shaped") from None
-        # A character is at most 4 bytes of UTF-8: the exact count only near the limit.
-        if (len(part) + 4 * (len(target) + len(action)) + ENVELOPE_OVERHEAD > self._limit
-                and len(part) + utf8_len(target) + utf8_len(action) + ENVELOPE_OVERHEAD
-                > self._limit):
-            raise MessageTooLarge(
-                f"message of {len(part)} bytes exceeds the maximum of "
-                f"{self.max_message_bytes} bytes")
-        return part
+            raise MessageTooLarge(f"message of {size} bytes exceeds the maximum of "
+                                  f"{self.max_message_bytes} bytes")
+        if kwargs:
+            return self._frames.push(entry)
+        return self._frames.push_call((target, action, tell, timeout), part, call_id)
 
     async def _start(self, timeout: float) -> None:
         """Wait (at most ``timeout`` s, capped by CONNECT_TIMEOUT) until the stream is open.
