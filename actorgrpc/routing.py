@@ -43,6 +43,7 @@ class Router:
         self.arbiter = arbiter_pb2_grpc.ArbiterServiceStub(self._arbiter_channel)
         self._connections: dict[str, MailboxConnection] = {}
         self._cache: dict[str, ActorProxy] = {}
+        self._done: asyncio.Future | None = None
         # Reserved names ("arbiter", "monitor") resolve without asking anyone.
         self._aliases = dict(aliases or {})
         self._aliases.setdefault(ARBITER_TARGET, ActorProxy(ARBITER_TARGET, ARBITER_TARGET,
@@ -80,6 +81,10 @@ class Router:
             raise ActorNotFound(f"actor {target!r} is not running")
         self._cache[target] = proxy
         return proxy
+
+    def add_alias(self, name: str, proxy: ActorProxy) -> None:
+        """Resolve ``name`` to ``proxy`` from now on, without asking anyone."""
+        self._aliases[name] = proxy
 
     def forget(self, target) -> None:
         if isinstance(target, str):
@@ -207,8 +212,17 @@ class Router:
             host = self.local_host
             if ((host is None or proxy.address != host.address) and connection is not None
                     and connection.up):
-                return connection.tell_nowait(proxy.aid, action, args, kwargs) or DONE
+                return connection.tell_nowait(proxy.aid, action, args, kwargs) or (
+                    self._done or self._make_done())
         return asyncio.ensure_future(self._tell(target, action, args, kwargs))
+
+    def _make_done(self) -> asyncio.Future:
+        """The Future every queued tell returns: already done, one per Router (its
+        loop's), so a loop of tells creates none. Awaiting a done Future costs ~85 ns,
+        a generator-based awaitable ~280 ns (of a ~3.7 µs tell)."""
+        self._done = asyncio.get_running_loop().create_future()
+        self._done.set_result(None)
+        return self._done
 
     async def _tell(self, target, action, args, kwargs) -> None:
         proxy = await self.resolve(target, wait=DEFAULT_SEND_TIMEOUT)
@@ -225,19 +239,6 @@ class Router:
             await connection.close()
         if self._owns_arbiter_channel:
             await self._arbiter_channel.close(grace=None)
-
-
-class _Done:
-    """An awaitable that is already done: what a queued tell returns (no Future each)."""
-
-    __slots__ = ()
-
-    def __await__(self):
-        return None
-        yield  # noqa: unreachable - makes __await__ a generator
-
-
-DONE = _Done()
 
 
 def _copy_outcome(source: asyncio.Future, destination: asyncio.Future) -> None:
