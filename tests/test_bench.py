@@ -12,7 +12,12 @@ KEYS = ["send_rtt_p50_us", "send_rtt_p99_us", "send_rtt_ratio", "arbiter_send_rt
         "arbiter_send_ratio", "ask_throughput", "tell_throughput",
         "actor_to_actor_rtt_p50_us", "spawn_p50_ms", "spawn_50_s", "idle_actor_uss_mb",
         "idle_actor_rss_mb", "arbiter_idle_cpu_pct_50_actors", "restart_after_kill_ms",
-        "raw_grpc_bidi_rtt_p50_us", "raw_grpc_unary_rtt_p50_us", "raw_tcp_rtt_p50_us"]
+        "raw_grpc_bidi_rtt_p50_us", "raw_grpc_unary_rtt_p50_us", "raw_tcp_rtt_p50_us",
+        # Where the time goes: CPU per message or per spawn, in each process.
+        "send_client_cpu_us", "raw_grpc_bidi_client_cpu_us", "ask_client_cpu_us",
+        "ask_actor_cpu_us", "tell_client_cpu_us", "tell_actor_cpu_us",
+        "spawn_50_client_cpu_ms", "spawn_50_arbiter_cpu_ms", "spawn_50_fork_server_cpu_ms",
+        "spawn_50_actor_cpu_ms"]
 
 
 def _ours() -> dict:

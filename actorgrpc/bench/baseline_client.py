@@ -13,6 +13,8 @@ from .baselines import STREAM, UNARY
 from .stats import percentile
 
 PAYLOAD = b"hello-world-payload"
+#: Round trips each measurement makes before its timed ones (at most).
+WARM_UP = 200
 
 
 class Baselines:
@@ -36,7 +38,7 @@ class Baselines:
     async def unary_rtt(self, count: int) -> list[float]:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{self.grpc_port}") as channel:
             call = channel.unary_unary(UNARY)
-            for _ in range(min(200, count)):
+            for _ in range(min(WARM_UP, count)):
                 await call(PAYLOAD)
             timings = []
             for _ in range(count):
@@ -48,7 +50,7 @@ class Baselines:
     async def bidi_rtt(self, count: int) -> list[float]:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{self.grpc_port}") as channel:
             stream = channel.stream_stream(STREAM)()
-            for _ in range(min(200, count)):
+            for _ in range(min(WARM_UP, count)):
                 await stream.write(PAYLOAD)
                 await stream.read()
             timings = []

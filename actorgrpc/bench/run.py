@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -22,10 +23,13 @@ import psutil
 
 from ..client import connect
 from ..consts import READY_LINE_PREFIX
-from .baseline_client import Baselines, p50_us
+from .baseline_client import WARM_UP, Baselines, p50_us
 from .stats import percentile, rounded, summarize
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+#: Round trips each send measurement makes before its timed ones.
+SEND_WARM_UP = 200
 
 #: Goals of the performance issue, as (key, comparison, bound).
 GOALS = [
@@ -91,11 +95,40 @@ async def _repeat(times: int, measure) -> list[float]:
     return [await measure() for _ in range(times)]
 
 
+def own_cpu_seconds() -> float:
+    """CPU time of this process so far, every thread included (gRPC's too)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+class CpuMeter:
+    """CPU used by this process and by others while a figure is measured: where
+    the time of a figure goes, reported beside it (``*_cpu_us`` keys)."""
+
+    def __init__(self, *processes: psutil.Process):
+        self.processes = processes
+        self.own = own_cpu_seconds()
+        self.others = [cpu_seconds(p) for p in processes]
+
+    def used(self) -> list[float]:
+        """Seconds of CPU since this meter started: this process first, then the
+        others in order."""
+        return [own_cpu_seconds() - self.own] + [
+            cpu_seconds(p) - before for p, before in zip(self.processes, self.others)]
+
+
 class Benchmark:
     def __init__(self, settings: Settings, log=print):
         self.settings = settings
         self.log = log
         self.results: dict = {}
+        #: CPU per ask or tell in the client and the actor, per repetition.
+        self._per_message_cpu: dict[str, list[float]] = {}
 
     def record(self, key: str, repetitions: list[float]) -> float:
         median, spread = summarize(repetitions)
@@ -112,7 +145,7 @@ class Benchmark:
         try:
             async with connect(arbiter.address) as client:
                 await self._message_paths(client, baselines)
-                await self._spawning(client)
+                await self._spawning(client, arbiter)
                 await self._memory_and_cpu(client, arbiter)
                 await self._restart(client)
             self._polyglot(arbiter.address)
@@ -133,11 +166,16 @@ class Benchmark:
         peer = await client.spawn(name="bench-peer")
         sends, raw_bidi, raw_unary, raw_tcp, via_arbiter, ratios, arbiter_ratios = \
             [], [], [], [], [], [], []
-        p99s = []
+        p99s, send_cpu, bidi_cpu = [], [], []
         for _ in range(settings.repetitions):
             # Baseline and actorgrpc measured back to back, so that drift cancels.
-            bidi = p50_us(await baselines.bidi_rtt(n))
+            meter = CpuMeter()
+            bidi_timings = await baselines.bidi_rtt(n)
+            bidi_cpu.append(meter.used()[0] / (n + min(WARM_UP, n)) * 1e6)
+            bidi = p50_us(bidi_timings)
+            meter = CpuMeter()
             timings = await self._send_rtt(client, proxy, n)
+            send_cpu.append(meter.used()[0] / (n + SEND_WARM_UP) * 1e6)
             unary = p50_us(await baselines.unary_rtt(n // 2))
             arbiter_timings = await self._arbiter_rtt(client, n // 2)
             raw_tcp.append(p50_us(await baselines.tcp_rtt(n)))
@@ -154,12 +192,18 @@ class Benchmark:
         self.record("send_rtt_p50_us", sends)
         self.record("send_rtt_p99_us", p99s)
         self.record("send_rtt_ratio", ratios)
+        self.record("send_client_cpu_us", send_cpu)
+        self.record("raw_grpc_bidi_client_cpu_us", bidi_cpu)
         self.record("arbiter_send_rtt_p50_us", via_arbiter)
         self.record("arbiter_send_ratio", arbiter_ratios)
+        actor = psutil.Process((await client.send(proxy, "info"))["actor"]["process_id"])
+        self._per_message_cpu.clear()
         self.record("ask_throughput", await _repeat(
-            settings.repetitions, lambda: self._asks(client, proxy)))
+            settings.repetitions, lambda: self._asks(client, proxy, actor)))
         self.record("tell_throughput", await _repeat(
-            settings.repetitions, lambda: self._tells(client, proxy)))
+            settings.repetitions, lambda: self._tells(client, proxy, actor)))
+        for key, samples in self._per_message_cpu.items():
+            self.record(key, samples)
         a2a = await _repeat(settings.repetitions, lambda: self._actor_to_actor(
             client, proxy, peer, n))
         self.record("actor_to_actor_rtt_p50_us", a2a)
@@ -169,7 +213,7 @@ class Benchmark:
         await client.stop(peer)
 
     async def _send_rtt(self, client, proxy, count: int) -> list[float]:
-        for _ in range(200):
+        for _ in range(SEND_WARM_UP):
             await client.send(proxy, "echo", "hello")
         timings = []
         for _ in range(count):
@@ -188,19 +232,29 @@ class Benchmark:
             timings.append(time.perf_counter() - start)
         return timings
 
-    async def _asks(self, client, proxy) -> float:
+    async def _asks(self, client, proxy, actor: psutil.Process) -> float:
         count = self.settings.ask_count
+        meter = CpuMeter(actor)
         start = time.perf_counter()
         results = await asyncio.gather(*[client.send(proxy, "echo", i, _timeout=60)
                                          for i in range(count)])
         elapsed = time.perf_counter() - start
+        self._note_cpu("ask", meter, count)
         if results != list(range(count)):
             raise AssertionError("asks came back wrong")
         return count / elapsed
 
-    async def _tells(self, client, proxy) -> float:
+    def _note_cpu(self, kind: str, meter: CpuMeter, count: int) -> None:
+        client_cpu, actor_cpu = meter.used()
+        self._per_message_cpu.setdefault(f"{kind}_client_cpu_us", []).append(
+            client_cpu / count * 1e6)
+        self._per_message_cpu.setdefault(f"{kind}_actor_cpu_us", []).append(
+            actor_cpu / count * 1e6)
+
+    async def _tells(self, client, proxy, actor: psutil.Process) -> float:
         count = self.settings.tell_count
         await client.send(proxy, "bench_counted", reset=True)
+        meter = CpuMeter(actor)
         start = time.perf_counter()
         for index in range(count):
             await client.tell(proxy, "bench_count", index)
@@ -210,6 +264,7 @@ class Benchmark:
                 break
             await asyncio.sleep(0.001)
         elapsed = time.perf_counter() - start
+        self._note_cpu("tell", meter, count)
         if counted["count"] != count or counted["out_of_order"]:
             raise AssertionError(f"tells lost or reordered: {counted}")
         return count / elapsed
@@ -219,9 +274,10 @@ class Benchmark:
                                     _timeout=120)
         return statistics.median(timings[200:])
 
-    async def _spawning(self, client) -> None:
+    async def _spawning(self, client, arbiter: ArbiterUnderTest) -> None:
         self.log("spawning")
         settings = self.settings
+        arbiter_process = psutil.Process(arbiter.process.pid)
 
         async def one() -> float:
             start = time.perf_counter()
@@ -236,15 +292,35 @@ class Benchmark:
             spawn_times.append(statistics.median([await one() for _ in range(settings.spawn_count)]))
         self.record("spawn_p50_ms", spawn_times)
 
+        spawn_cpu: dict[str, list[float]] = {}
+
         async def fifty() -> float:
+            fork_servers = [p for p in arbiter_process.children()
+                            if not p.name().startswith("actor:")]
+            standbys = {p.pid: cpu_seconds(p) for server in fork_servers
+                        for p in server.children()}
+            meter = CpuMeter(arbiter_process, *fork_servers)
             start = time.perf_counter()
             proxies = await asyncio.gather(*[client.spawn(_timeout=120) for _ in range(50)])
             await asyncio.gather(*[client.send(p, "ping", _timeout=60) for p in proxies])
             elapsed = time.perf_counter() - start
+            used = meter.used()
+            # The new actors: forked now, or standbys booted before (only what they
+            # used since counts).
+            pids = [(await client.send(p, "info"))["actor"]["process_id"] for p in proxies]
+            actors = sum(cpu_seconds(psutil.Process(pid)) - standbys.get(pid, 0.0)
+                         for pid in pids)
+            per_spawn = {"client": used[0], "arbiter": used[1],
+                         "fork_server": sum(used[2:]), "actor": actors}
+            for part, seconds in per_spawn.items():
+                spawn_cpu.setdefault(f"spawn_50_{part}_cpu_ms", []).append(
+                    seconds / len(proxies) * 1e3)
             await asyncio.gather(*[client.stop(p) for p in proxies])
             return elapsed
 
         self.record("spawn_50_s", await _repeat(settings.repetitions, fifty))
+        for key, samples in spawn_cpu.items():
+            self.record(key, samples)
 
     async def _memory_and_cpu(self, client, arbiter: ArbiterUnderTest) -> None:
         self.log("memory and idle CPU")
