@@ -233,6 +233,7 @@ class Router:
         await self.connection(proxy.address).tell(proxy.aid, action, args, kwargs)
 
     async def close(self) -> None:
+        self._done = None  # of this loop: a Router used again later gets its own
         connections = list(self._connections.values())
         self._connections.clear()
         for connection in connections:
