@@ -29,8 +29,7 @@ class Router:
 
     def __init__(self, arbiter_address: str, *,
                  max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-                 local_host=None, aliases: dict[str, ActorProxy] | None = None,
-                 arbiter_channel=None):
+                 local_host=None, arbiter_channel=None):
         self.arbiter_address = arbiter_address
         self.max_message_bytes = max_message_bytes
         #: The MailboxHost of this process, if any: local targets skip the network.
@@ -44,10 +43,10 @@ class Router:
         self._connections: dict[str, MailboxConnection] = {}
         self._cache: dict[str, ActorProxy] = {}
         self._done: asyncio.Future | None = None
-        # Reserved names ("arbiter", "monitor") resolve without asking anyone.
-        self._aliases = dict(aliases or {})
-        self._aliases.setdefault(ARBITER_TARGET, ActorProxy(ARBITER_TARGET, ARBITER_TARGET,
-                                                            arbiter_address))
+        # Reserved names ("arbiter", and "monitor" in an actor: see add_alias) resolve
+        # without asking anyone.
+        self._aliases = {ARBITER_TARGET: ActorProxy(ARBITER_TARGET, ARBITER_TARGET,
+                                                    arbiter_address)}
 
     async def resolve(self, target, *, fresh: bool = False, wait: float = 0.0) -> ActorProxy:
         """The proxy of ``target`` (a proxy, aid, name, "arbiter" or "monitor").
