@@ -45,6 +45,19 @@ class FrameWriter:
         if not self.writing:
             self._write_next()
 
+    def idle(self) -> bool:
+        """True when nothing is being written nor waits: a frame may go at once."""
+        return not (self.writing or self.frames or self.closed)
+
+    def write_now(self, frame: bytes) -> None:
+        """Start writing ``frame`` (already encoded) at once; only when ``idle()``.
+
+        A lone message skips the queue: no frame to assemble, fewer steps before
+        gRPC has it.
+        """
+        self.writing = True
+        self._step(self._write(frame))
+
     def room(self) -> asyncio.Future | None:
         """None, or a Future resolved once no more than ``max_queued`` frames wait."""
         if not self._max_queued or len(self.frames) <= self._max_queued:

@@ -223,9 +223,12 @@ class _StreamSession:
             return  # the client went away
         # The client closed its side: finish what is running, then end the stream.
         while self.error is None and (self.inflight or writer.writing or writer.frames):
-            self.idle.clear()
+            # Flushed before the event is cleared: a flush with nothing to write
+            # reports idle at once, and a wait on an event already set returns
+            # without yielding, which would spin the loop while a command runs.
             writer.flush()
             if self.inflight or writer.writing:
+                self.idle.clear()
                 await self.idle.wait()
 
     def _broken(self, exc: BaseException) -> None:

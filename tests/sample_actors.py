@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 
@@ -50,6 +51,19 @@ def whoami(actor):
             "after_run": actor.after_run(),
             "is_arbiter": actor.is_arbiter(), "is_monitor": actor.is_monitor(),
             "state": actor.info_state}
+
+
+@command()
+async def never_answer(actor):
+    """Wait until cancelled: a call that stays pending."""
+    await asyncio.Event().wait()
+
+
+@command()
+async def wait_for_release(actor):
+    """Wait until the test sets ``actor.extra["release"]``; then answer "released"."""
+    await actor.extra.setdefault("release", asyncio.Event()).wait()
+    return "released"
 
 
 @command()

@@ -7,19 +7,26 @@ never speaks HTTP/2 keeps a connection "connecting" for as long as a test needs.
 import asyncio
 import socket
 
+import grpc
 import pytest
 
 from actorgrpc.actor import Actor
 from actorgrpc.consts import ACTOR_STATES, DEFAULT_MAX_MESSAGE_BYTES, KIND_THREAD
 from actorgrpc.context import clear_actor
-from actorgrpc.errors import MessageTooLarge
+from actorgrpc import mailbox_client
+from actorgrpc.errors import ActorUnavailable, MessageTooLarge
 from actorgrpc.mailbox_client import MailboxConnection, NotDelivered
 from actorgrpc.mailbox_server import MailboxHost, MailboxServicer
 from actorgrpc.server import build_server
+from actorgrpc.v1 import mailbox_pb2
+from actorgrpc.wire import envelope_json_entry
 
 
 @pytest.fixture
-async def served_actor():
+async def actor_server():
+    """(address, server, actor): an actor hosted by a real grpc.aio server."""
+    import tests.sample_actors  # noqa: F401  (registers never_answer)
+
     actor = Actor(aid="a1", name="a1", kind=KIND_THREAD, runtime=None, hooks=None)
     actor.bind_loop()
     actor.state = ACTOR_STATES.RUN
@@ -30,10 +37,17 @@ async def served_actor():
         max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES)
     await server.start()
     try:
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.1:{port}", server, actor
     finally:
         await server.stop(grace=None)
+        for task in list(actor.command_tasks):
+            task.cancel()
         clear_actor(actor)  # bind_loop made it this thread's actor
+
+
+@pytest.fixture
+def served_actor(actor_server):
+    return actor_server[0]
 
 
 @pytest.fixture
@@ -108,3 +122,58 @@ async def test_a_message_too_large_in_utf8_is_refused_before_sending(served_acto
         assert await connection.call("", "echo", ["处理"], {}, 10.0) == "处理"
     finally:
         await connection.close()
+
+
+@pytest.mark.parametrize("core_ops", [True, False], ids=["grpc-core-ops", "public-api"])
+async def test_answers_reach_their_callers_and_a_lost_stream_fails_what_is_pending(
+        actor_server, monkeypatch, core_ops):
+    # Both ways of using the stream: gRPC core's coroutines (what runs), and the
+    # public write/read that a grpcio without them falls back to.
+    if not core_ops:
+        monkeypatch.setattr(mailbox_client, "_core_stream_ops",
+                            lambda call: (call.write, call.read))
+    address, server, actor = actor_server
+    connection = MailboxConnection(address)
+    try:
+        # A lone call is written at once; a burst shares frames; keyword arguments
+        # travel in their own envelopes.
+        assert await connection.call("", "echo", ["alone"], {}, 10.0) == "alone"
+        burst = [connection.submit("", "echo", [n], {}, 10.0) for n in range(500)]
+        assert await asyncio.gather(*burst) == list(range(500))
+        assert await connection.call("", "echo", [], {"message": "kw"}, 10.0) == "kw"
+        pending = connection.submit("", "never_answer", [], {}, 30.0)
+        # The actor has the call once its command task runs (10 s: it is local).
+        deadline = asyncio.get_running_loop().time() + 10
+        while not actor.command_tasks:
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.005)
+        await server.stop(grace=None)
+        # Failed as soon as the stream ends, long before its 30 s timeout.
+        with pytest.raises(ActorUnavailable, match="lost"):
+            await asyncio.wait_for(pending, 10)
+        assert connection.closed and not connection.up
+    finally:
+        await connection.close()
+
+
+async def test_a_client_that_half_closes_still_gets_the_replies_of_running_commands(
+        actor_server):
+    address, _server, actor = actor_server
+    async with grpc.aio.insecure_channel(address) as channel:
+        stream = channel.stream_stream(
+            mailbox_client.STREAM_METHOD, request_serializer=None,
+            response_deserializer=mailbox_pb2.StreamResponse.FromString)()
+        await stream.write(envelope_json_entry(7, "", "wait_for_release", [], {}, 0.0, False))
+        await stream.done_writing()
+        # The stream is half-closed while the command runs: the actor's loop keeps
+        # serving (the test's own loop: a spinning actor would hang it here).
+        other = MailboxConnection(address)
+        try:
+            assert await other.call("", "echo", ["still serving"], {}, 10.0) == "still serving"
+        finally:
+            await other.close()
+        actor.extra["release"].set()
+        response = await asyncio.wait_for(stream.read(), 10)  # 10 s: answered at once
+        assert [(reply.id, reply.result_json) for reply in response.replies] == [
+            (7, b'"released"')]
+        assert await asyncio.wait_for(stream.read(), 10) is grpc.aio.EOF
