@@ -101,7 +101,8 @@ class FrameWriter:
         if waiting is None:  # a bare yield: let the loop turn once
             asyncio.get_running_loop().call_soon(self._step, write)
             return
-        if not asyncio.isfuture(waiting):  # not what gRPC's coroutines await
+        # (asyncio.isfuture's own test, without a Python call on every write)
+        if getattr(waiting, "_asyncio_future_blocking", None) is None:  # not a Future
             write.close()
             self.writing = False
             self._on_error(RuntimeError(f"a gRPC write awaited {waiting!r}"))

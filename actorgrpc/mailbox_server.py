@@ -389,11 +389,20 @@ class _StreamSession:
                 f"the result of {action!r} exceeds the maximum message size "
                 f"({self.host.max_message_bytes} bytes)"))
             return
-        self.writer.push(entry)
+        self._reply(entry)
 
     def _fail(self, call_id: int, exc: BaseException) -> None:
         code, message, remote_type = status_of(exc)
-        self.writer.push(failure_entry(call_id, code.value[0], message, remote_type))
+        self._reply(failure_entry(call_id, code.value[0], message, remote_type))
+
+    def _reply(self, entry: bytes) -> None:
+        """Send one Reply: written at once, alone, when nothing is being written (the
+        usual answer to a lone call); otherwise queued to leave with the others."""
+        writer = self.writer
+        if writer.idle():
+            writer.write_now(entry)  # one Reply is a whole StreamResponse
+        else:
+            writer.push(entry)
 
 
 class _ResultRun:

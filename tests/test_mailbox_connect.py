@@ -5,6 +5,7 @@ never speaks HTTP/2 keeps a connection "connecting" for as long as a test needs.
 """
 
 import asyncio
+import importlib
 import socket
 
 import grpc
@@ -25,7 +26,7 @@ from actorgrpc.wire import envelope_json_entry
 @pytest.fixture
 async def actor_server():
     """(address, server, actor): an actor hosted by a real grpc.aio server."""
-    import tests.sample_actors  # noqa: F401  (registers never_answer)
+    importlib.import_module("tests.sample_actors")  # registers the commands used here
 
     actor = Actor(aid="a1", name="a1", kind=KIND_THREAD, runtime=None, hooks=None)
     actor.bind_loop()
