@@ -21,11 +21,12 @@ from .wire import FrameQueue
 class FrameWriter:
     """Frames waiting for one stream, and the writing of them."""
 
-    def __init__(self, write: Callable[[bytes], Awaitable[None]], *, max_bytes: int,
+    def __init__(self, write: Callable[[bytes], Awaitable[None]] | None, *, max_bytes: int,
                  max_entries: int, on_error: Callable[[BaseException], None],
                  on_idle: Callable[[], None] | None = None, max_queued: int = 0):
-        #: ``call.write`` (client) or ``context.write`` (server).
-        self._write = write
+        #: Writes one frame's bytes: the client's stream send (set once the stream is
+        #: open, see ``actorgrpc.stream_ops``) or ``context.write`` (server).
+        self.write_frame = write
         self.frames = FrameQueue(max_bytes, max_entries)
         #: True while a frame is being written.
         self.writing = False
@@ -45,18 +46,19 @@ class FrameWriter:
         if not self.writing:
             self._write_next()
 
-    def idle(self) -> bool:
+    def can_write_now(self) -> bool:
         """True when nothing is being written nor waits: a frame may go at once."""
         return not (self.writing or self.frames or self.closed)
 
     def write_now(self, frame: bytes) -> None:
-        """Start writing ``frame`` (already encoded) at once; only when ``idle()``.
+        """Start writing ``frame`` (already encoded) at once; only when
+        ``can_write_now()``.
 
         A lone message skips the queue: no frame to assemble, fewer steps before
         gRPC has it.
         """
         self.writing = True
-        self._step(self._write(frame))
+        self._start(frame)
 
     def room(self) -> asyncio.Future | None:
         """None, or a Future resolved once no more than ``max_queued`` frames wait."""
@@ -85,7 +87,16 @@ class FrameWriter:
         frame = frames.pop()
         if self._room is not None and len(frames) <= self._max_queued:
             self._release_room()
-        self._step(self._write(frame))
+        self._start(frame)
+
+    def _start(self, frame: bytes) -> None:
+        try:
+            write = self.write_frame(frame)
+        except BaseException as exc:  # e.g. no stream to write on
+            self.writing = False
+            self._on_error(exc)
+            return
+        self._step(write)
 
     def _step(self, write) -> None:
         """Run the ``write`` coroutine until it waits; resume it when that is done."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import types
 from collections import deque
 
 import grpc
@@ -23,6 +22,7 @@ from .errors import (ActorTimeout, ActorUnavailable, InvalidArgument, MessageToo
 from .v1 import mailbox_pb2
 from .values import _problem, from_value
 from .frame_writer import FrameWriter
+from .stream_ops import one_loop_turn, stream_ops
 from .wire import (ENVELOPE_OVERHEAD, NotJson, envelope_json_entry, json_bytes, json_list,
                    json_value, utf8_len)
 
@@ -95,30 +95,6 @@ class _Deadlines:
             queue.clear()
 
 
-def _core_stream_ops(call):
-    """(send, receive) for an open stream: gRPC core's own coroutines when this
-    grpcio has them, else the public ``write`` and ``read``.
-
-    The public ones wrap the same coroutines in two more Python coroutine layers
-    each (checks that only matter before the stream is open, which ``_connect``
-    waited for): 10-15 µs of CPU per round trip on this kind of machine. Both
-    ``receive``s return bytes (the stream has no deserializer), or EOF.
-    """
-    core = getattr(call, "_cython_call", None)
-    send = getattr(core, "send_serialized_message", None)
-    receive = getattr(core, "receive_serialized_message", None)
-    if send is None or receive is None:
-        return call.write, call.read
-    return send, receive
-
-
-@types.coroutine
-def _one_loop_turn():
-    """Let the event loop run what is ready once (a bare ``yield``, cheaper than
-    ``asyncio.sleep(0)``)."""
-    yield
-
-
 def _give_up(waiter: asyncio.Future, error: Exception) -> None:
     if not waiter.done():
         waiter.set_exception(error)
@@ -135,9 +111,11 @@ def failure_to_error(failure) -> errors.ActorError:
 class MailboxConnection:
     """A stream to the MailboxService at one address, shared by every caller of a loop.
 
-    Envelopes are built directly inside the next outgoing frame; a FrameWriter
+    An ask made while nothing is being written leaves at once, alone. Otherwise
+    envelopes are built directly inside the next outgoing frame; a FrameWriter
     sends frames one after the other, so whatever queues while a frame is on the
-    wire leaves in the next one.
+    wire leaves in the next one. ``submit`` and ``tell_nowait`` need the stream
+    open (``up``); ``call`` and ``tell`` open it first.
     """
 
     def __init__(self, address: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
@@ -149,17 +127,16 @@ class MailboxConnection:
         self._limit = max_message_bytes - _FRAME_OVERHEAD
         self._channel = insecure_channel(address, max_message_bytes)
         self._next_id = 0
-        self._writer = FrameWriter(lambda frame: self._send_message(frame),
+        self._writer = FrameWriter(None,  # the stream's send, once it is open
                                    max_bytes=self._limit, max_entries=MAX_BATCH,
-                                   on_error=self._broken, max_queued=MAX_QUEUED_FRAMES)
+                                   on_error=self._write_failed,
+                                   max_queued=MAX_QUEUED_FRAMES)
         #: The writer's queue of frames (calls are encoded straight into it).
         self._frames = self._writer.frames
         self._pending: dict[int, asyncio.Future] = {}
         self._deadlines = _Deadlines()
         self._sweeper: asyncio.TimerHandle | None = None
         self._call = None
-        #: Writes one frame's bytes on the open stream (see ``_connect``).
-        self._send_message = None
         #: The event loop of the open stream (``submit`` runs on it; looked up once:
         #: asyncio.get_running_loop costs ~0.2 µs of a ~6 µs call here).
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -183,17 +160,17 @@ class MailboxConnection:
 
         A plain Future, not a coroutine: many calls in flight cost no task each.
         """
+        if not self.up:
+            raise NotDelivered(f"no open stream to {self.address}")
         loop = self._loop
         self._next_id += 1
         call_id = self._next_id
         future = loop.create_future()
         # Registered once queued (which may raise on bad arguments); a lone call is
         # handed to gRPC right away, so its write is under way before the
-        # bookkeeping below is done.
+        # bookkeeping below is done. (A write that fails ends the stream, and every
+        # call pending then fails: this one too.)
         self._queue(call_id, target, action, args, kwargs, timeout, False)
-        if self.closed:  # the write failed at once: the stream is gone
-            future.set_exception(ActorUnavailable(f"connection to {self.address} closed"))
-            return future
         self._pending[call_id] = future
         # Deadlines: calls with the same timeout expire in the order they were made,
         # so one queue and one timer serve them all; a call with a shorter timeout
@@ -240,6 +217,8 @@ class MailboxConnection:
         Returns None, or, when more than MAX_QUEUED_FRAMES frames wait, a Future
         the sender should await before queueing more (resolved when there is room).
         """
+        if not self.up:
+            raise NotDelivered(f"no open stream to {self.address}")
         queued = self._queue(0, target, action, args, kwargs, 0.0, True)
         return self._writer.room() if queued > MAX_QUEUED_FRAMES else None
 
@@ -268,17 +247,19 @@ class MailboxConnection:
         writer = self._writer
         # Only asks: a caller waits for them. Tells come in bursts, where one going
         # alone would only make the frames after it smaller.
-        alone = not tell and writer.idle()
+        alone = not tell and writer.can_write_now()
         try:
-            if kwargs or alone:
+            if kwargs:
                 entry = envelope_json_entry(call_id, target, action, args, kwargs, timeout,
                                             tell)
                 size = len(entry)
             else:
                 part = json_bytes(args) if args else b"[]"
-                size = len(part) + ENVELOPE_OVERHEAD
-                # A character is at most 4 bytes of UTF-8: counted exactly only near
+                # The same bound whether the call goes alone or joins a batch, so
+                # whether it is refused never depends on what else is in flight. A
+                # character is at most 4 bytes of UTF-8: counted exactly only near
                 # the limit.
+                size = len(part) + ENVELOPE_OVERHEAD
                 if size + 4 * (len(target) + len(action)) > self._limit:
                     size += utf8_len(target) + utf8_len(action)
         except NotJson:
@@ -289,6 +270,9 @@ class MailboxConnection:
             raise MessageTooLarge(f"message of {size} bytes exceeds the maximum of "
                                   f"{self.max_message_bytes} bytes")
         if alone:
+            if not kwargs:
+                entry = envelope_json_entry(call_id, target, action, None, None, timeout,
+                                            tell, args_json=part)
             writer.write_now(entry)  # one envelope is a whole StreamRequest
             return 0
         if kwargs:
@@ -322,8 +306,8 @@ class MailboxConnection:
 
     async def _connect(self) -> None:
         channel = self._channel
-        # The stream is started at once: gRPC sends its headers as soon as the
-        # connection is up, so the first message does not wait for them. Frames are
+        # The stream is started at once, so its headers go out as soon as the
+        # connection is up, while the callers wait for the connection. Frames are
         # written as bytes already encoded by actorgrpc.wire, and replies are read as
         # bytes (parsed by _read_loop). The call is fail-fast: if the connection
         # cannot be made, it fails and nothing was sent.
@@ -338,8 +322,9 @@ class MailboxConnection:
                     raise NotDelivered(f"actor mailbox at {self.address} is unreachable")
                 await channel.wait_for_state_change(state)
                 state = channel.get_state(try_to_connect=True)
-            # What the first write would wait for; from then on frames go straight
-            # to gRPC's core (see _core_stream_ops).
+            # What the public write would wait for before the first frame (gRPC
+            # sends the headers as soon as the connection is up); from then on
+            # frames go straight to gRPC's core (see actorgrpc.stream_ops).
             await call.wait_for_connection()
             if self.closed or call.done():
                 raise NotDelivered(f"connection to {self.address} closed while connecting")
@@ -355,7 +340,7 @@ class MailboxConnection:
         else:
             self._call = call
             self._loop = asyncio.get_running_loop()
-            self._send_message, receive = _core_stream_ops(call)
+            self._writer.write_frame, receive = stream_ops(call)
             self._reader = asyncio.ensure_future(self._read_loop(call, receive))
             self.up = True
         waiters, self._connecting = self._connecting, None
@@ -375,9 +360,9 @@ class MailboxConnection:
                 data = await receive()
                 if data is grpc.aio.EOF:
                     # The stream ended: the public read raises its status, if any.
-                    if await call.read() is grpc.aio.EOF:
+                    data = await call.read()
+                    if data is grpc.aio.EOF:
                         break
-                    continue
                 response = parse(data)
                 for reply in response.replies:
                     result_json = reply.result_json
@@ -405,7 +390,7 @@ class MailboxConnection:
                     deadlines.drop_oldest()
                 # The callers just answered run before the next read is started, so a
                 # caller's next message is not held behind it.
-                await _one_loop_turn()
+                await one_loop_turn()
             self._broken(None)
         except asyncio.CancelledError:
             raise
@@ -429,6 +414,20 @@ class MailboxConnection:
                 future.set_result(result)
             call_id += 1
 
+    def _write_failed(self, exc: BaseException) -> None:
+        """A frame could not be written: the stream is over.
+
+        gRPC core's own write reports a stream that has ended with an error of its
+        own, without the status; when the call has its status, the read loop is
+        ending with it and reports it, so the callers hear why (UNAVAILABLE, ...).
+        """
+        self._writer.close()  # tells are fire and forget: queued ones are lost
+        reader = self._reader
+        if (self._call is not None and self._call.done() and reader is not None
+                and not reader.done()):
+            return
+        self._broken(exc)
+
     def _broken(self, exc) -> None:
         if self.closed:
             return
@@ -437,6 +436,8 @@ class MailboxConnection:
         detail = ""
         if isinstance(exc, grpc.aio.AioRpcError):
             detail = f": {exc.code().name} {exc.details()}"
+        elif type(exc).__module__.startswith("grpc"):  # core's errors name no status
+            detail = f": the stream failed in gRPC ({type(exc).__name__})"
         elif exc is not None:
             detail = f": {exc!r}"
         self._fail_pending(ActorUnavailable(

@@ -185,8 +185,9 @@ class _StreamSession:
 
     The handler task reads a frame, runs its synchronous commands in order and
     queues all their replies as one frame, whose write starts at once while the
-    next frame is read; a burst shares frames. Replies of coroutine commands are
-    queued when they complete.
+    next frame is read; a burst shares frames. The reply to a frame of one
+    envelope, and that of a coroutine command when it completes, is written at once
+    when nothing else is being written (else it is queued).
     """
 
     def __init__(self, host: MailboxHost, context):
@@ -200,6 +201,8 @@ class _StreamSession:
                                   on_idle=self.idle.set, max_queued=MAX_QUEUED_REPLY_FRAMES)
         self.context = context
         self.error: BaseException | None = None
+        #: True while the replies to a frame of several envelopes are collected.
+        self.collecting = False
 
     async def run(self, request_iterator) -> None:
         read = self.context.read
@@ -210,8 +213,14 @@ class _StreamSession:
                 request = await read()
                 if request is grpc.aio.EOF:
                     break
-                for envelope in request.envelopes:
-                    handle(envelope)
+                envelopes = request.envelopes
+                if len(envelopes) == 1:
+                    handle(envelopes[0])
+                else:
+                    self.collecting = True  # their replies leave together
+                    for envelope in envelopes:
+                        handle(envelope)
+                    self.collecting = False
                 writer.flush()
                 room = writer.room()
                 if room is not None:
@@ -396,10 +405,11 @@ class _StreamSession:
         self._reply(failure_entry(call_id, code.value[0], message, remote_type))
 
     def _reply(self, entry: bytes) -> None:
-        """Send one Reply: written at once, alone, when nothing is being written (the
-        usual answer to a lone call); otherwise queued to leave with the others."""
+        """Send one Reply: written at once, alone, when it is the only one to go and
+        nothing is being written (the usual answer to a lone call); otherwise queued
+        to leave with the others."""
         writer = self.writer
-        if writer.idle():
+        if not self.collecting and writer.can_write_now():
             writer.write_now(entry)  # one Reply is a whole StreamResponse
         else:
             writer.push(entry)

@@ -185,17 +185,21 @@ def json_list(data: bytes) -> list:
 
 
 def envelope_json_entry(call_id: int, target: str, action: str, args, kwargs,
-                        timeout: float, tell: bool) -> bytes:
+                        timeout: float, tell: bool, *, args_json: bytes | None = None) -> bytes:
     """Like ``envelope_entry`` with the arguments as JSON text (fields 8 and 9).
 
     Raises NotJson when an argument is not JSON-shaped (non-string dictionary keys
     become strings, as JSON has it). ``args_json`` is always set, even to ``[]``:
-    it tells the server to answer with ``result_json``.
+    it tells the server to answer with ``result_json``. A caller that has already
+    encoded ``args`` (``json_bytes``) passes that text as ``args_json``.
     """
     suffix = _suffixes.get((target, action, tell, timeout))
     if suffix is None:
         suffix = _envelope_suffix(target, action, tell, timeout)
-    data = json_bytes(args) if args else b"[]"
+    if args_json is not None:
+        data = args_json
+    else:
+        data = json_bytes(args) if args else b"[]"
     size = len(data)
     body = suffix + b"\x42" + (_VARINTS[size] if size < 16384 else varint(size)) + data
     if kwargs:

@@ -1,4 +1,6 @@
-"""Opening a mailbox connection: callers that wait for it, and connections that fail.
+"""The mailbox stream end to end: opening a connection (callers that wait for it,
+connections that fail), how calls and replies are framed, what a lost stream does to
+pending calls, and a client that half-closes its stream.
 
 A real grpc.aio server hosts the actor; an address where something listens but
 never speaks HTTP/2 keeps a connection "connecting" for as long as a test needs.
@@ -6,21 +8,22 @@ never speaks HTTP/2 keeps a connection "connecting" for as long as a test needs.
 
 import asyncio
 import importlib
+import random
 import socket
 
 import grpc
 import pytest
 
+from actorgrpc import mailbox_client
 from actorgrpc.actor import Actor
 from actorgrpc.consts import ACTOR_STATES, DEFAULT_MAX_MESSAGE_BYTES, KIND_THREAD
 from actorgrpc.context import clear_actor
-from actorgrpc import mailbox_client
 from actorgrpc.errors import ActorUnavailable, MessageTooLarge
 from actorgrpc.mailbox_client import MailboxConnection, NotDelivered
 from actorgrpc.mailbox_server import MailboxHost, MailboxServicer
 from actorgrpc.server import build_server
 from actorgrpc.v1 import mailbox_pb2
-from actorgrpc.wire import envelope_json_entry
+from actorgrpc.wire import envelope_json_entry, json_list
 
 
 @pytest.fixture
@@ -49,6 +52,15 @@ async def actor_server():
 @pytest.fixture
 def served_actor(actor_server):
     return actor_server[0]
+
+
+async def _until(condition, seconds: float = 10.0) -> None:
+    """Poll ``condition`` until it holds (``seconds``: far more than a local server
+    needs)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition never held"
+        await asyncio.sleep(0.005)
 
 
 @pytest.fixture
@@ -131,7 +143,7 @@ async def test_answers_reach_their_callers_and_a_lost_stream_fails_what_is_pendi
     # Both ways of using the stream: gRPC core's coroutines (what runs), and the
     # public write/read that a grpcio without them falls back to.
     if not core_ops:
-        monkeypatch.setattr(mailbox_client, "_core_stream_ops",
+        monkeypatch.setattr(mailbox_client, "stream_ops",
                             lambda call: (call.write, call.read))
     address, server, actor = actor_server
     connection = MailboxConnection(address)
@@ -143,11 +155,7 @@ async def test_answers_reach_their_callers_and_a_lost_stream_fails_what_is_pendi
         assert await asyncio.gather(*burst) == list(range(500))
         assert await connection.call("", "echo", [], {"message": "kw"}, 10.0) == "kw"
         pending = connection.submit("", "never_answer", [], {}, 30.0)
-        # The actor has the call once its command task runs (10 s: it is local).
-        deadline = asyncio.get_running_loop().time() + 10
-        while not actor.command_tasks:
-            assert asyncio.get_running_loop().time() < deadline
-            await asyncio.sleep(0.005)
+        await _until(lambda: actor.command_tasks)  # the actor has the call
         await server.stop(grace=None)
         # Failed as soon as the stream ends, long before its 30 s timeout.
         with pytest.raises(ActorUnavailable, match="lost"):
@@ -166,6 +174,8 @@ async def test_a_client_that_half_closes_still_gets_the_replies_of_running_comma
             response_deserializer=mailbox_pb2.StreamResponse.FromString)()
         await stream.write(envelope_json_entry(7, "", "wait_for_release", [], {}, 0.0, False))
         await stream.done_writing()
+        # The command is running once it has made its event (10 s: it is local).
+        await _until(lambda: "release" in actor.extra)
         # The stream is half-closed while the command runs: the actor's loop keeps
         # serving (the test's own loop: a spinning actor would hang it here).
         other = MailboxConnection(address)
@@ -178,3 +188,114 @@ async def test_a_client_that_half_closes_still_gets_the_replies_of_running_comma
         assert [(reply.id, reply.result_json) for reply in response.replies] == [
             (7, b'"released"')]
         assert await asyncio.wait_for(stream.read(), 10) is grpc.aio.EOF
+
+
+def _record_frames(connection):
+    """Keep a parsed copy of every frame the open ``connection`` writes."""
+    frames = []
+    send = connection._writer.write_frame
+
+    def recording_send(frame):
+        frames.append(mailbox_pb2.StreamRequest.FromString(frame))
+        return send(frame)
+
+    connection._writer.write_frame = recording_send
+    return frames
+
+
+def _calls_in(frame) -> int:
+    return sum(len(json_list(envelope.batch_args_json)) if envelope.batch_args_json else 1
+               for envelope in frame.envelopes)
+
+
+async def test_a_lone_ask_leaves_alone_and_a_burst_shares_frames(served_actor):
+    connection = MailboxConnection(served_actor)
+    try:
+        await connection.call("", "echo", [0], {}, 10.0)  # opens the stream
+        frames = _record_frames(connection)
+        assert await connection.submit("", "echo", [1], {}, 10.0) == 1
+        assert [_calls_in(frame) for frame in frames] == [1]
+        # 3,000 asks made without yielding: the first leaves at once, the others
+        # queue behind it in frames of at most MAX_BATCH calls.
+        frames.clear()
+        burst = [connection.submit("", "echo", [n], {}, 10.0) for n in range(3000)]
+        assert await asyncio.gather(*burst) == list(range(3000))
+        assert [_calls_in(frame) for frame in frames] == [1, 1024, 1024, 951]
+    finally:
+        await connection.close()
+
+
+async def test_one_sender_keeps_its_order_around_lone_asks(actor_server):
+    address, _server, actor = actor_server
+    connection = MailboxConnection(address)
+    try:
+        await connection.call("", "notes", [], {}, 10.0)  # opens the stream
+        rng = random.Random(5)
+        expected = []
+        for _round in range(200):
+            # Each round starts with an ask that leaves alone (nothing in flight),
+            # then tells, asks and keyword calls queue behind it.
+            pending = []
+            for _ in range(rng.randint(1, 6)):
+                value = len(expected)
+                expected.append(value)
+                kind = rng.randrange(4)
+                if kind == 0:
+                    pending.append(connection.submit("", "note", [value], {}, 10.0))
+                elif kind == 1:
+                    pending.append(connection.submit("", "note", [], {"value": value}, 10.0))
+                elif kind == 2:
+                    connection.tell_nowait("", "note", [value], {})
+                else:
+                    connection.tell_nowait("", "note", [], {"value": value})
+            await asyncio.gather(*pending)
+        assert await connection.call("", "notes", [], {}, 10.0) == expected
+    finally:
+        await connection.close()
+
+
+async def test_the_size_limit_does_not_depend_on_what_is_in_flight(served_actor):
+    connection = MailboxConnection(served_actor, max_message_bytes=4096)
+    try:
+        await connection.call("", "echo", [0], {}, 10.0)  # opens the stream
+        # Near the limit: refused whether it would leave alone or join a frame.
+        near = ["x" * (4096 - 64 - 40 - 5)]
+        with pytest.raises(MessageTooLarge):
+            connection.submit("", "echo", near, {}, 10.0)  # alone
+        busy = connection.submit("", "echo", [1], {}, 10.0)  # the writer is now busy
+        with pytest.raises(MessageTooLarge):
+            connection.submit("", "echo", near, {}, 10.0)  # queued
+        fits = ["x" * (4096 - 64 - 40 - 20)]
+        assert await connection.submit("", "echo", fits, {}, 10.0) == fits[0]
+        assert await busy == 1
+    finally:
+        await connection.close()
+
+
+async def test_calls_on_a_stream_that_is_not_open_are_refused_as_not_delivered(
+        served_actor):
+    connection = MailboxConnection(served_actor)
+    with pytest.raises(NotDelivered):
+        connection.submit("", "echo", [1], {}, 10.0)
+    with pytest.raises(NotDelivered):
+        connection.tell_nowait("", "echo", [1], {})
+    assert await connection.call("", "echo", [2], {}, 10.0) == 2  # call opens it
+    await connection.close()
+    with pytest.raises(NotDelivered):
+        connection.submit("", "echo", [3], {}, 10.0)
+
+
+async def test_the_replies_to_one_frame_of_several_calls_leave_together(served_actor):
+    async with grpc.aio.insecure_channel(served_actor) as channel:
+        stream = channel.stream_stream(
+            mailbox_client.STREAM_METHOD, request_serializer=None,
+            response_deserializer=mailbox_pb2.StreamResponse.FromString)()
+        # Keyword calls: one envelope each, five in one frame.
+        await stream.write(b"".join(
+            envelope_json_entry(n, "", "echo", [], {"message": n}, 0.0, False)
+            for n in range(1, 6)))
+        await stream.done_writing()
+        replies = []
+        while (response := await asyncio.wait_for(stream.read(), 10)) is not grpc.aio.EOF:
+            replies.append([reply.id for reply in response.replies])
+        assert replies == [[1, 2, 3, 4, 5]]
