@@ -40,6 +40,8 @@ MAX_QUEUED_FRAMES = 2
 _FRAME_OVERHEAD = 64
 #: Seconds a new connection may take to reach READY before calls fail over.
 CONNECT_TIMEOUT = 5.0
+#: Seconds a failed write waits for the stream's status (see _write_failed).
+STATUS_WAIT = 1.0
 #: The full name of MailboxService.Stream.
 STREAM_METHOD = "/actorgrpc.v1.MailboxService/Stream"
 #: Failure.type the mailbox uses when the target aid is not hosted at that address.
@@ -418,13 +420,14 @@ class MailboxConnection:
         """A frame could not be written: the stream is over.
 
         gRPC core's own write reports a stream that has ended with an error of its
-        own, without the status; when the call has its status, the read loop is
-        ending with it and reports it, so the callers hear why (UNAVAILABLE, ...).
+        own, without the status; the read loop ends with that status and reports
+        it, so the callers hear why (UNAVAILABLE, ...). Should it not within
+        STATUS_WAIT seconds, the write's error is reported instead.
         """
         self._writer.close()  # tells are fire and forget: queued ones are lost
         reader = self._reader
-        if (self._call is not None and self._call.done() and reader is not None
-                and not reader.done()):
+        if reader is not None and not reader.done():
+            asyncio.get_running_loop().call_later(STATUS_WAIT, self._broken, exc)
             return
         self._broken(exc)
 

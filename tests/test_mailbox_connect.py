@@ -299,3 +299,31 @@ async def test_the_replies_to_one_frame_of_several_calls_leave_together(served_a
         while (response := await asyncio.wait_for(stream.read(), 10)) is not grpc.aio.EOF:
             replies.append([reply.id for reply in response.replies])
         assert replies == [[1, 2, 3, 4, 5]]
+
+
+async def test_calls_pending_when_the_stream_ends_mid_burst_hear_its_status(actor_server):
+    # The server goes away while frames are being written: gRPC core's write fails
+    # with an error of its own, but the callers hear the stream's status.
+    address, server, actor = actor_server
+    connection = MailboxConnection(address)
+    try:
+        await connection.call("", "echo", [0], {}, 10.0)  # opens the stream
+        pending = connection.submit("", "never_answer", [], {}, 30.0)
+        await _until(lambda: actor.command_tasks)  # the actor has the call
+
+        async def burst():
+            while not connection.closed:
+                for n in range(200):
+                    connection.tell_nowait("", "echo", [n], {})
+                connection.submit("", "echo", [n], {}, 30.0).add_done_callback(
+                    lambda future: future.exception())  # (each is failed too)
+                await asyncio.sleep(0)
+
+        writing = asyncio.ensure_future(burst())
+        await _until(lambda: connection._writer.writing)
+        await server.stop(grace=None)
+        with pytest.raises(ActorUnavailable, match="UNAVAILABLE"):
+            await asyncio.wait_for(pending, 10)  # 10 s: STATUS_WAIT is 1 s
+        await asyncio.wait_for(writing, 10)  # the burst ends once the stream is closed
+    finally:
+        await connection.close()
