@@ -25,6 +25,8 @@ from actorgrpc.server import build_server
 from actorgrpc.v1 import mailbox_pb2
 from actorgrpc.wire import envelope_json_entry, json_list
 
+from .support import wait_for_async
+
 
 @pytest.fixture
 async def actor_server():
@@ -54,13 +56,10 @@ def served_actor(actor_server):
     return actor_server[0]
 
 
-async def _until(condition, seconds: float = 10.0) -> None:
-    """Poll ``condition`` until it holds (``seconds``: far more than a local server
-    needs)."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition never held"
-        await asyncio.sleep(0.005)
+def _raw_mailbox_stream(channel):
+    """A MailboxService.Stream written with bytes (actorgrpc.wire) and read parsed."""
+    return channel.stream_stream(mailbox_client.STREAM_METHOD, request_serializer=None,
+                                 response_deserializer=mailbox_pb2.StreamResponse.FromString)()
 
 
 @pytest.fixture
@@ -155,7 +154,8 @@ async def test_answers_reach_their_callers_and_a_lost_stream_fails_what_is_pendi
         assert await asyncio.gather(*burst) == list(range(500))
         assert await connection.call("", "echo", [], {"message": "kw"}, 10.0) == "kw"
         pending = connection.submit("", "never_answer", [], {}, 30.0)
-        await _until(lambda: actor.command_tasks)  # the actor has the call
+        # The actor has the call (10 s: far more than a local server needs).
+        await wait_for_async(lambda: actor.command_tasks, 10, "the call", interval=0.005)
         await server.stop(grace=None)
         # Failed as soon as the stream ends, long before its 30 s timeout.
         with pytest.raises(ActorUnavailable, match="lost"):
@@ -169,13 +169,12 @@ async def test_a_client_that_half_closes_still_gets_the_replies_of_running_comma
         actor_server):
     address, _server, actor = actor_server
     async with grpc.aio.insecure_channel(address) as channel:
-        stream = channel.stream_stream(
-            mailbox_client.STREAM_METHOD, request_serializer=None,
-            response_deserializer=mailbox_pb2.StreamResponse.FromString)()
+        stream = _raw_mailbox_stream(channel)
         await stream.write(envelope_json_entry(7, "", "wait_for_release", [], {}, 0.0, False))
         await stream.done_writing()
         # The command is running once it has made its event (10 s: it is local).
-        await _until(lambda: "release" in actor.extra)
+        await wait_for_async(lambda: "release" in actor.extra, 10, "the command",
+                             interval=0.005)
         # The stream is half-closed while the command runs: the actor's loop keeps
         # serving (the test's own loop: a spinning actor would hang it here).
         other = MailboxConnection(address)
@@ -287,9 +286,7 @@ async def test_calls_on_a_stream_that_is_not_open_are_refused_as_not_delivered(
 
 async def test_the_replies_to_one_frame_of_several_calls_leave_together(served_actor):
     async with grpc.aio.insecure_channel(served_actor) as channel:
-        stream = channel.stream_stream(
-            mailbox_client.STREAM_METHOD, request_serializer=None,
-            response_deserializer=mailbox_pb2.StreamResponse.FromString)()
+        stream = _raw_mailbox_stream(channel)
         # Keyword calls: one envelope each, five in one frame.
         await stream.write(b"".join(
             envelope_json_entry(n, "", "echo", [], {"message": n}, 0.0, False)
@@ -309,7 +306,8 @@ async def test_calls_pending_when_the_stream_ends_mid_burst_hear_its_status(acto
     try:
         await connection.call("", "echo", [0], {}, 10.0)  # opens the stream
         pending = connection.submit("", "never_answer", [], {}, 30.0)
-        await _until(lambda: actor.command_tasks)  # the actor has the call
+        # The actor has the call (10 s: far more than a local server needs).
+        await wait_for_async(lambda: actor.command_tasks, 10, "the call", interval=0.005)
 
         async def burst():
             while not connection.closed:
@@ -320,7 +318,8 @@ async def test_calls_pending_when_the_stream_ends_mid_burst_hear_its_status(acto
                 await asyncio.sleep(0)
 
         writing = asyncio.ensure_future(burst())
-        await _until(lambda: connection._writer.writing)
+        await wait_for_async(lambda: connection._writer.writing, 10, "a write",
+                             interval=0.005)
         await server.stop(grace=None)
         with pytest.raises(ActorUnavailable, match="UNAVAILABLE"):
             await asyncio.wait_for(pending, 10)  # 10 s: STATUS_WAIT is 1 s
