@@ -17,7 +17,12 @@ KEYS = ["send_rtt_p50_us", "send_rtt_p99_us", "send_rtt_ratio", "arbiter_send_rt
         "send_client_cpu_us", "raw_grpc_bidi_client_cpu_us", "ask_client_cpu_us",
         "ask_actor_cpu_us", "tell_client_cpu_us", "tell_actor_cpu_us",
         "spawn_50_client_cpu_ms", "spawn_50_arbiter_cpu_ms", "spawn_50_fork_server_cpu_ms",
-        "spawn_50_actor_cpu_ms"]
+        "spawn_50_actor_cpu_ms",
+        # The floor of a bare gRPC process, measured in the same run.
+        "raw_grpc_process_50_s", "raw_grpc_process_cpu_ms", "raw_grpc_process_uss_mb"]
+#: Ratios of two figures of the run (no spread of their own).
+RATIOS = ["send_rtt_ratio", "arbiter_send_ratio", "actor_to_actor_ratio", "spawn_50_ratio",
+          "idle_actor_uss_ratio"]
 
 
 def _ours() -> dict:
@@ -41,5 +46,7 @@ def test_quick_benchmark_reports_every_figure():
     for key in KEYS:
         assert isinstance(figures[key], (int, float)) and figures[key] > 0, key
         assert len(figures[f"{key}_spread"]) == 2, key
+    for key in RATIOS:
+        assert isinstance(figures[key], (int, float)) and figures[key] > 0, key
     assert figures["machine"]["quick"] is True
     assert_all_gone([p for pid, p in _ours().items() if pid not in before])

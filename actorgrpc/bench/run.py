@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import resource
 import shutil
 import signal
 import statistics
@@ -24,12 +23,18 @@ import psutil
 from ..client import connect
 from ..consts import READY_LINE_PREFIX
 from .baseline_client import WARM_UP, Baselines, p50_us
+from .process_floor import ProcessFloor
+from .process_stats import cpu_seconds, own_cpu_seconds, unique_memory_mb
 from .stats import percentile, rounded, summarize
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 #: Round trips each send measurement makes before its timed ones.
 SEND_WARM_UP = 200
+
+#: Seconds new processes idle before their memory is read, so that start-up work
+#: (imports, first collections) has settled: the actors and the floor's alike.
+SETTLE_SECONDS = 1.0
 
 #: Goals of the performance issue, as (key, comparison, bound).
 GOALS = [
@@ -93,30 +98,6 @@ class ArbiterUnderTest:
 
 async def _repeat(times: int, measure) -> list[float]:
     return [await measure() for _ in range(times)]
-
-
-def own_cpu_seconds() -> float:
-    """CPU time of this process so far, every thread included (gRPC's too)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time of process ``pid`` so far, every thread included; 0 once it is gone.
-
-    Read from the kernel's CPU clock of that process (exact to the nanosecond):
-    psutil's figures come in 10 ms ticks, too coarse for a process that lives 20 ms.
-    """
-    try:
-        # Linux's clock id of another process's CPU clock: ((~pid) << 3) | 2
-        # (CPUCLOCK_SCHED), which is what clock_getcpuclockid(3) returns.
-        return time.clock_gettime((~pid << 3) | 2)
-    except OSError:  # gone (or not Linux: psutil, in ticks)
-        try:
-            times = psutil.Process(pid).cpu_times()
-        except psutil.Error:
-            return 0.0
-        return times.user + times.system
 
 
 class CpuMeter:
@@ -332,20 +313,41 @@ class Benchmark:
             await asyncio.gather(*[client.stop(p) for p in proxies])
             return elapsed
 
-        self.record("spawn_50_s", await _repeat(settings.repetitions, fifty))
+        # The floor, measured between our own bursts so that drift cancels: bare
+        # gRPC processes forked at once (see process_floor).
+        floor = ProcessFloor()
+        await floor.start()
+        bursts, floor_seconds, floor_cpu, floor_uss = [], [], [], []
+        try:
+            for _ in range(settings.repetitions):
+                seconds, cpu_ms, uss = await floor.at_once(50, settle=SETTLE_SECONDS)
+                floor_seconds.append(seconds)
+                floor_cpu.append(cpu_ms)
+                floor_uss.append(uss)
+                bursts.append(await fifty())
+        finally:
+            await floor.close()
+        self.record("spawn_50_s", bursts)
         for key, samples in spawn_cpu.items():
             self.record(key, samples)
+        self.record("raw_grpc_process_50_s", floor_seconds)
+        self.record("raw_grpc_process_cpu_ms", floor_cpu)
+        self.record("raw_grpc_process_uss_mb", floor_uss)
+        self.results["spawn_50_ratio"] = rounded(
+            self.results["spawn_50_s"] / self.results["raw_grpc_process_50_s"])
 
     async def _memory_and_cpu(self, client, arbiter: ArbiterUnderTest) -> None:
         self.log("memory and idle CPU")
         proxies = await asyncio.gather(*[client.spawn(_timeout=120) for _ in range(50)])
         pids = [(await client.send(p, "info"))["actor"]["process_id"] for p in proxies[:10]]
-        # Let start-up work (imports, first collections) settle before measuring.
-        await asyncio.sleep(1.0)
-        uss = [psutil.Process(pid).memory_full_info().uss / 2**20 for pid in pids]
+        await asyncio.sleep(SETTLE_SECONDS)
+        uss = [unique_memory_mb(pid) for pid in pids]
         rss = [psutil.Process(pid).memory_info().rss / 2**20 for pid in pids]
         self.record("idle_actor_uss_mb", uss)
         self.record("idle_actor_rss_mb", rss)
+        if "raw_grpc_process_uss_mb" in self.results:
+            self.results["idle_actor_uss_ratio"] = rounded(
+                self.results["idle_actor_uss_mb"] / self.results["raw_grpc_process_uss_mb"])
         process = psutil.Process(arbiter.process.pid)
         samples = []
         for _ in range(self.settings.repetitions):
@@ -424,15 +426,24 @@ def _fork_server(arbiter: psutil.Process) -> psutil.Process | None:
     return None
 
 
+#: For a goal in absolute units, the same figure of a bare gRPC process measured in
+#: the same run (see process_floor): what any gRPC-Python process costs here today.
+FLOORS = {
+    "spawn_50_s": "raw_grpc_process_50_s",
+    "idle_actor_uss_mb": "raw_grpc_process_uss_mb",
+}
+
+
 def goals_table(results: dict) -> list[str]:
-    lines = [f"{'figure':<34}{'value':>12}  {'goal':>12}  met"]
+    lines = [f"{'figure':<34}{'value':>12}  {'goal':>12}  met   bare gRPC process"]
     for key, comparison, bound in GOALS:
         value = results.get(key)
         if value is None:
             continue
         met = value <= bound if comparison == "<=" else value >= bound
+        floor = results.get(FLOORS.get(key, ""), "")
         lines.append(f"{key:<34}{value:>12}  {comparison + ' ' + str(bound):>12}  "
-                     f"{'yes' if met else 'NO'}")
+                     f"{'yes' if met else 'NO ':<5} {floor}".rstrip())
     return lines
 
 
