@@ -111,6 +111,12 @@ def table(results, statuses) -> tuple[str, dict]:
     out = [row(header), row(["-" * w for w in widths])] + [row(r) for r in lines]
     out.append("")
     out.append("value = median [min–max over repetitions]")
+    ours = results.get("actorgrpc") or {}
+    if ours.get("raw_grpc_process_50_s") is not None:
+        # What any gRPC-Python process costs here, measured in actorgrpc's run.
+        out.append("floor of the gRPC contract (a bare grpc.aio process, same actorgrpc run): "
+                   f"50 at once {cell(ours, 'raw_grpc_process_50_s')} s, "
+                   f"idle USS {cell(ours, 'raw_grpc_process_uss_mb')} MB")
     for col, label in COLUMNS:
         r = results.get(col)
         version = f" {r.get('version')}" if r and r.get("version") else ""
