@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 
 import grpc
 
 from .baselines import STREAM, UNARY
+from .helper_process import start_helper, stop_helper
 from .stats import percentile
 
 PAYLOAD = b"hello-world-payload"
@@ -21,19 +20,12 @@ class Baselines:
     """The baseline server process and the raw measurements against it."""
 
     def __init__(self):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "actorgrpc.bench.baselines"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True)
+        self.process = start_helper("actorgrpc.bench.baselines")
         self.grpc_port = int(self.process.stdout.readline().split()[1])
         self.tcp_port = int(self.process.stdout.readline().split()[1])
 
     def close(self) -> None:
-        self.process.stdin.close()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_helper(self.process, timeout=10)
 
     async def unary_rtt(self, count: int) -> list[float]:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{self.grpc_port}") as channel:

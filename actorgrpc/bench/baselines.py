@@ -12,6 +12,8 @@ import sys
 
 import grpc
 
+from .bytes_server import start_bytes_server
+
 SERVICE = "bench.Echo"
 UNARY = f"/{SERVICE}/Unary"
 STREAM = f"/{SERVICE}/Stream"
@@ -38,14 +40,10 @@ async def _tcp_echo(reader, writer) -> None:
 
 
 async def serve() -> None:
-    server = grpc.aio.server()
-    handlers = {
+    server, port = await start_bytes_server(SERVICE, {
         "Unary": grpc.unary_unary_rpc_method_handler(_unary),
         "Stream": grpc.stream_stream_rpc_method_handler(_stream),
-    }
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
+    })
     tcp = await asyncio.start_server(_tcp_echo, "127.0.0.1", 0)
     tcp_port = tcp.sockets[0].getsockname()[1]
     print(f"grpc {port}", flush=True)
