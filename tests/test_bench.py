@@ -21,7 +21,7 @@ KEYS = ["send_rtt_p50_us", "send_rtt_p99_us", "send_rtt_ratio", "arbiter_send_rt
         # The floor of a bare gRPC process, measured in the same run.
         "raw_grpc_process_50_s", "raw_grpc_process_cpu_ms", "raw_grpc_process_uss_mb",
         "spawn_50_ratio"]
-#: Ratios of two medians measured in different phases of the run (no spread).
+#: Ratios of two of the run's medians (no spread of their own).
 RATIOS = ["actor_to_actor_ratio", "idle_actor_uss_ratio"]
 
 
