@@ -23,6 +23,7 @@ from .events import EventBus
 from .hooks import HookResolver
 from .mailbox_server import MailboxHost, MailboxServicer
 from .monitor import Monitor
+from .process_control import pid_alive
 from .proxy import ActorProxy
 from .registry import Registry
 from .restart import TEMPORARY, RestartPolicy, RestartTracker, should_restart
@@ -271,7 +272,7 @@ class Arbiter(Actor):
             logger.error("the fork server died; actors now start with fork+exec")
             self.launchers[KIND_PROCESS] = ProcessLauncher(self)
         for pid, record in list(getattr(launcher, "by_pid", {}).items()):
-            if not _pid_alive(pid):
+            if not pid_alive(pid):
                 launcher.by_pid.pop(pid, None)
                 record.on_exit(-signal.SIGKILL)
                 self.on_actor_exit(record)
@@ -528,15 +529,6 @@ def _log_exit(record: ActorProxyMonitor) -> None:
     else:
         logger.warning("%s(%s) exited unexpectedly with %s", record.name, record.aid,
                        record.exit_code, extra={"actor": record})
-
-
-def _pid_alive(pid: int) -> bool:
-    import psutil
-
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def _callable(hook, resolver: HookResolver):

@@ -8,8 +8,8 @@ import statistics
 import time
 
 import grpc
-import psutil
 
+from ..process_control import pid_alive
 from .bytes_server import start_bytes_server
 from .helper_process import start_helper, stop_helper
 from .process_floor import PING, SERVICE
@@ -91,7 +91,7 @@ class ProcessFloor:
             try:
                 await asyncio.wait_for(self._all_reported.wait(), REPORT_POLL)
             except asyncio.TimeoutError:
-                if any(_exited(pid) for pid in pids):
+                if not all(pid_alive(pid) for pid in pids):
                     raise RuntimeError("a bare gRPC process of the floor exited before "
                                        "reporting (its traceback is above)") from None
                 if time.monotonic() > deadline:
@@ -102,10 +102,3 @@ class ProcessFloor:
             await asyncio.to_thread(stop_helper, self.helper)
         if self.server is not None:
             await self.server.stop(None)
-
-
-def _exited(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
