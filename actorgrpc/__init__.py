@@ -17,6 +17,7 @@ from .commands import command
 from .consts import (ACTOR_ACTION_TIMEOUT, ACTOR_STATES, DEFAULT_SEND_TIMEOUT,
                      MONITOR_TASK_PERIOD)
 from .context import get_actor
+from .hooks import hook
 from .errors import (ActorAlreadyExists, ActorError, ActorNotFound, ActorTimeout,
                      ActorUnavailable, CommandError, CommandNotFound, InvalidArgument,
                      MessageTooLarge, PermissionDenied, SpawnError)
@@ -57,6 +58,7 @@ __all__ = [
     "command",
     "connect",
     "get_actor",
+    "hook",
     "send",
     "spawn",
 ]

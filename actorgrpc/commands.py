@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import CommandNotFound, InvalidArgument
+from .hooks import register_reference
 
 __all__ = ["command", "Command", "get_command", "command_names"]
 
@@ -52,6 +53,8 @@ def command(ack: bool = True, name: str | None = None):
 
     def decorator(fn):
         cmd_name = name or fn.__name__
+        # A command is also a "module:function" reference of its module (for ``run``).
+        register_reference(fn)
         _COMMANDS[cmd_name] = Command(cmd_name, fn, ack, inspect.signature(fn))
         fn.command = _COMMANDS[cmd_name]
         return fn
@@ -112,7 +115,8 @@ def stop(actor):
 async def run(actor, reference, *args, **kwargs):
     """Call ``function(actor, *args, **kwargs)`` for ``reference`` = "module:function".
 
-    Only functions of the modules the operator allowed can be called.
+    Only functions that an allowed module registered with ``@hook`` or
+    ``@command`` can be called (see ``actorgrpc.hooks``).
     """
     function = actor.hooks.resolve(reference)
     result = function(actor, *args, **kwargs)

@@ -1,88 +1,131 @@
-"""Resolution of ``"module:function"`` references inside the operator's allowed modules.
+"""The sealed allowlist: which ``"module:name"`` references an actor may call.
 
-Nothing named by the network is imported: a reference is resolved only when its
-module is one the operator allowed (``-m``) and was imported at boot, so
-``os:system`` is refused with PERMISSION_DENIED before anything happens.
+A reference names a hook (``start``, ``stopping``, ``periodic_task``) or the target
+of the ``run`` command. It resolves only when all of these hold:
+
+* it has the shape ``module:name``: a dotted module path, one colon, one plain
+  identifier; no attribute paths (``mod:os.system``) and no dunders;
+* the module is one the operator named (``serve -m MODULE`` or ``arbiter(modules=)``)
+  and was imported when the process booted: nothing is imported here;
+* the module itself registered that function with :func:`hook` or ``@command``.
+  A name the module merely imported (``os``, ``time.sleep``, another module's
+  function) is not registered under it.
+
+A malformed reference is INVALID_ARGUMENT; a well-formed one that is not allowed
+is PERMISSION_DENIED. Either way nothing is imported or called.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 import sys
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 from .errors import InvalidArgument, PermissionDenied
 
-__all__ = ["HookResolver", "reference_of"]
+__all__ = ["HookResolver", "hook", "register_reference", "reference_of"]
 
-_REFERENCE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
+F = TypeVar("F", bound=Callable[..., Any])
 
-#: Modules whose functions are always callable as hooks: our own examples.
-BUILTIN_MODULES = ("actorgrpc.examples.demo",)
+#: Longest reference accepted (and echoed back in errors).
+MAX_REFERENCE_LENGTH = 256
+
+_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
+_DOTTED = rf"{_IDENTIFIER}(\.{_IDENTIFIER})*"
+#: What a reference looks like at all; anything else is malformed.
+_WELL_FORMED = re.compile(rf"{_DOTTED}:{_DOTTED}", re.ASCII)
+#: An attribute path after the colon, or a component that starts with two
+#: underscores: well-formed, never allowed.
+_FORBIDDEN = re.compile(r"(^|[.:])__|:.*\.")
+
+#: (module name, function name) → the function its module registered.
+_REGISTERED: dict[tuple[str, str], Callable[..., Any]] = {}
+
+
+def register_reference(function: F) -> F:
+    """Make ``function`` callable as ``"its_module:its_name"`` (used by ``@hook``
+    and ``@command``). Only module-level functions can be registered."""
+    module = getattr(function, "__module__", None)
+    name = getattr(function, "__name__", None)
+    qualname = getattr(function, "__qualname__", None)
+    if not callable(function) or not module or not name or qualname != name:
+        raise TypeError(f"{function!r}: only module-level functions can be registered "
+                        "as hooks or commands")
+    _REGISTERED[(module, name)] = function
+    return function
+
+
+def hook(function: F) -> F:
+    """Decorator: allow ``function(actor, ...)`` as a hook or ``run`` target.
+
+    Only functions decorated this way (or with ``@command``) can be named by a
+    ``"module:function"`` reference, and only when the operator allowed the
+    module.
+    """
+    return register_reference(function)
+
+
+def _shown(reference: object) -> str:
+    text = reference if isinstance(reference, str) else repr(reference)
+    if len(text) > 64:
+        text = text[:64] + "…"
+    return repr(text)
 
 
 class HookResolver:
-    """Resolves references against a fixed set of allowed modules."""
+    """Resolves references against the modules the operator allowed."""
 
     def __init__(self, modules: Iterable[str] = ()):
-        self.modules: tuple[str, ...] = tuple(dict.fromkeys([*modules]))
+        self.modules: tuple[str, ...] = tuple(dict.fromkeys(modules))
 
     def import_all(self) -> None:
-        """Import every allowed module (registering its commands); errors propagate."""
+        """Import every allowed module (registering its hooks and commands)."""
+        import importlib
+
         for name in self.modules:
             importlib.import_module(name)
 
     def allows(self, module: str) -> bool:
-        return module in self.modules or module in BUILTIN_MODULES
+        return module in self.modules
 
     def check(self, reference: str) -> str:
         """Validate a reference without calling it; return it unchanged."""
         self.resolve(reference)
         return reference
 
-    def resolve(self, reference) -> Callable:
-        """The function that ``reference`` names.
-
-        INVALID_ARGUMENT when it is not of the form "module:function" or names
-        nothing callable; PERMISSION_DENIED when the module is not allowed.
-        """
-        if not isinstance(reference, str) or not _REFERENCE.match(reference):
-            raise InvalidArgument(
-                f"bad hook reference {reference!r}: expected \"module:function\""
-            )
-        module_name, _, attribute = reference.partition(":")
+    def resolve(self, reference: object) -> Callable[..., Any]:
+        """The registered function that ``reference`` names (see the module doc)."""
+        if not isinstance(reference, str) or len(reference) > MAX_REFERENCE_LENGTH \
+                or not _WELL_FORMED.fullmatch(reference):
+            raise InvalidArgument(f"bad hook reference {_shown(reference)}: expected "
+                                  "\"module:function\"")
+        module_name, _, name = reference.partition(":")
+        if _FORBIDDEN.search(reference):
+            raise PermissionDenied(
+                f"{_shown(reference)} is not allowed: a reference is \"module:function\" "
+                "with one plain name (no attribute path, no dunder)")
         if not self.allows(module_name):
             raise PermissionDenied(
-                f"module {module_name!r} is not allowed; the operator allows: "
-                f"{', '.join(self.modules) or 'none'} (serve -m MODULE)"
-            )
-        module = sys.modules.get(module_name)
-        if module is None:
-            # Allowed modules are imported at boot; importing here only happens for
-            # the built-in examples, which are ours.
-            module = importlib.import_module(module_name)
-        target = module
-        for part in attribute.split("."):
-            target = getattr(target, part, None)
-            if target is None:
-                break
-        if not callable(target):
-            raise InvalidArgument(f"{reference!r} does not name a function")
-        return target
+                f"module {_shown(module_name)} is not allowed; the operator allows: "
+                f"{', '.join(self.modules) or 'none'} (serve -m MODULE)")
+        function = _REGISTERED.get((module_name, name))
+        if function is None or module_name not in sys.modules:
+            raise PermissionDenied(
+                f"{_shown(reference)} is not a hook or command that module "
+                f"{module_name!r} registered (decorate it with @hook or @command)")
+        return function
 
 
-def reference_of(hook) -> str:
-    """Turn a hook given as a function into its "module:function" reference."""
-    if hook is None or hook == "":
+def reference_of(function: object) -> str:
+    """The ``"module:function"`` reference of a hook given as a function."""
+    if function is None or function == "":
         return ""
-    if isinstance(hook, str):
-        return hook
-    module = getattr(hook, "__module__", None)
-    qualname = getattr(hook, "__qualname__", None)
-    if not module or not qualname or "<" in qualname or module == "__main__":
+    if isinstance(function, str):
+        return function
+    module = getattr(function, "__module__", None)
+    name = getattr(function, "__name__", None)
+    if module is None or name is None or _REGISTERED.get((module, name)) is not function:
         raise InvalidArgument(
-            f"{hook!r} cannot be sent to another process: hooks of process actors must "
-            "be module-level functions of an allowed module (or \"module:function\")"
-        )
-    return f"{module}:{qualname}"
+            f"{function!r} cannot be sent to another process: hooks of process actors "
+            "must be functions registered with @hook (or @command) in an allowed module")
+    return f"{module}:{name}"

@@ -6,7 +6,7 @@ import asyncio
 import os
 import time
 
-from actorgrpc import ActorProxy, command, get_actor
+from actorgrpc import ActorProxy, command, get_actor, hook
 
 
 @command()
@@ -89,18 +89,22 @@ def crash(actor, code=7):
     os._exit(code)
 
 
+@hook
 def mark_started(actor):
     actor.extra["hook"] = "start"
 
 
+@hook
 def failing_start(actor):
     raise RuntimeError("cannot start: no database")
 
 
+@hook
 async def count_ticks(actor):
     actor.extra["ticks"] = actor.extra.get("ticks", 0) + 1
 
 
+@hook
 def write_stopping_marker(actor):
     path = actor.extra.get("marker")
     if path:
@@ -108,15 +112,18 @@ def write_stopping_marker(actor):
             handle.write(actor.name)
 
 
+@hook
 def never_hello_start(actor):
     """A start hook that never returns (the actor never reaches RUN)."""
     time.sleep(3600)
 
 
+@hook
 async def run_target(actor, a, b=0):
     return {"sum": a + b, "name": actor.name}
 
 
+@hook
 async def script_start(arbiter):
     """Arbiter start hook of tests/scripts/arbiter_script.py."""
     from actorgrpc import send, spawn
@@ -128,16 +135,19 @@ async def script_start(arbiter):
     arbiter.stop()
 
 
+@hook
 def crash_soon(actor):
     """A periodic_task that crashes the process at its first run (crash loops)."""
     os._exit(1)
 
 
+@hook
 def block_forever(actor):
     """A stopping hook that ignores the stop order by blocking the event loop."""
     time.sleep(3600)
 
 
+@hook
 def seed_api(actor):
     """pulsar's Actor surface, seen from inside an actor."""
     return {"loop": actor._loop is actor.loop and actor.loop.is_running(),
@@ -154,3 +164,19 @@ def count_then_missing(actor):
 
     actor.extra["calls"] = actor.extra.get("calls", 0) + 1
     raise ActorNotFound("something this command looked for is missing")
+
+
+@command()
+def loaded_modules(actor, *names):
+    """Which of ``names`` are imported in this process (allowlist tests)."""
+    import sys
+
+    return {name: name in sys.modules for name in names}
+
+
+@command()
+def touch(actor, path):
+    """Create ``path``: proves a command ran (allowlist tests)."""
+    with open(path, "w") as handle:
+        handle.write(actor.name)
+    return path

@@ -74,7 +74,7 @@ async def test_duplicate_live_name(client, target):
     ("os:system", actorgrpc.PermissionDenied),
     ("subprocess:run", actorgrpc.PermissionDenied),
     ("not a reference", actorgrpc.InvalidArgument),
-    ("tests.sample_actors:no_such_function", actorgrpc.InvalidArgument),
+    ("tests.sample_actors:no_such_function", actorgrpc.PermissionDenied),
     ("tests.sample_actors", actorgrpc.InvalidArgument),
 ])
 async def test_bad_hook_references(client, hook, error):

@@ -35,5 +35,5 @@ def test_malformed_references(reference):
 def test_missing_function_in_allowed_module():
     resolver = HookResolver(["tests.sample_actors"])
     resolver.import_all()
-    with pytest.raises(InvalidArgument, match="does not name a function"):
+    with pytest.raises(PermissionDenied, match="not a hook or command"):
         resolver.resolve("tests.sample_actors:no_such_function")

@@ -12,7 +12,7 @@ EXPECTED_API = {
     "Arbiter", "ArbiterConcurrency", "Client", "CommandError", "CommandNotFound",
     "Concurrency", "DEFAULT_SEND_TIMEOUT", "InvalidArgument", "MONITOR_TASK_PERIOD",
     "MessageTooLarge", "Monitor", "PermissionDenied", "ProcessConcurrency", "SpawnError",
-    "arbiter", "command", "connect", "get_actor", "send", "spawn",
+    "arbiter", "command", "connect", "get_actor", "hook", "send", "spawn",
 }
 
 

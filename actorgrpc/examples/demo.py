@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from actorgrpc import command
+from actorgrpc import command, hook
 
 
 @command()
@@ -50,6 +50,7 @@ def count(actor, n=1):
     actor.extra["count"] = actor.extra.get("count", 0) + n
 
 
+@hook
 def on_start(actor):
     """A ``start`` hook: marks the actor as greeted."""
     actor.extra["started_by_hook"] = True
