@@ -29,8 +29,10 @@ from .registry import Registry
 from .restart import TEMPORARY, RestartPolicy, RestartTracker, should_restart
 from .routing import Router
 from .runtime import Concurrency
+from .security import SecuritySettings
 from .server import build_server, set_serving
 from .spawn_spec import SpawnSpec
+from .tls import TlsFiles
 from .supervision import (ActorProxyMonitor, ForkServerLauncher, ProcessLauncher,
                           ThreadLauncher, describe_exit)
 
@@ -80,8 +82,11 @@ class Arbiter(Actor):
                  plugins=(), max_log_bytes: int = log_files.DEFAULT_MAX_LOG_BYTES,
                  fork_server: bool | None = None,
                  action_timeout: float = ACTOR_ACTION_TIMEOUT, restart_policy: dict | None = None,
-                 standby_actors: int | None = None):
+                 standby_actors: int | None = None, auth_tokens=(),
+                 tls: TlsFiles | None = None):
         self.hooks_resolver = HookResolver(modules)
+        #: Tokens, the internal credential and TLS, shared with every actor it starts.
+        self.security = SecuritySettings.create(auth_tokens, tls)
         super().__init__(aid=ARBITER_TARGET, name=name, kind=KIND_ARBITER, runtime=None,
                          hooks=self.hooks_resolver, start=_callable(start, self.hooks_resolver),
                          stopping=_callable(stopping, self.hooks_resolver),
@@ -188,7 +193,8 @@ class Arbiter(Actor):
         self.server, port, self.health, names = build_server(
             self.bind, mailbox=MailboxServicer(self.mailbox_host),
             arbiter=ArbiterServicer(self), monitor=MonitorServicer(self),
-            max_message_bytes=self.max_message_bytes, exclusive_port=True)
+            max_message_bytes=self.max_message_bytes, exclusive_port=True,
+            security=self.security.server())
         host = self.bind.rsplit(":", 1)[0]
         self.address = f"{host}:{port}"
         self.mailbox_host.address = self.address
@@ -197,7 +203,7 @@ class Arbiter(Actor):
             self.launchers[KIND_PROCESS] = ForkServerLauncher(self, self.fork_server,
                                                               self.standby_actors)
         self.router = Router(self.address, max_message_bytes=self.max_message_bytes,
-                             local_host=self.mailbox_host)
+                             local_host=self.mailbox_host, security=self.security.client())
         self.runtime = self.impl = ArbiterConcurrency(self, self.router, loop)
         self.bind_loop()
         self.mailbox_host.add(self, main=True)

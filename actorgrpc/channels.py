@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 
 import grpc
 
 from .consts import DEFAULT_MAX_MESSAGE_BYTES
+
+
+@dataclass(frozen=True)
+class ChannelSecurity:
+    """How a client reaches servers: TLS credentials (None: plaintext), a name to
+    verify in certificates instead of the address's host, and the metadata every
+    call carries (its bearer token)."""
+
+    credentials: grpc.ChannelCredentials | None = None
+    metadata: tuple = ()
+    server_name: str = ""
+
+
+#: No TLS, no token: a loopback arbiter without authentication.
+PLAINTEXT = ChannelSecurity()
 
 
 def message_options(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> list[tuple]:
@@ -29,7 +45,8 @@ def channel_target(address: str) -> str:
     return f"ipv{version}:{address}"
 
 
-def insecure_channel(address: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
+def open_channel(address: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+                 security: ChannelSecurity = PLAINTEXT):
     """A grpc.aio channel to ``address``, configured the actorgrpc way."""
     options = message_options(max_message_bytes) + [
         # Reconnect fast after an actor restarts on the same address.
@@ -38,7 +55,12 @@ def insecure_channel(address: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_
         # Loopback links: disable the HTTP/2 BDP probe pings that add wake-ups.
         ("grpc.http2.bdp_probe", 0),
     ]
-    return grpc.aio.insecure_channel(channel_target(address), options=options)
+    if security.credentials is None:
+        return grpc.aio.insecure_channel(channel_target(address), options=options)
+    if security.server_name:
+        options.append(("grpc.ssl_target_name_override", security.server_name))
+    return grpc.aio.secure_channel(channel_target(address), security.credentials,
+                                   options=options)
 
 
 def server_options(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, *,

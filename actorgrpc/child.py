@@ -1,7 +1,9 @@
 """Entry point of an actor process: ``python -m actorgrpc.child`` (started by the arbiter).
 
-The spawn specification arrives as JSON in the ACTORGRPC_SPEC environment variable
-(never pickled). The process binds its mailbox, says hello to its monitor, runs the
+The spawn specification arrives as JSON on an inherited file descriptor whose number
+is in the ACTORGRPC_SPEC_FD environment variable (never pickled, never in the
+environment or on the command line, where other processes could list it: it holds
+the actor's one-time secret and the arbiter's internal credential). The process binds its mailbox, says hello to its monitor, runs the
 ``start`` hook, heartbeats, and exits when told to stop or when its monitor is gone.
 """
 
@@ -16,7 +18,7 @@ import sys
 
 from .process_control import die_with_parent
 
-SPEC_ENVIRONMENT_VARIABLE = "ACTORGRPC_SPEC"
+SPEC_FD_VARIABLE = "ACTORGRPC_SPEC_FD"
 #: Exit code of a process whose actor could not start.
 EXIT_START_FAILED = 3
 #: Exit code of a process whose monitor went away.
@@ -32,7 +34,7 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def main() -> None:
-    spec = json.loads(os.environ.pop(SPEC_ENVIRONMENT_VARIABLE))
+    spec = read_spec(int(os.environ.pop(SPEC_FD_VARIABLE)))
     _die_with_parent(spec.get("parent_pid", 0))
     # The arbiter coordinates shutdown: a terminal's Ctrl-C reaches the whole process
     # group, and the actor must not die before its monitor orders it to stop.
@@ -43,6 +45,12 @@ def main() -> None:
     code = run_in_this_process(spec)
     # Skip interpreter teardown: gRPC's threads make it slow, and nothing is left to do.
     os._exit(code)
+
+
+def read_spec(fd: int) -> dict:
+    """The JSON specification on ``fd`` (read whole, then closed)."""
+    with os.fdopen(fd, "rb") as handle:
+        return json.loads(handle.read())
 
 
 def run_in_this_process(spec: dict, standby_socket=None) -> int:

@@ -30,6 +30,7 @@ EXIT_NOT_FOUND = 3
 EXIT_UNIMPLEMENTED = 4
 EXIT_INTERRUPTED = 130
 
+#: State names a filter accepts ("running", ...): the names every client shows.
 STATE_NAMES = {description: number for number, description in
                ACTOR_STATES.DESCRIPTION.items()}
 
@@ -227,20 +228,19 @@ def _filters(fn):
 @click.option("--all", "include_exited", is_flag=True, help="Include exited actors.")
 def ps(address, name_prefix, state, monitor, as_json, include_exited):
     """List actors: aid, name, kind, state, pid, uptime, restarts, memory, cpu, beat."""
-    from google.protobuf import json_format
-
     from .console import actor_table, make_console
+    from .summaries import summary_json
 
     async def go():
         async with _client(address) as client:
             return await client.list_actors(
-                name_prefix=name_prefix, state=STATE_NAMES.get(state, 0), monitor=monitor,
+                name_prefix=name_prefix, state=STATE_NAMES[state] if state else None,
+                monitor=monitor,
                 include_exited=include_exited)
 
     actors = _run(go, address)
     if as_json:
-        click.echo(json.dumps([json_format.MessageToDict(a, preserving_proto_field_name=True)
-                               for a in actors], indent=2))
+        click.echo(json.dumps([summary_json(a) for a in actors], indent=2))
         return
     make_console().print(actor_table(actors))
 

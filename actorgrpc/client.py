@@ -7,6 +7,7 @@ import asyncio
 import grpc
 
 from .consts import DEFAULT_SEND_TIMEOUT
+from .enums import state_to_wire
 from .errors import error_from_rpc_error
 from .proxy import ActorProxy
 from .routing import Router
@@ -91,13 +92,18 @@ class Client:
         self.router.forget(target)
         return response.exit_code
 
-    async def list_actors(self, *, name_prefix: str = "", state: int = 0, monitor: str = "",
-                          include_exited: bool = False) -> list:
-        """Every actor the arbiter knows (all pages), as ActorSummary messages."""
+    async def list_actors(self, *, name_prefix: str = "", state: int | None = None,
+                          monitor: str = "", include_exited: bool = False) -> list:
+        """Every actor the arbiter knows (all pages), as ActorSummary messages.
+
+        ``state`` filters by one of ``ACTOR_STATES``; the summaries carry the wire's
+        states (``actorgrpc.enums.state_from_wire`` turns them back).
+        """
+        wire_state = 0 if state is None else state_to_wire(state)
         actors, token = [], ""
         while True:
             request = arbiter_pb2.ListActorsRequest(
-                name_prefix=name_prefix, state=state, monitor=monitor, page_token=token,
+                name_prefix=name_prefix, state=wire_state, monitor=monitor, page_token=token,
                 include_exited=include_exited, page_size=1000)
             response = await self._unary(self.stub.ListActors, request, DEFAULT_SEND_TIMEOUT)
             actors.extend(response.actors)

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from .consts import ACTOR_STATES
+from .enums import kind_from_wire, wire_state_name
 
 #: Columns of ``ps`` and ``top``, in order.
 PS_COLUMNS = ("AID", "NAME", "KIND", "STATE", "PID", "UPTIME", "RESTARTS", "MEMORY",
@@ -39,7 +39,8 @@ def make_console(stderr: bool = False) -> Console:
 
 
 def state_name(state: int) -> str:
-    return ACTOR_STATES.DESCRIPTION.get(state, str(state))
+    """The name of a wire state ("running")."""
+    return wire_state_name(state)
 
 
 def human_bytes(count: float) -> str:
@@ -70,9 +71,10 @@ def human_seconds(seconds: float) -> str:
 
 def summary_row(summary) -> list[str]:
     """One ``ps`` row of an ActorSummary message."""
-    process_like = summary.kind == "process"
+    kind = kind_from_wire(summary.kind, "?")
+    process_like = kind in ("process", "exec")
     return [
-        summary.actor.aid, summary.actor.name, summary.kind, state_name(summary.actor.state),
+        summary.actor.aid, summary.actor.name, kind, state_name(summary.actor.state),
         str(summary.pid or "-"), human_seconds(summary.uptime_seconds),
         str(summary.restarts), human_bytes(summary.memory_rss_bytes),
         f"{summary.cpu_percent:.1f}" if process_like else "-",
@@ -160,14 +162,12 @@ class TopSampler:
 
 
 def processed_of(summary) -> int:
-    """Commands processed, from the ``details`` the arbiter adds to a summary."""
-    field_value = summary.details.fields.get("processed")
-    return int(field_value.number_value) if field_value is not None else 0
+    """Commands processed, from its last heartbeat."""
+    return summary.processed
 
 
 def mailbox_of(summary) -> int:
-    field_value = summary.details.fields.get("mailbox_depth")
-    return int(field_value.number_value) if field_value is not None else 0
+    return summary.mailbox_depth
 
 
 SORT_KEYS = {
@@ -204,8 +204,9 @@ def event_line(event) -> str:
     """One ``watch`` line: time, event, name(aid), state, detail."""
     from .events import event_name
 
-    stamp = time.strftime("%H:%M:%S", time.localtime(event.time)) + \
-        f".{int((event.time % 1) * 1000):03d}"
+    seconds = event.time.ToNanoseconds() / 1e9
+    stamp = time.strftime("%H:%M:%S", time.localtime(seconds)) + \
+        f".{int((seconds % 1) * 1000):03d}"
     actor = event.actor.actor
     parts = [stamp, f"{event_name(event.type):<9}", f"{actor.name}({actor.aid})",
              state_name(actor.state)]

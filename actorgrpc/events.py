@@ -8,6 +8,7 @@ import time
 from collections import deque
 from typing import Callable
 
+from .summaries import summary_of, timestamp
 from .v1 import arbiter_pb2
 
 logger = logging.getLogger("actorgrpc.events")
@@ -43,8 +44,8 @@ class EventBus:
 
     def publish(self, event_type: int, record, detail: str = "") -> None:
         """Record and fan out an event about ``record`` (an ActorProxyMonitor)."""
-        event = arbiter_pb2.WatchActorsResponse(type=event_type, actor=record.summary(),
-                                                time=time.time(), detail=detail)
+        event = arbiter_pb2.WatchActorsResponse(type=event_type, actor=summary_of(record),
+                                                time=timestamp(time.time()), detail=detail)
         self.history.append(event)
         for listener in self._listeners:
             try:

@@ -5,15 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import platform
 
 import grpc
 
 from . import system_info
+from .enums import kind_to_wire, state_to_wire
 from .status import fill_failure
 from .v1 import monitor_pb2, monitor_pb2_grpc
 
 logger = logging.getLogger("actorgrpc.heartbeat")
 
+
+#: What runs the actor, as its hello tells operators.
+RUNTIME = f"python {platform.python_version()}"
 
 #: Seconds from the welcome to the first regular beat.
 FIRST_BEAT_DELAY = 0.1
@@ -26,9 +31,11 @@ class MonitorLost(Exception):
 class HeartbeatStream:
     """One actor's life line to its monitor."""
 
-    def __init__(self, actor, channel):
+    def __init__(self, actor, channel, metadata=()):
         #: The actor (set later for a pre-opened stream).
         self.actor = actor
+        #: Call metadata: the arbiter's internal credential.
+        self.metadata = tuple(metadata)
         self.stub = monitor_pb2_grpc.MonitorServiceStub(channel)
         self.call = None
         self.interval = 1.0
@@ -40,9 +47,10 @@ class HeartbeatStream:
     def preopen(self) -> None:
         """Start the RPC now (a standby process does it before it knows its actor):
         the stream is set up while nothing waits for it."""
-        self.call = self.stub.Heartbeat()
+        self.call = self.stub.Heartbeat(metadata=self.metadata)
 
-    async def hello(self, welcome_timeout: float, with_beat: bool = False) -> None:
+    async def hello(self, secret: str, welcome_timeout: float,
+                    with_beat: bool = False) -> None:
         """Say hello (with the actor's state and load when ``with_beat``).
 
         The welcome is awaited in the background: the actor boots meanwhile, so a
@@ -51,9 +59,10 @@ class HeartbeatStream:
         """
         actor = self.actor
         if self.call is None:
-            self.call = self.stub.Heartbeat()
+            self.call = self.stub.Heartbeat(metadata=self.metadata)
         hello = monitor_pb2.Hello(aid=actor.aid, name=actor.name, pid=os.getpid(),
-                                  address=actor.address, kind=actor.kind,
+                                  address=actor.address, kind=kind_to_wire(actor.kind),
+                                  secret=secret, runtime=RUNTIME,
                                   beat=self._beat_message(with_load=False) if with_beat
                                   else None)
         await self._write(monitor_pb2.HeartbeatRequest(hello=hello))
@@ -68,7 +77,8 @@ class HeartbeatStream:
         # Measuring the load costs a millisecond in a new process: the hello of a
         # spawn leaves it to the first regular beat.
         rss, cpu = system_info.load() if with_load else (0, 0.0)
-        return monitor_pb2.Beat(state=actor.state, memory_rss_bytes=rss, cpu_percent=cpu,
+        return monitor_pb2.Beat(state=state_to_wire(actor.state), memory_rss_bytes=rss,
+                                cpu_percent=cpu,
                                 mailbox_depth=actor.mailbox_depth, processed=actor.processed,
                                 processed_by_action=actor.processed_by_action)
 

@@ -15,7 +15,7 @@ from collections import deque
 import grpc
 
 from . import errors
-from .channels import insecure_channel
+from .channels import PLAINTEXT, ChannelSecurity, open_channel
 from .consts import DEFAULT_MAX_MESSAGE_BYTES
 from .errors import (ActorTimeout, ActorUnavailable, InvalidArgument, MessageTooLarge,
                      error_from_status)
@@ -121,13 +121,14 @@ class MailboxConnection:
     """
 
     def __init__(self, address: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-                 on_closed=None):
+                 on_closed=None, security: ChannelSecurity = PLAINTEXT):
         self.address = address
         #: Called once with this connection when it closes (its owner forgets it).
         self.on_closed = on_closed
         self.max_message_bytes = max_message_bytes
         self._limit = max_message_bytes - _FRAME_OVERHEAD
-        self._channel = insecure_channel(address, max_message_bytes)
+        self._channel = open_channel(address, max_message_bytes, security)
+        self._metadata = security.metadata
         self._next_id = 0
         self._writer = FrameWriter(None,  # the stream's send, once it is open
                                    max_bytes=self._limit, max_entries=MAX_BATCH,
@@ -314,7 +315,7 @@ class MailboxConnection:
         # bytes (parsed by _read_loop). The call is fail-fast: if the connection
         # cannot be made, it fails and nothing was sent.
         call = channel.stream_stream(STREAM_METHOD, request_serializer=None,
-                                     response_deserializer=None)()
+                                     response_deserializer=None)(metadata=self._metadata)
         error = None
         try:
             state = channel.get_state(try_to_connect=True)

@@ -278,8 +278,9 @@ class _StreamSession:
                 if batch_json:
                     self._handle_batch(envelope, actor, action, batch_json, tell)
                     return
-                args = from_list(envelope.args) if envelope.args.values else ()
-                kwargs = from_struct(envelope.kwargs) if envelope.kwargs.fields else {}
+                values = envelope.values
+                args = from_list(values.args) if values.args.values else ()
+                kwargs = from_struct(values.kwargs) if values.kwargs.fields else {}
             outcome = host.start(actor, action, args, kwargs)
         except Exception as exc:
             actor.processed += 1

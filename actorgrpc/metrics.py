@@ -83,7 +83,7 @@ class ArbiterCollector:
         now = time.monotonic()
         for record in live:
             values = [record.name, monitor_label(record)]
-            beat = record.beat
+            beat = record.load
             for action, count in sorted(beat.processed_by_action.items()):
                 processed.add_metric(values + [action], count)
             depth.add_metric(values, beat.mailbox_depth)

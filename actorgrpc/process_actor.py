@@ -7,7 +7,7 @@ import logging
 import signal
 
 from .actor import Actor
-from .channels import insecure_channel
+from .channels import open_channel
 from .consts import KIND_PROCESS, MONITOR_TARGET
 from .errors import error_from_rpc_error
 from .heartbeat import HeartbeatStream
@@ -17,6 +17,7 @@ from .process_control import set_process_name
 from .proxy import ActorProxy
 from .routing import Router
 from .runtime import Concurrency
+from .security import SecuritySettings
 from .server import build_server
 from .spawn_spec import SpawnSpec
 
@@ -42,7 +43,7 @@ class ProcessConcurrency(Concurrency):
     async def spawn(self, **params) -> ActorProxy:
         request = SpawnSpec.from_kwargs(**params).to_request()
         try:
-            response = await self.router.arbiter.Spawn(request)
+            response = await self.router.arbiter.Spawn(request, metadata=self.router.metadata)
         except grpc.aio.AioRpcError as exc:
             raise error_from_rpc_error(exc) from None
         return ActorProxy.from_ref(response.actor)
@@ -64,20 +65,27 @@ class Prepared:
         self.max_bytes = common["max_message_bytes"]
         self.hooks = HookResolver(common["modules"])
         self.boot_error: BaseException | None = None
+        security = SecuritySettings.from_spec(common)
+        self.server_security = security.server()
+        #: TLS and the internal credential, for every call this process makes.
+        self.client_security = security.client()
+        self.metadata = self.client_security.metadata
         try:
             self.hooks.import_all()
         except BaseException as exc:  # reported to the monitor once connected
             self.boot_error = exc
         # Start connecting to the monitor now: the TCP and HTTP/2 handshakes overlap
         # with building the mailbox server.
-        self.channel = insecure_channel(common["arbiter_address"], self.max_bytes)
+        self.channel = open_channel(common["arbiter_address"], self.max_bytes,
+                                    self.client_security)
         self.channel.get_state(try_to_connect=True)
         self.host = MailboxHost(self.max_bytes)
         # Built now, not when the actor is assigned: the first Router of a forked
         # process costs ~0.4 ms (its stubs, and the pages they touch), which a
         # standby then takes off every spawn and restart.
         self.router = Router(common["arbiter_address"], max_message_bytes=self.max_bytes,
-                             local_host=self.host, arbiter_channel=self.channel)
+                             local_host=self.host, arbiter_channel=self.channel,
+                             security=self.client_security)
         self.server = None
         self.address = ""
         #: A Heartbeat stream opened in advance (standby processes).
@@ -86,7 +94,7 @@ class Prepared:
     async def start_server(self) -> None:
         self.server, port, _health, _names = build_server(
             f"{self.common['host']}:0", mailbox=MailboxServicer(self.host),
-            max_message_bytes=self.max_bytes)
+            max_message_bytes=self.max_bytes, security=self.server_security)
         await self.server.start()
         self.address = f"{self.common['host']}:{port}"
         self.host.address = self.address
@@ -100,7 +108,8 @@ class Prepared:
         """
         from .mailbox_client import MailboxConnection
 
-        connection = MailboxConnection(self.address, self.max_bytes)
+        connection = MailboxConnection(self.address, self.max_bytes,
+                                       security=self.client_security)
         try:
             await connection.call(WARM_UP_AID, "ping", (), None, WELCOME_TIMEOUT)
         except Exception:
@@ -129,7 +138,7 @@ async def run_standby(common: dict, assignments) -> int:
     set_process_name("actor:standby")
     prepared = Prepared(common)
     await prepared.start_server()
-    prepared.heartbeat = HeartbeatStream(None, prepared.channel)
+    prepared.heartbeat = HeartbeatStream(None, prepared.channel, prepared.metadata)
     prepared.heartbeat.preopen()
     await prepared.warm_up()
     reader, writer = await asyncio.open_connection(sock=assignments)
@@ -167,7 +176,8 @@ async def become_actor(prepared: Prepared, spec: dict) -> int:
     actor.bind_loop()
     host.add(actor, main=True)
 
-    heartbeat = prepared.heartbeat or HeartbeatStream(actor, prepared.channel)
+    heartbeat = prepared.heartbeat or HeartbeatStream(actor, prepared.channel,
+                                                      prepared.metadata)
     heartbeat.actor = actor
     runtime.heartbeat = heartbeat
     failure: BaseException | None = prepared.boot_error
@@ -184,7 +194,7 @@ async def become_actor(prepared: Prepared, spec: dict) -> int:
     if running_at_hello:
         await actor.boot()
     try:
-        await heartbeat.hello(WELCOME_TIMEOUT, with_beat=running_at_hello)
+        await heartbeat.hello(spec["secret"], WELCOME_TIMEOUT, with_beat=running_at_hello)
     except Exception as exc:
         logger.error("%s: could not reach its monitor at %s: %s", actor,
                      spec["arbiter_address"], exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .consts import ACTOR_STATES
+from .enums import state_from_wire, state_to_wire
 from .v1 import actor_pb2
 
 __all__ = ["ActorProxy"]
@@ -26,7 +27,9 @@ class ActorProxy:
 
     @classmethod
     def from_ref(cls, ref: actor_pb2.ActorRef) -> "ActorProxy":
-        return cls(ref.aid, ref.name, ref.address, int(ref.state))
+        state = state_from_wire(ref.state)
+        return cls(ref.aid, ref.name, ref.address,
+                   ACTOR_STATES.INITIAL if state is None else state)
 
     @classmethod
     def from_dict(cls, data: dict) -> "ActorProxy":
@@ -35,7 +38,7 @@ class ActorProxy:
 
     def to_ref(self) -> actor_pb2.ActorRef:
         return actor_pb2.ActorRef(aid=self.aid, name=self.name, address=self.address,
-                                  state=self.state)
+                                  state=state_to_wire(self.state))
 
     def as_dict(self) -> dict:
         return {"aid": self.aid, "name": self.name, "address": self.address,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
-from .channels import insecure_channel
+from .channels import PLAINTEXT, ChannelSecurity, open_channel
 from .consts import (ARBITER_TARGET, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT,
                      MAX_RESTART_WAIT)
 from .errors import ActorNotFound, InvalidArgument, error_from_rpc_error
@@ -29,16 +29,21 @@ class Router:
 
     def __init__(self, arbiter_address: str, *,
                  max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-                 local_host=None, arbiter_channel=None):
+                 local_host=None, arbiter_channel=None,
+                 security: ChannelSecurity = PLAINTEXT):
         self.arbiter_address = arbiter_address
         self.max_message_bytes = max_message_bytes
+        #: TLS and token of every connection this router makes.
+        self.security = security
+        #: Metadata of every call (the bearer token): pass it to ``self.arbiter``'s calls.
+        self.metadata = security.metadata
         #: The MailboxHost of this process, if any: local targets skip the network.
         self.local_host = local_host
         # An actor process shares the channel its heartbeat already opened (its
         # owner closes it); anyone else gets one of its own.
         self._owns_arbiter_channel = arbiter_channel is None
-        self._arbiter_channel = arbiter_channel or insecure_channel(arbiter_address,
-                                                                    max_message_bytes)
+        self._arbiter_channel = arbiter_channel or open_channel(
+            arbiter_address, max_message_bytes, security)
         self.arbiter = arbiter_pb2_grpc.ArbiterServiceStub(self._arbiter_channel)
         self._connections: dict[str, MailboxConnection] = {}
         self._cache: dict[str, ActorProxy] = {}
@@ -72,7 +77,7 @@ class Router:
         try:
             response = await self.arbiter.GetActor(
                 arbiter_pb2.GetActorRequest(target=target, wait_seconds=wait),
-                timeout=DEFAULT_SEND_TIMEOUT + wait)
+                timeout=DEFAULT_SEND_TIMEOUT + wait, metadata=self.metadata)
         except grpc.aio.AioRpcError as exc:
             raise error_from_rpc_error(exc) from None
         proxy = ActorProxy.from_ref(response.actor.actor)
@@ -93,7 +98,8 @@ class Router:
         connection = self._connections.get(address)
         if connection is None or connection.closed:
             connection = MailboxConnection(address, self.max_message_bytes,
-                                           on_closed=self._forget_connection)
+                                           on_closed=self._forget_connection,
+                                           security=self.security)
             self._connections[address] = connection
         return connection
 

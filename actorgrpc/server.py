@@ -9,11 +9,24 @@ from grpc_reflection.v1alpha import reflection
 from google.protobuf import message_factory
 from google.protobuf.message import DecodeError
 
+from dataclasses import dataclass
+
+from .auth import AuthInterceptor, TokenTable
 from .channels import server_options
 from .errors import ActorError
 from .v1 import arbiter_pb2, mailbox_pb2, monitor_pb2
 
-__all__ = ["build_server", "BindError"]
+__all__ = ["build_server", "BindError", "ServerSecurity"]
+
+
+@dataclass(frozen=True)
+class ServerSecurity:
+    """What a server checks: tokens (``operator_auth``: operator tokens are set, so
+    every call needs one) and TLS (``credentials`` None: plaintext)."""
+
+    tokens: TokenTable = TokenTable()
+    operator_auth: bool = False
+    credentials: grpc.ServerCredentials | None = None
 
 
 class BindError(ActorError, OSError):
@@ -21,13 +34,16 @@ class BindError(ActorError, OSError):
 
 
 def build_server(address: str, *, mailbox=None, arbiter=None, monitor=None,
-                 max_message_bytes: int, exclusive_port: bool = False):
+                 max_message_bytes: int, exclusive_port: bool = False,
+                 security: ServerSecurity = ServerSecurity()):
     """Return ``(server, port, health_servicer)``; the server is not started yet.
 
     Reflection and grpc.health.v1 are always on, so grpcurl can list and describe
-    everything, and load balancers and containers can probe readiness.
+    everything, and load balancers and containers can probe readiness. Every call
+    but health checks goes through the token check (see ``actorgrpc.auth``).
     """
     server = grpc.aio.server(
+        interceptors=[AuthInterceptor(security.tokens, operator_auth=security.operator_auth)],
         options=server_options(max_message_bytes, exclusive_port=exclusive_port))
     names = []
     for servicer, descriptor in (
@@ -43,7 +59,8 @@ def build_server(address: str, *, mailbox=None, arbiter=None, monitor=None,
     names.append(reflection.SERVICE_NAME)
     reflection.enable_server_reflection(names, server)
     try:
-        port = server.add_insecure_port(address)
+        port = (server.add_insecure_port(address) if security.credentials is None
+                else server.add_secure_port(address, security.credentials))
     except RuntimeError as exc:
         raise BindError(f"cannot listen on {address}: {exc} (is another server using it?)") from None
     if not port:

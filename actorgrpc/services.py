@@ -11,35 +11,22 @@ import grpc
 
 from . import log_files
 from .events import EXISTING
-from .consts import (ACTOR_STATES, DEFAULT_SEND_TIMEOUT, KIND_ARBITER, KIND_MONITOR,
-                     MAX_RESTART_WAIT)
+from .consts import ACTOR_STATES, DEFAULT_SEND_TIMEOUT, KIND_MONITOR, MAX_RESTART_WAIT
+from .enums import state_from_wire
 from .errors import ActorNotFound, ActorUnavailable, InvalidArgument, status_of
+from .page_tokens import PageCursor
 from .proxy import ActorProxy
 from .spawn_spec import SpawnSpec
 from .status import rpc_method
-from .supervision import ActorProxyMonitor
-from .v1 import actor_pb2, arbiter_pb2, arbiter_pb2_grpc, monitor_pb2, monitor_pb2_grpc
+from .summaries import summary_of, timestamp
+from .supervision import ActorProxyMonitor, Load, StopOrder
+from .v1 import arbiter_pb2, arbiter_pb2_grpc, monitor_pb2, monitor_pb2_grpc
 from .values import from_list, from_struct, to_struct, to_value
 
 logger = logging.getLogger("actorgrpc.services")
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
-
-
-def local_summary(actor) -> actor_pb2.ActorSummary:
-    """ActorSummary of an actor living inside the arbiter (the arbiter, a monitor)."""
-    import os
-    import time
-
-    return actor_pb2.ActorSummary(
-        actor=actor.proxy.to_ref(), kind=actor.kind, pid=os.getpid(),
-        monitor="" if actor.kind == KIND_ARBITER else actor.monitor_name,
-        uptime_seconds=round(time.time() - actor.started_at, 3) if actor.started_at else 0.0)
-
-
-def summary_of(found) -> actor_pb2.ActorSummary:
-    return found.summary() if isinstance(found, ActorProxyMonitor) else local_summary(found)
 
 
 def _timeout(request, context) -> float:
@@ -109,7 +96,8 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
                 for record in sorted(registry.live.values(), key=lambda r: r.name):
                     if record.name.startswith(request.name_prefix):
                         await context.write(arbiter_pb2.WatchActorsResponse(
-                            type=EXISTING, actor=record.summary(), time=time.time()))
+                            type=EXISTING, actor=summary_of(record),
+                            time=timestamp(time.time())))
             while True:
                 event = await subscription.queue.get()
                 if subscription.overflowed and subscription.queue.empty():
@@ -154,10 +142,11 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
             # Not live: the crash report of its most recent incarnation, if any.
             record = registry.find_any(request.target)
             report = record.summary_dict()
-            info = {"actor": {key: report[key] for key in (
-                        "aid", "name", "kind", "pid", "state", "address", "restarts",
-                        "exit_code")},
-                    "crash_report": report["details"]}
+            info = {"actor": {"aid": record.aid, "name": record.name, "kind": report["kind"],
+                              "pid": record.pid, "state": record.state,
+                              "address": record.address, "restarts": record.restarts,
+                              "exit_code": record.exit_code},
+                    "crash_report": report["crash_report"]}
         else:
             info = await self.arbiter.router.send(await self._proxy(request.target), "info",
                                                   timeout=context.time_remaining()
@@ -193,33 +182,36 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
         if page_size < 0:
             raise InvalidArgument("page_size must not be negative")
         page_size = min(page_size, MAX_PAGE_SIZE)
+        state = state_from_wire(request.state) if request.state else None
+        if request.state and state is None:
+            raise InvalidArgument(f"unknown state {request.state}")
+        cursor = PageCursor.for_filters(request.name_prefix, request.state, request.monitor,
+                                        request.include_exited)
+        after = cursor.decode(request.page_token) if request.page_token else None
         candidates = list(registry.local.values()) + list(registry.live.values())
         if request.include_exited:
             candidates += list(registry.exited.values())
         rows = []
         for item in candidates:
-            monitor_name = (item.monitor.name if isinstance(item, ActorProxyMonitor)
-                            and item.monitor else getattr(item, "monitor_name", "arbiter"))
-            if isinstance(item, ActorProxyMonitor) and item.monitor is None:
-                monitor_name = self.arbiter.name
             if request.name_prefix and not item.name.startswith(request.name_prefix):
                 continue
-            if request.state and item.state != request.state:
+            if state is not None and item.state != state:
                 continue
-            if request.monitor and monitor_name != request.monitor:
+            if request.monitor and self._monitor_name(item) != request.monitor:
                 continue
-            rows.append(item)
-        rows.sort(key=lambda r: (r.name, getattr(r, "created_at", 0)))
-        start = 0
-        if request.page_token:
-            try:
-                start = int(request.page_token)
-            except ValueError:
-                raise InvalidArgument("bad page_token") from None
-        page = rows[start:start + page_size]
-        token = str(start + page_size) if start + page_size < len(rows) else ""
-        return arbiter_pb2.ListActorsResponse(actors=[summary_of(r) for r in page],
+            key = PageCursor.key_of(item)
+            if after is None or key > after:
+                rows.append((key, item))
+        rows.sort(key=lambda row: row[0])
+        page = rows[:page_size]
+        token = cursor.encode(page[-1][0]) if len(rows) > page_size else ""
+        return arbiter_pb2.ListActorsResponse(actors=[summary_of(r) for _k, r in page],
                                               next_page_token=token)
+
+    def _monitor_name(self, item) -> str:
+        if isinstance(item, ActorProxyMonitor):
+            return item.monitor.name if item.monitor else self.arbiter.name
+        return getattr(item, "monitor_name", "arbiter")
 
     @rpc_method
     async def GetActor(self, request, context):
@@ -258,13 +250,15 @@ class MonitorServicer(monitor_pb2_grpc.MonitorServiceServicer):
                                 "the first message of a heartbeat stream must be a hello")
         hello = first.hello
         record = self.arbiter.registry.live.get(hello.aid)
-        if record is None or not isinstance(record, ActorProxyMonitor):
-            await context.abort(grpc.StatusCode.NOT_FOUND,
-                                f"no actor with aid {hello.aid!r} is expected")
-        if record.stream_attached:
-            await context.abort(grpc.StatusCode.ALREADY_EXISTS,
-                                f"actor {hello.aid!r} already has a heartbeat stream")
-        record.on_hello(hello)
+        # One answer for every refusal (unknown aid, a thread actor, a stream already
+        # attached, a wrong secret): a stranger learns nothing from which it was.
+        if not isinstance(record, ActorProxyMonitor) or not record.accepts_hello(hello.secret):
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                                "hello refused: no actor awaits a hello with this aid "
+                                "and secret")
+        record.on_hello(hello.address, hello.pid)
+        if hello.HasField("beat"):
+            record.on_beat(*_beat_of(hello.beat))
         await context.write(monitor_pb2.HeartbeatResponse(welcome=monitor_pb2.Welcome(
             heartbeat_interval_seconds=self.arbiter.heartbeat_interval)))
         orders = asyncio.ensure_future(self._send_orders(record, context))
@@ -275,9 +269,9 @@ class MonitorServicer(monitor_pb2_grpc.MonitorServiceServicer):
                     break
                 kind = message.WhichOneof("message")
                 if kind == "beat":
-                    record.on_beat(message.beat)
+                    record.on_beat(*_beat_of(message.beat))
                 elif kind == "failure":
-                    record.on_failure(message.failure)
+                    record.on_failure(message.failure.message, message.failure.type)
         except (asyncio.CancelledError, grpc.aio.AioRpcError):
             pass
         finally:
@@ -286,5 +280,14 @@ class MonitorServicer(monitor_pb2_grpc.MonitorServiceServicer):
 
     async def _send_orders(self, record, context) -> None:
         while True:
-            order = await record.orders.get()
-            await context.write(order)
+            order: StopOrder = await record.orders.get()
+            await context.write(monitor_pb2.HeartbeatResponse(stop=monitor_pb2.StopOrder(
+                reason=order.reason, timeout_seconds=order.timeout)))
+
+
+def _beat_of(beat) -> tuple[int | None, Load]:
+    """A Beat as (pulsar state or None, Load)."""
+    return state_from_wire(beat.state), Load(
+        memory_rss_bytes=beat.memory_rss_bytes, cpu_percent=beat.cpu_percent,
+        mailbox_depth=beat.mailbox_depth, processed=beat.processed,
+        processed_by_action=dict(beat.processed_by_action))

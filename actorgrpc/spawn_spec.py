@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .consts import (DEFAULT_ACTOR_TIMEOUT, KIND_PROCESS, KIND_THREAD,
                      SPAWNABLE_KINDS)
+from .enums import kind_from_wire, kind_to_wire, restart_from_wire, restart_to_wire
 from .errors import InvalidArgument
 from .hooks import reference_of
 from .restart import RESTART_TYPES
@@ -16,6 +18,8 @@ from .values import from_struct, to_struct
 
 __all__ = ["SpawnSpec"]
 
+#: What an aid looks like (see Arbiter.spawn_record); no name may look like one.
+_AID_SHAPED = re.compile(r"[0-9a-f]{12}")
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,127}$")
 HOOK_FIELDS = ("start", "stopping", "periodic_task")
 
@@ -36,6 +40,8 @@ class SpawnSpec:
     periodic_interval: float = 1.0
     #: "permanent", "transient" or "temporary"; empty = the supervisor's default.
     restart: str = ""
+    #: For kind "exec": the name of a program the operator registered.
+    program: str = ""
 
     @classmethod
     def from_kwargs(cls, **params) -> "SpawnSpec":
@@ -53,15 +59,16 @@ class SpawnSpec:
     def from_request(cls, request: arbiter_pb2.SpawnRequest) -> "SpawnSpec":
         spec = cls(
             name=request.name,
-            kind=request.kind or KIND_PROCESS,
+            kind=kind_from_wire(request.kind, KIND_PROCESS),
             start=request.start or None,
             stopping=request.stopping or None,
             periodic_task=request.periodic_task or None,
-            timeout=request.timeout or DEFAULT_ACTOR_TIMEOUT,
+            timeout=request.timeout_seconds or DEFAULT_ACTOR_TIMEOUT,
             extra=from_struct(request.extra),
             monitor=request.monitor,
-            periodic_interval=request.periodic_interval or 1.0,
-            restart=request.restart,
+            periodic_interval=request.periodic_interval_seconds or 1.0,
+            restart=restart_from_wire(request.restart),
+            program=request.program,
         )
         spec.validate()
         return spec
@@ -76,6 +83,11 @@ class SpawnSpec:
                 "and _ . : @ - (not starting with a punctuation mark)")
         if self.name in ("arbiter", "monitor"):
             raise InvalidArgument(f"the name {self.name!r} is reserved")
+        if _AID_SHAPED.fullmatch(self.name):
+            # Names and aids share one namespace of targets: such a name would
+            # capture every call meant for the actor whose aid it is.
+            raise InvalidArgument(f"bad actor name {self.name!r}: it looks like an aid "
+                                  "(12 hexadecimal digits)")
         if self.restart and self.restart not in RESTART_TYPES:
             raise InvalidArgument(
                 f"bad restart {self.restart!r}: expected one of {', '.join(RESTART_TYPES)}")
@@ -83,7 +95,8 @@ class SpawnSpec:
             raise InvalidArgument("extra must be a dictionary")
         for attribute in ("timeout", "periodic_interval"):
             value = getattr(self, attribute)
-            if not isinstance(value, (int, float)) or value <= 0:
+            if not isinstance(value, (int, float)) or isinstance(value, bool) \
+                    or not math.isfinite(value) or value <= 0:
                 raise InvalidArgument(f"{attribute} must be a positive number of seconds")
         if self.kind != KIND_THREAD:
             # Functions cannot cross into another process: keep their references.
@@ -97,8 +110,9 @@ class SpawnSpec:
 
     def to_request(self) -> arbiter_pb2.SpawnRequest:
         return arbiter_pb2.SpawnRequest(
-            name=self.name, kind=self.kind,
+            name=self.name, kind=kind_to_wire(self.kind),
             start=reference_of(self.start), stopping=reference_of(self.stopping),
-            periodic_task=reference_of(self.periodic_task), timeout=self.timeout,
+            periodic_task=reference_of(self.periodic_task), timeout_seconds=self.timeout,
             extra=to_struct(self.extra, "extra"), monitor=self.monitor,
-            periodic_interval=self.periodic_interval, restart=self.restart)
+            periodic_interval_seconds=self.periodic_interval,
+            restart=restart_to_wire(self.restart), program=self.program)

@@ -8,23 +8,48 @@ import asyncio
 import json
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass, field
 
 from .consts import ACTOR_ACTION_TIMEOUT, ACTOR_STATES, KIND_PROCESS, KIND_THREAD
-from .errors import SpawnError
+from .errors import SpawnError, status_of
 from .proxy import ActorProxy
-from .v1 import actor_pb2, monitor_pb2
-from .values import to_struct
 
 logger = logging.getLogger("actorgrpc.supervision")
 
 #: Lines of an actor's output kept in its crash report.
 STDERR_TAIL_LINES = 20
+
+
+@dataclass
+class Load:
+    """An actor's load, from its last heartbeat."""
+
+    memory_rss_bytes: int = 0
+    cpu_percent: float = 0.0
+    mailbox_depth: int = 0
+    processed: int = 0
+    processed_by_action: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StopOrder:
+    """An order sent down an actor's heartbeat stream."""
+
+    reason: str
+    timeout: float
+
+
+def new_secret() -> str:
+    """A one-time secret for an actor's hello (192 bits)."""
+    return secrets.token_urlsafe(24)
 
 
 class ActorProxyMonitor:
@@ -48,7 +73,10 @@ class ActorProxyMonitor:
         self.exited_at = 0.0
         self.exit_code: int | None = None
         self.last_beat = time.monotonic()
-        self.beat = monitor_pb2.Beat()
+        self.load = Load()
+        #: The one-time secret its hello must carry (process actors only); None once
+        #: used: a second hello for the same aid is refused.
+        self.secret: str | None = new_secret() if self.kind == KIND_PROCESS else None
         #: Set when an operator (or the arbiter) asked it to stop: not a crash.
         self.stop_requested = False
         self.failure: str = ""
@@ -92,32 +120,39 @@ class ActorProxyMonitor:
 
     # -- events from the actor -----------------------------------------------------
 
-    def on_hello(self, hello) -> None:
-        self.address = hello.address
-        self.pid = self.pid or hello.pid
+    def accepts_hello(self, secret: str) -> bool:
+        """True when a hello with ``secret`` is this actor's own: it has a secret not
+        yet used and no stream attached. Compared in constant time."""
+        expected = self.secret
+        return (expected is not None and not self.stream_attached
+                and secrets.compare_digest(secret.encode(), expected.encode()))
+
+    def on_hello(self, address: str, pid: int) -> None:
+        """Its authenticated hello: the only way its address is ever set."""
+        self.secret = None
+        self.address = address
+        self.pid = self.pid or pid
         self.stream_attached = True
         self.last_beat = time.monotonic()
         if self.state < ACTOR_STATES.STARTING:
             self.state = ACTOR_STATES.STARTING
-        if hello.HasField("beat"):
-            self.on_beat(hello.beat)
 
-    def on_beat(self, beat) -> None:
+    def on_beat(self, state: int | None, load: Load | None = None) -> None:
         self.last_beat = time.monotonic()
-        self.beat = beat
-        if beat.state:
-            self.state = max(self.state, int(beat.state)) if beat.state < ACTOR_STATES.CLOSE \
-                else self.state
+        if load is not None:
+            self.load = load
+        # States only move forward here; CLOSE and TERMINATE come from its exit.
+        if state is not None and state < ACTOR_STATES.CLOSE:
+            self.state = max(self.state, state)
         if self.state == ACTOR_STATES.RUN and not self.running.done():
             self.started_at = time.time()
             self.running.set_result(self.proxy)
 
-    def on_failure(self, failure) -> None:
-        self.failure = failure.message
+    def on_failure(self, message: str, remote_type: str = "") -> None:
+        self.failure = message
         if not self.running.done():
             self.running.set_exception(SpawnError(
-                f"actor {self.name!r} failed to start: {failure.message}",
-                remote_type=failure.type))
+                f"actor {self.name!r} failed to start: {message}", remote_type=remote_type))
 
     def on_stream_closed(self) -> None:
         self.stream_attached = False
@@ -134,7 +169,7 @@ class ActorProxyMonitor:
         self.state = ACTOR_STATES.CLOSE if code == 0 else ACTOR_STATES.TERMINATE
         if not self.running.done():
             detail = self.failure or describe_exit(code)
-            tail = self.stderr_tail()
+            tail = "\n".join(self.output_tail())
             self.running.set_exception(SpawnError(
                 f"actor {self.name!r} exited before it was running ({detail})"
                 + (f"; last output:\n{tail}" if tail else "")))
@@ -170,8 +205,7 @@ class ActorProxyMonitor:
             await self._stop_thread(timeout)
             return
         if self.stream_attached:
-            self.orders.put_nowait(monitor_pb2.HeartbeatResponse(
-                stop=monitor_pb2.StopOrder(reason=reason, timeout_seconds=timeout)))
+            self.orders.put_nowait(StopOrder(reason, timeout))
             if await self.join(timeout):
                 return
             logger.warning("%s(%s) ignored the stop order; terminating", self.name, self.aid,
@@ -222,49 +256,22 @@ class ActorProxyMonitor:
 
     # -- reporting -----------------------------------------------------------------
 
-    def stderr_tail(self, lines: int = STDERR_TAIL_LINES) -> str:
+    def output_tail(self, lines: int = STDERR_TAIL_LINES) -> list[str]:
+        """The last lines of its captured output."""
         if not self.log_path or not os.path.exists(self.log_path):
-            return ""
+            return []
         with open(self.log_path, "rb") as handle:
             handle.seek(0, os.SEEK_END)
             size = handle.tell()
             handle.seek(max(0, size - 16384))
             text = handle.read().decode("utf-8", "replace")
-        return "\n".join(deque(text.splitlines(), maxlen=lines))
-
-    def summary(self) -> actor_pb2.ActorSummary:
-        now = time.time()
-        running = self.state == ACTOR_STATES.RUN
-        summary = actor_pb2.ActorSummary(
-            actor=self.proxy.to_ref(), kind=self.kind, pid=self.pid,
-            monitor=self.monitor.name if self.monitor else "",
-            uptime_seconds=round(now - self.started_at, 3) if running and self.started_at else 0.0,
-            restarts=self.restarts,
-            heartbeat_age_seconds=round(time.monotonic() - self.last_beat, 3)
-            if self.kind == KIND_PROCESS and self.is_alive() else 0.0,
-            memory_rss_bytes=self.beat.memory_rss_bytes, cpu_percent=self.beat.cpu_percent,
-            exit_code=self.exit_code or 0)
-        details = {"created_at": self.created_at, "mailbox_depth": self.beat.mailbox_depth,
-                   "processed": self.beat.processed, "log_path": self.log_path or "",
-                   "restart": self.spec.restart, "backoff_seconds": round(self.backoff, 3)}
-        if self.gave_up:
-            details["gave_up"] = self.gave_up
-        if self.exit_code is not None:
-            details.update(exited_at=self.exited_at, exit=describe_exit(self.exit_code),
-                           stop_requested=self.stop_requested, failure=self.failure,
-                           stderr_tail=self.stderr_tail())
-        summary.details.CopyFrom(to_struct(details))
-        return summary
+        return list(deque(text.splitlines(), maxlen=lines))
 
     def summary_dict(self) -> dict:
-        from .values import from_struct
+        """Its summary as JSON (what Info and the dashboard show)."""
+        from .summaries import summary_json, summary_of
 
-        s = self.summary()
-        return {"aid": self.aid, "name": self.name, "kind": self.kind, "pid": self.pid,
-                "state": self.state, "address": self.address, "restarts": self.restarts,
-                "uptime": s.uptime_seconds, "heartbeat_age": s.heartbeat_age_seconds,
-                "memory_rss": s.memory_rss_bytes, "cpu_percent": s.cpu_percent,
-                "exit_code": self.exit_code, "details": from_struct(s.details)}
+        return summary_json(summary_of(self))
 
     def __repr__(self) -> str:
         return f"ActorProxyMonitor({self.name}({self.aid}), state={self.state})"
@@ -296,16 +303,21 @@ class ProcessLauncher:
 
     async def start(self, record: ActorProxyMonitor) -> None:
         payload = spawn_payload(self.arbiter, record)
-        env = dict(os.environ)
-        env["ACTORGRPC_SPEC"] = json.dumps(payload)
-        # Children find modules the way the arbiter did (its script's folder, cwd).
-        with open(record.log_path, "ab") as log:
-            record.process = await asyncio.create_subprocess_exec(
-                *self.command(), stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, env=env, close_fds=True,
-                # A session (and process group) of its own: signals sent to the
-                # arbiter's group stay there.
-                start_new_session=True)
+        # The specification holds secrets: handed over on an unlinked file that only
+        # the child inherits (a pipe would block on a large `extra`).
+        with tempfile.TemporaryFile() as spec_file:
+            spec_file.write(json.dumps(payload).encode())
+            spec_file.seek(0)
+            env = dict(os.environ, ACTORGRPC_SPEC_FD=str(spec_file.fileno()))
+            # Children find modules the way the arbiter did (its script's folder, cwd).
+            with open(record.log_path, "ab") as log:
+                record.process = await asyncio.create_subprocess_exec(
+                    *self.command(), stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=subprocess.STDOUT, env=env, close_fds=True,
+                    pass_fds=(spec_file.fileno(),),
+                    # A session (and process group) of its own: signals sent to the
+                    # arbiter's group stay there.
+                    start_new_session=True)
         record.launched(record.process.pid)
         asyncio.ensure_future(self._watch(record))
 
@@ -326,11 +338,12 @@ def spawn_payload(arbiter, record: ActorProxyMonitor | None) -> dict:
         "max_message_bytes": arbiter.max_message_bytes,
         "parent_pid": os.getpid(), "sys_path": [p for p in sys.path if p],
         "log_level": arbiter.log_level, "log_format": arbiter.log_format,
+        **arbiter.security.to_spec(),
     }
     if record is not None:
         spec = record.spec
         payload.update({
-            "aid": record.aid, "name": record.name,
+            "aid": record.aid, "name": record.name, "secret": record.secret,
             "monitor": record.monitor.aid if record.monitor else "arbiter",
             "start": spec.start, "stopping": spec.stopping,
             "periodic_task": spec.periodic_task,
@@ -396,14 +409,11 @@ class ThreadLauncher:
         host_loop = asyncio.get_running_loop()
 
         def report_running():
-            record.on_beat(monitor_pb2.Beat(state=ACTOR_STATES.RUN))
+            record.on_beat(ACTOR_STATES.RUN)
 
         def report_failure(exc):
-            from .status import fill_failure
-
-            failure = actor_pb2.Failure()
-            fill_failure(failure, exc)
-            record.on_failure(failure)
+            _code, message, remote_type = status_of(exc)
+            record.on_failure(message, remote_type)
 
         def report_exit(code):
             arbiter.mailbox_host.remove(actor)

@@ -139,12 +139,15 @@ def envelope_entry(call_id: int, target: str, action: str, args, kwargs,
     """
     body = (b"\x08" + varint(call_id) if call_id else b"") + _envelope_suffix(
         target, action, tell, timeout)
+    values = b""
     if args:
         data = list_bytes(args)
-        body += b"\x22" + varint(len(data)) + data
+        values += b"\x0a" + varint(len(data)) + data
     if kwargs:
         data = struct_bytes(kwargs)
-        body += b"\x2a" + varint(len(data)) + data
+        values += b"\x12" + varint(len(data)) + data
+    if values:
+        body += b"\x22" + varint(len(values)) + values
     return b"\x0a" + varint(len(body)) + body
 
 

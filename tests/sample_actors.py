@@ -180,3 +180,11 @@ def touch(actor, path):
     with open(path, "w") as handle:
         handle.write(actor.name)
     return path
+
+
+@command()
+def leak_credential(actor):
+    """What a compromised actor could read: the arbiter's internal credential."""
+    from actorgrpc.auth import token_from_metadata
+
+    return token_from_metadata(actor.runtime.router.metadata)

@@ -6,6 +6,8 @@ import psutil
 import pytest
 
 import actorgrpc
+from actorgrpc.v1 import actor_pb2
+from actorgrpc.enums import state_from_wire
 from actorgrpc import ACTOR_STATES
 
 from .support import wait_for_async
@@ -47,7 +49,7 @@ async def test_info_has_pulsars_sections(client):
     arbiter_info = await client.info()
     assert {"actor", "events", "extra", "system", "monitors", "workers"} <= set(arbiter_info)
     assert arbiter_info["actor"]["aid"] == "arbiter"
-    assert any(w["name"] == "informed" for w in arbiter_info["workers"])
+    assert any(w["actor"]["name"] == "informed" for w in arbiter_info["workers"])
     await client.stop("informed")
 
 
@@ -140,7 +142,8 @@ async def test_list_actors_filters_and_pages(client):
         await client.spawn(name=f"listed-{index}", kind="thread")
     listed = await client.list_actors(name_prefix="listed-")
     assert [a.actor.name for a in listed] == ["listed-0", "listed-1", "listed-2"]
-    assert all(a.kind == "thread" and a.actor.state == ACTOR_STATES.RUN for a in listed)
+    assert all(a.kind == actor_pb2.ACTOR_KIND_THREAD
+               and state_from_wire(a.actor.state) == ACTOR_STATES.RUN for a in listed)
     from actorgrpc.v1 import arbiter_pb2
 
     page = await client.stub.ListActors(arbiter_pb2.ListActorsRequest(
@@ -152,7 +155,7 @@ async def test_list_actors_filters_and_pages(client):
     for index in range(3):
         await client.stop(f"listed-{index}")
     exited = await client.list_actors(name_prefix="listed-", include_exited=True)
-    assert {a.actor.state for a in exited} == {ACTOR_STATES.CLOSE}
+    assert {state_from_wire(a.actor.state) for a in exited} == {ACTOR_STATES.CLOSE}
 
 
 async def test_get_actor_resolves_names(client):
@@ -201,13 +204,14 @@ async def test_monitor_pool_keeps_workers(tmp_path):
 
 async def _pool(client, count):
     workers = [a for a in await client.list_actors(monitor="pool")
-               if a.actor.state == ACTOR_STATES.RUN]
+               if state_from_wire(a.actor.state) == ACTOR_STATES.RUN]
     return workers if len(workers) == count else None
 
 
 async def _replaced(client, victim):
     for summary in await client.list_actors(name_prefix=victim.actor.name):
-        if summary.actor.aid != victim.actor.aid and summary.actor.state == ACTOR_STATES.RUN:
+        if (summary.actor.aid != victim.actor.aid
+                and state_from_wire(summary.actor.state) == ACTOR_STATES.RUN):
             return summary
     return None
 

@@ -78,7 +78,7 @@ def test_ps_table_filters_and_json(arbiter_process):
     cli(address, "stop", "ops-t")
     as_json = json.loads(cli(address, "ps", "--json", "--all", "--name-prefix", "ops-").stdout)
     states = {a["actor"]["name"]: a["actor"]["state"] for a in as_json}
-    assert states == {"ops-p": "ACTOR_STATE_RUN", "ops-t": "ACTOR_STATE_CLOSE"}
+    assert states == {"ops-p": "running", "ops-t": "closed"}
     cli(address, "stop", "ops-p")
 
 
@@ -136,7 +136,7 @@ def test_top_once_and_iterations(arbiter_process):
 
     def processed():
         listed = json.loads(cli(address, "ps", "--json", "--name-prefix", "ops-top").stdout)
-        return listed[0]["details"]["processed"] >= 1
+        return listed[0]["processed"] >= 1
     # 10 s: counts reach the arbiter with the next heartbeat (every 1 s).
     wait_for(processed, 10, "the add in a heartbeat")
     once = test_cli.cli(address, "top", "--once", "--interval", "0.2",
@@ -183,9 +183,8 @@ def test_address_comes_from_the_environment():
 
 
 def _summary(aid, processed, name="a"):
-    summary = actor_pb2.ActorSummary(actor=actor_pb2.ActorRef(aid=aid, name=name))
-    summary.details.update({"processed": processed})
-    return summary
+    return actor_pb2.ActorSummary(actor=actor_pb2.ActorRef(aid=aid, name=name),
+                                  processed=processed)
 
 
 def test_top_rates_survive_restarts():

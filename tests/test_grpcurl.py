@@ -184,17 +184,17 @@ def check_health(outcome, state):
 def check_spawn(outcome, state):
     actor = ok_json(outcome)["actor"]
     assert actor["name"] == "w1", outcome.describe()
-    assert actor["state"] == "ACTOR_STATE_RUN", outcome.describe()
+    assert actor["state"] == "ACTOR_STATE_RUNNING", outcome.describe()
     assert re.fullmatch(r"[\w.\-\[\]:]+:\d+", actor["address"]), outcome.describe()
     state["aid"] = actor["aid"]
 
 
 def check_list_actors(outcome, state):
     actors = {a["actor"]["name"]: a for a in ok_json(outcome)["actors"]}
-    assert actors["arbiter"]["kind"] == "arbiter", outcome.describe()
+    assert actors["arbiter"]["kind"] == "ACTOR_KIND_ARBITER", outcome.describe()
     assert actors["w1"]["actor"]["aid"] == state["aid"], outcome.describe()
-    assert actors["w1"]["actor"]["state"] == "ACTOR_STATE_RUN", outcome.describe()
-    assert actors["w1"]["kind"] == "process", outcome.describe()
+    assert actors["w1"]["actor"]["state"] == "ACTOR_STATE_RUNNING", outcome.describe()
+    assert actors["w1"]["kind"] == "ACTOR_KIND_PROCESS", outcome.describe()
 
 
 def check_get_actor(outcome, state):
@@ -245,7 +245,7 @@ def check_watch(outcome, state):
 def check_stop(outcome, state):
     actor = ok_json(outcome)["actor"]
     assert actor["aid"] == state["aid"], outcome.describe()
-    assert actor["state"] in ("ACTOR_STATE_CLOSE", "ACTOR_STATE_TERMINATE"), \
+    assert actor["state"] in ("ACTOR_STATE_CLOSED", "ACTOR_STATE_TERMINATED"), \
         outcome.describe()
 
 
@@ -259,7 +259,7 @@ def check_logs(outcome, state):
 def check_list_exited(outcome, state):
     actors = {a["actor"]["aid"]: a for a in ok_json(outcome)["actors"]}
     assert actors[state["aid"]]["actor"]["state"] in (
-        "ACTOR_STATE_CLOSE", "ACTOR_STATE_TERMINATE"), outcome.describe()
+        "ACTOR_STATE_CLOSED", "ACTOR_STATE_TERMINATED"), outcome.describe()
 
 
 @dataclass

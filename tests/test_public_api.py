@@ -32,11 +32,17 @@ def test_actor_states_are_pulsars():
     assert actorgrpc.MONITOR_TASK_PERIOD == 1
 
 
-def test_wire_states_match_pulsar_numbers():
+def test_wire_states_are_pulsars_plus_one_with_the_same_names():
+    from actorgrpc.enums import state_from_wire, state_to_wire, wire_state_name
     from actorgrpc.v1 import actor_pb2
 
-    assert actor_pb2.ACTOR_STATE_RUN == actorgrpc.ACTOR_STATES.RUN
-    assert actor_pb2.ACTOR_STATE_TERMINATE == actorgrpc.ACTOR_STATES.TERMINATE
+    states = actorgrpc.ACTOR_STATES
+    for number, description in states.DESCRIPTION.items():
+        wire = state_to_wire(number)
+        assert actor_pb2.ActorState.Name(wire) == "ACTOR_STATE_" + description.upper()
+        assert state_from_wire(wire) == number and wire_state_name(wire) == description
+    assert state_from_wire(actor_pb2.ACTOR_STATE_UNSPECIFIED) is None
+    assert state_from_wire(99) is None
 
 
 @pytest.mark.parametrize("cls, code", [

@@ -13,6 +13,7 @@ import psutil
 import pytest
 
 import actorgrpc
+from actorgrpc.enums import state_from_wire
 from actorgrpc import ACTOR_STATES
 from actorgrpc.v1 import arbiter_pb2
 
@@ -37,7 +38,8 @@ def fast_arbiter(tmp_path):
 
 async def _running(client, name, not_aid=None):
     for summary in await client.list_actors(name_prefix=name):
-        if (summary.actor.name == name and summary.actor.state == ACTOR_STATES.RUN
+        if (summary.actor.name == name
+                and state_from_wire(summary.actor.state) == ACTOR_STATES.RUN
                 and summary.actor.aid != not_aid):
             return summary
     return None
@@ -50,7 +52,7 @@ async def _reported_memory(client, name):
 
 async def _aids(client, prefix):
     workers = [a for a in await client.list_actors(name_prefix=prefix)
-               if a.actor.state == ACTOR_STATES.RUN]
+               if state_from_wire(a.actor.state) == ACTOR_STATES.RUN]
     return {a.actor.name: a.actor.aid for a in workers}
 
 
@@ -75,13 +77,14 @@ async def test_kill_9_is_noticed_and_the_actor_restarted_under_its_name(fast_arb
         exited = [a for a in await client.list_actors(name_prefix="phoenix",
                                                       include_exited=True)
                   if a.actor.aid == first.aid][0]
-        assert exited.exit_code == -signal.SIGKILL
-        assert exited.actor.state == ACTOR_STATES.TERMINATE
-        details = dict(exited.details)
-        assert details["exit"] == "killed by SIGKILL" and details["exited_at"] > 0
+        report = exited.crash_report
+        assert report.exit_code == -signal.SIGKILL
+        assert state_from_wire(exited.actor.state) == ACTOR_STATES.TERMINATE
+        assert report.exit_description == "killed by SIGKILL"
+        assert report.exited_at.seconds > 0
         assert exited.memory_rss_bytes > 0  # its last heartbeat
         info = await client.info(first.aid)
-        assert info["crash_report"]["exit"] == "killed by SIGKILL"
+        assert info["crash_report"]["exit_description"] == "killed by SIGKILL"
         await client.stop("phoenix")
 
 
@@ -162,10 +165,9 @@ async def test_hung_actor_is_detected_stopped_killed_and_replaced(fast_arbiter):
                  RECOVERY, "the hung process to be gone")
         old = [a for a in await client.list_actors(name_prefix="sleeper", include_exited=True)
                if a.actor.aid == hung.aid][0]
-        details = dict(old.details)
-        assert details["failure"].startswith("hung: no heartbeat")
+        assert old.crash_report.failure.startswith("hung: no heartbeat")
         # Its loop was blocked: the stop order and SIGTERM went unanswered, SIGKILL ended it.
-        assert old.exit_code == -signal.SIGKILL
+        assert old.crash_report.exit_code == -signal.SIGKILL
         assert await client.send("sleeper", "ping") == "pong"
         await client.stop("sleeper")
 
@@ -203,7 +205,7 @@ async def test_a_send_by_name_waits_for_a_restart_under_way(tmp_path):
             response = await client.stub.GetActor(arbiter_pb2.GetActorRequest(
                 target="phoenix", wait_seconds=RECOVERY), timeout=RECOVERY + 5)
             third = response.actor.actor
-            assert third.state == ACTOR_STATES.RUN and third.address
+            assert state_from_wire(third.state) == ACTOR_STATES.RUN and third.address
             assert third.aid not in (first.aid, second.actor.aid)
             # Sends by name wait the same way (Python's router, and the arbiter's
             # Send that Go, Node.js and grpcurl use), within their own timeouts.
@@ -251,10 +253,9 @@ async def test_crash_loop_backs_off_then_gives_up(tmp_path):
                 key=lambda a: a.restarts)
             assert [a.restarts for a in incarnations] == [0, 1, 2, 3]
             # Immediate first restart, then the delay doubles: 0.2 s, 0.4 s.
-            assert [dict(a.details)["backoff_seconds"] for a in incarnations] == [
-                0.0, 0.0, 0.2, 0.4]
-            assert all(a.exit_code == 1 for a in incarnations)
-            assert dict(incarnations[-1].details)["gave_up"] == reason
+            assert [a.backoff_seconds for a in incarnations] == [0.0, 0.0, 0.2, 0.4]
+            assert all(a.crash_report.exit_code == 1 for a in incarnations)
+            assert incarnations[-1].gave_up == reason
     finally:
         arbiter.stop_and_check()
 

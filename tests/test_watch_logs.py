@@ -13,6 +13,7 @@ import grpc
 import pytest
 
 import actorgrpc
+from actorgrpc.enums import state_from_wire, state_to_wire
 from actorgrpc.events import event_name
 from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc
 
@@ -79,7 +80,7 @@ async def test_watch_reports_the_life_of_an_actor(watched, stub):
                                                ("stopping", "wl-a"), ("exited", "wl-a")]
         assert seen[1][2] == proxy.address and seen[2][2] == "stopped by a client"
         assert exited.detail == "exit code 0" and exited.actor.actor.aid == proxy.aid
-        assert exited.actor.actor.state == actorgrpc.ACTOR_STATES.CLOSE
+        assert state_from_wire(exited.actor.actor.state) == actorgrpc.ACTOR_STATES.CLOSE
 
         with pytest.raises(actorgrpc.SpawnError):
             await client.spawn(name="wl-bad", start="tests.sample_actors:failing_start")
@@ -142,7 +143,7 @@ async def test_list_actors_filters_and_pages(watched, stub):
         exited, _ = await names(name_prefix="page-", include_exited=True)
         assert exited == [f"page-{i}" for i in range(5)]
         closed, _ = await names(name_prefix="page-", include_exited=True,
-                                state=actorgrpc.ACTOR_STATES.CLOSE)
+                                state=state_to_wire(actorgrpc.ACTOR_STATES.CLOSE))
         assert closed == ["page-4"]
         # The monitor filter: the pool's live worker only (20 s: it may still be
         # restarting after the previous test).
@@ -155,7 +156,13 @@ async def test_list_actors_filters_and_pages(watched, stub):
             if not token:
                 break
         assert pages == [["page-0", "page-1"], ["page-2", "page-3"]]
-        for bad in (dict(page_token="x"), dict(page_size=-1)):
+        # Opaque tokens: garbage, a negative offset as the old tokens were, a token of
+        # other filters; and a negative page size.
+        other_filters = (await stub.ListActors(arbiter_pb2.ListActorsRequest(
+            page_size=1))).next_page_token
+        assert other_filters
+        for bad in (dict(page_token="x"), dict(page_token="-5"), dict(page_token="!" * 2000),
+                    dict(name_prefix="page-", page_token=other_filters), dict(page_size=-1)):
             with pytest.raises(grpc.aio.AioRpcError) as caught:
                 await stub.ListActors(arbiter_pb2.ListActorsRequest(**bad))
             assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -165,7 +172,7 @@ async def test_list_actors_filters_and_pages(watched, stub):
 
 async def _pool_names(stub):
     response = await stub.ListActors(arbiter_pb2.ListActorsRequest(
-        monitor="wlpool", state=actorgrpc.ACTOR_STATES.RUN))
+        monitor="wlpool", state=state_to_wire(actorgrpc.ACTOR_STATES.RUN)))
     return [a.actor.name for a in response.actors] == ["wlpool-0"]
 
 

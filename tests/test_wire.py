@@ -40,7 +40,8 @@ def test_envelopes_and_replies_parse_back():
     first, second, third = request.envelopes
     assert (first.id, first.target, first.action, first.timeout_seconds, first.tell) == (
         1, "aid1", "echo", 5.0, False)
-    assert from_list(first.args) == ["hi", 2] and from_struct(first.kwargs) == {"k": [1]}
+    assert from_list(first.values.args) == ["hi", 2]
+    assert from_struct(first.values.kwargs) == {"k": [1]}
     assert (second.id, second.action, second.tell, second.timeout_seconds) == (0, "count", True, 0)
     assert (third.id, len(third.target), third.timeout_seconds) == (300_000, 200, 0.25)
     response = mailbox_pb2.StreamResponse.FromString(

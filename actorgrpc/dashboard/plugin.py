@@ -7,13 +7,12 @@ import logging
 import time
 from importlib import resources
 
-from google.protobuf import json_format
-
 from .. import log_files
 from ..consts import ACTOR_STATES
 from ..errors import ActorError, ActorNotFound
 from ..events import event_name
 from ..http_server import HttpServer, Request, Response
+from ..summaries import summary_json, summary_of
 from ..supervision import ActorProxyMonitor
 from .rates import RateTracker
 
@@ -35,16 +34,16 @@ STATIC_FILES = {
 
 
 def summary_dict(summary) -> dict:
-    """An ActorSummary as JSON, with the state's name beside its number."""
-    data = json_format.MessageToDict(summary, preserving_proto_field_name=True,
-                                     always_print_fields_with_no_presence=True)
-    data["state"] = ACTOR_STATES.DESCRIPTION.get(summary.actor.state, "unknown")
+    """An ActorSummary as JSON, with the state's name at the top level too."""
+    data = summary_json(summary)
+    data["state"] = data["actor"]["state"]
     return data
 
 
 def event_dict(event) -> dict:
     actor = event.actor.actor
-    return {"type": event_name(event.type), "time": event.time, "detail": event.detail,
+    return {"type": event_name(event.type), "time": event.time.ToNanoseconds() / 1e9,
+            "detail": event.detail,
             "aid": actor.aid, "name": actor.name, "restarts": event.actor.restarts,
             "monitor": event.actor.monitor}
 
@@ -131,7 +130,7 @@ class DashboardPlugin:
             records += list(registry.exited.values())
         rows = []
         for record in sorted(records, key=lambda r: (r.name, r.created_at)):
-            row = summary_dict(record.summary())
+            row = summary_dict(summary_of(record))
             row["rate"] = round(self.rates.actor_rates.get(record.aid, 0.0), 3)
             rows.append(row)
         return rows
@@ -160,7 +159,7 @@ class DashboardPlugin:
                 info_error = f"{type(exc).__name__}: {exc}"
         history = [event_dict(e) for e in self.arbiter.events.history
                    if e.actor.actor.name == record.name]
-        return Response.json({"summary": summary_dict(record.summary()), "info": info,
+        return Response.json({"summary": summary_dict(summary_of(record)), "info": info,
                               "info_error": info_error,
                               "logs": log_files.tail(record.log_path, lines)
                               if record.kind == "process" else [],

@@ -35,7 +35,7 @@ class RateTracker:
         seen = set()
         previous_time = self.samples[-1][0] if self.samples else None
         for record in records:
-            processed = int(record.beat.processed)
+            processed = int(record.load.processed)
             history = self._actor_samples.get(record.aid)
             if history is None:
                 history = self._actor_samples[record.aid] = deque(maxlen=64)

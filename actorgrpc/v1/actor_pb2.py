@@ -22,10 +22,10 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
-from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61\x63torgrpc/v1/actor.proto\x12\x0c\x61\x63torgrpc.v1\x1a\x1cgoogle/protobuf/struct.proto\"_\n\x08\x41\x63torRef\x12\x0b\n\x03\x61id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\'\n\x05state\x18\x04 \x01(\x0e\x32\x18.actorgrpc.v1.ActorState\"\x96\x02\n\x0c\x41\x63torSummary\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.actorgrpc.v1.ActorRef\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0b\n\x03pid\x18\x03 \x01(\x05\x12\x0f\n\x07monitor\x18\x04 \x01(\t\x12\x16\n\x0euptime_seconds\x18\x05 \x01(\x01\x12\x10\n\x08restarts\x18\x06 \x01(\x05\x12\x1d\n\x15heartbeat_age_seconds\x18\x07 \x01(\x01\x12\x18\n\x10memory_rss_bytes\x18\x08 \x01(\x03\x12\x13\n\x0b\x63pu_percent\x18\t \x01(\x01\x12\x11\n\texit_code\x18\n \x01(\x05\x12(\n\x07\x64\x65tails\x18\x0b \x01(\x0b\x32\x17.google.protobuf.Struct\"6\n\x07\x46\x61ilure\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t*\xbe\x01\n\nActorState\x12\x1b\n\x17\x41\x43TOR_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41\x43TOR_STATE_INACTIVE\x10\x01\x12\x18\n\x14\x41\x43TOR_STATE_STARTING\x10\x02\x12\x13\n\x0f\x41\x43TOR_STATE_RUN\x10\x03\x12\x18\n\x14\x41\x43TOR_STATE_STOPPING\x10\x04\x12\x15\n\x11\x41\x43TOR_STATE_CLOSE\x10\x05\x12\x19\n\x15\x41\x43TOR_STATE_TERMINATE\x10\x06\x42\x43ZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61\x63torgrpc/v1/actor.proto\x12\x0c\x61\x63torgrpc.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"_\n\x08\x41\x63torRef\x12\x0b\n\x03\x61id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\'\n\x05state\x18\x04 \x01(\x0e\x32\x18.actorgrpc.v1.ActorState\"\xa7\x01\n\x0b\x43rashReport\x12\x11\n\texit_code\x18\x01 \x01(\x05\x12\x18\n\x10\x65xit_description\x18\x02 \x01(\t\x12-\n\texited_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0estop_requested\x18\x04 \x01(\x08\x12\x0f\n\x07\x66\x61ilure\x18\x05 \x01(\t\x12\x13\n\x0boutput_tail\x18\x06 \x03(\t\"\xe4\x03\n\x0c\x41\x63torSummary\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.actorgrpc.v1.ActorRef\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.actorgrpc.v1.ActorKind\x12\x0b\n\x03pid\x18\x03 \x01(\x05\x12\x0f\n\x07monitor\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0euptime_seconds\x18\x06 \x01(\x01\x12\x10\n\x08restarts\x18\x07 \x01(\x05\x12*\n\x07restart\x18\x08 \x01(\x0e\x32\x19.actorgrpc.v1.RestartType\x12\x17\n\x0f\x62\x61\x63koff_seconds\x18\t \x01(\x01\x12\x1d\n\x15heartbeat_age_seconds\x18\n \x01(\x01\x12\x18\n\x10memory_rss_bytes\x18\x0b \x01(\x03\x12\x13\n\x0b\x63pu_percent\x18\x0c \x01(\x01\x12\x15\n\rmailbox_depth\x18\r \x01(\x03\x12\x11\n\tprocessed\x18\x0e \x01(\x03\x12\x0f\n\x07gave_up\x18\x0f \x01(\t\x12/\n\x0c\x63rash_report\x18\x10 \x01(\x0b\x32\x19.actorgrpc.v1.CrashReport\x12\x0f\n\x07program\x18\x11 \x01(\t\"6\n\x07\x46\x61ilure\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t*\xdd\x01\n\nActorState\x12\x1b\n\x17\x41\x43TOR_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41\x43TOR_STATE_INITIAL\x10\x01\x12\x18\n\x14\x41\x43TOR_STATE_INACTIVE\x10\x02\x12\x18\n\x14\x41\x43TOR_STATE_STARTING\x10\x03\x12\x17\n\x13\x41\x43TOR_STATE_RUNNING\x10\x04\x12\x18\n\x14\x41\x43TOR_STATE_STOPPING\x10\x05\x12\x16\n\x12\x41\x43TOR_STATE_CLOSED\x10\x06\x12\x1a\n\x16\x41\x43TOR_STATE_TERMINATED\x10\x07*\x9b\x01\n\tActorKind\x12\x1a\n\x16\x41\x43TOR_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12\x41\x43TOR_KIND_PROCESS\x10\x01\x12\x15\n\x11\x41\x43TOR_KIND_THREAD\x10\x02\x12\x16\n\x12\x41\x43TOR_KIND_MONITOR\x10\x03\x12\x16\n\x12\x41\x43TOR_KIND_ARBITER\x10\x04\x12\x13\n\x0f\x41\x43TOR_KIND_EXEC\x10\x05*\x7f\n\x0bRestartType\x12\x1c\n\x18RESTART_TYPE_UNSPECIFIED\x10\x00\x12\x1a\n\x16RESTART_TYPE_TEMPORARY\x10\x01\x12\x1a\n\x16RESTART_TYPE_TRANSIENT\x10\x02\x12\x1a\n\x16RESTART_TYPE_PERMANENT\x10\x03\x42\x43ZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,12 +33,18 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'actorgrpc.v1.actor_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'ZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1'
-  _globals['_ACTORSTATE']._serialized_start=507
-  _globals['_ACTORSTATE']._serialized_end=697
-  _globals['_ACTORREF']._serialized_start=72
-  _globals['_ACTORREF']._serialized_end=167
-  _globals['_ACTORSUMMARY']._serialized_start=170
-  _globals['_ACTORSUMMARY']._serialized_end=448
-  _globals['_FAILURE']._serialized_start=450
-  _globals['_FAILURE']._serialized_end=504
+  _globals['_ACTORSTATE']._serialized_start=886
+  _globals['_ACTORSTATE']._serialized_end=1107
+  _globals['_ACTORKIND']._serialized_start=1110
+  _globals['_ACTORKIND']._serialized_end=1265
+  _globals['_RESTARTTYPE']._serialized_start=1267
+  _globals['_RESTARTTYPE']._serialized_end=1394
+  _globals['_ACTORREF']._serialized_start=75
+  _globals['_ACTORREF']._serialized_end=170
+  _globals['_CRASHREPORT']._serialized_start=173
+  _globals['_CRASHREPORT']._serialized_end=340
+  _globals['_ACTORSUMMARY']._serialized_start=343
+  _globals['_ACTORSUMMARY']._serialized_end=827
+  _globals['_FAILURE']._serialized_start=829
+  _globals['_FAILURE']._serialized_end=883
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,8 @@
+import datetime
+
 from actorgrpc.v1 import actor_pb2 as _actor_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -33,28 +36,30 @@ ACTOR_EVENT_TYPE_FAILED: ActorEventType
 ACTOR_EVENT_TYPE_GAVE_UP: ActorEventType
 
 class SpawnRequest(_message.Message):
-    __slots__ = ("name", "kind", "start", "stopping", "periodic_task", "timeout", "extra", "monitor", "periodic_interval", "restart")
+    __slots__ = ("name", "kind", "start", "stopping", "periodic_task", "timeout_seconds", "extra", "monitor", "periodic_interval_seconds", "restart", "program")
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
     STOPPING_FIELD_NUMBER: _ClassVar[int]
     PERIODIC_TASK_FIELD_NUMBER: _ClassVar[int]
-    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     EXTRA_FIELD_NUMBER: _ClassVar[int]
     MONITOR_FIELD_NUMBER: _ClassVar[int]
-    PERIODIC_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    PERIODIC_INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
     RESTART_FIELD_NUMBER: _ClassVar[int]
+    PROGRAM_FIELD_NUMBER: _ClassVar[int]
     name: str
-    kind: str
+    kind: _actor_pb2.ActorKind
     start: str
     stopping: str
     periodic_task: str
-    timeout: float
+    timeout_seconds: float
     extra: _struct_pb2.Struct
     monitor: str
-    periodic_interval: float
-    restart: str
-    def __init__(self, name: _Optional[str] = ..., kind: _Optional[str] = ..., start: _Optional[str] = ..., stopping: _Optional[str] = ..., periodic_task: _Optional[str] = ..., timeout: _Optional[float] = ..., extra: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., monitor: _Optional[str] = ..., periodic_interval: _Optional[float] = ..., restart: _Optional[str] = ...) -> None: ...
+    periodic_interval_seconds: float
+    restart: _actor_pb2.RestartType
+    program: str
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[_actor_pb2.ActorKind, str]] = ..., start: _Optional[str] = ..., stopping: _Optional[str] = ..., periodic_task: _Optional[str] = ..., timeout_seconds: _Optional[float] = ..., extra: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., monitor: _Optional[str] = ..., periodic_interval_seconds: _Optional[float] = ..., restart: _Optional[_Union[_actor_pb2.RestartType, str]] = ..., program: _Optional[str] = ...) -> None: ...
 
 class SpawnResponse(_message.Message):
     __slots__ = ("actor",)
@@ -162,9 +167,9 @@ class WatchActorsResponse(_message.Message):
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     type: ActorEventType
     actor: _actor_pb2.ActorSummary
-    time: float
+    time: _timestamp_pb2.Timestamp
     detail: str
-    def __init__(self, type: _Optional[_Union[ActorEventType, str]] = ..., actor: _Optional[_Union[_actor_pb2.ActorSummary, _Mapping]] = ..., time: _Optional[float] = ..., detail: _Optional[str] = ...) -> None: ...
+    def __init__(self, type: _Optional[_Union[ActorEventType, str]] = ..., actor: _Optional[_Union[_actor_pb2.ActorSummary, _Mapping]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., detail: _Optional[str] = ...) -> None: ...
 
 class LogsRequest(_message.Message):
     __slots__ = ("target", "tail_lines", "follow")

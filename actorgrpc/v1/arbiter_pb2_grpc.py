@@ -33,7 +33,12 @@ class ArbiterServiceStub:
     taken by a live actor, UNKNOWN the command raised ("Type: text"), UNAVAILABLE
     the actor died while handling the call or the arbiter is shutting down,
     DEADLINE_EXCEEDED deadline passed, PERMISSION_DENIED module or hook not allowed
-    by the operator, RESOURCE_EXHAUSTED message larger than the configured maximum.
+    by the operator (or a token whose role does not allow the call), UNAUTHENTICATED
+    a missing or wrong token, RESOURCE_EXHAUSTED a message or a queue over its limit.
+    Every error carries a google.rpc.Status in the `grpc-status-details-bin`
+    trailer, with one google.rpc.ErrorInfo (domain "actorgrpc.v1"; reason the error
+    class in UPPER_SNAKE_CASE; metadata "error_class" and, for a command that raised,
+    "exception_type").
     """
 
     def __init__(self, channel):
@@ -92,7 +97,12 @@ class ArbiterServiceServicer:
     taken by a live actor, UNKNOWN the command raised ("Type: text"), UNAVAILABLE
     the actor died while handling the call or the arbiter is shutting down,
     DEADLINE_EXCEEDED deadline passed, PERMISSION_DENIED module or hook not allowed
-    by the operator, RESOURCE_EXHAUSTED message larger than the configured maximum.
+    by the operator (or a token whose role does not allow the call), UNAUTHENTICATED
+    a missing or wrong token, RESOURCE_EXHAUSTED a message or a queue over its limit.
+    Every error carries a google.rpc.Status in the `grpc-status-details-bin`
+    trailer, with one google.rpc.ErrorInfo (domain "actorgrpc.v1"; reason the error
+    class in UPPER_SNAKE_CASE; metadata "error_class" and, for a command that raised,
+    "exception_type").
     """
 
     def Spawn(self, request, context):
@@ -213,7 +223,12 @@ class ArbiterService:
     taken by a live actor, UNKNOWN the command raised ("Type: text"), UNAVAILABLE
     the actor died while handling the call or the arbiter is shutting down,
     DEADLINE_EXCEEDED deadline passed, PERMISSION_DENIED module or hook not allowed
-    by the operator, RESOURCE_EXHAUSTED message larger than the configured maximum.
+    by the operator (or a token whose role does not allow the call), UNAUTHENTICATED
+    a missing or wrong token, RESOURCE_EXHAUSTED a message or a queue over its limit.
+    Every error carries a google.rpc.Status in the `grpc-status-details-bin`
+    trailer, with one google.rpc.ErrorInfo (domain "actorgrpc.v1"; reason the error
+    class in UPPER_SNAKE_CASE; metadata "error_class" and, for a command that raised,
+    "exception_type").
     """
 
     @staticmethod

@@ -26,7 +26,7 @@ from actorgrpc.v1 import actor_pb2 as actorgrpc_dot_v1_dot_actor__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61\x63torgrpc/v1/mailbox.proto\x12\x0c\x61\x63torgrpc.v1\x1a\x18\x61\x63torgrpc/v1/actor.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x99\x01\n\x0b\x43\x61llRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12(\n\x04\x61rgs\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12\'\n\x06kwargs\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x01\"6\n\x0c\x43\x61llResponse\x12&\n\x06result\x18\x01 \x01(\x0b\x32\x16.google.protobuf.Value\":\n\rStreamRequest\x12)\n\tenvelopes\x18\x01 \x03(\x0b\x32\x16.actorgrpc.v1.Envelope\"\xf1\x01\n\x08\x45nvelope\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x03 \x01(\t\x12(\n\x04\x61rgs\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12\'\n\x06kwargs\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0c\n\x04tell\x18\x06 \x01(\x08\x12\x17\n\x0ftimeout_seconds\x18\x07 \x01(\x01\x12\x11\n\targs_json\x18\x08 \x01(\x0c\x12\x13\n\x0bkwargs_json\x18\t \x01(\x0c\x12\x17\n\x0f\x62\x61tch_args_json\x18\n \x01(\x0c\"6\n\x0eStreamResponse\x12$\n\x07replies\x18\x01 \x03(\x0b\x32\x13.actorgrpc.v1.Reply\"\x94\x01\n\x05Reply\x12\n\n\x02id\x18\x01 \x01(\x04\x12&\n\x06result\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12&\n\x07\x66\x61ilure\x18\x03 \x01(\x0b\x32\x15.actorgrpc.v1.Failure\x12\x13\n\x0bresult_json\x18\x04 \x01(\x0c\x12\x1a\n\x12\x62\x61tch_results_json\x18\x05 \x01(\x0c\x32\x98\x01\n\x0eMailboxService\x12=\n\x04\x43\x61ll\x12\x19.actorgrpc.v1.CallRequest\x1a\x1a.actorgrpc.v1.CallResponse\x12G\n\x06Stream\x12\x1b.actorgrpc.v1.StreamRequest\x1a\x1c.actorgrpc.v1.StreamResponse(\x01\x30\x01\x42\x43ZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61\x63torgrpc/v1/mailbox.proto\x12\x0c\x61\x63torgrpc.v1\x1a\x18\x61\x63torgrpc/v1/actor.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x99\x01\n\x0b\x43\x61llRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12(\n\x04\x61rgs\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12\'\n\x06kwargs\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x01\"6\n\x0c\x43\x61llResponse\x12&\n\x06result\x18\x01 \x01(\x0b\x32\x16.google.protobuf.Value\":\n\rStreamRequest\x12)\n\tenvelopes\x18\x01 \x03(\x0b\x32\x16.actorgrpc.v1.Envelope\"\xda\x01\n\x08\x45nvelope\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x03 \x01(\t\x12\x0c\n\x04tell\x18\x06 \x01(\x08\x12\x17\n\x0ftimeout_seconds\x18\x07 \x01(\x01\x12)\n\x06values\x18\x04 \x01(\x0b\x32\x17.actorgrpc.v1.ArgumentsH\x00\x12\x13\n\targs_json\x18\x08 \x01(\x0cH\x00\x12\x19\n\x0f\x62\x61tch_args_json\x18\n \x01(\x0cH\x00\x12\x13\n\x0bkwargs_json\x18\t \x01(\x0c\x42\x0b\n\targuments\"^\n\tArguments\x12(\n\x04\x61rgs\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12\'\n\x06kwargs\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\"6\n\x0eStreamResponse\x12$\n\x07replies\x18\x01 \x03(\x0b\x32\x13.actorgrpc.v1.Reply\"\xa7\x01\n\x05Reply\x12\n\n\x02id\x18\x01 \x01(\x04\x12(\n\x06result\x18\x02 \x01(\x0b\x32\x16.google.protobuf.ValueH\x00\x12(\n\x07\x66\x61ilure\x18\x03 \x01(\x0b\x32\x15.actorgrpc.v1.FailureH\x00\x12\x15\n\x0bresult_json\x18\x04 \x01(\x0cH\x00\x12\x1c\n\x12\x62\x61tch_results_json\x18\x05 \x01(\x0cH\x00\x42\t\n\x07outcome2\x98\x01\n\x0eMailboxService\x12=\n\x04\x43\x61ll\x12\x19.actorgrpc.v1.CallRequest\x1a\x1a.actorgrpc.v1.CallResponse\x12G\n\x06Stream\x12\x1b.actorgrpc.v1.StreamRequest\x1a\x1c.actorgrpc.v1.StreamResponse(\x01\x30\x01\x42\x43ZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,11 +41,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STREAMREQUEST']._serialized_start=312
   _globals['_STREAMREQUEST']._serialized_end=370
   _globals['_ENVELOPE']._serialized_start=373
-  _globals['_ENVELOPE']._serialized_end=614
-  _globals['_STREAMRESPONSE']._serialized_start=616
-  _globals['_STREAMRESPONSE']._serialized_end=670
-  _globals['_REPLY']._serialized_start=673
-  _globals['_REPLY']._serialized_end=821
-  _globals['_MAILBOXSERVICE']._serialized_start=824
-  _globals['_MAILBOXSERVICE']._serialized_end=976
+  _globals['_ENVELOPE']._serialized_end=591
+  _globals['_ARGUMENTS']._serialized_start=593
+  _globals['_ARGUMENTS']._serialized_end=687
+  _globals['_STREAMRESPONSE']._serialized_start=689
+  _globals['_STREAMRESPONSE']._serialized_end=743
+  _globals['_REPLY']._serialized_start=746
+  _globals['_REPLY']._serialized_end=913
+  _globals['_MAILBOXSERVICE']._serialized_start=916
+  _globals['_MAILBOXSERVICE']._serialized_end=1068
 # @@protoc_insertion_point(module_scope)

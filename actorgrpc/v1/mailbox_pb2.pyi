@@ -35,28 +35,34 @@ class StreamRequest(_message.Message):
     def __init__(self, envelopes: _Optional[_Iterable[_Union[Envelope, _Mapping]]] = ...) -> None: ...
 
 class Envelope(_message.Message):
-    __slots__ = ("id", "target", "action", "args", "kwargs", "tell", "timeout_seconds", "args_json", "kwargs_json", "batch_args_json")
+    __slots__ = ("id", "target", "action", "tell", "timeout_seconds", "values", "args_json", "batch_args_json", "kwargs_json")
     ID_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
-    ARGS_FIELD_NUMBER: _ClassVar[int]
-    KWARGS_FIELD_NUMBER: _ClassVar[int]
     TELL_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
     ARGS_JSON_FIELD_NUMBER: _ClassVar[int]
-    KWARGS_JSON_FIELD_NUMBER: _ClassVar[int]
     BATCH_ARGS_JSON_FIELD_NUMBER: _ClassVar[int]
+    KWARGS_JSON_FIELD_NUMBER: _ClassVar[int]
     id: int
     target: str
     action: str
-    args: _struct_pb2.ListValue
-    kwargs: _struct_pb2.Struct
     tell: bool
     timeout_seconds: float
+    values: Arguments
     args_json: bytes
-    kwargs_json: bytes
     batch_args_json: bytes
-    def __init__(self, id: _Optional[int] = ..., target: _Optional[str] = ..., action: _Optional[str] = ..., args: _Optional[_Union[_struct_pb2.ListValue, _Mapping]] = ..., kwargs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., tell: _Optional[bool] = ..., timeout_seconds: _Optional[float] = ..., args_json: _Optional[bytes] = ..., kwargs_json: _Optional[bytes] = ..., batch_args_json: _Optional[bytes] = ...) -> None: ...
+    kwargs_json: bytes
+    def __init__(self, id: _Optional[int] = ..., target: _Optional[str] = ..., action: _Optional[str] = ..., tell: _Optional[bool] = ..., timeout_seconds: _Optional[float] = ..., values: _Optional[_Union[Arguments, _Mapping]] = ..., args_json: _Optional[bytes] = ..., batch_args_json: _Optional[bytes] = ..., kwargs_json: _Optional[bytes] = ...) -> None: ...
+
+class Arguments(_message.Message):
+    __slots__ = ("args", "kwargs")
+    ARGS_FIELD_NUMBER: _ClassVar[int]
+    KWARGS_FIELD_NUMBER: _ClassVar[int]
+    args: _struct_pb2.ListValue
+    kwargs: _struct_pb2.Struct
+    def __init__(self, args: _Optional[_Union[_struct_pb2.ListValue, _Mapping]] = ..., kwargs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class StreamResponse(_message.Message):
     __slots__ = ("replies",)

@@ -23,9 +23,10 @@ _sym_db = _symbol_database.Default()
 
 
 from actorgrpc.v1 import actor_pb2 as actorgrpc_dot_v1_dot_actor__pb2
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61\x63torgrpc/v1/monitor.proto\x12\x0c\x61\x63torgrpc.v1\x1a\x18\x61\x63torgrpc/v1/actor.proto\"\x91\x01\n\x10HeartbeatRequest\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x13.actorgrpc.v1.HelloH\x00\x12\"\n\x04\x62\x65\x61t\x18\x02 \x01(\x0b\x32\x12.actorgrpc.v1.BeatH\x00\x12(\n\x07\x66\x61ilure\x18\x03 \x01(\x0b\x32\x15.actorgrpc.v1.FailureH\x00\x42\t\n\x07message\"p\n\x05Hello\x12\x0b\n\x03\x61id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03pid\x18\x03 \x01(\x05\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\x12\x0c\n\x04kind\x18\x05 \x01(\t\x12 \n\x04\x62\x65\x61t\x18\x06 \x01(\x0b\x32\x12.actorgrpc.v1.Beat\"\x8a\x02\n\x04\x42\x65\x61t\x12\'\n\x05state\x18\x01 \x01(\x0e\x32\x18.actorgrpc.v1.ActorState\x12\x18\n\x10memory_rss_bytes\x18\x02 \x01(\x03\x12\x13\n\x0b\x63pu_percent\x18\x03 \x01(\x01\x12\x15\n\rmailbox_depth\x18\x04 \x01(\x03\x12\x11\n\tprocessed\x18\x05 \x01(\x03\x12\x46\n\x13processed_by_action\x18\x06 \x03(\x0b\x32).actorgrpc.v1.Beat.ProcessedByActionEntry\x1a\x38\n\x16ProcessedByActionEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\x93\x01\n\x11HeartbeatResponse\x12(\n\x07welcome\x18\x01 \x01(\x0b\x32\x15.actorgrpc.v1.WelcomeH\x00\x12 \n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\x11.actorgrpc.v1.AckH\x00\x12\'\n\x04stop\x18\x03 \x01(\x0b\x32\x17.actorgrpc.v1.StopOrderH\x00\x42\t\n\x07message\"-\n\x07Welcome\x12\"\n\x1aheartbeat_interval_seconds\x18\x01 \x01(\x01\"\x13\n\x03\x41\x63k\x12\x0c\n\x04time\x18\x01 \x01(\x01\"4\n\tStopOrder\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x02 \x01(\x01\x32\x62\n\x0eMonitorService\x12P\n\tHeartbeat\x12\x1e.actorgrpc.v1.HeartbeatRequest\x1a\x1f.actorgrpc.v1.HeartbeatResponse(\x01\x30\x01\x42\x43ZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61\x63torgrpc/v1/monitor.proto\x12\x0c\x61\x63torgrpc.v1\x1a\x18\x61\x63torgrpc/v1/actor.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x91\x01\n\x10HeartbeatRequest\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x13.actorgrpc.v1.HelloH\x00\x12\"\n\x04\x62\x65\x61t\x18\x02 \x01(\x0b\x32\x12.actorgrpc.v1.BeatH\x00\x12(\n\x07\x66\x61ilure\x18\x03 \x01(\x0b\x32\x15.actorgrpc.v1.FailureH\x00\x42\t\n\x07message\"\xaa\x01\n\x05Hello\x12\x0b\n\x03\x61id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03pid\x18\x03 \x01(\x05\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\x12%\n\x04kind\x18\x05 \x01(\x0e\x32\x17.actorgrpc.v1.ActorKind\x12 \n\x04\x62\x65\x61t\x18\x06 \x01(\x0b\x32\x12.actorgrpc.v1.Beat\x12\x0e\n\x06secret\x18\x07 \x01(\t\x12\x0f\n\x07runtime\x18\x08 \x01(\t\"\x8a\x02\n\x04\x42\x65\x61t\x12\'\n\x05state\x18\x01 \x01(\x0e\x32\x18.actorgrpc.v1.ActorState\x12\x18\n\x10memory_rss_bytes\x18\x02 \x01(\x03\x12\x13\n\x0b\x63pu_percent\x18\x03 \x01(\x01\x12\x15\n\rmailbox_depth\x18\x04 \x01(\x03\x12\x11\n\tprocessed\x18\x05 \x01(\x03\x12\x46\n\x13processed_by_action\x18\x06 \x03(\x0b\x32).actorgrpc.v1.Beat.ProcessedByActionEntry\x1a\x38\n\x16ProcessedByActionEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"q\n\x11HeartbeatResponse\x12(\n\x07welcome\x18\x01 \x01(\x0b\x32\x15.actorgrpc.v1.WelcomeH\x00\x12\'\n\x04stop\x18\x02 \x01(\x0b\x32\x17.actorgrpc.v1.StopOrderH\x00\x42\t\n\x07message\"-\n\x07Welcome\x12\"\n\x1aheartbeat_interval_seconds\x18\x01 \x01(\x01\"4\n\tStopOrder\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x02 \x01(\x01\"\xa8\x02\n\tActorBoot\x12\x0b\n\x03\x61id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x17\n\x0fmonitor_address\x18\x03 \x01(\t\x12\x0e\n\x06secret\x18\x04 \x01(\t\x12\x14\n\x0cmailbox_host\x18\x05 \x01(\t\x12\x12\n\ncredential\x18\x06 \x01(\t\x12\x34\n\x0f\x61\x63\x63\x65pted_tokens\x18\x07 \x03(\x0b\x32\x1b.actorgrpc.v1.AcceptedToken\x12#\n\x03tls\x18\x08 \x01(\x0b\x32\x16.actorgrpc.v1.TlsFiles\x12&\n\x05\x65xtra\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x19\n\x11max_message_bytes\x18\n \x01(\x03\x12\x0f\n\x07monitor\x18\x0b \x01(\t\"J\n\rAcceptedToken\x12\x12\n\nsha256_hex\x18\x01 \x01(\t\x12%\n\x04role\x18\x02 \x01(\x0e\x32\x17.actorgrpc.v1.TokenRole\"m\n\x08TlsFiles\x12\x11\n\tcert_file\x18\x01 \x01(\t\x12\x10\n\x08key_file\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61_file\x18\x03 \x01(\t\x12\x16\n\x0e\x63lient_ca_file\x18\x04 \x01(\t\x12\x13\n\x0bserver_name\x18\x05 \x01(\t*k\n\tTokenRole\x12\x1a\n\x16TOKEN_ROLE_UNSPECIFIED\x10\x00\x12\x13\n\x0fTOKEN_ROLE_READ\x10\x01\x12\x14\n\x10TOKEN_ROLE_ADMIN\x10\x02\x12\x17\n\x13TOKEN_ROLE_INTERNAL\x10\x03\x32\x62\n\x0eMonitorService\x12P\n\tHeartbeat\x12\x1e.actorgrpc.v1.HeartbeatRequest\x1a\x1f.actorgrpc.v1.HeartbeatResponse(\x01\x30\x01\x42\x43ZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,22 +36,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'ZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1'
   _globals['_BEAT_PROCESSEDBYACTIONENTRY']._loaded_options = None
   _globals['_BEAT_PROCESSEDBYACTIONENTRY']._serialized_options = b'8\001'
-  _globals['_HEARTBEATREQUEST']._serialized_start=71
-  _globals['_HEARTBEATREQUEST']._serialized_end=216
-  _globals['_HELLO']._serialized_start=218
-  _globals['_HELLO']._serialized_end=330
-  _globals['_BEAT']._serialized_start=333
-  _globals['_BEAT']._serialized_end=599
-  _globals['_BEAT_PROCESSEDBYACTIONENTRY']._serialized_start=543
-  _globals['_BEAT_PROCESSEDBYACTIONENTRY']._serialized_end=599
-  _globals['_HEARTBEATRESPONSE']._serialized_start=602
-  _globals['_HEARTBEATRESPONSE']._serialized_end=749
-  _globals['_WELCOME']._serialized_start=751
-  _globals['_WELCOME']._serialized_end=796
-  _globals['_ACK']._serialized_start=798
-  _globals['_ACK']._serialized_end=817
-  _globals['_STOPORDER']._serialized_start=819
-  _globals['_STOPORDER']._serialized_end=871
-  _globals['_MONITORSERVICE']._serialized_start=873
-  _globals['_MONITORSERVICE']._serialized_end=971
+  _globals['_TOKENROLE']._serialized_start=1392
+  _globals['_TOKENROLE']._serialized_end=1499
+  _globals['_HEARTBEATREQUEST']._serialized_start=101
+  _globals['_HEARTBEATREQUEST']._serialized_end=246
+  _globals['_HELLO']._serialized_start=249
+  _globals['_HELLO']._serialized_end=419
+  _globals['_BEAT']._serialized_start=422
+  _globals['_BEAT']._serialized_end=688
+  _globals['_BEAT_PROCESSEDBYACTIONENTRY']._serialized_start=632
+  _globals['_BEAT_PROCESSEDBYACTIONENTRY']._serialized_end=688
+  _globals['_HEARTBEATRESPONSE']._serialized_start=690
+  _globals['_HEARTBEATRESPONSE']._serialized_end=803
+  _globals['_WELCOME']._serialized_start=805
+  _globals['_WELCOME']._serialized_end=850
+  _globals['_STOPORDER']._serialized_start=852
+  _globals['_STOPORDER']._serialized_end=904
+  _globals['_ACTORBOOT']._serialized_start=907
+  _globals['_ACTORBOOT']._serialized_end=1203
+  _globals['_ACCEPTEDTOKEN']._serialized_start=1205
+  _globals['_ACCEPTEDTOKEN']._serialized_end=1279
+  _globals['_TLSFILES']._serialized_start=1281
+  _globals['_TLSFILES']._serialized_end=1390
+  _globals['_MONITORSERVICE']._serialized_start=1501
+  _globals['_MONITORSERVICE']._serialized_end=1599
 # @@protoc_insertion_point(module_scope)

@@ -46,8 +46,7 @@ function renderActors(actors) {
     const row = body.insertRow();
     row.dataset.name = a.actor.name;
     row.dataset.aid = a.actor.aid;
-    const process = a.kind === "process";
-    const details = a.details || {};
+    const process = a.kind === "process" || a.kind === "exec";
     cell(row, a.actor.aid);
     cell(row, a.actor.name, "name");
     cell(row, a.kind);
@@ -59,7 +58,7 @@ function renderActors(actors) {
     cell(row, bytes(a.memory_rss_bytes));
     cell(row, process ? Number(a.cpu_percent).toFixed(1) : "-");
     cell(row, process ? seconds(a.heartbeat_age_seconds) : "-");
-    cell(row, details.mailbox_depth ?? 0);
+    cell(row, a.mailbox_depth ?? 0);
     cell(row, Number(a.rate || 0).toFixed(1));
     row.addEventListener("click", () => { selected = a.actor.aid; refreshDetail(); });
   }

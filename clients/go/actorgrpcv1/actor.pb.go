@@ -4,15 +4,18 @@
 // 	protoc        v7.35.1
 // source: actorgrpc/v1/actor.proto
 
-// Types shared by every actorgrpc service: actor identity, life-cycle state and
-// the error detail carried by replies on a stream.
+// Types shared by every actorgrpc service: actor identity, life-cycle state, kinds,
+// restart types, crash reports and the error detail carried by replies on a stream.
+//
+// Conventions of the whole contract: a point in time is a google.protobuf.Timestamp;
+// a duration is a double whose name ends in `_seconds`; a size ends in `_bytes`.
 
 package actorgrpcv1
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
-	structpb "google.golang.org/protobuf/types/known/structpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -25,47 +28,53 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// The life-cycle state of an actor. The numbers are pulsar's ACTOR_STATES, so that
-// a state read off the wire compares equal to `actorgrpc.ACTOR_STATES.RUN` & co.
+// The life-cycle state of an actor. The names are pulsar's descriptions of its
+// ACTOR_STATES; each wire number is pulsar's number plus one, so that the zero value
+// means "not set" and is never a state (Python's ACTOR_STATES keep pulsar's numbers;
+// the conversion is done at the wire boundary).
 type ActorState int32
 
 const (
+	// Not set (a filter that matches any state, for instance).
+	ActorState_ACTOR_STATE_UNSPECIFIED ActorState = 0
 	// pulsar's INITIAL (0): the actor record exists, its process or thread has not
 	// been started yet.
-	ActorState_ACTOR_STATE_UNSPECIFIED ActorState = 0
+	ActorState_ACTOR_STATE_INITIAL ActorState = 1
 	// pulsar's INACTIVE (1): started but not yet attached to its monitor.
-	ActorState_ACTOR_STATE_INACTIVE ActorState = 1
+	ActorState_ACTOR_STATE_INACTIVE ActorState = 2
 	// pulsar's STARTING (2): booting; the `start` hook is running.
-	ActorState_ACTOR_STATE_STARTING ActorState = 2
+	ActorState_ACTOR_STATE_STARTING ActorState = 3
 	// pulsar's RUN (3): serving its mailbox.
-	ActorState_ACTOR_STATE_RUN ActorState = 3
+	ActorState_ACTOR_STATE_RUNNING ActorState = 4
 	// pulsar's STOPPING (4): a stop was ordered; the `stopping` hook is running.
-	ActorState_ACTOR_STATE_STOPPING ActorState = 4
+	ActorState_ACTOR_STATE_STOPPING ActorState = 5
 	// pulsar's CLOSE (5): exited cleanly.
-	ActorState_ACTOR_STATE_CLOSE ActorState = 5
+	ActorState_ACTOR_STATE_CLOSED ActorState = 6
 	// pulsar's TERMINATE (6): exited because it crashed or was terminated or killed.
-	ActorState_ACTOR_STATE_TERMINATE ActorState = 6
+	ActorState_ACTOR_STATE_TERMINATED ActorState = 7
 )
 
 // Enum value maps for ActorState.
 var (
 	ActorState_name = map[int32]string{
 		0: "ACTOR_STATE_UNSPECIFIED",
-		1: "ACTOR_STATE_INACTIVE",
-		2: "ACTOR_STATE_STARTING",
-		3: "ACTOR_STATE_RUN",
-		4: "ACTOR_STATE_STOPPING",
-		5: "ACTOR_STATE_CLOSE",
-		6: "ACTOR_STATE_TERMINATE",
+		1: "ACTOR_STATE_INITIAL",
+		2: "ACTOR_STATE_INACTIVE",
+		3: "ACTOR_STATE_STARTING",
+		4: "ACTOR_STATE_RUNNING",
+		5: "ACTOR_STATE_STOPPING",
+		6: "ACTOR_STATE_CLOSED",
+		7: "ACTOR_STATE_TERMINATED",
 	}
 	ActorState_value = map[string]int32{
 		"ACTOR_STATE_UNSPECIFIED": 0,
-		"ACTOR_STATE_INACTIVE":    1,
-		"ACTOR_STATE_STARTING":    2,
-		"ACTOR_STATE_RUN":         3,
-		"ACTOR_STATE_STOPPING":    4,
-		"ACTOR_STATE_CLOSE":       5,
-		"ACTOR_STATE_TERMINATE":   6,
+		"ACTOR_STATE_INITIAL":     1,
+		"ACTOR_STATE_INACTIVE":    2,
+		"ACTOR_STATE_STARTING":    3,
+		"ACTOR_STATE_RUNNING":     4,
+		"ACTOR_STATE_STOPPING":    5,
+		"ACTOR_STATE_CLOSED":      6,
+		"ACTOR_STATE_TERMINATED":  7,
 	}
 )
 
@@ -94,6 +103,130 @@ func (x ActorState) Number() protoreflect.EnumNumber {
 // Deprecated: Use ActorState.Descriptor instead.
 func (ActorState) EnumDescriptor() ([]byte, []int) {
 	return file_actorgrpc_v1_actor_proto_rawDescGZIP(), []int{0}
+}
+
+// What hosts an actor.
+type ActorKind int32
+
+const (
+	// Not set: SpawnRequest treats it as PROCESS.
+	ActorKind_ACTOR_KIND_UNSPECIFIED ActorKind = 0
+	// A Python actor in an OS process of its own.
+	ActorKind_ACTOR_KIND_PROCESS ActorKind = 1
+	// A Python actor in a thread of the arbiter, with an event loop of its own.
+	ActorKind_ACTOR_KIND_THREAD ActorKind = 2
+	// A monitor: lives in the arbiter and supervises a pool of workers.
+	ActorKind_ACTOR_KIND_MONITOR ActorKind = 3
+	// The arbiter itself.
+	ActorKind_ACTOR_KIND_ARBITER ActorKind = 4
+	// A program in any language that speaks the actor protocol, started from a
+	// command line the operator registered (SpawnRequest.program).
+	ActorKind_ACTOR_KIND_EXEC ActorKind = 5
+)
+
+// Enum value maps for ActorKind.
+var (
+	ActorKind_name = map[int32]string{
+		0: "ACTOR_KIND_UNSPECIFIED",
+		1: "ACTOR_KIND_PROCESS",
+		2: "ACTOR_KIND_THREAD",
+		3: "ACTOR_KIND_MONITOR",
+		4: "ACTOR_KIND_ARBITER",
+		5: "ACTOR_KIND_EXEC",
+	}
+	ActorKind_value = map[string]int32{
+		"ACTOR_KIND_UNSPECIFIED": 0,
+		"ACTOR_KIND_PROCESS":     1,
+		"ACTOR_KIND_THREAD":      2,
+		"ACTOR_KIND_MONITOR":     3,
+		"ACTOR_KIND_ARBITER":     4,
+		"ACTOR_KIND_EXEC":        5,
+	}
+)
+
+func (x ActorKind) Enum() *ActorKind {
+	p := new(ActorKind)
+	*p = x
+	return p
+}
+
+func (x ActorKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ActorKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_actorgrpc_v1_actor_proto_enumTypes[1].Descriptor()
+}
+
+func (ActorKind) Type() protoreflect.EnumType {
+	return &file_actorgrpc_v1_actor_proto_enumTypes[1]
+}
+
+func (x ActorKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ActorKind.Descriptor instead.
+func (ActorKind) EnumDescriptor() ([]byte, []int) {
+	return file_actorgrpc_v1_actor_proto_rawDescGZIP(), []int{1}
+}
+
+// Erlang/OTP's restart types: which exits a supervisor restarts.
+type RestartType int32
+
+const (
+	// Not set: the supervisor's default (TEMPORARY for actors spawned directly,
+	// PERMANENT for a monitor's workers).
+	RestartType_RESTART_TYPE_UNSPECIFIED RestartType = 0
+	// Never restarted.
+	RestartType_RESTART_TYPE_TEMPORARY RestartType = 1
+	// Restarted when it exits abnormally (non-zero code or a signal).
+	RestartType_RESTART_TYPE_TRANSIENT RestartType = 2
+	// Always restarted, unless an operator stopped it.
+	RestartType_RESTART_TYPE_PERMANENT RestartType = 3
+)
+
+// Enum value maps for RestartType.
+var (
+	RestartType_name = map[int32]string{
+		0: "RESTART_TYPE_UNSPECIFIED",
+		1: "RESTART_TYPE_TEMPORARY",
+		2: "RESTART_TYPE_TRANSIENT",
+		3: "RESTART_TYPE_PERMANENT",
+	}
+	RestartType_value = map[string]int32{
+		"RESTART_TYPE_UNSPECIFIED": 0,
+		"RESTART_TYPE_TEMPORARY":   1,
+		"RESTART_TYPE_TRANSIENT":   2,
+		"RESTART_TYPE_PERMANENT":   3,
+	}
+)
+
+func (x RestartType) Enum() *RestartType {
+	p := new(RestartType)
+	*p = x
+	return p
+}
+
+func (x RestartType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RestartType) Descriptor() protoreflect.EnumDescriptor {
+	return file_actorgrpc_v1_actor_proto_enumTypes[2].Descriptor()
+}
+
+func (RestartType) Type() protoreflect.EnumType {
+	return &file_actorgrpc_v1_actor_proto_enumTypes[2]
+}
+
+func (x RestartType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RestartType.Descriptor instead.
+func (RestartType) EnumDescriptor() ([]byte, []int) {
+	return file_actorgrpc_v1_actor_proto_rawDescGZIP(), []int{2}
 }
 
 // How to reach one actor: enough to send it messages directly.
@@ -169,38 +302,142 @@ func (x *ActorRef) GetState() ActorState {
 	return ActorState_ACTOR_STATE_UNSPECIFIED
 }
 
+// How an actor's last incarnation ended: kept by the arbiter after it exits.
+type CrashReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Exit code, or minus the signal number that ended the process.
+	ExitCode int32 `protobuf:"varint,1,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
+	// The exit in words: "exit code 1", "killed by SIGKILL", ...
+	ExitDescription string `protobuf:"bytes,2,opt,name=exit_description,json=exitDescription,proto3" json:"exit_description,omitempty"`
+	// When it exited.
+	ExitedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=exited_at,json=exitedAt,proto3" json:"exited_at,omitempty"`
+	// True when an operator or the arbiter asked it to stop: not a crash.
+	StopRequested bool `protobuf:"varint,4,opt,name=stop_requested,json=stopRequested,proto3" json:"stop_requested,omitempty"`
+	// Why its supervisor considered it failed ("hung: no heartbeat for 31.0 s", the
+	// start hook's error, ...); empty when it just exited.
+	Failure string `protobuf:"bytes,5,opt,name=failure,proto3" json:"failure,omitempty"`
+	// The last lines of its captured output (stdout and stderr).
+	OutputTail    []string `protobuf:"bytes,6,rep,name=output_tail,json=outputTail,proto3" json:"output_tail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CrashReport) Reset() {
+	*x = CrashReport{}
+	mi := &file_actorgrpc_v1_actor_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CrashReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CrashReport) ProtoMessage() {}
+
+func (x *CrashReport) ProtoReflect() protoreflect.Message {
+	mi := &file_actorgrpc_v1_actor_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CrashReport.ProtoReflect.Descriptor instead.
+func (*CrashReport) Descriptor() ([]byte, []int) {
+	return file_actorgrpc_v1_actor_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CrashReport) GetExitCode() int32 {
+	if x != nil {
+		return x.ExitCode
+	}
+	return 0
+}
+
+func (x *CrashReport) GetExitDescription() string {
+	if x != nil {
+		return x.ExitDescription
+	}
+	return ""
+}
+
+func (x *CrashReport) GetExitedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExitedAt
+	}
+	return nil
+}
+
+func (x *CrashReport) GetStopRequested() bool {
+	if x != nil {
+		return x.StopRequested
+	}
+	return false
+}
+
+func (x *CrashReport) GetFailure() string {
+	if x != nil {
+		return x.Failure
+	}
+	return ""
+}
+
+func (x *CrashReport) GetOutputTail() []string {
+	if x != nil {
+		return x.OutputTail
+	}
+	return nil
+}
+
 // What the arbiter knows about one actor, as listed by ListActors and GetActor.
 type ActorSummary struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Identity and address.
 	Actor *ActorRef `protobuf:"bytes,1,opt,name=actor,proto3" json:"actor,omitempty"`
-	// "process", "thread", "monitor" or "arbiter".
-	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// What hosts it.
+	Kind ActorKind `protobuf:"varint,2,opt,name=kind,proto3,enum=actorgrpc.v1.ActorKind" json:"kind,omitempty"`
 	// OS process id hosting the actor (0 when not started).
 	Pid int32 `protobuf:"varint,3,opt,name=pid,proto3" json:"pid,omitempty"`
 	// Name of the monitor that supervises the actor ("arbiter" when spawned directly).
 	Monitor string `protobuf:"bytes,4,opt,name=monitor,proto3" json:"monitor,omitempty"`
-	// Seconds since the actor reached RUN (0 when not running).
-	UptimeSeconds float64 `protobuf:"fixed64,5,opt,name=uptime_seconds,json=uptimeSeconds,proto3" json:"uptime_seconds,omitempty"`
-	// How many times the arbiter restarted the actor under this name.
-	Restarts int32 `protobuf:"varint,6,opt,name=restarts,proto3" json:"restarts,omitempty"`
+	// When this incarnation was created.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// Seconds since the actor reached RUNNING (0 when not running).
+	UptimeSeconds float64 `protobuf:"fixed64,6,opt,name=uptime_seconds,json=uptimeSeconds,proto3" json:"uptime_seconds,omitempty"`
+	// How many times its supervisor restarted the actor under this name.
+	Restarts int32 `protobuf:"varint,7,opt,name=restarts,proto3" json:"restarts,omitempty"`
+	// Its restart type (as given, or its supervisor's default).
+	Restart RestartType `protobuf:"varint,8,opt,name=restart,proto3,enum=actorgrpc.v1.RestartType" json:"restart,omitempty"`
+	// Seconds its supervisor waited before starting this incarnation (backoff).
+	BackoffSeconds float64 `protobuf:"fixed64,9,opt,name=backoff_seconds,json=backoffSeconds,proto3" json:"backoff_seconds,omitempty"`
 	// Seconds since its last heartbeat (0 for actors hosted inside the arbiter).
-	HeartbeatAgeSeconds float64 `protobuf:"fixed64,7,opt,name=heartbeat_age_seconds,json=heartbeatAgeSeconds,proto3" json:"heartbeat_age_seconds,omitempty"`
+	HeartbeatAgeSeconds float64 `protobuf:"fixed64,10,opt,name=heartbeat_age_seconds,json=heartbeatAgeSeconds,proto3" json:"heartbeat_age_seconds,omitempty"`
 	// Resident memory of the hosting process, in bytes, from the last heartbeat.
-	MemoryRssBytes int64 `protobuf:"varint,8,opt,name=memory_rss_bytes,json=memoryRssBytes,proto3" json:"memory_rss_bytes,omitempty"`
+	MemoryRssBytes int64 `protobuf:"varint,11,opt,name=memory_rss_bytes,json=memoryRssBytes,proto3" json:"memory_rss_bytes,omitempty"`
 	// CPU use of the hosting process, in percent of one core, from the last heartbeat.
-	CpuPercent float64 `protobuf:"fixed64,9,opt,name=cpu_percent,json=cpuPercent,proto3" json:"cpu_percent,omitempty"`
-	// Exit code of its last exit, or minus the signal number that ended it; 0 when none.
-	ExitCode int32 `protobuf:"varint,10,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
-	// Anything else the arbiter records about the actor (crash report and so on).
-	Details       *structpb.Struct `protobuf:"bytes,11,opt,name=details,proto3" json:"details,omitempty"`
+	CpuPercent float64 `protobuf:"fixed64,12,opt,name=cpu_percent,json=cpuPercent,proto3" json:"cpu_percent,omitempty"`
+	// Commands received and not yet finished, from the last heartbeat.
+	MailboxDepth int64 `protobuf:"varint,13,opt,name=mailbox_depth,json=mailboxDepth,proto3" json:"mailbox_depth,omitempty"`
+	// Commands processed since the actor started, from the last heartbeat.
+	Processed int64 `protobuf:"varint,14,opt,name=processed,proto3" json:"processed,omitempty"`
+	// Why its supervisor gave up restarting it, if it did.
+	GaveUp string `protobuf:"bytes,15,opt,name=gave_up,json=gaveUp,proto3" json:"gave_up,omitempty"`
+	// For an actor that exited: how.
+	CrashReport *CrashReport `protobuf:"bytes,16,opt,name=crash_report,json=crashReport,proto3" json:"crash_report,omitempty"`
+	// For an EXEC actor: the operator's name of the program it runs.
+	Program       string `protobuf:"bytes,17,opt,name=program,proto3" json:"program,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ActorSummary) Reset() {
 	*x = ActorSummary{}
-	mi := &file_actorgrpc_v1_actor_proto_msgTypes[1]
+	mi := &file_actorgrpc_v1_actor_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -212,7 +449,7 @@ func (x *ActorSummary) String() string {
 func (*ActorSummary) ProtoMessage() {}
 
 func (x *ActorSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_actorgrpc_v1_actor_proto_msgTypes[1]
+	mi := &file_actorgrpc_v1_actor_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -225,7 +462,7 @@ func (x *ActorSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActorSummary.ProtoReflect.Descriptor instead.
 func (*ActorSummary) Descriptor() ([]byte, []int) {
-	return file_actorgrpc_v1_actor_proto_rawDescGZIP(), []int{1}
+	return file_actorgrpc_v1_actor_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ActorSummary) GetActor() *ActorRef {
@@ -235,11 +472,11 @@ func (x *ActorSummary) GetActor() *ActorRef {
 	return nil
 }
 
-func (x *ActorSummary) GetKind() string {
+func (x *ActorSummary) GetKind() ActorKind {
 	if x != nil {
 		return x.Kind
 	}
-	return ""
+	return ActorKind_ACTOR_KIND_UNSPECIFIED
 }
 
 func (x *ActorSummary) GetPid() int32 {
@@ -256,6 +493,13 @@ func (x *ActorSummary) GetMonitor() string {
 	return ""
 }
 
+func (x *ActorSummary) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
 func (x *ActorSummary) GetUptimeSeconds() float64 {
 	if x != nil {
 		return x.UptimeSeconds
@@ -266,6 +510,20 @@ func (x *ActorSummary) GetUptimeSeconds() float64 {
 func (x *ActorSummary) GetRestarts() int32 {
 	if x != nil {
 		return x.Restarts
+	}
+	return 0
+}
+
+func (x *ActorSummary) GetRestart() RestartType {
+	if x != nil {
+		return x.Restart
+	}
+	return RestartType_RESTART_TYPE_UNSPECIFIED
+}
+
+func (x *ActorSummary) GetBackoffSeconds() float64 {
+	if x != nil {
+		return x.BackoffSeconds
 	}
 	return 0
 }
@@ -291,28 +549,51 @@ func (x *ActorSummary) GetCpuPercent() float64 {
 	return 0
 }
 
-func (x *ActorSummary) GetExitCode() int32 {
+func (x *ActorSummary) GetMailboxDepth() int64 {
 	if x != nil {
-		return x.ExitCode
+		return x.MailboxDepth
 	}
 	return 0
 }
 
-func (x *ActorSummary) GetDetails() *structpb.Struct {
+func (x *ActorSummary) GetProcessed() int64 {
 	if x != nil {
-		return x.Details
+		return x.Processed
+	}
+	return 0
+}
+
+func (x *ActorSummary) GetGaveUp() string {
+	if x != nil {
+		return x.GaveUp
+	}
+	return ""
+}
+
+func (x *ActorSummary) GetCrashReport() *CrashReport {
+	if x != nil {
+		return x.CrashReport
 	}
 	return nil
 }
 
-// Why a call on a stream failed: the stream-level twin of a gRPC status.
+func (x *ActorSummary) GetProgram() string {
+	if x != nil {
+		return x.Program
+	}
+	return ""
+}
+
+// Why a call on a stream failed: the stream-level twin of a google.rpc.Status.
 type Failure struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The gRPC status code (google.rpc.Code) that a unary call would have returned.
 	Code int32 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
 	// Human readable message: for a command that raised, "ExceptionType: text".
 	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	// The Python exception class name when the failure came from user code.
+	// The exception's class name when the failure came from user code, or the
+	// actorgrpc error class ("ActorNotHosted" when the target is not hosted at that
+	// address and the command did not run).
 	Type          string `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -320,7 +601,7 @@ type Failure struct {
 
 func (x *Failure) Reset() {
 	*x = Failure{}
-	mi := &file_actorgrpc_v1_actor_proto_msgTypes[2]
+	mi := &file_actorgrpc_v1_actor_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -332,7 +613,7 @@ func (x *Failure) String() string {
 func (*Failure) ProtoMessage() {}
 
 func (x *Failure) ProtoReflect() protoreflect.Message {
-	mi := &file_actorgrpc_v1_actor_proto_msgTypes[2]
+	mi := &file_actorgrpc_v1_actor_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -345,7 +626,7 @@ func (x *Failure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Failure.ProtoReflect.Descriptor instead.
 func (*Failure) Descriptor() ([]byte, []int) {
-	return file_actorgrpc_v1_actor_proto_rawDescGZIP(), []int{2}
+	return file_actorgrpc_v1_actor_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Failure) GetCode() int32 {
@@ -373,39 +654,67 @@ var File_actorgrpc_v1_actor_proto protoreflect.FileDescriptor
 
 const file_actorgrpc_v1_actor_proto_rawDesc = "" +
 	"\n" +
-	"\x18actorgrpc/v1/actor.proto\x12\factorgrpc.v1\x1a\x1cgoogle/protobuf/struct.proto\"z\n" +
+	"\x18actorgrpc/v1/actor.proto\x12\factorgrpc.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"z\n" +
 	"\bActorRef\x12\x10\n" +
 	"\x03aid\x18\x01 \x01(\tR\x03aid\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x03 \x01(\tR\aaddress\x12.\n" +
-	"\x05state\x18\x04 \x01(\x0e2\x18.actorgrpc.v1.ActorStateR\x05state\"\x8e\x03\n" +
+	"\x05state\x18\x04 \x01(\x0e2\x18.actorgrpc.v1.ActorStateR\x05state\"\xf0\x01\n" +
+	"\vCrashReport\x12\x1b\n" +
+	"\texit_code\x18\x01 \x01(\x05R\bexitCode\x12)\n" +
+	"\x10exit_description\x18\x02 \x01(\tR\x0fexitDescription\x127\n" +
+	"\texited_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bexitedAt\x12%\n" +
+	"\x0estop_requested\x18\x04 \x01(\bR\rstopRequested\x12\x18\n" +
+	"\afailure\x18\x05 \x01(\tR\afailure\x12\x1f\n" +
+	"\voutput_tail\x18\x06 \x03(\tR\n" +
+	"outputTail\"\xa4\x05\n" +
 	"\fActorSummary\x12,\n" +
-	"\x05actor\x18\x01 \x01(\v2\x16.actorgrpc.v1.ActorRefR\x05actor\x12\x12\n" +
-	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x10\n" +
+	"\x05actor\x18\x01 \x01(\v2\x16.actorgrpc.v1.ActorRefR\x05actor\x12+\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x17.actorgrpc.v1.ActorKindR\x04kind\x12\x10\n" +
 	"\x03pid\x18\x03 \x01(\x05R\x03pid\x12\x18\n" +
-	"\amonitor\x18\x04 \x01(\tR\amonitor\x12%\n" +
-	"\x0euptime_seconds\x18\x05 \x01(\x01R\ruptimeSeconds\x12\x1a\n" +
-	"\brestarts\x18\x06 \x01(\x05R\brestarts\x122\n" +
-	"\x15heartbeat_age_seconds\x18\a \x01(\x01R\x13heartbeatAgeSeconds\x12(\n" +
-	"\x10memory_rss_bytes\x18\b \x01(\x03R\x0ememoryRssBytes\x12\x1f\n" +
-	"\vcpu_percent\x18\t \x01(\x01R\n" +
-	"cpuPercent\x12\x1b\n" +
-	"\texit_code\x18\n" +
-	" \x01(\x05R\bexitCode\x121\n" +
-	"\adetails\x18\v \x01(\v2\x17.google.protobuf.StructR\adetails\"K\n" +
+	"\amonitor\x18\x04 \x01(\tR\amonitor\x129\n" +
+	"\n" +
+	"created_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12%\n" +
+	"\x0euptime_seconds\x18\x06 \x01(\x01R\ruptimeSeconds\x12\x1a\n" +
+	"\brestarts\x18\a \x01(\x05R\brestarts\x123\n" +
+	"\arestart\x18\b \x01(\x0e2\x19.actorgrpc.v1.RestartTypeR\arestart\x12'\n" +
+	"\x0fbackoff_seconds\x18\t \x01(\x01R\x0ebackoffSeconds\x122\n" +
+	"\x15heartbeat_age_seconds\x18\n" +
+	" \x01(\x01R\x13heartbeatAgeSeconds\x12(\n" +
+	"\x10memory_rss_bytes\x18\v \x01(\x03R\x0ememoryRssBytes\x12\x1f\n" +
+	"\vcpu_percent\x18\f \x01(\x01R\n" +
+	"cpuPercent\x12#\n" +
+	"\rmailbox_depth\x18\r \x01(\x03R\fmailboxDepth\x12\x1c\n" +
+	"\tprocessed\x18\x0e \x01(\x03R\tprocessed\x12\x17\n" +
+	"\agave_up\x18\x0f \x01(\tR\x06gaveUp\x12<\n" +
+	"\fcrash_report\x18\x10 \x01(\v2\x19.actorgrpc.v1.CrashReportR\vcrashReport\x12\x18\n" +
+	"\aprogram\x18\x11 \x01(\tR\aprogram\"K\n" +
 	"\aFailure\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x12\n" +
-	"\x04type\x18\x03 \x01(\tR\x04type*\xbe\x01\n" +
+	"\x04type\x18\x03 \x01(\tR\x04type*\xdd\x01\n" +
 	"\n" +
 	"ActorState\x12\x1b\n" +
-	"\x17ACTOR_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
-	"\x14ACTOR_STATE_INACTIVE\x10\x01\x12\x18\n" +
-	"\x14ACTOR_STATE_STARTING\x10\x02\x12\x13\n" +
-	"\x0fACTOR_STATE_RUN\x10\x03\x12\x18\n" +
-	"\x14ACTOR_STATE_STOPPING\x10\x04\x12\x15\n" +
-	"\x11ACTOR_STATE_CLOSE\x10\x05\x12\x19\n" +
-	"\x15ACTOR_STATE_TERMINATE\x10\x06BCZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3"
+	"\x17ACTOR_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13ACTOR_STATE_INITIAL\x10\x01\x12\x18\n" +
+	"\x14ACTOR_STATE_INACTIVE\x10\x02\x12\x18\n" +
+	"\x14ACTOR_STATE_STARTING\x10\x03\x12\x17\n" +
+	"\x13ACTOR_STATE_RUNNING\x10\x04\x12\x18\n" +
+	"\x14ACTOR_STATE_STOPPING\x10\x05\x12\x16\n" +
+	"\x12ACTOR_STATE_CLOSED\x10\x06\x12\x1a\n" +
+	"\x16ACTOR_STATE_TERMINATED\x10\a*\x9b\x01\n" +
+	"\tActorKind\x12\x1a\n" +
+	"\x16ACTOR_KIND_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12ACTOR_KIND_PROCESS\x10\x01\x12\x15\n" +
+	"\x11ACTOR_KIND_THREAD\x10\x02\x12\x16\n" +
+	"\x12ACTOR_KIND_MONITOR\x10\x03\x12\x16\n" +
+	"\x12ACTOR_KIND_ARBITER\x10\x04\x12\x13\n" +
+	"\x0fACTOR_KIND_EXEC\x10\x05*\x7f\n" +
+	"\vRestartType\x12\x1c\n" +
+	"\x18RESTART_TYPE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16RESTART_TYPE_TEMPORARY\x10\x01\x12\x1a\n" +
+	"\x16RESTART_TYPE_TRANSIENT\x10\x02\x12\x1a\n" +
+	"\x16RESTART_TYPE_PERMANENT\x10\x03BCZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3"
 
 var (
 	file_actorgrpc_v1_actor_proto_rawDescOnce sync.Once
@@ -419,24 +728,31 @@ func file_actorgrpc_v1_actor_proto_rawDescGZIP() []byte {
 	return file_actorgrpc_v1_actor_proto_rawDescData
 }
 
-var file_actorgrpc_v1_actor_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_actorgrpc_v1_actor_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_actorgrpc_v1_actor_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_actorgrpc_v1_actor_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_actorgrpc_v1_actor_proto_goTypes = []any{
-	(ActorState)(0),         // 0: actorgrpc.v1.ActorState
-	(*ActorRef)(nil),        // 1: actorgrpc.v1.ActorRef
-	(*ActorSummary)(nil),    // 2: actorgrpc.v1.ActorSummary
-	(*Failure)(nil),         // 3: actorgrpc.v1.Failure
-	(*structpb.Struct)(nil), // 4: google.protobuf.Struct
+	(ActorState)(0),               // 0: actorgrpc.v1.ActorState
+	(ActorKind)(0),                // 1: actorgrpc.v1.ActorKind
+	(RestartType)(0),              // 2: actorgrpc.v1.RestartType
+	(*ActorRef)(nil),              // 3: actorgrpc.v1.ActorRef
+	(*CrashReport)(nil),           // 4: actorgrpc.v1.CrashReport
+	(*ActorSummary)(nil),          // 5: actorgrpc.v1.ActorSummary
+	(*Failure)(nil),               // 6: actorgrpc.v1.Failure
+	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
 }
 var file_actorgrpc_v1_actor_proto_depIdxs = []int32{
 	0, // 0: actorgrpc.v1.ActorRef.state:type_name -> actorgrpc.v1.ActorState
-	1, // 1: actorgrpc.v1.ActorSummary.actor:type_name -> actorgrpc.v1.ActorRef
-	4, // 2: actorgrpc.v1.ActorSummary.details:type_name -> google.protobuf.Struct
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	7, // 1: actorgrpc.v1.CrashReport.exited_at:type_name -> google.protobuf.Timestamp
+	3, // 2: actorgrpc.v1.ActorSummary.actor:type_name -> actorgrpc.v1.ActorRef
+	1, // 3: actorgrpc.v1.ActorSummary.kind:type_name -> actorgrpc.v1.ActorKind
+	7, // 4: actorgrpc.v1.ActorSummary.created_at:type_name -> google.protobuf.Timestamp
+	2, // 5: actorgrpc.v1.ActorSummary.restart:type_name -> actorgrpc.v1.RestartType
+	4, // 6: actorgrpc.v1.ActorSummary.crash_report:type_name -> actorgrpc.v1.CrashReport
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_actorgrpc_v1_actor_proto_init() }
@@ -449,8 +765,8 @@ func file_actorgrpc_v1_actor_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actorgrpc_v1_actor_proto_rawDesc), len(file_actorgrpc_v1_actor_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   3,
+			NumEnums:      3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -13,6 +13,7 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	structpb "google.golang.org/protobuf/types/known/structpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -111,26 +112,27 @@ type SpawnRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Unique name among live actors; generated from the aid when empty.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// "process" (default: a new OS process) or "thread" (a thread of the arbiter).
-	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// What hosts it: PROCESS (the default), THREAD or EXEC.
+	Kind ActorKind `protobuf:"varint,2,opt,name=kind,proto3,enum=actorgrpc.v1.ActorKind" json:"kind,omitempty"`
 	// Hook run once the actor boots, as "module:function"; called as function(actor).
 	Start string `protobuf:"bytes,3,opt,name=start,proto3" json:"start,omitempty"`
 	// Hook run when the actor stops, as "module:function"; called as function(actor).
 	Stopping string `protobuf:"bytes,4,opt,name=stopping,proto3" json:"stopping,omitempty"`
 	// Hook run every periodic interval, as "module:function"; called as function(actor).
 	PeriodicTask string `protobuf:"bytes,5,opt,name=periodic_task,json=periodicTask,proto3" json:"periodic_task,omitempty"`
-	// Seconds without heartbeat after which the actor is declared hung (default 30).
-	Timeout float64 `protobuf:"fixed64,6,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	// Seconds without heartbeat after which the actor is declared hung (0 = 30).
+	TimeoutSeconds float64 `protobuf:"fixed64,6,opt,name=timeout_seconds,json=timeoutSeconds,proto3" json:"timeout_seconds,omitempty"`
 	// Initial content of the actor's `extra` dictionary.
 	Extra *structpb.Struct `protobuf:"bytes,7,opt,name=extra,proto3" json:"extra,omitempty"`
 	// Name of the monitor that supervises the actor; empty for the arbiter itself.
 	Monitor string `protobuf:"bytes,8,opt,name=monitor,proto3" json:"monitor,omitempty"`
-	// Seconds between two runs of `periodic_task` (default 1).
-	PeriodicInterval float64 `protobuf:"fixed64,9,opt,name=periodic_interval,json=periodicInterval,proto3" json:"periodic_interval,omitempty"`
-	// Restart type: "temporary" (never restarted; the default for actors spawned
-	// directly), "transient" (restarted when it exits abnormally) or "permanent"
-	// (always restarted; the default for a monitor's workers).
-	Restart       string `protobuf:"bytes,10,opt,name=restart,proto3" json:"restart,omitempty"`
+	// Seconds between two runs of `periodic_task` (0 = 1).
+	PeriodicIntervalSeconds float64 `protobuf:"fixed64,9,opt,name=periodic_interval_seconds,json=periodicIntervalSeconds,proto3" json:"periodic_interval_seconds,omitempty"`
+	// Which exits its supervisor restarts (UNSPECIFIED = the supervisor's default).
+	Restart RestartType `protobuf:"varint,10,opt,name=restart,proto3,enum=actorgrpc.v1.RestartType" json:"restart,omitempty"`
+	// For kind EXEC: the name of a program the operator registered (a command line in
+	// the arbiter's configuration). The network never chooses what runs.
+	Program       string `protobuf:"bytes,11,opt,name=program,proto3" json:"program,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -172,11 +174,11 @@ func (x *SpawnRequest) GetName() string {
 	return ""
 }
 
-func (x *SpawnRequest) GetKind() string {
+func (x *SpawnRequest) GetKind() ActorKind {
 	if x != nil {
 		return x.Kind
 	}
-	return ""
+	return ActorKind_ACTOR_KIND_UNSPECIFIED
 }
 
 func (x *SpawnRequest) GetStart() string {
@@ -200,9 +202,9 @@ func (x *SpawnRequest) GetPeriodicTask() string {
 	return ""
 }
 
-func (x *SpawnRequest) GetTimeout() float64 {
+func (x *SpawnRequest) GetTimeoutSeconds() float64 {
 	if x != nil {
-		return x.Timeout
+		return x.TimeoutSeconds
 	}
 	return 0
 }
@@ -221,16 +223,23 @@ func (x *SpawnRequest) GetMonitor() string {
 	return ""
 }
 
-func (x *SpawnRequest) GetPeriodicInterval() float64 {
+func (x *SpawnRequest) GetPeriodicIntervalSeconds() float64 {
 	if x != nil {
-		return x.PeriodicInterval
+		return x.PeriodicIntervalSeconds
 	}
 	return 0
 }
 
-func (x *SpawnRequest) GetRestart() string {
+func (x *SpawnRequest) GetRestart() RestartType {
 	if x != nil {
 		return x.Restart
+	}
+	return RestartType_RESTART_TYPE_UNSPECIFIED
+}
+
+func (x *SpawnRequest) GetProgram() string {
+	if x != nil {
+		return x.Program
 	}
 	return ""
 }
@@ -614,7 +623,8 @@ type ListActorsRequest struct {
 	Monitor string `protobuf:"bytes,3,opt,name=monitor,proto3" json:"monitor,omitempty"`
 	// Most actors in one page (0 = 100, at most 1000).
 	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// next_page_token of the previous page, empty for the first.
+	// next_page_token of the previous page, empty for the first. Opaque: valid only
+	// with the same filters.
 	PageToken string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Include actors that have exited (kept for a while for their crash report).
 	IncludeExited bool `protobuf:"varint,6,opt,name=include_exited,json=includeExited,proto3" json:"include_exited,omitempty"`
@@ -699,7 +709,7 @@ type ListActorsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The actors.
 	Actors []*ActorSummary `protobuf:"bytes,1,rep,name=actors,proto3" json:"actors,omitempty"`
-	// Token of the next page; empty on the last page.
+	// Opaque token of the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -917,8 +927,8 @@ type WatchActorsResponse struct {
 	Type ActorEventType `protobuf:"varint,1,opt,name=type,proto3,enum=actorgrpc.v1.ActorEventType" json:"type,omitempty"`
 	// The actor, as the arbiter knows it right after the event.
 	Actor *ActorSummary `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
-	// Seconds since the epoch.
-	Time float64 `protobuf:"fixed64,3,opt,name=time,proto3" json:"time,omitempty"`
+	// When it happened.
+	Time *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
 	// Human readable detail ("exit code 1", "killed by SIGKILL", ...).
 	Detail        string `protobuf:"bytes,4,opt,name=detail,proto3" json:"detail,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -969,11 +979,11 @@ func (x *WatchActorsResponse) GetActor() *ActorSummary {
 	return nil
 }
 
-func (x *WatchActorsResponse) GetTime() float64 {
+func (x *WatchActorsResponse) GetTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.Time
 	}
-	return 0
+	return nil
 }
 
 func (x *WatchActorsResponse) GetDetail() string {
@@ -1097,19 +1107,20 @@ var File_actorgrpc_v1_arbiter_proto protoreflect.FileDescriptor
 
 const file_actorgrpc_v1_arbiter_proto_rawDesc = "" +
 	"\n" +
-	"\x1aactorgrpc/v1/arbiter.proto\x12\factorgrpc.v1\x1a\x18actorgrpc/v1/actor.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xb7\x02\n" +
+	"\x1aactorgrpc/v1/arbiter.proto\x12\factorgrpc.v1\x1a\x18actorgrpc/v1/actor.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x03\n" +
 	"\fSpawnRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
-	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x14\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x17.actorgrpc.v1.ActorKindR\x04kind\x12\x14\n" +
 	"\x05start\x18\x03 \x01(\tR\x05start\x12\x1a\n" +
 	"\bstopping\x18\x04 \x01(\tR\bstopping\x12#\n" +
-	"\rperiodic_task\x18\x05 \x01(\tR\fperiodicTask\x12\x18\n" +
-	"\atimeout\x18\x06 \x01(\x01R\atimeout\x12-\n" +
+	"\rperiodic_task\x18\x05 \x01(\tR\fperiodicTask\x12'\n" +
+	"\x0ftimeout_seconds\x18\x06 \x01(\x01R\x0etimeoutSeconds\x12-\n" +
 	"\x05extra\x18\a \x01(\v2\x17.google.protobuf.StructR\x05extra\x12\x18\n" +
-	"\amonitor\x18\b \x01(\tR\amonitor\x12+\n" +
-	"\x11periodic_interval\x18\t \x01(\x01R\x10periodicInterval\x12\x18\n" +
+	"\amonitor\x18\b \x01(\tR\amonitor\x12:\n" +
+	"\x19periodic_interval_seconds\x18\t \x01(\x01R\x17periodicIntervalSeconds\x123\n" +
 	"\arestart\x18\n" +
-	" \x01(\tR\arestart\"=\n" +
+	" \x01(\x0e2\x19.actorgrpc.v1.RestartTypeR\arestart\x12\x18\n" +
+	"\aprogram\x18\v \x01(\tR\aprogram\"=\n" +
 	"\rSpawnResponse\x12,\n" +
 	"\x05actor\x18\x01 \x01(\v2\x16.actorgrpc.v1.ActorRefR\x05actor\"\xc7\x01\n" +
 	"\vSendRequest\x12\x16\n" +
@@ -1149,11 +1160,11 @@ const file_actorgrpc_v1_arbiter_proto_rawDesc = "" +
 	"\x12WatchActorsRequest\x12\x1f\n" +
 	"\vname_prefix\x18\x01 \x01(\tR\n" +
 	"namePrefix\x12)\n" +
-	"\x10include_existing\x18\x02 \x01(\bR\x0fincludeExisting\"\xa5\x01\n" +
+	"\x10include_existing\x18\x02 \x01(\bR\x0fincludeExisting\"\xc1\x01\n" +
 	"\x13WatchActorsResponse\x120\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1c.actorgrpc.v1.ActorEventTypeR\x04type\x120\n" +
-	"\x05actor\x18\x02 \x01(\v2\x1a.actorgrpc.v1.ActorSummaryR\x05actor\x12\x12\n" +
-	"\x04time\x18\x03 \x01(\x01R\x04time\x12\x16\n" +
+	"\x05actor\x18\x02 \x01(\v2\x1a.actorgrpc.v1.ActorSummaryR\x05actor\x12.\n" +
+	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +
 	"\x06detail\x18\x04 \x01(\tR\x06detail\"\\\n" +
 	"\vLogsRequest\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\tR\x06target\x12\x1d\n" +
@@ -1199,64 +1210,70 @@ func file_actorgrpc_v1_arbiter_proto_rawDescGZIP() []byte {
 var file_actorgrpc_v1_arbiter_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_actorgrpc_v1_arbiter_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_actorgrpc_v1_arbiter_proto_goTypes = []any{
-	(ActorEventType)(0),         // 0: actorgrpc.v1.ActorEventType
-	(*SpawnRequest)(nil),        // 1: actorgrpc.v1.SpawnRequest
-	(*SpawnResponse)(nil),       // 2: actorgrpc.v1.SpawnResponse
-	(*SendRequest)(nil),         // 3: actorgrpc.v1.SendRequest
-	(*SendResponse)(nil),        // 4: actorgrpc.v1.SendResponse
-	(*InfoRequest)(nil),         // 5: actorgrpc.v1.InfoRequest
-	(*InfoResponse)(nil),        // 6: actorgrpc.v1.InfoResponse
-	(*StopRequest)(nil),         // 7: actorgrpc.v1.StopRequest
-	(*StopResponse)(nil),        // 8: actorgrpc.v1.StopResponse
-	(*ListActorsRequest)(nil),   // 9: actorgrpc.v1.ListActorsRequest
-	(*ListActorsResponse)(nil),  // 10: actorgrpc.v1.ListActorsResponse
-	(*GetActorRequest)(nil),     // 11: actorgrpc.v1.GetActorRequest
-	(*GetActorResponse)(nil),    // 12: actorgrpc.v1.GetActorResponse
-	(*WatchActorsRequest)(nil),  // 13: actorgrpc.v1.WatchActorsRequest
-	(*WatchActorsResponse)(nil), // 14: actorgrpc.v1.WatchActorsResponse
-	(*LogsRequest)(nil),         // 15: actorgrpc.v1.LogsRequest
-	(*LogsResponse)(nil),        // 16: actorgrpc.v1.LogsResponse
-	(*structpb.Struct)(nil),     // 17: google.protobuf.Struct
-	(*ActorRef)(nil),            // 18: actorgrpc.v1.ActorRef
-	(*structpb.ListValue)(nil),  // 19: google.protobuf.ListValue
-	(*structpb.Value)(nil),      // 20: google.protobuf.Value
-	(ActorState)(0),             // 21: actorgrpc.v1.ActorState
-	(*ActorSummary)(nil),        // 22: actorgrpc.v1.ActorSummary
+	(ActorEventType)(0),           // 0: actorgrpc.v1.ActorEventType
+	(*SpawnRequest)(nil),          // 1: actorgrpc.v1.SpawnRequest
+	(*SpawnResponse)(nil),         // 2: actorgrpc.v1.SpawnResponse
+	(*SendRequest)(nil),           // 3: actorgrpc.v1.SendRequest
+	(*SendResponse)(nil),          // 4: actorgrpc.v1.SendResponse
+	(*InfoRequest)(nil),           // 5: actorgrpc.v1.InfoRequest
+	(*InfoResponse)(nil),          // 6: actorgrpc.v1.InfoResponse
+	(*StopRequest)(nil),           // 7: actorgrpc.v1.StopRequest
+	(*StopResponse)(nil),          // 8: actorgrpc.v1.StopResponse
+	(*ListActorsRequest)(nil),     // 9: actorgrpc.v1.ListActorsRequest
+	(*ListActorsResponse)(nil),    // 10: actorgrpc.v1.ListActorsResponse
+	(*GetActorRequest)(nil),       // 11: actorgrpc.v1.GetActorRequest
+	(*GetActorResponse)(nil),      // 12: actorgrpc.v1.GetActorResponse
+	(*WatchActorsRequest)(nil),    // 13: actorgrpc.v1.WatchActorsRequest
+	(*WatchActorsResponse)(nil),   // 14: actorgrpc.v1.WatchActorsResponse
+	(*LogsRequest)(nil),           // 15: actorgrpc.v1.LogsRequest
+	(*LogsResponse)(nil),          // 16: actorgrpc.v1.LogsResponse
+	(ActorKind)(0),                // 17: actorgrpc.v1.ActorKind
+	(*structpb.Struct)(nil),       // 18: google.protobuf.Struct
+	(RestartType)(0),              // 19: actorgrpc.v1.RestartType
+	(*ActorRef)(nil),              // 20: actorgrpc.v1.ActorRef
+	(*structpb.ListValue)(nil),    // 21: google.protobuf.ListValue
+	(*structpb.Value)(nil),        // 22: google.protobuf.Value
+	(ActorState)(0),               // 23: actorgrpc.v1.ActorState
+	(*ActorSummary)(nil),          // 24: actorgrpc.v1.ActorSummary
+	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
 }
 var file_actorgrpc_v1_arbiter_proto_depIdxs = []int32{
-	17, // 0: actorgrpc.v1.SpawnRequest.extra:type_name -> google.protobuf.Struct
-	18, // 1: actorgrpc.v1.SpawnResponse.actor:type_name -> actorgrpc.v1.ActorRef
-	19, // 2: actorgrpc.v1.SendRequest.args:type_name -> google.protobuf.ListValue
-	17, // 3: actorgrpc.v1.SendRequest.kwargs:type_name -> google.protobuf.Struct
-	20, // 4: actorgrpc.v1.SendResponse.result:type_name -> google.protobuf.Value
-	17, // 5: actorgrpc.v1.InfoResponse.info:type_name -> google.protobuf.Struct
-	18, // 6: actorgrpc.v1.StopResponse.actor:type_name -> actorgrpc.v1.ActorRef
-	21, // 7: actorgrpc.v1.ListActorsRequest.state:type_name -> actorgrpc.v1.ActorState
-	22, // 8: actorgrpc.v1.ListActorsResponse.actors:type_name -> actorgrpc.v1.ActorSummary
-	22, // 9: actorgrpc.v1.GetActorResponse.actor:type_name -> actorgrpc.v1.ActorSummary
-	0,  // 10: actorgrpc.v1.WatchActorsResponse.type:type_name -> actorgrpc.v1.ActorEventType
-	22, // 11: actorgrpc.v1.WatchActorsResponse.actor:type_name -> actorgrpc.v1.ActorSummary
-	1,  // 12: actorgrpc.v1.ArbiterService.Spawn:input_type -> actorgrpc.v1.SpawnRequest
-	3,  // 13: actorgrpc.v1.ArbiterService.Send:input_type -> actorgrpc.v1.SendRequest
-	5,  // 14: actorgrpc.v1.ArbiterService.Info:input_type -> actorgrpc.v1.InfoRequest
-	7,  // 15: actorgrpc.v1.ArbiterService.Stop:input_type -> actorgrpc.v1.StopRequest
-	9,  // 16: actorgrpc.v1.ArbiterService.ListActors:input_type -> actorgrpc.v1.ListActorsRequest
-	11, // 17: actorgrpc.v1.ArbiterService.GetActor:input_type -> actorgrpc.v1.GetActorRequest
-	13, // 18: actorgrpc.v1.ArbiterService.WatchActors:input_type -> actorgrpc.v1.WatchActorsRequest
-	15, // 19: actorgrpc.v1.ArbiterService.Logs:input_type -> actorgrpc.v1.LogsRequest
-	2,  // 20: actorgrpc.v1.ArbiterService.Spawn:output_type -> actorgrpc.v1.SpawnResponse
-	4,  // 21: actorgrpc.v1.ArbiterService.Send:output_type -> actorgrpc.v1.SendResponse
-	6,  // 22: actorgrpc.v1.ArbiterService.Info:output_type -> actorgrpc.v1.InfoResponse
-	8,  // 23: actorgrpc.v1.ArbiterService.Stop:output_type -> actorgrpc.v1.StopResponse
-	10, // 24: actorgrpc.v1.ArbiterService.ListActors:output_type -> actorgrpc.v1.ListActorsResponse
-	12, // 25: actorgrpc.v1.ArbiterService.GetActor:output_type -> actorgrpc.v1.GetActorResponse
-	14, // 26: actorgrpc.v1.ArbiterService.WatchActors:output_type -> actorgrpc.v1.WatchActorsResponse
-	16, // 27: actorgrpc.v1.ArbiterService.Logs:output_type -> actorgrpc.v1.LogsResponse
-	20, // [20:28] is the sub-list for method output_type
-	12, // [12:20] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	17, // 0: actorgrpc.v1.SpawnRequest.kind:type_name -> actorgrpc.v1.ActorKind
+	18, // 1: actorgrpc.v1.SpawnRequest.extra:type_name -> google.protobuf.Struct
+	19, // 2: actorgrpc.v1.SpawnRequest.restart:type_name -> actorgrpc.v1.RestartType
+	20, // 3: actorgrpc.v1.SpawnResponse.actor:type_name -> actorgrpc.v1.ActorRef
+	21, // 4: actorgrpc.v1.SendRequest.args:type_name -> google.protobuf.ListValue
+	18, // 5: actorgrpc.v1.SendRequest.kwargs:type_name -> google.protobuf.Struct
+	22, // 6: actorgrpc.v1.SendResponse.result:type_name -> google.protobuf.Value
+	18, // 7: actorgrpc.v1.InfoResponse.info:type_name -> google.protobuf.Struct
+	20, // 8: actorgrpc.v1.StopResponse.actor:type_name -> actorgrpc.v1.ActorRef
+	23, // 9: actorgrpc.v1.ListActorsRequest.state:type_name -> actorgrpc.v1.ActorState
+	24, // 10: actorgrpc.v1.ListActorsResponse.actors:type_name -> actorgrpc.v1.ActorSummary
+	24, // 11: actorgrpc.v1.GetActorResponse.actor:type_name -> actorgrpc.v1.ActorSummary
+	0,  // 12: actorgrpc.v1.WatchActorsResponse.type:type_name -> actorgrpc.v1.ActorEventType
+	24, // 13: actorgrpc.v1.WatchActorsResponse.actor:type_name -> actorgrpc.v1.ActorSummary
+	25, // 14: actorgrpc.v1.WatchActorsResponse.time:type_name -> google.protobuf.Timestamp
+	1,  // 15: actorgrpc.v1.ArbiterService.Spawn:input_type -> actorgrpc.v1.SpawnRequest
+	3,  // 16: actorgrpc.v1.ArbiterService.Send:input_type -> actorgrpc.v1.SendRequest
+	5,  // 17: actorgrpc.v1.ArbiterService.Info:input_type -> actorgrpc.v1.InfoRequest
+	7,  // 18: actorgrpc.v1.ArbiterService.Stop:input_type -> actorgrpc.v1.StopRequest
+	9,  // 19: actorgrpc.v1.ArbiterService.ListActors:input_type -> actorgrpc.v1.ListActorsRequest
+	11, // 20: actorgrpc.v1.ArbiterService.GetActor:input_type -> actorgrpc.v1.GetActorRequest
+	13, // 21: actorgrpc.v1.ArbiterService.WatchActors:input_type -> actorgrpc.v1.WatchActorsRequest
+	15, // 22: actorgrpc.v1.ArbiterService.Logs:input_type -> actorgrpc.v1.LogsRequest
+	2,  // 23: actorgrpc.v1.ArbiterService.Spawn:output_type -> actorgrpc.v1.SpawnResponse
+	4,  // 24: actorgrpc.v1.ArbiterService.Send:output_type -> actorgrpc.v1.SendResponse
+	6,  // 25: actorgrpc.v1.ArbiterService.Info:output_type -> actorgrpc.v1.InfoResponse
+	8,  // 26: actorgrpc.v1.ArbiterService.Stop:output_type -> actorgrpc.v1.StopResponse
+	10, // 27: actorgrpc.v1.ArbiterService.ListActors:output_type -> actorgrpc.v1.ListActorsResponse
+	12, // 28: actorgrpc.v1.ArbiterService.GetActor:output_type -> actorgrpc.v1.GetActorResponse
+	14, // 29: actorgrpc.v1.ArbiterService.WatchActors:output_type -> actorgrpc.v1.WatchActorsResponse
+	16, // 30: actorgrpc.v1.ArbiterService.Logs:output_type -> actorgrpc.v1.LogsResponse
+	23, // [23:31] is the sub-list for method output_type
+	15, // [15:23] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_actorgrpc_v1_arbiter_proto_init() }

@@ -43,7 +43,12 @@ const (
 // taken by a live actor, UNKNOWN the command raised ("Type: text"), UNAVAILABLE
 // the actor died while handling the call or the arbiter is shutting down,
 // DEADLINE_EXCEEDED deadline passed, PERMISSION_DENIED module or hook not allowed
-// by the operator, RESOURCE_EXHAUSTED message larger than the configured maximum.
+// by the operator (or a token whose role does not allow the call), UNAUTHENTICATED
+// a missing or wrong token, RESOURCE_EXHAUSTED a message or a queue over its limit.
+// Every error carries a google.rpc.Status in the `grpc-status-details-bin`
+// trailer, with one google.rpc.ErrorInfo (domain "actorgrpc.v1"; reason the error
+// class in UPPER_SNAKE_CASE; metadata "error_class" and, for a command that raised,
+// "exception_type").
 type ArbiterServiceClient interface {
 	// Starts an actor and returns once it is RUNNING (its `start` hook has returned).
 	Spawn(ctx context.Context, in *SpawnRequest, opts ...grpc.CallOption) (*SpawnResponse, error)
@@ -183,7 +188,12 @@ type ArbiterService_LogsClient = grpc.ServerStreamingClient[LogsResponse]
 // taken by a live actor, UNKNOWN the command raised ("Type: text"), UNAVAILABLE
 // the actor died while handling the call or the arbiter is shutting down,
 // DEADLINE_EXCEEDED deadline passed, PERMISSION_DENIED module or hook not allowed
-// by the operator, RESOURCE_EXHAUSTED message larger than the configured maximum.
+// by the operator (or a token whose role does not allow the call), UNAUTHENTICATED
+// a missing or wrong token, RESOURCE_EXHAUSTED a message or a queue over its limit.
+// Every error carries a google.rpc.Status in the `grpc-status-details-bin`
+// trailer, with one google.rpc.ErrorInfo (domain "actorgrpc.v1"; reason the error
+// class in UPPER_SNAKE_CASE; metadata "error_class" and, for a command that raised,
+// "exception_type").
 type ArbiterServiceServer interface {
 	// Starts an actor and returns once it is RUNNING (its `start` hook has returned).
 	Spawn(context.Context, *SpawnRequest) (*SpawnResponse, error)

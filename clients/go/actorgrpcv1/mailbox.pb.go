@@ -208,33 +208,22 @@ type Envelope struct {
 	Target string `protobuf:"bytes,2,opt,name=target,proto3" json:"target,omitempty"`
 	// Name of the command.
 	Action string `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
-	// Positional arguments, JSON-shaped.
-	Args *structpb.ListValue `protobuf:"bytes,4,opt,name=args,proto3" json:"args,omitempty"`
-	// Keyword arguments, JSON-shaped.
-	Kwargs *structpb.Struct `protobuf:"bytes,5,opt,name=kwargs,proto3" json:"kwargs,omitempty"`
 	// Fire and forget: no Reply is sent for this envelope.
 	Tell bool `protobuf:"varint,6,opt,name=tell,proto3" json:"tell,omitempty"`
 	// Seconds the command may run before it is cancelled; 0 = no limit at the server
 	// (the client still enforces its own deadline).
 	TimeoutSeconds float64 `protobuf:"fixed64,7,opt,name=timeout_seconds,json=timeoutSeconds,proto3" json:"timeout_seconds,omitempty"`
-	// The positional arguments as UTF-8 JSON text (an array), instead of `args`.
-	// Same JSON-shaped values, cheaper to encode and decode for dynamic languages;
-	// when set, `args` is ignored.
-	ArgsJson []byte `protobuf:"bytes,8,opt,name=args_json,json=argsJson,proto3" json:"args_json,omitempty"`
-	// The keyword arguments as UTF-8 JSON text (an object), instead of `kwargs`;
-	// when set, `kwargs` is ignored.
-	KwargsJson []byte `protobuf:"bytes,9,opt,name=kwargs_json,json=kwargsJson,proto3" json:"kwargs_json,omitempty"`
-	// Several calls of the same command to the same actor in one envelope: UTF-8
-	// JSON text, an array whose every element is the positional-argument array of
-	// one call. The command runs once per element, in order, exactly as if each
-	// call had come in an envelope of its own (with `args_json` set to it). For an
-	// ask (`tell` false), call `i` (from 0) has the id `id + i` and gets a reply of
-	// its own, possibly coalesced with others (see Reply.batch_results_json); a
-	// batch that is not a JSON array of arrays is answered by one failure, for
-	// `id`. Only when `args_json`, `args`, `kwargs` and `kwargs_json` are all
-	// unset. Senders coalesce consecutive calls this way while a frame waits to be
-	// written: a burst then costs one envelope, not one per message.
-	BatchArgsJson []byte `protobuf:"bytes,10,opt,name=batch_args_json,json=batchArgsJson,proto3" json:"batch_args_json,omitempty"`
+	// The arguments, in one of three forms (none set: no arguments).
+	//
+	// Types that are valid to be assigned to Arguments:
+	//
+	//	*Envelope_Values
+	//	*Envelope_ArgsJson
+	//	*Envelope_BatchArgsJson
+	Arguments isEnvelope_Arguments `protobuf_oneof:"arguments"`
+	// The keyword arguments as UTF-8 JSON text (an object); only with `args_json`
+	// (kept beside the oneof so the common form stays one flat field).
+	KwargsJson    []byte `protobuf:"bytes,9,opt,name=kwargs_json,json=kwargsJson,proto3" json:"kwargs_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -290,20 +279,6 @@ func (x *Envelope) GetAction() string {
 	return ""
 }
 
-func (x *Envelope) GetArgs() *structpb.ListValue {
-	if x != nil {
-		return x.Args
-	}
-	return nil
-}
-
-func (x *Envelope) GetKwargs() *structpb.Struct {
-	if x != nil {
-		return x.Kwargs
-	}
-	return nil
-}
-
 func (x *Envelope) GetTell() bool {
 	if x != nil {
 		return x.Tell
@@ -318,9 +293,36 @@ func (x *Envelope) GetTimeoutSeconds() float64 {
 	return 0
 }
 
+func (x *Envelope) GetArguments() isEnvelope_Arguments {
+	if x != nil {
+		return x.Arguments
+	}
+	return nil
+}
+
+func (x *Envelope) GetValues() *Arguments {
+	if x != nil {
+		if x, ok := x.Arguments.(*Envelope_Values); ok {
+			return x.Values
+		}
+	}
+	return nil
+}
+
 func (x *Envelope) GetArgsJson() []byte {
 	if x != nil {
-		return x.ArgsJson
+		if x, ok := x.Arguments.(*Envelope_ArgsJson); ok {
+			return x.ArgsJson
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetBatchArgsJson() []byte {
+	if x != nil {
+		if x, ok := x.Arguments.(*Envelope_BatchArgsJson); ok {
+			return x.BatchArgsJson
+		}
 	}
 	return nil
 }
@@ -332,9 +334,93 @@ func (x *Envelope) GetKwargsJson() []byte {
 	return nil
 }
 
-func (x *Envelope) GetBatchArgsJson() []byte {
+type isEnvelope_Arguments interface {
+	isEnvelope_Arguments()
+}
+
+type Envelope_Values struct {
+	// Positional and keyword arguments as protobuf values (what generic clients
+	// and grpcurl use).
+	Values *Arguments `protobuf:"bytes,4,opt,name=values,proto3,oneof"`
+}
+
+type Envelope_ArgsJson struct {
+	// The positional arguments as UTF-8 JSON text (an array): the same JSON-shaped
+	// values, cheaper to encode and decode for dynamic languages. Keyword arguments
+	// of this form go in `kwargs_json`.
+	ArgsJson []byte `protobuf:"bytes,8,opt,name=args_json,json=argsJson,proto3,oneof"`
+}
+
+type Envelope_BatchArgsJson struct {
+	// Several calls of the same command to the same actor in one envelope: UTF-8
+	// JSON text, an array whose every element is the positional-argument array of
+	// one call. The command runs once per element, in order, exactly as if each
+	// call had come in an envelope of its own (with `args_json` set to it). For an
+	// ask (`tell` false), call `i` (from 0) has the id `id + i` and gets a reply of
+	// its own, possibly coalesced with others (see Reply.batch_results_json); a
+	// batch that is not a JSON array of arrays is answered by one failure, for
+	// `id`. Senders coalesce consecutive calls this way while a frame waits to be
+	// written: a burst then costs one envelope, not one per message.
+	BatchArgsJson []byte `protobuf:"bytes,10,opt,name=batch_args_json,json=batchArgsJson,proto3,oneof"`
+}
+
+func (*Envelope_Values) isEnvelope_Arguments() {}
+
+func (*Envelope_ArgsJson) isEnvelope_Arguments() {}
+
+func (*Envelope_BatchArgsJson) isEnvelope_Arguments() {}
+
+// Arguments as protobuf values.
+type Arguments struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Positional arguments, JSON-shaped.
+	Args *structpb.ListValue `protobuf:"bytes,1,opt,name=args,proto3" json:"args,omitempty"`
+	// Keyword arguments, JSON-shaped.
+	Kwargs        *structpb.Struct `protobuf:"bytes,2,opt,name=kwargs,proto3" json:"kwargs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Arguments) Reset() {
+	*x = Arguments{}
+	mi := &file_actorgrpc_v1_mailbox_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Arguments) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Arguments) ProtoMessage() {}
+
+func (x *Arguments) ProtoReflect() protoreflect.Message {
+	mi := &file_actorgrpc_v1_mailbox_proto_msgTypes[4]
 	if x != nil {
-		return x.BatchArgsJson
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Arguments.ProtoReflect.Descriptor instead.
+func (*Arguments) Descriptor() ([]byte, []int) {
+	return file_actorgrpc_v1_mailbox_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Arguments) GetArgs() *structpb.ListValue {
+	if x != nil {
+		return x.Args
+	}
+	return nil
+}
+
+func (x *Arguments) GetKwargs() *structpb.Struct {
+	if x != nil {
+		return x.Kwargs
 	}
 	return nil
 }
@@ -350,7 +436,7 @@ type StreamResponse struct {
 
 func (x *StreamResponse) Reset() {
 	*x = StreamResponse{}
-	mi := &file_actorgrpc_v1_mailbox_proto_msgTypes[4]
+	mi := &file_actorgrpc_v1_mailbox_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -362,7 +448,7 @@ func (x *StreamResponse) String() string {
 func (*StreamResponse) ProtoMessage() {}
 
 func (x *StreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_actorgrpc_v1_mailbox_proto_msgTypes[4]
+	mi := &file_actorgrpc_v1_mailbox_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -375,7 +461,7 @@ func (x *StreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamResponse.ProtoReflect.Descriptor instead.
 func (*StreamResponse) Descriptor() ([]byte, []int) {
-	return file_actorgrpc_v1_mailbox_proto_rawDescGZIP(), []int{4}
+	return file_actorgrpc_v1_mailbox_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *StreamResponse) GetReplies() []*Reply {
@@ -385,29 +471,27 @@ func (x *StreamResponse) GetReplies() []*Reply {
 	return nil
 }
 
-// The outcome of one Envelope.
+// The outcome of one Envelope (exactly one of `outcome` is set).
 type Reply struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The Envelope's id.
 	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	// The command's return value when it succeeded.
-	Result *structpb.Value `protobuf:"bytes,2,opt,name=result,proto3" json:"result,omitempty"`
-	// Set when the command failed; then `result` is unset.
-	Failure *Failure `protobuf:"bytes,3,opt,name=failure,proto3" json:"failure,omitempty"`
-	// The return value as UTF-8 JSON text, instead of `result`: the server answers
-	// this way when the envelope used `args_json`/`kwargs_json`.
-	ResultJson []byte `protobuf:"bytes,4,opt,name=result_json,json=resultJson,proto3" json:"result_json,omitempty"`
-	// The results of consecutive calls of one `batch_args_json` envelope that all
-	// succeeded, instead of `result_json`: UTF-8 JSON text, an array whose element
-	// `i` is the result of the call with id `id + i`.
-	BatchResultsJson []byte `protobuf:"bytes,5,opt,name=batch_results_json,json=batchResultsJson,proto3" json:"batch_results_json,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// What happened.
+	//
+	// Types that are valid to be assigned to Outcome:
+	//
+	//	*Reply_Result
+	//	*Reply_Failure
+	//	*Reply_ResultJson
+	//	*Reply_BatchResultsJson
+	Outcome       isReply_Outcome `protobuf_oneof:"outcome"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Reply) Reset() {
 	*x = Reply{}
-	mi := &file_actorgrpc_v1_mailbox_proto_msgTypes[5]
+	mi := &file_actorgrpc_v1_mailbox_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -419,7 +503,7 @@ func (x *Reply) String() string {
 func (*Reply) ProtoMessage() {}
 
 func (x *Reply) ProtoReflect() protoreflect.Message {
-	mi := &file_actorgrpc_v1_mailbox_proto_msgTypes[5]
+	mi := &file_actorgrpc_v1_mailbox_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -432,7 +516,7 @@ func (x *Reply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reply.ProtoReflect.Descriptor instead.
 func (*Reply) Descriptor() ([]byte, []int) {
-	return file_actorgrpc_v1_mailbox_proto_rawDescGZIP(), []int{5}
+	return file_actorgrpc_v1_mailbox_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Reply) GetId() uint64 {
@@ -442,33 +526,83 @@ func (x *Reply) GetId() uint64 {
 	return 0
 }
 
+func (x *Reply) GetOutcome() isReply_Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return nil
+}
+
 func (x *Reply) GetResult() *structpb.Value {
 	if x != nil {
-		return x.Result
+		if x, ok := x.Outcome.(*Reply_Result); ok {
+			return x.Result
+		}
 	}
 	return nil
 }
 
 func (x *Reply) GetFailure() *Failure {
 	if x != nil {
-		return x.Failure
+		if x, ok := x.Outcome.(*Reply_Failure); ok {
+			return x.Failure
+		}
 	}
 	return nil
 }
 
 func (x *Reply) GetResultJson() []byte {
 	if x != nil {
-		return x.ResultJson
+		if x, ok := x.Outcome.(*Reply_ResultJson); ok {
+			return x.ResultJson
+		}
 	}
 	return nil
 }
 
 func (x *Reply) GetBatchResultsJson() []byte {
 	if x != nil {
-		return x.BatchResultsJson
+		if x, ok := x.Outcome.(*Reply_BatchResultsJson); ok {
+			return x.BatchResultsJson
+		}
 	}
 	return nil
 }
+
+type isReply_Outcome interface {
+	isReply_Outcome()
+}
+
+type Reply_Result struct {
+	// The command's return value, when the envelope used `values`.
+	Result *structpb.Value `protobuf:"bytes,2,opt,name=result,proto3,oneof"`
+}
+
+type Reply_Failure struct {
+	// Why the command failed.
+	Failure *Failure `protobuf:"bytes,3,opt,name=failure,proto3,oneof"`
+}
+
+type Reply_ResultJson struct {
+	// The return value as UTF-8 JSON text: the server answers this way when the
+	// envelope used `args_json` or `batch_args_json`.
+	ResultJson []byte `protobuf:"bytes,4,opt,name=result_json,json=resultJson,proto3,oneof"`
+}
+
+type Reply_BatchResultsJson struct {
+	// The results of consecutive calls of one `batch_args_json` envelope that all
+	// succeeded: UTF-8 JSON text, an array whose element `i` is the result of the
+	// call with id `id + i`.
+	BatchResultsJson []byte `protobuf:"bytes,5,opt,name=batch_results_json,json=batchResultsJson,proto3,oneof"`
+}
+
+func (*Reply_Result) isReply_Outcome() {}
+
+func (*Reply_Failure) isReply_Outcome() {}
+
+func (*Reply_ResultJson) isReply_Outcome() {}
+
+func (*Reply_BatchResultsJson) isReply_Outcome() {}
 
 var File_actorgrpc_v1_mailbox_proto protoreflect.FileDescriptor
 
@@ -484,29 +618,33 @@ const file_actorgrpc_v1_mailbox_proto_rawDesc = "" +
 	"\fCallResponse\x12.\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06result\"E\n" +
 	"\rStreamRequest\x124\n" +
-	"\tenvelopes\x18\x01 \x03(\v2\x16.actorgrpc.v1.EnvelopeR\tenvelopes\"\xce\x02\n" +
+	"\tenvelopes\x18\x01 \x03(\v2\x16.actorgrpc.v1.EnvelopeR\tenvelopes\"\xb1\x02\n" +
 	"\bEnvelope\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
 	"\x06target\x18\x02 \x01(\tR\x06target\x12\x16\n" +
-	"\x06action\x18\x03 \x01(\tR\x06action\x12.\n" +
-	"\x04args\x18\x04 \x01(\v2\x1a.google.protobuf.ListValueR\x04args\x12/\n" +
-	"\x06kwargs\x18\x05 \x01(\v2\x17.google.protobuf.StructR\x06kwargs\x12\x12\n" +
+	"\x06action\x18\x03 \x01(\tR\x06action\x12\x12\n" +
 	"\x04tell\x18\x06 \x01(\bR\x04tell\x12'\n" +
-	"\x0ftimeout_seconds\x18\a \x01(\x01R\x0etimeoutSeconds\x12\x1b\n" +
-	"\targs_json\x18\b \x01(\fR\bargsJson\x12\x1f\n" +
-	"\vkwargs_json\x18\t \x01(\fR\n" +
-	"kwargsJson\x12&\n" +
+	"\x0ftimeout_seconds\x18\a \x01(\x01R\x0etimeoutSeconds\x121\n" +
+	"\x06values\x18\x04 \x01(\v2\x17.actorgrpc.v1.ArgumentsH\x00R\x06values\x12\x1d\n" +
+	"\targs_json\x18\b \x01(\fH\x00R\bargsJson\x12(\n" +
 	"\x0fbatch_args_json\x18\n" +
-	" \x01(\fR\rbatchArgsJson\"?\n" +
+	" \x01(\fH\x00R\rbatchArgsJson\x12\x1f\n" +
+	"\vkwargs_json\x18\t \x01(\fR\n" +
+	"kwargsJsonB\v\n" +
+	"\targuments\"l\n" +
+	"\tArguments\x12.\n" +
+	"\x04args\x18\x01 \x01(\v2\x1a.google.protobuf.ListValueR\x04args\x12/\n" +
+	"\x06kwargs\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06kwargs\"?\n" +
 	"\x0eStreamResponse\x12-\n" +
-	"\areplies\x18\x01 \x03(\v2\x13.actorgrpc.v1.ReplyR\areplies\"\xc7\x01\n" +
+	"\areplies\x18\x01 \x03(\v2\x13.actorgrpc.v1.ReplyR\areplies\"\xda\x01\n" +
 	"\x05Reply\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\x12.\n" +
-	"\x06result\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x06result\x12/\n" +
-	"\afailure\x18\x03 \x01(\v2\x15.actorgrpc.v1.FailureR\afailure\x12\x1f\n" +
-	"\vresult_json\x18\x04 \x01(\fR\n" +
-	"resultJson\x12,\n" +
-	"\x12batch_results_json\x18\x05 \x01(\fR\x10batchResultsJson2\x98\x01\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x120\n" +
+	"\x06result\x18\x02 \x01(\v2\x16.google.protobuf.ValueH\x00R\x06result\x121\n" +
+	"\afailure\x18\x03 \x01(\v2\x15.actorgrpc.v1.FailureH\x00R\afailure\x12!\n" +
+	"\vresult_json\x18\x04 \x01(\fH\x00R\n" +
+	"resultJson\x12.\n" +
+	"\x12batch_results_json\x18\x05 \x01(\fH\x00R\x10batchResultsJsonB\t\n" +
+	"\aoutcome2\x98\x01\n" +
 	"\x0eMailboxService\x12=\n" +
 	"\x04Call\x12\x19.actorgrpc.v1.CallRequest\x1a\x1a.actorgrpc.v1.CallResponse\x12G\n" +
 	"\x06Stream\x12\x1b.actorgrpc.v1.StreamRequest\x1a\x1c.actorgrpc.v1.StreamResponse(\x010\x01BCZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3"
@@ -523,38 +661,40 @@ func file_actorgrpc_v1_mailbox_proto_rawDescGZIP() []byte {
 	return file_actorgrpc_v1_mailbox_proto_rawDescData
 }
 
-var file_actorgrpc_v1_mailbox_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_actorgrpc_v1_mailbox_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_actorgrpc_v1_mailbox_proto_goTypes = []any{
 	(*CallRequest)(nil),        // 0: actorgrpc.v1.CallRequest
 	(*CallResponse)(nil),       // 1: actorgrpc.v1.CallResponse
 	(*StreamRequest)(nil),      // 2: actorgrpc.v1.StreamRequest
 	(*Envelope)(nil),           // 3: actorgrpc.v1.Envelope
-	(*StreamResponse)(nil),     // 4: actorgrpc.v1.StreamResponse
-	(*Reply)(nil),              // 5: actorgrpc.v1.Reply
-	(*structpb.ListValue)(nil), // 6: google.protobuf.ListValue
-	(*structpb.Struct)(nil),    // 7: google.protobuf.Struct
-	(*structpb.Value)(nil),     // 8: google.protobuf.Value
-	(*Failure)(nil),            // 9: actorgrpc.v1.Failure
+	(*Arguments)(nil),          // 4: actorgrpc.v1.Arguments
+	(*StreamResponse)(nil),     // 5: actorgrpc.v1.StreamResponse
+	(*Reply)(nil),              // 6: actorgrpc.v1.Reply
+	(*structpb.ListValue)(nil), // 7: google.protobuf.ListValue
+	(*structpb.Struct)(nil),    // 8: google.protobuf.Struct
+	(*structpb.Value)(nil),     // 9: google.protobuf.Value
+	(*Failure)(nil),            // 10: actorgrpc.v1.Failure
 }
 var file_actorgrpc_v1_mailbox_proto_depIdxs = []int32{
-	6,  // 0: actorgrpc.v1.CallRequest.args:type_name -> google.protobuf.ListValue
-	7,  // 1: actorgrpc.v1.CallRequest.kwargs:type_name -> google.protobuf.Struct
-	8,  // 2: actorgrpc.v1.CallResponse.result:type_name -> google.protobuf.Value
+	7,  // 0: actorgrpc.v1.CallRequest.args:type_name -> google.protobuf.ListValue
+	8,  // 1: actorgrpc.v1.CallRequest.kwargs:type_name -> google.protobuf.Struct
+	9,  // 2: actorgrpc.v1.CallResponse.result:type_name -> google.protobuf.Value
 	3,  // 3: actorgrpc.v1.StreamRequest.envelopes:type_name -> actorgrpc.v1.Envelope
-	6,  // 4: actorgrpc.v1.Envelope.args:type_name -> google.protobuf.ListValue
-	7,  // 5: actorgrpc.v1.Envelope.kwargs:type_name -> google.protobuf.Struct
-	5,  // 6: actorgrpc.v1.StreamResponse.replies:type_name -> actorgrpc.v1.Reply
-	8,  // 7: actorgrpc.v1.Reply.result:type_name -> google.protobuf.Value
-	9,  // 8: actorgrpc.v1.Reply.failure:type_name -> actorgrpc.v1.Failure
-	0,  // 9: actorgrpc.v1.MailboxService.Call:input_type -> actorgrpc.v1.CallRequest
-	2,  // 10: actorgrpc.v1.MailboxService.Stream:input_type -> actorgrpc.v1.StreamRequest
-	1,  // 11: actorgrpc.v1.MailboxService.Call:output_type -> actorgrpc.v1.CallResponse
-	4,  // 12: actorgrpc.v1.MailboxService.Stream:output_type -> actorgrpc.v1.StreamResponse
-	11, // [11:13] is the sub-list for method output_type
-	9,  // [9:11] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	4,  // 4: actorgrpc.v1.Envelope.values:type_name -> actorgrpc.v1.Arguments
+	7,  // 5: actorgrpc.v1.Arguments.args:type_name -> google.protobuf.ListValue
+	8,  // 6: actorgrpc.v1.Arguments.kwargs:type_name -> google.protobuf.Struct
+	6,  // 7: actorgrpc.v1.StreamResponse.replies:type_name -> actorgrpc.v1.Reply
+	9,  // 8: actorgrpc.v1.Reply.result:type_name -> google.protobuf.Value
+	10, // 9: actorgrpc.v1.Reply.failure:type_name -> actorgrpc.v1.Failure
+	0,  // 10: actorgrpc.v1.MailboxService.Call:input_type -> actorgrpc.v1.CallRequest
+	2,  // 11: actorgrpc.v1.MailboxService.Stream:input_type -> actorgrpc.v1.StreamRequest
+	1,  // 12: actorgrpc.v1.MailboxService.Call:output_type -> actorgrpc.v1.CallResponse
+	5,  // 13: actorgrpc.v1.MailboxService.Stream:output_type -> actorgrpc.v1.StreamResponse
+	12, // [12:14] is the sub-list for method output_type
+	10, // [10:12] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_actorgrpc_v1_mailbox_proto_init() }
@@ -563,13 +703,24 @@ func file_actorgrpc_v1_mailbox_proto_init() {
 		return
 	}
 	file_actorgrpc_v1_actor_proto_init()
+	file_actorgrpc_v1_mailbox_proto_msgTypes[3].OneofWrappers = []any{
+		(*Envelope_Values)(nil),
+		(*Envelope_ArgsJson)(nil),
+		(*Envelope_BatchArgsJson)(nil),
+	}
+	file_actorgrpc_v1_mailbox_proto_msgTypes[6].OneofWrappers = []any{
+		(*Reply_Result)(nil),
+		(*Reply_Failure)(nil),
+		(*Reply_ResultJson)(nil),
+		(*Reply_BatchResultsJson)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actorgrpc_v1_mailbox_proto_rawDesc), len(file_actorgrpc_v1_mailbox_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

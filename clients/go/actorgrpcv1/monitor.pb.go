@@ -11,6 +11,7 @@ package actorgrpcv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -22,6 +23,63 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// What a bearer token may do.
+type TokenRole int32
+
+const (
+	// Not a valid role.
+	TokenRole_TOKEN_ROLE_UNSPECIFIED TokenRole = 0
+	// Read-only: Info, ListActors, GetActor, WatchActors, Logs, reflection.
+	TokenRole_TOKEN_ROLE_READ TokenRole = 1
+	// Everything an operator may do.
+	TokenRole_TOKEN_ROLE_ADMIN TokenRole = 2
+	// The arbiter's own credential for its actors: everything, and the Heartbeat.
+	TokenRole_TOKEN_ROLE_INTERNAL TokenRole = 3
+)
+
+// Enum value maps for TokenRole.
+var (
+	TokenRole_name = map[int32]string{
+		0: "TOKEN_ROLE_UNSPECIFIED",
+		1: "TOKEN_ROLE_READ",
+		2: "TOKEN_ROLE_ADMIN",
+		3: "TOKEN_ROLE_INTERNAL",
+	}
+	TokenRole_value = map[string]int32{
+		"TOKEN_ROLE_UNSPECIFIED": 0,
+		"TOKEN_ROLE_READ":        1,
+		"TOKEN_ROLE_ADMIN":       2,
+		"TOKEN_ROLE_INTERNAL":    3,
+	}
+)
+
+func (x TokenRole) Enum() *TokenRole {
+	p := new(TokenRole)
+	*p = x
+	return p
+}
+
+func (x TokenRole) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TokenRole) Descriptor() protoreflect.EnumDescriptor {
+	return file_actorgrpc_v1_monitor_proto_enumTypes[0].Descriptor()
+}
+
+func (TokenRole) Type() protoreflect.EnumType {
+	return &file_actorgrpc_v1_monitor_proto_enumTypes[0]
+}
+
+func (x TokenRole) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TokenRole.Descriptor instead.
+func (TokenRole) EnumDescriptor() ([]byte, []int) {
+	return file_actorgrpc_v1_monitor_proto_rawDescGZIP(), []int{0}
+}
 
 // One message from an actor to its monitor.
 type HeartbeatRequest struct {
@@ -138,11 +196,16 @@ type Hello struct {
 	Pid int32 `protobuf:"varint,3,opt,name=pid,proto3" json:"pid,omitempty"`
 	// host:port of the MailboxService that hosts it.
 	Address string `protobuf:"bytes,4,opt,name=address,proto3" json:"address,omitempty"`
-	// "process" or "thread".
-	Kind string `protobuf:"bytes,5,opt,name=kind,proto3" json:"kind,omitempty"`
+	// PROCESS or EXEC.
+	Kind ActorKind `protobuf:"varint,5,opt,name=kind,proto3,enum=actorgrpc.v1.ActorKind" json:"kind,omitempty"`
 	// The actor's state and load when it says hello. Set by an actor that is
 	// already running (one without a start hook): it needs no separate first beat.
-	Beat          *Beat `protobuf:"bytes,6,opt,name=beat,proto3" json:"beat,omitempty"`
+	Beat *Beat `protobuf:"bytes,6,opt,name=beat,proto3" json:"beat,omitempty"`
+	// The one-time secret the arbiter gave this actor when it started it
+	// (ActorBoot.secret); a hello without it is refused.
+	Secret string `protobuf:"bytes,7,opt,name=secret,proto3" json:"secret,omitempty"`
+	// What runs the actor, for operators: "python 3.11.7", "go1.26.8", "node v20.20.2".
+	Runtime       string `protobuf:"bytes,8,opt,name=runtime,proto3" json:"runtime,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -205,11 +268,11 @@ func (x *Hello) GetAddress() string {
 	return ""
 }
 
-func (x *Hello) GetKind() string {
+func (x *Hello) GetKind() ActorKind {
 	if x != nil {
 		return x.Kind
 	}
-	return ""
+	return ActorKind_ACTOR_KIND_UNSPECIFIED
 }
 
 func (x *Hello) GetBeat() *Beat {
@@ -217,6 +280,20 @@ func (x *Hello) GetBeat() *Beat {
 		return x.Beat
 	}
 	return nil
+}
+
+func (x *Hello) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+func (x *Hello) GetRuntime() string {
+	if x != nil {
+		return x.Runtime
+	}
+	return ""
 }
 
 // State and load of an actor, sent periodically.
@@ -318,7 +395,6 @@ type HeartbeatResponse struct {
 	// Types that are valid to be assigned to Message:
 	//
 	//	*HeartbeatResponse_Welcome
-	//	*HeartbeatResponse_Ack
 	//	*HeartbeatResponse_Stop
 	Message       isHeartbeatResponse_Message `protobuf_oneof:"message"`
 	unknownFields protoimpl.UnknownFields
@@ -371,15 +447,6 @@ func (x *HeartbeatResponse) GetWelcome() *Welcome {
 	return nil
 }
 
-func (x *HeartbeatResponse) GetAck() *Ack {
-	if x != nil {
-		if x, ok := x.Message.(*HeartbeatResponse_Ack); ok {
-			return x.Ack
-		}
-	}
-	return nil
-}
-
 func (x *HeartbeatResponse) GetStop() *StopOrder {
 	if x != nil {
 		if x, ok := x.Message.(*HeartbeatResponse_Stop); ok {
@@ -398,19 +465,12 @@ type HeartbeatResponse_Welcome struct {
 	Welcome *Welcome `protobuf:"bytes,1,opt,name=welcome,proto3,oneof"`
 }
 
-type HeartbeatResponse_Ack struct {
-	// Acknowledges a beat (only when asked; reserved).
-	Ack *Ack `protobuf:"bytes,2,opt,name=ack,proto3,oneof"`
-}
-
 type HeartbeatResponse_Stop struct {
 	// Orders the actor to stop.
-	Stop *StopOrder `protobuf:"bytes,3,opt,name=stop,proto3,oneof"`
+	Stop *StopOrder `protobuf:"bytes,2,opt,name=stop,proto3,oneof"`
 }
 
 func (*HeartbeatResponse_Welcome) isHeartbeatResponse_Message() {}
-
-func (*HeartbeatResponse_Ack) isHeartbeatResponse_Message() {}
 
 func (*HeartbeatResponse_Stop) isHeartbeatResponse_Message() {}
 
@@ -460,52 +520,6 @@ func (x *Welcome) GetHeartbeatIntervalSeconds() float64 {
 	return 0
 }
 
-// Acknowledges a beat.
-type Ack struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Seconds since the epoch, on the monitor's clock.
-	Time          float64 `protobuf:"fixed64,1,opt,name=time,proto3" json:"time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Ack) Reset() {
-	*x = Ack{}
-	mi := &file_actorgrpc_v1_monitor_proto_msgTypes[5]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Ack) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Ack) ProtoMessage() {}
-
-func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_actorgrpc_v1_monitor_proto_msgTypes[5]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Ack.ProtoReflect.Descriptor instead.
-func (*Ack) Descriptor() ([]byte, []int) {
-	return file_actorgrpc_v1_monitor_proto_rawDescGZIP(), []int{5}
-}
-
-func (x *Ack) GetTime() float64 {
-	if x != nil {
-		return x.Time
-	}
-	return 0
-}
-
 // Orders an actor to stop gracefully.
 type StopOrder struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -519,7 +533,7 @@ type StopOrder struct {
 
 func (x *StopOrder) Reset() {
 	*x = StopOrder{}
-	mi := &file_actorgrpc_v1_monitor_proto_msgTypes[6]
+	mi := &file_actorgrpc_v1_monitor_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -531,7 +545,7 @@ func (x *StopOrder) String() string {
 func (*StopOrder) ProtoMessage() {}
 
 func (x *StopOrder) ProtoReflect() protoreflect.Message {
-	mi := &file_actorgrpc_v1_monitor_proto_msgTypes[6]
+	mi := &file_actorgrpc_v1_monitor_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -544,7 +558,7 @@ func (x *StopOrder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopOrder.ProtoReflect.Descriptor instead.
 func (*StopOrder) Descriptor() ([]byte, []int) {
-	return file_actorgrpc_v1_monitor_proto_rawDescGZIP(), []int{6}
+	return file_actorgrpc_v1_monitor_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *StopOrder) GetReason() string {
@@ -561,23 +575,302 @@ func (x *StopOrder) GetTimeoutSeconds() float64 {
 	return 0
 }
 
+// What a program started as an EXEC actor is told at start: this message in
+// protobuf's JSON mapping, read from the file descriptor whose number is in the
+// environment variable ACTORGRPC_BOOT_FD (never on the command line or in a listing).
+type ActorBoot struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The aid to say hello with.
+	Aid string `protobuf:"bytes,1,opt,name=aid,proto3" json:"aid,omitempty"`
+	// The actor's name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// host:port of the MonitorService to open the Heartbeat stream to.
+	MonitorAddress string `protobuf:"bytes,3,opt,name=monitor_address,json=monitorAddress,proto3" json:"monitor_address,omitempty"`
+	// The one-time secret for the hello.
+	Secret string `protobuf:"bytes,4,opt,name=secret,proto3" json:"secret,omitempty"`
+	// Host to serve the MailboxService on (any free port), e.g. "127.0.0.1".
+	MailboxHost string `protobuf:"bytes,5,opt,name=mailbox_host,json=mailboxHost,proto3" json:"mailbox_host,omitempty"`
+	// Bearer token for every call the actor makes (heartbeat, arbiter, other actors).
+	Credential string `protobuf:"bytes,6,opt,name=credential,proto3" json:"credential,omitempty"`
+	// Tokens the actor's MailboxService accepts; empty = no authentication.
+	AcceptedTokens []*AcceptedToken `protobuf:"bytes,7,rep,name=accepted_tokens,json=acceptedTokens,proto3" json:"accepted_tokens,omitempty"`
+	// TLS files, when TLS is on.
+	Tls *TlsFiles `protobuf:"bytes,8,opt,name=tls,proto3" json:"tls,omitempty"`
+	// Initial content of the actor's `extra`.
+	Extra *structpb.Struct `protobuf:"bytes,9,opt,name=extra,proto3" json:"extra,omitempty"`
+	// Largest gRPC message to send or accept, in bytes.
+	MaxMessageBytes int64 `protobuf:"varint,10,opt,name=max_message_bytes,json=maxMessageBytes,proto3" json:"max_message_bytes,omitempty"`
+	// Name of its monitor ("arbiter" when spawned directly).
+	Monitor       string `protobuf:"bytes,11,opt,name=monitor,proto3" json:"monitor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActorBoot) Reset() {
+	*x = ActorBoot{}
+	mi := &file_actorgrpc_v1_monitor_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActorBoot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActorBoot) ProtoMessage() {}
+
+func (x *ActorBoot) ProtoReflect() protoreflect.Message {
+	mi := &file_actorgrpc_v1_monitor_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActorBoot.ProtoReflect.Descriptor instead.
+func (*ActorBoot) Descriptor() ([]byte, []int) {
+	return file_actorgrpc_v1_monitor_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ActorBoot) GetAid() string {
+	if x != nil {
+		return x.Aid
+	}
+	return ""
+}
+
+func (x *ActorBoot) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ActorBoot) GetMonitorAddress() string {
+	if x != nil {
+		return x.MonitorAddress
+	}
+	return ""
+}
+
+func (x *ActorBoot) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+func (x *ActorBoot) GetMailboxHost() string {
+	if x != nil {
+		return x.MailboxHost
+	}
+	return ""
+}
+
+func (x *ActorBoot) GetCredential() string {
+	if x != nil {
+		return x.Credential
+	}
+	return ""
+}
+
+func (x *ActorBoot) GetAcceptedTokens() []*AcceptedToken {
+	if x != nil {
+		return x.AcceptedTokens
+	}
+	return nil
+}
+
+func (x *ActorBoot) GetTls() *TlsFiles {
+	if x != nil {
+		return x.Tls
+	}
+	return nil
+}
+
+func (x *ActorBoot) GetExtra() *structpb.Struct {
+	if x != nil {
+		return x.Extra
+	}
+	return nil
+}
+
+func (x *ActorBoot) GetMaxMessageBytes() int64 {
+	if x != nil {
+		return x.MaxMessageBytes
+	}
+	return 0
+}
+
+func (x *ActorBoot) GetMonitor() string {
+	if x != nil {
+		return x.Monitor
+	}
+	return ""
+}
+
+// A token an actor's MailboxService accepts, by digest: actors never see operator
+// tokens themselves.
+type AcceptedToken struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Lower-case hex SHA-256 of the token's UTF-8 bytes.
+	Sha256Hex string `protobuf:"bytes,1,opt,name=sha256_hex,json=sha256Hex,proto3" json:"sha256_hex,omitempty"`
+	// What the token may do.
+	Role          TokenRole `protobuf:"varint,2,opt,name=role,proto3,enum=actorgrpc.v1.TokenRole" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcceptedToken) Reset() {
+	*x = AcceptedToken{}
+	mi := &file_actorgrpc_v1_monitor_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcceptedToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcceptedToken) ProtoMessage() {}
+
+func (x *AcceptedToken) ProtoReflect() protoreflect.Message {
+	mi := &file_actorgrpc_v1_monitor_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcceptedToken.ProtoReflect.Descriptor instead.
+func (*AcceptedToken) Descriptor() ([]byte, []int) {
+	return file_actorgrpc_v1_monitor_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *AcceptedToken) GetSha256Hex() string {
+	if x != nil {
+		return x.Sha256Hex
+	}
+	return ""
+}
+
+func (x *AcceptedToken) GetRole() TokenRole {
+	if x != nil {
+		return x.Role
+	}
+	return TokenRole_TOKEN_ROLE_UNSPECIFIED
+}
+
+// Paths of PEM files on the actor's host.
+type TlsFiles struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Certificate chain the actor's MailboxService serves (and presents as a client
+	// when mutual TLS is on).
+	CertFile string `protobuf:"bytes,1,opt,name=cert_file,json=certFile,proto3" json:"cert_file,omitempty"`
+	// Its private key.
+	KeyFile string `protobuf:"bytes,2,opt,name=key_file,json=keyFile,proto3" json:"key_file,omitempty"`
+	// Root certificates to verify the arbiter and other actors with.
+	CaFile string `protobuf:"bytes,3,opt,name=ca_file,json=caFile,proto3" json:"ca_file,omitempty"`
+	// When set, clients must present a certificate signed by one of these (mTLS).
+	ClientCaFile string `protobuf:"bytes,4,opt,name=client_ca_file,json=clientCaFile,proto3" json:"client_ca_file,omitempty"`
+	// Name to verify in the peers' certificates instead of the address's host.
+	ServerName    string `protobuf:"bytes,5,opt,name=server_name,json=serverName,proto3" json:"server_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TlsFiles) Reset() {
+	*x = TlsFiles{}
+	mi := &file_actorgrpc_v1_monitor_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TlsFiles) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TlsFiles) ProtoMessage() {}
+
+func (x *TlsFiles) ProtoReflect() protoreflect.Message {
+	mi := &file_actorgrpc_v1_monitor_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TlsFiles.ProtoReflect.Descriptor instead.
+func (*TlsFiles) Descriptor() ([]byte, []int) {
+	return file_actorgrpc_v1_monitor_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *TlsFiles) GetCertFile() string {
+	if x != nil {
+		return x.CertFile
+	}
+	return ""
+}
+
+func (x *TlsFiles) GetKeyFile() string {
+	if x != nil {
+		return x.KeyFile
+	}
+	return ""
+}
+
+func (x *TlsFiles) GetCaFile() string {
+	if x != nil {
+		return x.CaFile
+	}
+	return ""
+}
+
+func (x *TlsFiles) GetClientCaFile() string {
+	if x != nil {
+		return x.ClientCaFile
+	}
+	return ""
+}
+
+func (x *TlsFiles) GetServerName() string {
+	if x != nil {
+		return x.ServerName
+	}
+	return ""
+}
+
 var File_actorgrpc_v1_monitor_proto protoreflect.FileDescriptor
 
 const file_actorgrpc_v1_monitor_proto_rawDesc = "" +
 	"\n" +
-	"\x1aactorgrpc/v1/monitor.proto\x12\factorgrpc.v1\x1a\x18actorgrpc/v1/actor.proto\"\xa7\x01\n" +
+	"\x1aactorgrpc/v1/monitor.proto\x12\factorgrpc.v1\x1a\x18actorgrpc/v1/actor.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xa7\x01\n" +
 	"\x10HeartbeatRequest\x12+\n" +
 	"\x05hello\x18\x01 \x01(\v2\x13.actorgrpc.v1.HelloH\x00R\x05hello\x12(\n" +
 	"\x04beat\x18\x02 \x01(\v2\x12.actorgrpc.v1.BeatH\x00R\x04beat\x121\n" +
 	"\afailure\x18\x03 \x01(\v2\x15.actorgrpc.v1.FailureH\x00R\afailureB\t\n" +
-	"\amessage\"\x95\x01\n" +
+	"\amessage\"\xe0\x01\n" +
 	"\x05Hello\x12\x10\n" +
 	"\x03aid\x18\x01 \x01(\tR\x03aid\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
 	"\x03pid\x18\x03 \x01(\x05R\x03pid\x12\x18\n" +
-	"\aaddress\x18\x04 \x01(\tR\aaddress\x12\x12\n" +
-	"\x04kind\x18\x05 \x01(\tR\x04kind\x12&\n" +
-	"\x04beat\x18\x06 \x01(\v2\x12.actorgrpc.v1.BeatR\x04beat\"\xe5\x02\n" +
+	"\aaddress\x18\x04 \x01(\tR\aaddress\x12+\n" +
+	"\x04kind\x18\x05 \x01(\x0e2\x17.actorgrpc.v1.ActorKindR\x04kind\x12&\n" +
+	"\x04beat\x18\x06 \x01(\v2\x12.actorgrpc.v1.BeatR\x04beat\x12\x16\n" +
+	"\x06secret\x18\a \x01(\tR\x06secret\x12\x18\n" +
+	"\aruntime\x18\b \x01(\tR\aruntime\"\xe5\x02\n" +
 	"\x04Beat\x12.\n" +
 	"\x05state\x18\x01 \x01(\x0e2\x18.actorgrpc.v1.ActorStateR\x05state\x12(\n" +
 	"\x10memory_rss_bytes\x18\x02 \x01(\x03R\x0ememoryRssBytes\x12\x1f\n" +
@@ -588,19 +881,47 @@ const file_actorgrpc_v1_monitor_proto_rawDesc = "" +
 	"\x13processed_by_action\x18\x06 \x03(\v2).actorgrpc.v1.Beat.ProcessedByActionEntryR\x11processedByAction\x1aD\n" +
 	"\x16ProcessedByActionEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\xa7\x01\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x80\x01\n" +
 	"\x11HeartbeatResponse\x121\n" +
-	"\awelcome\x18\x01 \x01(\v2\x15.actorgrpc.v1.WelcomeH\x00R\awelcome\x12%\n" +
-	"\x03ack\x18\x02 \x01(\v2\x11.actorgrpc.v1.AckH\x00R\x03ack\x12-\n" +
-	"\x04stop\x18\x03 \x01(\v2\x17.actorgrpc.v1.StopOrderH\x00R\x04stopB\t\n" +
+	"\awelcome\x18\x01 \x01(\v2\x15.actorgrpc.v1.WelcomeH\x00R\awelcome\x12-\n" +
+	"\x04stop\x18\x02 \x01(\v2\x17.actorgrpc.v1.StopOrderH\x00R\x04stopB\t\n" +
 	"\amessage\"G\n" +
 	"\aWelcome\x12<\n" +
-	"\x1aheartbeat_interval_seconds\x18\x01 \x01(\x01R\x18heartbeatIntervalSeconds\"\x19\n" +
-	"\x03Ack\x12\x12\n" +
-	"\x04time\x18\x01 \x01(\x01R\x04time\"L\n" +
+	"\x1aheartbeat_interval_seconds\x18\x01 \x01(\x01R\x18heartbeatIntervalSeconds\"L\n" +
 	"\tStopOrder\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12'\n" +
-	"\x0ftimeout_seconds\x18\x02 \x01(\x01R\x0etimeoutSeconds2b\n" +
+	"\x0ftimeout_seconds\x18\x02 \x01(\x01R\x0etimeoutSeconds\"\x9a\x03\n" +
+	"\tActorBoot\x12\x10\n" +
+	"\x03aid\x18\x01 \x01(\tR\x03aid\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12'\n" +
+	"\x0fmonitor_address\x18\x03 \x01(\tR\x0emonitorAddress\x12\x16\n" +
+	"\x06secret\x18\x04 \x01(\tR\x06secret\x12!\n" +
+	"\fmailbox_host\x18\x05 \x01(\tR\vmailboxHost\x12\x1e\n" +
+	"\n" +
+	"credential\x18\x06 \x01(\tR\n" +
+	"credential\x12D\n" +
+	"\x0faccepted_tokens\x18\a \x03(\v2\x1b.actorgrpc.v1.AcceptedTokenR\x0eacceptedTokens\x12(\n" +
+	"\x03tls\x18\b \x01(\v2\x16.actorgrpc.v1.TlsFilesR\x03tls\x12-\n" +
+	"\x05extra\x18\t \x01(\v2\x17.google.protobuf.StructR\x05extra\x12*\n" +
+	"\x11max_message_bytes\x18\n" +
+	" \x01(\x03R\x0fmaxMessageBytes\x12\x18\n" +
+	"\amonitor\x18\v \x01(\tR\amonitor\"[\n" +
+	"\rAcceptedToken\x12\x1d\n" +
+	"\n" +
+	"sha256_hex\x18\x01 \x01(\tR\tsha256Hex\x12+\n" +
+	"\x04role\x18\x02 \x01(\x0e2\x17.actorgrpc.v1.TokenRoleR\x04role\"\xa2\x01\n" +
+	"\bTlsFiles\x12\x1b\n" +
+	"\tcert_file\x18\x01 \x01(\tR\bcertFile\x12\x19\n" +
+	"\bkey_file\x18\x02 \x01(\tR\akeyFile\x12\x17\n" +
+	"\aca_file\x18\x03 \x01(\tR\x06caFile\x12$\n" +
+	"\x0eclient_ca_file\x18\x04 \x01(\tR\fclientCaFile\x12\x1f\n" +
+	"\vserver_name\x18\x05 \x01(\tR\n" +
+	"serverName*k\n" +
+	"\tTokenRole\x12\x1a\n" +
+	"\x16TOKEN_ROLE_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fTOKEN_ROLE_READ\x10\x01\x12\x14\n" +
+	"\x10TOKEN_ROLE_ADMIN\x10\x02\x12\x17\n" +
+	"\x13TOKEN_ROLE_INTERNAL\x10\x032b\n" +
 	"\x0eMonitorService\x12P\n" +
 	"\tHeartbeat\x12\x1e.actorgrpc.v1.HeartbeatRequest\x1a\x1f.actorgrpc.v1.HeartbeatResponse(\x010\x01BCZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3"
 
@@ -616,36 +937,46 @@ func file_actorgrpc_v1_monitor_proto_rawDescGZIP() []byte {
 	return file_actorgrpc_v1_monitor_proto_rawDescData
 }
 
-var file_actorgrpc_v1_monitor_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_actorgrpc_v1_monitor_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_actorgrpc_v1_monitor_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_actorgrpc_v1_monitor_proto_goTypes = []any{
-	(*HeartbeatRequest)(nil),  // 0: actorgrpc.v1.HeartbeatRequest
-	(*Hello)(nil),             // 1: actorgrpc.v1.Hello
-	(*Beat)(nil),              // 2: actorgrpc.v1.Beat
-	(*HeartbeatResponse)(nil), // 3: actorgrpc.v1.HeartbeatResponse
-	(*Welcome)(nil),           // 4: actorgrpc.v1.Welcome
-	(*Ack)(nil),               // 5: actorgrpc.v1.Ack
+	(TokenRole)(0),            // 0: actorgrpc.v1.TokenRole
+	(*HeartbeatRequest)(nil),  // 1: actorgrpc.v1.HeartbeatRequest
+	(*Hello)(nil),             // 2: actorgrpc.v1.Hello
+	(*Beat)(nil),              // 3: actorgrpc.v1.Beat
+	(*HeartbeatResponse)(nil), // 4: actorgrpc.v1.HeartbeatResponse
+	(*Welcome)(nil),           // 5: actorgrpc.v1.Welcome
 	(*StopOrder)(nil),         // 6: actorgrpc.v1.StopOrder
-	nil,                       // 7: actorgrpc.v1.Beat.ProcessedByActionEntry
-	(*Failure)(nil),           // 8: actorgrpc.v1.Failure
-	(ActorState)(0),           // 9: actorgrpc.v1.ActorState
+	(*ActorBoot)(nil),         // 7: actorgrpc.v1.ActorBoot
+	(*AcceptedToken)(nil),     // 8: actorgrpc.v1.AcceptedToken
+	(*TlsFiles)(nil),          // 9: actorgrpc.v1.TlsFiles
+	nil,                       // 10: actorgrpc.v1.Beat.ProcessedByActionEntry
+	(*Failure)(nil),           // 11: actorgrpc.v1.Failure
+	(ActorKind)(0),            // 12: actorgrpc.v1.ActorKind
+	(ActorState)(0),           // 13: actorgrpc.v1.ActorState
+	(*structpb.Struct)(nil),   // 14: google.protobuf.Struct
 }
 var file_actorgrpc_v1_monitor_proto_depIdxs = []int32{
-	1,  // 0: actorgrpc.v1.HeartbeatRequest.hello:type_name -> actorgrpc.v1.Hello
-	2,  // 1: actorgrpc.v1.HeartbeatRequest.beat:type_name -> actorgrpc.v1.Beat
-	8,  // 2: actorgrpc.v1.HeartbeatRequest.failure:type_name -> actorgrpc.v1.Failure
-	2,  // 3: actorgrpc.v1.Hello.beat:type_name -> actorgrpc.v1.Beat
-	9,  // 4: actorgrpc.v1.Beat.state:type_name -> actorgrpc.v1.ActorState
-	7,  // 5: actorgrpc.v1.Beat.processed_by_action:type_name -> actorgrpc.v1.Beat.ProcessedByActionEntry
-	4,  // 6: actorgrpc.v1.HeartbeatResponse.welcome:type_name -> actorgrpc.v1.Welcome
-	5,  // 7: actorgrpc.v1.HeartbeatResponse.ack:type_name -> actorgrpc.v1.Ack
+	2,  // 0: actorgrpc.v1.HeartbeatRequest.hello:type_name -> actorgrpc.v1.Hello
+	3,  // 1: actorgrpc.v1.HeartbeatRequest.beat:type_name -> actorgrpc.v1.Beat
+	11, // 2: actorgrpc.v1.HeartbeatRequest.failure:type_name -> actorgrpc.v1.Failure
+	12, // 3: actorgrpc.v1.Hello.kind:type_name -> actorgrpc.v1.ActorKind
+	3,  // 4: actorgrpc.v1.Hello.beat:type_name -> actorgrpc.v1.Beat
+	13, // 5: actorgrpc.v1.Beat.state:type_name -> actorgrpc.v1.ActorState
+	10, // 6: actorgrpc.v1.Beat.processed_by_action:type_name -> actorgrpc.v1.Beat.ProcessedByActionEntry
+	5,  // 7: actorgrpc.v1.HeartbeatResponse.welcome:type_name -> actorgrpc.v1.Welcome
 	6,  // 8: actorgrpc.v1.HeartbeatResponse.stop:type_name -> actorgrpc.v1.StopOrder
-	0,  // 9: actorgrpc.v1.MonitorService.Heartbeat:input_type -> actorgrpc.v1.HeartbeatRequest
-	3,  // 10: actorgrpc.v1.MonitorService.Heartbeat:output_type -> actorgrpc.v1.HeartbeatResponse
-	10, // [10:11] is the sub-list for method output_type
-	9,  // [9:10] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	8,  // 9: actorgrpc.v1.ActorBoot.accepted_tokens:type_name -> actorgrpc.v1.AcceptedToken
+	9,  // 10: actorgrpc.v1.ActorBoot.tls:type_name -> actorgrpc.v1.TlsFiles
+	14, // 11: actorgrpc.v1.ActorBoot.extra:type_name -> google.protobuf.Struct
+	0,  // 12: actorgrpc.v1.AcceptedToken.role:type_name -> actorgrpc.v1.TokenRole
+	1,  // 13: actorgrpc.v1.MonitorService.Heartbeat:input_type -> actorgrpc.v1.HeartbeatRequest
+	4,  // 14: actorgrpc.v1.MonitorService.Heartbeat:output_type -> actorgrpc.v1.HeartbeatResponse
+	14, // [14:15] is the sub-list for method output_type
+	13, // [13:14] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_actorgrpc_v1_monitor_proto_init() }
@@ -661,7 +992,6 @@ func file_actorgrpc_v1_monitor_proto_init() {
 	}
 	file_actorgrpc_v1_monitor_proto_msgTypes[3].OneofWrappers = []any{
 		(*HeartbeatResponse_Welcome)(nil),
-		(*HeartbeatResponse_Ack)(nil),
 		(*HeartbeatResponse_Stop)(nil),
 	}
 	type x struct{}
@@ -669,13 +999,14 @@ func file_actorgrpc_v1_monitor_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actorgrpc_v1_monitor_proto_rawDesc), len(file_actorgrpc_v1_monitor_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   8,
+			NumEnums:      1,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_actorgrpc_v1_monitor_proto_goTypes,
 		DependencyIndexes: file_actorgrpc_v1_monitor_proto_depIdxs,
+		EnumInfos:         file_actorgrpc_v1_monitor_proto_enumTypes,
 		MessageInfos:      file_actorgrpc_v1_monitor_proto_msgTypes,
 	}.Build()
 	File_actorgrpc_v1_monitor_proto = out.File

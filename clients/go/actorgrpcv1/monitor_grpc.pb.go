@@ -33,10 +33,15 @@ type MonitorServiceClient interface {
 	// The life line of one actor.
 	//
 	// Stream contract:
+	//   - The stream needs the arbiter's internal credential (`authorization: Bearer`
+	//     metadata, from the actor's ActorBoot); operator tokens are not accepted.
 	//   - The actor opens the stream as soon as its mailbox is serving. Its first
-	//     message carries `hello` (identity: aid, pid, mailbox address; and its
-	//     first beat when it is already running) and no other message does. A stream whose first message is not a hello is closed with
-	//     INVALID_ARGUMENT; an unknown aid gets NOT_FOUND.
+	//     message carries `hello` (identity: aid, pid, mailbox address, the one-time
+	//     secret the arbiter gave it at start; and its first beat when it is already
+	//     running) and no other message does. A stream whose first message is not a
+	//     hello is closed with INVALID_ARGUMENT. A hello for an aid that awaits none
+	//     (unknown, a thread actor, one whose stream is already attached) or with the
+	//     wrong secret is refused with PERMISSION_DENIED and changes nothing.
 	//   - Then, every heartbeat interval (given in the Welcome), the actor sends a
 	//     `beat` with its state and load. A beat is also sent at once when the state
 	//     changes (RUN after the `start` hook, STOPPING, ...).
@@ -45,9 +50,9 @@ type MonitorServiceClient interface {
 	//   - The monitor answers the hello with a `welcome` and sends `stop` orders
 	//     down the same stream. The actor does not wait for the welcome before it
 	//     boots and sends beats (a spawn costs no extra round trip); an actor that is
-	//     not welcomed within 10 seconds stops itself. It does not answer every beat (that would double the
-	//     supervision traffic); `ack` is reserved for when the actor asks for one.
-	//     An actor that gets a stop order runs its `stopping` hook, closes and exits.
+	//     not welcomed within 10 seconds stops itself. It does not answer beats (that
+	//     would double the supervision traffic). An actor that gets a stop order runs
+	//     its `stopping` hook, closes and exits.
 	//   - A closed stream means the actor is gone. An actor whose beats stop for
 	//     longer than its timeout is hung: it is stopped, then terminated, then killed.
 	//     An actor whose stream to the monitor breaks stops itself.
@@ -84,10 +89,15 @@ type MonitorServiceServer interface {
 	// The life line of one actor.
 	//
 	// Stream contract:
+	//   - The stream needs the arbiter's internal credential (`authorization: Bearer`
+	//     metadata, from the actor's ActorBoot); operator tokens are not accepted.
 	//   - The actor opens the stream as soon as its mailbox is serving. Its first
-	//     message carries `hello` (identity: aid, pid, mailbox address; and its
-	//     first beat when it is already running) and no other message does. A stream whose first message is not a hello is closed with
-	//     INVALID_ARGUMENT; an unknown aid gets NOT_FOUND.
+	//     message carries `hello` (identity: aid, pid, mailbox address, the one-time
+	//     secret the arbiter gave it at start; and its first beat when it is already
+	//     running) and no other message does. A stream whose first message is not a
+	//     hello is closed with INVALID_ARGUMENT. A hello for an aid that awaits none
+	//     (unknown, a thread actor, one whose stream is already attached) or with the
+	//     wrong secret is refused with PERMISSION_DENIED and changes nothing.
 	//   - Then, every heartbeat interval (given in the Welcome), the actor sends a
 	//     `beat` with its state and load. A beat is also sent at once when the state
 	//     changes (RUN after the `start` hook, STOPPING, ...).
@@ -96,9 +106,9 @@ type MonitorServiceServer interface {
 	//   - The monitor answers the hello with a `welcome` and sends `stop` orders
 	//     down the same stream. The actor does not wait for the welcome before it
 	//     boots and sends beats (a spawn costs no extra round trip); an actor that is
-	//     not welcomed within 10 seconds stops itself. It does not answer every beat (that would double the
-	//     supervision traffic); `ack` is reserved for when the actor asks for one.
-	//     An actor that gets a stop order runs its `stopping` hook, closes and exits.
+	//     not welcomed within 10 seconds stops itself. It does not answer beats (that
+	//     would double the supervision traffic). An actor that gets a stop order runs
+	//     its `stopping` hook, closes and exits.
 	//   - A closed stream means the actor is gone. An actor whose beats stop for
 	//     longer than its timeout is hung: it is stopped, then terminated, then killed.
 	//     An actor whose stream to the monitor breaks stops itself.
