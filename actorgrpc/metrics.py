@@ -18,7 +18,7 @@ from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from . import events
-from .consts import ACTOR_STATES, KIND_PROCESS
+from .consts import ACTOR_STATES, OWN_PROCESS_KINDS
 from .http_server import HttpServer, Request, Response
 
 __all__ = ["MetricsPlugin", "ArbiterCollector", "SEND_BUCKETS"]
@@ -88,7 +88,7 @@ class ArbiterCollector:
                 processed.add_metric(values + [action], count)
             depth.add_metric(values, beat.mailbox_depth)
             restarts.add_metric(values, record.restarts)
-            if record.kind == KIND_PROCESS:
+            if record.kind in OWN_PROCESS_KINDS:
                 age.add_metric(values, max(0.0, now - record.last_beat))
                 rss.add_metric(values, beat.memory_rss_bytes)
                 cpu.add_metric(values, beat.cpu_percent)

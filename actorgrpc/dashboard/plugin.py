@@ -8,7 +8,7 @@ import time
 from importlib import resources
 
 from .. import log_files
-from ..consts import ACTOR_STATES
+from ..consts import ACTOR_STATES, OWN_PROCESS_KINDS
 from ..errors import ActorError, ActorNotFound
 from ..events import event_name
 from ..http_server import HttpServer, Request, Response
@@ -162,7 +162,7 @@ class DashboardPlugin:
         return Response.json({"summary": summary_dict(summary_of(record)), "info": info,
                               "info_error": info_error,
                               "logs": log_files.tail(record.log_path, lines)
-                              if record.kind == "process" else [],
+                              if record.kind in OWN_PROCESS_KINDS else [],
                               "events": history[::-1]})
 
     def logs(self, target: str, lines: int) -> Response:
@@ -170,7 +170,8 @@ class DashboardPlugin:
             record = self.arbiter.registry.find_any(target)
         except ActorNotFound as exc:
             return Response.error(404, str(exc))
-        path = getattr(record, "log_path", None) if getattr(record, "kind", "") == "process" \
+        path = getattr(record, "log_path", None) \
+            if getattr(record, "kind", "") in OWN_PROCESS_KINDS \
             else None
         return Response.json({"lines": log_files.tail(path, lines) if path else []})
 
