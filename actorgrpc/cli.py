@@ -152,14 +152,18 @@ def serve(config_path, bind, modules, start, monitors, run_dir, max_message_byte
     configure_logging(log_level, log_format)
     sys.path.insert(0, os.getcwd()) if os.getcwd() not in sys.path else None
     plugins = []
-    if metrics_port is not None:
-        from .metrics import MetricsPlugin
+    try:
+        if metrics_port is not None:
+            from .metrics import MetricsPlugin
 
-        plugins.append(MetricsPlugin(metrics_port))
-    if dashboard_port is not None:
-        from .dashboard import DashboardPlugin
+            plugins.append(MetricsPlugin(metrics_port))
+        if dashboard_port is not None:
+            from .dashboard import DashboardPlugin
 
-        plugins.append(DashboardPlugin(dashboard_port))
+            plugins.append(DashboardPlugin(dashboard_port))
+    except ImportError as exc:
+        raise click.ClickException(f"--metrics-port and --dashboard need the ops extra "
+                                   f"(pip install 'actorgrpc[ops]'): {exc}") from None
     try:
         arb = Arbiter(bind=bind, modules=[*config.modules, *modules], start=start,
                       run_dir=run_dir, max_message_bytes=max_message_bytes, announce=True,
