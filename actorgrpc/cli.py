@@ -656,6 +656,32 @@ def watch_command(address, name_prefix, existing, as_json, count, timeout):
     _run(bounded, address)
 
 
+# -- secrets -------------------------------------------------------------------------
+
+@main.group()
+def secrets():
+    """Credentials for an arbiter."""
+
+
+@secrets.command("init")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--host", "hosts", multiple=True, metavar="NAME",
+              help="A name or address clients use to reach the arbiter (repeatable); "
+                   "localhost and 127.0.0.1 are always in the certificate.")
+def secrets_init(folder, hosts):
+    """Make FOLDER/tokens and a self-signed FOLDER/tls.crt + tls.key, unless present."""
+    try:
+        from .provision import init_secrets
+    except ImportError as exc:
+        raise click.ClickException(f"needs the ops extra (pip install 'actorgrpc[ops]'): "
+                                   f"{exc}") from None
+    created = init_secrets(folder, list(hosts))
+    for name in created:
+        click.echo(f"created {os.path.join(folder, name)}")
+    if not created:
+        click.echo(f"{folder} already holds tokens and a certificate; nothing to do")
+
+
 # Other commands are registered below, e.g. main.add_command(bench).
 from .bench.cli import bench_command  # noqa: E402  (registered after the group exists)
 
