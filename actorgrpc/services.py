@@ -18,6 +18,7 @@ from .errors import ActorNotFound, ActorUnavailable, InvalidArgument, status_of
 from .page_tokens import PageCursor
 from .proxy import ActorProxy
 from .spawn_spec import SpawnSpec
+from .server import MalformedRequest
 from .status import rpc_method
 from .summaries import summary_of, timestamp
 from .supervision import ActorProxyMonitor, Load, StopOrder
@@ -246,7 +247,7 @@ class MonitorServicer(monitor_pb2_grpc.MonitorServiceServicer):
         first = await context.read()
         if first is grpc.aio.EOF:
             return
-        if first.WhichOneof("message") != "hello":
+        if isinstance(first, MalformedRequest) or first.WhichOneof("message") != "hello":
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 "the first message of a heartbeat stream must be a hello")
         hello = first.hello
@@ -268,6 +269,11 @@ class MonitorServicer(monitor_pb2_grpc.MonitorServiceServicer):
                 message = await context.read()
                 if message is grpc.aio.EOF:
                     break
+                if isinstance(message, MalformedRequest):
+                    # Not a message of ours: this actor's client is broken, or is not
+                    # the actor. Either way it cannot be supervised through this stream.
+                    await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                        message.description[:200])
                 kind = message.WhichOneof("message")
                 if kind == "beat":
                     record.on_beat(*_beat_of(message.beat))
