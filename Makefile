@@ -57,7 +57,7 @@ lint: install
 
 # Longer property-based fuzzing of every RPC (make test runs 15 examples per RPC).
 fuzz: install
-	ACTORGRPC_FUZZ_EXAMPLES=$${ACTORGRPC_FUZZ_EXAMPLES:-400} $(PY) -m pytest -q tests/test_fuzz.py
+	ACTORGRPC_FUZZ_EXAMPLES=$${ACTORGRPC_FUZZ_EXAMPLES:-400} $(PY) -m pytest -q --timeout=0 tests/test_fuzz.py
 
 bench: install
 	$(VENV)/bin/actorgrpc bench

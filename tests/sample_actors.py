@@ -188,3 +188,13 @@ def leak_credential(actor):
     from actorgrpc.transport.auth import token_from_metadata
 
     return token_from_metadata(actor.runtime.router.metadata)
+
+
+@command()
+def shout(actor, size):
+    """Write ``size`` bytes to stdout (the actor's log file)."""
+    import sys
+
+    sys.stdout.write("x" * (size - 1) + "\n")
+    sys.stdout.flush()
+    return size

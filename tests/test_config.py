@@ -197,8 +197,13 @@ num_workers = 2
                              modules=["actorgrpc.examples.demo"])
     try:
         # 30 s: two workers boot in well under a second; margin for a loaded machine.
-        info = wait_for(lambda: (lambda i: i if len(i["workers"]) == 2 else None)(
-            _cli(arbiter.address, "info", "--json")), 30, "two monitor workers")
+        # Running means counted by their monitor, not only registered (starting).
+        def both_running(info):
+            counts = [m["workers"] for m in info["monitors"].values()]
+            return info if len(info["workers"]) == 2 and counts == [1, 1] else None
+
+        info = wait_for(lambda: both_running(_cli(arbiter.address, "info", "--json")), 30,
+                        "two monitor workers")
         assert info["actor"]["run_dir"] == str(tmp_path / "from-file")
         # --monitor spare=1 replaced the file's num_workers = 2.
         assert info["monitors"] == {"pool": {"num_workers": 1, "workers": 1},

@@ -94,6 +94,10 @@ async def test_watch_reports_the_life_of_an_actor(watched, stub):
 
 async def test_watch_reports_crash_restart_and_hung(watched, stub):
     async with actorgrpc.connect(watched.address) as client:
+        # The pool's worker is running before the watch begins (20 s: it boots in well
+        # under a second; the margin covers a loaded machine).
+        await stub.GetActor(arbiter_pb2.GetActorRequest(target="wlpool-0", wait_seconds=20),
+                            timeout=25)
         watch = Watch(stub, "wlpool-")
         first = await watch.next()
         assert event_name(first.type) == "existing"

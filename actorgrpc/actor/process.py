@@ -38,6 +38,8 @@ from actorgrpc.transport.security import SecuritySettings
 from actorgrpc.transport.server import build_server
 
 SPEC_FD_VARIABLE = "ACTORGRPC_SPEC_FD"
+#: The largest specification the arbiter sends (its launchers' bound), in bytes.
+MAX_PAYLOAD_BYTES = 1024 * 1024
 #: Exit code of a process whose actor could not start.
 EXIT_START_FAILED = 3
 #: Exit code of a process whose monitor went away.
@@ -211,7 +213,9 @@ async def run_standby(common: dict, assignments) -> int:
     prepared.heartbeat = HeartbeatStream(None, prepared.channel, prepared.metadata)
     prepared.heartbeat.preopen()
     await prepared.warm_up()
-    reader, writer = await asyncio.open_connection(sock=assignments)
+    # A specification is at most MAX_PAYLOAD_BYTES (checked by the arbiter).
+    reader, writer = await asyncio.open_connection(sock=assignments,
+                                                   limit=2 * MAX_PAYLOAD_BYTES)
     line = await reader.readline()
     writer.close()
     if not line:

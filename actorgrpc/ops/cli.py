@@ -8,17 +8,10 @@ the configuration file in config.py; this module parses options and makes calls.
 
 from __future__ import annotations
 
-import os
-
-# This process starts actor processes with fork+exec while gRPC runs. gRPC core's
-# fork handlers are for fork without exec; run in the child between fork and exec
-# they crash it now and then (SIGSEGV seen in 1 of 10 spawns). Off, before gRPC
-# initializes (at its first channel or server), here and in every child.
-os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
-
 import asyncio
 import functools
 import json
+import os
 import sys
 import time
 

@@ -36,7 +36,8 @@ def event_name(event_type: int) -> str:
 class EventBus:
     """Fan-out of events to stream watchers (queues) and in-process listeners."""
 
-    def __init__(self, history: int = 1000):
+    def __init__(self, history: int = 1000, watcher_queue_size: int = WATCHER_QUEUE_SIZE):
+        self.watcher_queue_size = watcher_queue_size
         self._queues: set[asyncio.Queue] = set()
         self._listeners: list[Callable] = []
         #: The most recent events, oldest first.
@@ -61,7 +62,7 @@ class EventBus:
                 subscription.overflowed = True
 
     def subscribe(self) -> "Subscription":
-        subscription = Subscription()
+        subscription = Subscription(self.watcher_queue_size)
         self._queues.add(subscription)
         return subscription
 
@@ -76,6 +77,6 @@ class EventBus:
 class Subscription:
     """A watcher's queue of events; ``overflowed`` once it fell too far behind."""
 
-    def __init__(self):
-        self.queue: asyncio.Queue = asyncio.Queue(WATCHER_QUEUE_SIZE)
+    def __init__(self, size: int = WATCHER_QUEUE_SIZE):
+        self.queue: asyncio.Queue = asyncio.Queue(size)
         self.overflowed = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 
+from actorgrpc.contract.consts import ACTOR_STATES
 from actorgrpc.contract.errors import ActorAlreadyExists, ActorNotFound
 
 #: Exited actors kept for their crash reports (oldest forgotten first).
@@ -90,3 +91,47 @@ class Registry:
                 if record.name == target:
                     return record
             raise
+
+    async def find_running(self, target: str, wait: float):
+        """The record (or local actor) of ``target``; while it is starting, or its
+        supervisor is restarting it, wait up to ``wait`` seconds for it to run.
+
+        Raises ActorNotFound for a target with no live actor and no restart pending.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            try:
+                found = self.find(target)
+            except ActorNotFound:
+                pending = self.restarting.get(target)
+                if pending is None:
+                    raise
+            else:
+                running = getattr(found, "running", None)  # local actors have none
+                if running is None or running.done() or found.state >= ACTOR_STATES.RUN:
+                    return found
+                pending = running
+            remaining = deadline - loop.time()
+            if remaining <= 0 or not await settled_within(pending, remaining):
+                return self.find(target)
+
+
+async def settled_within(future: asyncio.Future, timeout: float) -> bool:
+    """Wait until ``future`` is done (True) or ``timeout`` s pass (False); never
+    cancels it. Lighter than wait_for(shield()): the caller wakes one loop turn
+    after the future is done, not three."""
+    loop = asyncio.get_running_loop()
+    waiter = loop.create_future()
+
+    def wake(_=None):
+        if not waiter.done():
+            waiter.set_result(future.done())
+
+    future.add_done_callback(wake)
+    timer = loop.call_later(timeout, wake)
+    try:
+        return await waiter
+    finally:
+        timer.cancel()
+        future.remove_done_callback(wake)

@@ -28,6 +28,8 @@ from actorgrpc.contract.values import from_list, from_struct, to_struct, to_valu
 logger = logging.getLogger("actorgrpc.supervisor.services")
 
 MAX_PAGE_SIZE = 1000
+#: Seconds a watcher may leave an event unread (its flow-control window full).
+WATCH_WRITE_TIMEOUT = 30.0
 DEFAULT_PAGE_SIZE = 100
 
 
@@ -92,6 +94,9 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.description)
         bus = self.arbiter.events
         subscription = bus.subscribe()
+        # Headers now, not with the first event: the client knows that the watch is
+        # in place (wait_for_connection returns) before anything happens.
+        await context.send_initial_metadata(())
         try:
             if request.include_existing:
                 registry = self.arbiter.registry
@@ -101,12 +106,18 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
                             type=EXISTING, actor=summary_of(record),
                             time=timestamp(time.time())))
             while True:
-                event = await subscription.queue.get()
-                if subscription.overflowed and subscription.queue.empty():
+                # Checked before waiting: an overflowed subscription gets no more
+                # events, so waiting for the next one would wait forever.
+                if subscription.overflowed:
                     await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                        "watcher too slow: events were dropped")
+                                        "watcher too slow: events were dropped; watch again "
+                                        "(include_existing) to catch up")
+                event = await subscription.queue.get()
                 if event.actor.actor.name.startswith(request.name_prefix):
-                    await context.write(event)
+                    # A client that reads nothing holds the write (flow control): after
+                    # WATCH_WRITE_TIMEOUT it is cut off (DEADLINE_EXCEEDED is its own).
+                    async with asyncio.timeout(WATCH_WRITE_TIMEOUT):
+                        await context.write(event)
         finally:
             bus.unsubscribe(subscription)
 
@@ -169,9 +180,7 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
         if found.kind == KIND_MONITOR:
             await found.stop_workers()
             await found.stop()
-            self.arbiter.monitors.pop(found.name, None)
-            self.arbiter.registry.remove_local(found)
-            self.arbiter.mailbox_host.remove(found)
+            self.arbiter.remove_monitor(found)
             return arbiter_pb2.StopResponse(actor=found.proxy.to_ref())
         # The arbiter itself: answer first, then stop.
         self.arbiter.stop_soon("Stop RPC")
@@ -283,7 +292,7 @@ class MonitorServicer(monitor_pb2_grpc.MonitorServiceServicer):
             pass
         finally:
             orders.cancel()
-            record.on_stream_closed()
+            self.arbiter.on_stream_closed(record)
 
     async def _send_orders(self, record, context) -> None:
         while True:

@@ -16,7 +16,11 @@ import tempfile
 
 from google.protobuf import json_format
 
+from actorgrpc.actor.process import MAX_PAYLOAD_BYTES
+from actorgrpc.contract.errors import InvalidArgument
 from actorgrpc.contract.values import to_struct
+from actorgrpc.supervisor.handles import SubprocessHandle
+from actorgrpc.supervisor.launchers.python_process import watch_exit
 from actorgrpc.v1 import monitor_pb2
 
 __all__ = ["ExecLauncher", "BOOT_FD_VARIABLE", "actor_boot"]
@@ -55,6 +59,10 @@ class ExecLauncher:
         program = self.arbiter.programs.get(record.spec.program)
         boot = json_format.MessageToJson(actor_boot(self.arbiter, record),
                                          preserving_proto_field_name=True, indent=None)
+        if len(boot) > MAX_PAYLOAD_BYTES:
+            raise InvalidArgument(f"the boot message is {len(boot)} bytes, more than the "
+                                  f"{MAX_PAYLOAD_BYTES} an actor may be started with (its "
+                                  "`extra` is too large)")
         # The boot message holds secrets: on an unlinked file only the child inherits.
         with tempfile.TemporaryFile() as boot_file:
             boot_file.write(boot.encode())
@@ -62,17 +70,15 @@ class ExecLauncher:
             env = dict(os.environ, **program.env,
                        **{BOOT_FD_VARIABLE: str(boot_file.fileno())})
             with open(record.log_path, "ab") as log:
-                record.process = await asyncio.create_subprocess_exec(
+                process = await asyncio.create_subprocess_exec(
                     *program.command, stdin=subprocess.PIPE, stdout=log,
                     stderr=subprocess.STDOUT, env=env, cwd=program.cwd, close_fds=True,
                     pass_fds=(boot_file.fileno(),), start_new_session=True)
-        record.launched(record.process.pid)
-        asyncio.ensure_future(self._watch(record))
+        # Its stdin stays open in the handle until it exits: end of file tells the
+        # program the arbiter is gone.
+        record.launched(process.pid, SubprocessHandle(process))
+        self.arbiter.keep_task(asyncio.ensure_future(watch_exit(self.arbiter, record, process)),
+                               f"watch {record.name}")
 
-    async def _watch(self, record) -> None:
-        process = record.process
-        code = await process.wait()
-        if process.stdin is not None:
-            process.stdin.close()
-        record.on_exit(code)
-        self.arbiter.on_actor_exit(record)
+    async def close(self) -> None:
+        """Nothing of its own to stop: each actor is stopped through its record."""

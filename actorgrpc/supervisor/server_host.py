@@ -1,0 +1,45 @@
+"""The arbiter's gRPC server: its services, health and address."""
+
+from __future__ import annotations
+
+from actorgrpc.transport.server import build_server, set_serving
+
+__all__ = ["ServerHost"]
+
+#: Seconds calls in flight may finish when the server stops.
+STOP_GRACE = 1.0
+
+
+class ServerHost:
+    """Builds, starts and stops the server of ArbiterService, MonitorService, the
+    arbiter's own mailbox, health and reflection."""
+
+    def __init__(self, bind: str, max_message_bytes: int, security):
+        self.bind = bind
+        self.max_message_bytes = max_message_bytes
+        self.security = security
+        self.server = None
+        self.health = None
+        self.names: list[str] = []
+        self.address = ""
+
+    def build(self, *, arbiter, monitor, mailbox) -> str:
+        """Bind (BindError when the address is taken); return the address."""
+        self.server, port, self.health, self.names = build_server(
+            self.bind, mailbox=mailbox, arbiter=arbiter, monitor=monitor,
+            max_message_bytes=self.max_message_bytes, exclusive_port=True,
+            security=self.security.server())
+        host = self.bind.rsplit(":", 1)[0]
+        self.address = f"{host}:{port}"
+        return self.address
+
+    async def start(self) -> None:
+        await self.server.start()
+
+    async def set_serving(self, serving: bool) -> None:
+        if self.health is not None:
+            await set_serving(self.health, self.names, serving)
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop(grace=STOP_GRACE)

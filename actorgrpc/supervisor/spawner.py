@@ -1,0 +1,84 @@
+"""Starting one actor: validate, register, launch, wait until it runs (or clean up)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+
+from actorgrpc.contract.consts import KIND_EXEC
+from actorgrpc.contract.errors import ActorUnavailable, SpawnError
+from actorgrpc.supervisor import events
+from actorgrpc.supervisor.record import ActorRecord
+
+logger = logging.getLogger("actorgrpc.arbiter")
+
+__all__ = ["Spawner", "new_aid"]
+
+#: Seconds a killed actor that never ran is given to exit before it is forgotten.
+CLEANUP_TIMEOUT = 5.0
+
+
+def new_aid() -> str:
+    """A new actor id: 12 hexadecimal digits (no name may look like one)."""
+    return uuid.uuid4().hex[:12]
+
+
+class Spawner:
+    """Spawns actors for the arbiter's supervisors (and only for them)."""
+
+    def __init__(self, arbiter):
+        self.arbiter = arbiter
+
+    def check(self, spec) -> None:
+        """Refuse what may not run: hooks outside the allowlist, unregistered programs."""
+        arbiter = self.arbiter
+        for reference in spec.references().values():
+            arbiter.hooks.check(reference)
+        if spec.kind == KIND_EXEC:
+            arbiter.programs.get(spec.program)
+
+    async def spawn(self, spec, *, monitor=None, restarts: int = 0) -> ActorRecord:
+        """Start the actor of ``spec``; its record once it is RUNNING.
+
+        Raises SpawnError when it cannot start, ActorUnavailable when the arbiter is
+        shutting down, and the validation errors of ``check``.
+        """
+        arbiter = self.arbiter
+        if arbiter.after_run():
+            raise ActorUnavailable("the arbiter is shutting down")
+        self.check(spec)
+        aid = new_aid()
+        record = ActorRecord(
+            aid=aid, spec=spec, monitor=monitor, restarts=restarts,
+            log_path=os.path.join(arbiter.run_dir, "logs", f"{spec.name or aid}.{aid}.log"),
+            publish=arbiter.events.publish, action_timeout=arbiter.action_timeout)
+        arbiter.registry.reserve(record)
+        try:
+            await arbiter.launchers.start(record)
+            record.publish(events.SPAWNED, f"pid {record.pid}")
+            async with asyncio.timeout(arbiter.spawn_timeout):
+                await asyncio.shield(record.running)
+        except TimeoutError:
+            record.failure = f"did not say hello within {arbiter.spawn_timeout:g} s"
+            await self._abandon(record)
+            raise SpawnError(f"actor {record.name!r} did not start within "
+                             f"{arbiter.spawn_timeout:g} s") from None
+        except BaseException as exc:
+            await self._abandon(record, str(exc))
+            if arbiter.after_run() and not isinstance(exc, asyncio.CancelledError):
+                raise ActorUnavailable("the arbiter is shutting down") from None
+            raise
+        record.publish(events.RUNNING, record.address)
+        logger.info("spawned %s %s(%s) pid=%s at %s", record.kind, record.name, record.aid,
+                    record.pid, record.address, extra={"actor": record})
+        return record
+
+    async def _abandon(self, record: ActorRecord, why: str = "") -> None:
+        """A spawn that failed: nothing of it may be left (process, name)."""
+        if record.handle is not None and record.exit_code is None:
+            record.kill()
+            await record.join(CLEANUP_TIMEOUT)
+        self.arbiter.registry.release(record)
+        record.publish(events.FAILED, record.failure or why)
