@@ -51,7 +51,7 @@ function call(client, op, request, spawned) {
     }
     case 'send': {
       const options = r.timeout_seconds === undefined ? {} : { timeoutSeconds: r.timeout_seconds };
-      return client.send(prefixed(r.target), r.action, r.args || [], r.kwargs || {}, options);
+      return client.sendViaArbiter(prefixed(r.target), r.action, r.args || [], r.kwargs || {}, options);
     }
     case 'info':
       return client.info(prefixed(r.target ?? '!'));

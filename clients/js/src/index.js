@@ -1,7 +1,23 @@
 'use strict';
-/** actorgrpc for Node.js: a thin Promise-based client of an actorgrpc arbiter. */
+/** actorgrpc for Node.js: a client of actorgrpc arbiters and their actors. */
 const { Client, connect, DEFAULT_SEND_TIMEOUT_SECONDS } = require('./client');
-const { ActorError, ActorNotFound, CommandNotFound, CommandError, toActorError, status } = require('./errors');
+const {
+  ActorError,
+  ActorNotFound,
+  CommandNotFound,
+  InvalidArgument,
+  MessageTooLarge,
+  ActorAlreadyExists,
+  CommandError,
+  SpawnError,
+  ActorUnavailable,
+  ActorTimeout,
+  PermissionDenied,
+  Unauthenticated,
+  ResourceExhausted,
+  toActorError,
+  status,
+} = require('./errors');
 const { toValue, toListValue, toStruct, fromValue, fromListValue, fromStruct } = require('./values');
 const { loadV1 } = require('./proto');
 
@@ -14,7 +30,16 @@ module.exports = {
   ActorError,
   ActorNotFound,
   CommandNotFound,
+  InvalidArgument,
+  MessageTooLarge,
+  ActorAlreadyExists,
   CommandError,
+  SpawnError,
+  ActorUnavailable,
+  ActorTimeout,
+  PermissionDenied,
+  Unauthenticated,
+  ResourceExhausted,
   toActorError,
   status,
   toValue,
