@@ -29,7 +29,7 @@ from .registry import Registry
 from .restart import TEMPORARY, RestartPolicy, RestartTracker, should_restart
 from .routing import Router
 from .runtime import Concurrency
-from .security import SecuritySettings
+from .security import SecuritySettings, check_exposure
 from .server import build_server, set_serving
 from .spawn_spec import SpawnSpec
 from .tls import TlsFiles
@@ -83,7 +83,9 @@ class Arbiter(Actor):
                  fork_server: bool | None = None,
                  action_timeout: float = ACTOR_ACTION_TIMEOUT, restart_policy: dict | None = None,
                  standby_actors: int | None = None, auth_tokens=(),
-                 tls: TlsFiles | None = None):
+                 tls: TlsFiles | None = None, insecure: bool = False):
+        auth_tokens = list(auth_tokens)
+        check_exposure(bind, tokens=auth_tokens, tls=tls, insecure=insecure)
         self.hooks_resolver = HookResolver(modules)
         #: Tokens, the internal credential and TLS, shared with every actor it starts.
         self.security = SecuritySettings.create(auth_tokens, tls)

@@ -10,6 +10,7 @@ The file (every table and key optional)::
     [server]      bind, modules, start, run_dir, max_message_bytes
     [supervision] heartbeat_interval, monitor_task_period, spawn_timeout, action_timeout
     [logging]     level, format
+    [security]    auth_token_file, tls_cert, tls_key, tls_client_ca, tls_ca, insecure
     [metrics]     port
     [dashboard]   port
     [monitors.NAME]  num_workers, kind, start, stopping, periodic_task,
@@ -48,6 +49,14 @@ SCHEMA: dict[str, dict[str, tuple[tuple, str]]] = {
     "logging": {
         "level": ((str,), f"one of {', '.join(_LOG_LEVELS)}"),
         "format": ((str,), '"text" or "json"'),
+    },
+    "security": {
+        "auth_token_file": ((str,), "a path to a token file"),
+        "tls_cert": ((str,), "a path to a PEM certificate chain"),
+        "tls_key": ((str,), "a path to a PEM private key"),
+        "tls_client_ca": ((str,), "a path to PEM CA certificates"),
+        "tls_ca": ((str,), "a path to PEM CA certificates"),
+        "insecure": ((bool,), "true or false"),
     },
     "metrics": {"port": ((int,), "a port number (0-65535)")},
     "dashboard": {"port": ((int,), "a port number (0-65535)")},
@@ -101,6 +110,12 @@ class ServeConfig:
     log_format: str | None = None
     metrics_port: int | None = None
     dashboard_port: int | None = None
+    auth_token_file: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_client_ca: str | None = None
+    tls_ca: str | None = None
+    insecure: bool | None = None
     #: Monitor name → keyword arguments of ``Arbiter.add_monitor``.
     monitors: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -194,7 +209,7 @@ def _read_monitors(monitors, config: ServeConfig, problems) -> None:
 def _check(table: str, key: str, value, rule, problems, where) -> bool:
     types, description = rule
     # bool is an int in Python; "true" is never a number or a count here.
-    ok = isinstance(value, types) and not isinstance(value, bool)
+    ok = isinstance(value, types) and (bool in types or not isinstance(value, bool))
     if ok and key in _POSITIVE:
         ok = value > 0
     if ok and key in _NON_NEGATIVE:
