@@ -6,9 +6,12 @@ const { enums } = require('./enums');
 const { toActorError, invalidArgument, ActorError } = require('./errors');
 const { toListValue, toStruct, fromValue, fromStruct } = require('./values');
 const { actorRef, actorSummary, actorEvent } = require('./summaries');
+const { Router } = require('./router');
 
 /** Send's deadline when the caller gives none: the server's default too. */
 const DEFAULT_SEND_TIMEOUT_SECONDS = 5;
+/** Largest gRPC message sent or accepted unless told otherwise (the server's default). */
+const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 /**
  * ArbiterService.Send's gRPC deadline is this much later than the timeout the
  * server enforces, so the server's own DEADLINE_EXCEEDED (with its details)
@@ -71,15 +74,30 @@ class Client {
   /**
    * Prefer `connect()`, which also waits until the arbiter answers.
    * @param {string} address host:port of the arbiter
-   * @param {{credentials?: grpc.ChannelCredentials, channelOptions?: object}} [options]
+   * @param {{credentials?: grpc.ChannelCredentials, channelOptions?: object,
+   *   maxMessageBytes?: number, maxPendingCalls?: number}} [options]
    */
   constructor(address, options = {}) {
     const v1 = loadV1();
     this.address = address;
-    this.stub = new v1.ArbiterService(
-      address,
-      options.credentials || grpc.credentials.createInsecure(),
-      options.channelOptions || {},
+    const credentials = options.credentials || grpc.credentials.createInsecure();
+    const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const channelOptions = {
+      'grpc.max_receive_message_length': maxMessageBytes,
+      'grpc.max_send_message_length': maxMessageBytes,
+      ...options.channelOptions,
+    };
+    this.stub = new v1.ArbiterService(address, credentials, channelOptions);
+    // Mailbox streams use the same credentials and token as the arbiter.
+    this.router = new Router(
+      (target, waitSeconds, timeoutSeconds) => this._call('GetActor', { target, waitSeconds }, timeoutSeconds).then((response) => response.actor),
+      {
+        credentials,
+        channelOptions: options.channelOptions,
+        metadata: () => this._metadata(),
+        maxMessageBytes,
+        maxPendingCalls: options.maxPendingCalls,
+      },
     );
   }
 
@@ -156,9 +174,32 @@ class Client {
     });
   }
 
-  /** Runs `action` on `target`; see sendViaArbiter. */
-  send(target, action, args = [], kwargs = {}, options = {}) {
-    return this.sendViaArbiter(target, action, args, kwargs, options);
+  /**
+   * Runs `action` on `target` and resolves to its JSON result, talking to the
+   * actor's mailbox directly: the target is resolved once through the arbiter
+   * (GetActor) and cached; calls share one multiplexed, batched stream per address.
+   * @param {string | {aid: string, address: string}} target a name or aid, 'arbiter',
+   *   or an ActorRef (that incarnation only: not resolved again if it moved)
+   * @param {string} action
+   * @param {unknown[]} [args] positional arguments
+   * @param {Record<string, unknown>} [kwargs] keyword arguments
+   * @param {{timeoutSeconds?: number}} [options] deadline of the whole call (default 5 s)
+   */
+  send(target, action, args = [], kwargs = undefined, options = {}) {
+    return rejecting(() => {
+      const timeoutSeconds = checkSeconds(options.timeoutSeconds ?? DEFAULT_SEND_TIMEOUT_SECONDS);
+      return this.router.send(target, action, args, kwargs, timeoutSeconds);
+    });
+  }
+
+  /**
+   * Delivers `action` to `target` without waiting for a result (fire and
+   * forget: no reply, not even on failure). Resolves once the message is queued
+   * on the actor's stream (at once, unless several frames already wait for the
+   * network: awaiting each tell keeps a fast sender's memory bounded).
+   */
+  tell(target, action, args = [], kwargs = undefined) {
+    return this.router.tell(target, action, args, kwargs);
   }
 
   /** The info dictionary of an actor, or of the arbiter when `target` is ''. */
@@ -266,8 +307,9 @@ class Client {
     return iterable;
   }
 
-  /** Closes the channel; pending calls fail with UNAVAILABLE/CANCELLED. */
+  /** Closes the channels; pending calls fail with UNAVAILABLE/CANCELLED. */
   close() {
+    this.router.close();
     this.stub.close();
   }
 }
@@ -294,4 +336,4 @@ async function connect(address = '127.0.0.1:7070', options = {}) {
   }
 }
 
-module.exports = { Client, connect, DEFAULT_SEND_TIMEOUT_SECONDS, targetName, checkSeconds, rejecting, ActorError };
+module.exports = { Client, connect, DEFAULT_SEND_TIMEOUT_SECONDS, DEFAULT_MAX_MESSAGE_BYTES, targetName, checkSeconds, rejecting, ActorError };

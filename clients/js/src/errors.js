@@ -13,8 +13,10 @@
  *   ├── CommandError            UNKNOWN            the command raised; "ValueError: text"
  *   │   └── SpawnError          UNKNOWN            the actor could not start
  *   ├── ActorUnavailable        UNAVAILABLE        the actor died while handling the call,
- *   │                                              the arbiter is stopping, a stream broke
- *   │                                              (also CANCELLED and INTERNAL)
+ *   │   │                                          the arbiter is stopping, a stream broke
+ *   │   │                                          (also CANCELLED and INTERNAL)
+ *   │   └── NotDelivered        UNAVAILABLE        no connection to the actor's address
+ *   │                                              could be made: the call was not sent
  *   ├── ActorTimeout            DEADLINE_EXCEEDED  the deadline passed
  *   ├── PermissionDenied        PERMISSION_DENIED  module or hook not allowed, or a
  *   │                                              token whose role does not allow it
@@ -54,6 +56,7 @@ class ActorAlreadyExists extends ActorError {}
 class CommandError extends ActorError {}
 class SpawnError extends CommandError {}
 class ActorUnavailable extends ActorError {}
+class NotDelivered extends ActorUnavailable {}
 class ActorTimeout extends ActorError {}
 class PermissionDenied extends ActorError {}
 class Unauthenticated extends ActorError {}
@@ -69,6 +72,7 @@ const CODE_OF_CLASS = new Map([
   [CommandError, status.UNKNOWN],
   [SpawnError, status.UNKNOWN],
   [ActorUnavailable, status.UNAVAILABLE],
+  [NotDelivered, status.UNAVAILABLE],
   [ActorTimeout, status.DEADLINE_EXCEEDED],
   [PermissionDenied, status.PERMISSION_DENIED],
   [Unauthenticated, status.UNAUTHENTICATED],
@@ -142,6 +146,11 @@ function invalidArgument(message) {
   return new InvalidArgument(status.INVALID_ARGUMENT, message);
 }
 
+/** A client-side error of `Class` with that class's own code. */
+function localError(Class, message) {
+  return new Class(CODE_OF_CLASS.get(Class), message);
+}
+
 module.exports = {
   ActorError,
   ActorNotFound,
@@ -152,6 +161,7 @@ module.exports = {
   CommandError,
   SpawnError,
   ActorUnavailable,
+  NotDelivered,
   ActorTimeout,
   PermissionDenied,
   Unauthenticated,
@@ -160,5 +170,6 @@ module.exports = {
   errorFromFailure,
   toActorError,
   invalidArgument,
+  localError,
   status,
 };

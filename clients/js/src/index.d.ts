@@ -120,6 +120,10 @@ export interface ConnectOptions {
   /** Default: insecure (the arbiter binds loopback by default). */
   credentials?: ChannelCredentials;
   channelOptions?: ChannelOptions;
+  /** Largest gRPC message sent or accepted (default 4 MiB, the server's default). */
+  maxMessageBytes?: number;
+  /** Calls that may wait for replies on one actor's stream (default 100,000); more fail with RESOURCE_EXHAUSTED. */
+  maxPendingCalls?: number;
 }
 
 /** An async iterable of a server stream; cancel() (or leaving for-await) ends it. */
@@ -127,8 +131,8 @@ export interface Watch<T> extends AsyncIterable<T> {
   cancel(): void;
 }
 
-/** A target: an aid, a name, 'arbiter', or an ActorRef (that incarnation only). */
-export type Target = string | Pick<ActorRef, 'aid'> & Partial<ActorRef>;
+/** A target: an aid, a name, 'arbiter', or an ActorRef (that incarnation only, at its address). */
+export type Target = string | (Pick<ActorRef, 'aid' | 'address'> & Partial<ActorRef>);
 
 export declare class Client {
   constructor(address: string, options?: Omit<ConnectOptions, 'connectTimeoutSeconds'>);
@@ -142,6 +146,8 @@ export declare class Client {
     kwargs?: { [key: string]: JsonInput },
     options?: CallOptions,
   ): Promise<T>;
+  /** Fire and forget: resolves once queued (later when frames wait for the network). */
+  tell(target: Target, action: string, args?: JsonInput[], kwargs?: { [key: string]: JsonInput }): Promise<void>;
   sendViaArbiter<T extends JsonValue = JsonValue>(
     target: Target,
     action: string,
@@ -193,6 +199,8 @@ export declare class CommandError extends ActorError {}
 export declare class SpawnError extends CommandError {}
 /** UNAVAILABLE (also CANCELLED, INTERNAL): the actor died, a stream broke, the arbiter is stopping. */
 export declare class ActorUnavailable extends ActorError {}
+/** UNAVAILABLE: no connection could be made; the call was not sent. */
+export declare class NotDelivered extends ActorUnavailable {}
 /** DEADLINE_EXCEEDED. */
 export declare class ActorTimeout extends ActorError {}
 /** PERMISSION_DENIED: not allowed by the operator, or by the token's role. */

@@ -12,6 +12,7 @@ async function usage(): Promise<void> {
   const sum = await client.send<number>(ref.name, 'add', [2, 3], {}, { timeoutSeconds: 1 });
   const n: number = sum;
   const byRef = await client.send(ref, 'echo', [10n]);
+  await client.tell('w1', 'count', [1]);
   const anything: JsonValue = await client.sendViaArbiter('w1', 'echo', [{ a: [1, null, undefined] }]);
   const info = await client.info();
   const listed: ActorSummary[] = await client.listActors({ namePrefix: 'w', state: 'running' });
