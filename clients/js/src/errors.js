@@ -120,25 +120,24 @@ function errorFromFailure(failure) {
   });
 }
 
-/** A grpc-js ServiceError (or anything thrown) as an ActorError; see status-details.js. */
-function toActorError(err, details = decodeDetails) {
+/**
+ * A grpc-js ServiceError (or anything thrown) as an ActorError: the class from
+ * the status code and the details trailer (status-details.js), never the message.
+ */
+function toActorError(err) {
   if (err instanceof ActorError) return err;
   const isStatus = err && typeof err.code === 'number' && err.code in status;
   if (!isStatus) {
     return new ActorError(status.INTERNAL, String(err && err.message), { cause: err, errorClass: 'ActorError' });
   }
-  const info = details(err.metadata);
+  // Loaded on first use: it loads the google.rpc protos.
+  const info = require('./status-details').decodeDetails(err.metadata);
   return errorFromStatus(err.code, typeof err.details === 'string' ? err.details : String(err.message), {
     errorClass: info.errorClass,
     remoteType: info.exceptionType,
     cause: err,
     metadata: err.metadata,
   });
-}
-
-/** Replaced by status-details.js (kept apart: it loads the google.rpc protos). */
-function decodeDetails() {
-  return { errorClass: '', exceptionType: '' };
 }
 
 /** An INVALID_ARGUMENT refusal made before anything is sent. */

@@ -8,7 +8,7 @@ const { execFile } = require('node:child_process');
 const net = require('node:net');
 const path = require('node:path');
 const { promisify } = require('node:util');
-const { connect, ActorError, ActorNotFound, CommandNotFound, CommandError, InvalidArgument, status } = require('../src');
+const { connect, ActorError, ActorNotFound, CommandNotFound, CommandError, SpawnError, InvalidArgument, status } = require('../src');
 const { startArbiter, waitFor, pidAlive } = require('../support/arbiter');
 
 const P = 'js-it-'; // every actor of this file, so runs can share an arbiter
@@ -194,6 +194,31 @@ test('a thread actor runs its start hook', async () => {
   try {
     assert.equal((await client.info(name)).extra.started_by_hook, true);
     assert.equal((await client.getActor(name)).kind, 'thread');
+  } finally {
+    await client.stop(name);
+  }
+});
+
+test('the server\'s error details pick the class: SpawnError, and the exception type', async () => {
+  // UNKNOWN alone would be a CommandError: SpawnError comes from the details trailer.
+  await assert.rejects(client.spawn({ name: `${P}nostart`, start: 'actorgrpc.examples.demo:boom' }), (err) => {
+    assert.ok(err instanceof SpawnError, err.stack);
+    assert.equal(err.errorClass, 'SpawnError');
+    assert.equal(err.remoteType, 'ValueError');
+    return true;
+  });
+  const name = `${P}raiser`;
+  await client.spawn({ name });
+  try {
+    for (const send of [client.send, client.sendViaArbiter]) {
+      await assert.rejects(send.call(client, name, 'boom', ['kaput']), (err) => {
+        assert.ok(err instanceof CommandError && !(err instanceof SpawnError), err.stack);
+        assert.equal(err.errorClass, 'CommandError');
+        assert.equal(err.remoteType, 'ValueError');
+        assert.equal(err.message, 'ValueError: kaput');
+        return true;
+      });
+    }
   } finally {
     await client.stop(name);
   }

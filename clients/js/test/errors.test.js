@@ -78,3 +78,30 @@ test('anything else is INTERNAL, and an ActorError passes through unchanged', ()
   assert.equal(err.message, 'socket exploded');
   assert.equal(toActorError(err), err);
 });
+
+test('the details trailer (google.rpc.Status + ErrorInfo) names the class and the exception type', () => {
+  const { encodeDetails, decodeDetails, reasonOf } = require('../src/status-details');
+  assert.equal(reasonOf('ActorNotFound'), 'ACTOR_NOT_FOUND');
+  assert.equal(reasonOf('MessageTooLarge'), 'MESSAGE_TOO_LARGE');
+  const metadata = new Metadata();
+  metadata.set('grpc-status-details-bin', encodeDetails(status.RESOURCE_EXHAUSTED, 'big', 'MessageTooLarge'));
+  const large = toActorError(serviceError(status.RESOURCE_EXHAUSTED, 'big', metadata));
+  assert.ok(large instanceof errors.MessageTooLarge, large.stack);
+  assert.equal(large.errorClass, 'MessageTooLarge');
+  const raised = new Metadata();
+  raised.set('grpc-status-details-bin', encodeDetails(status.UNKNOWN, 'ValueError: x', 'SpawnError', 'ValueError'));
+  assert.deepStrictEqual(decodeDetails(raised), { errorClass: 'SpawnError', exceptionType: 'ValueError', reason: 'SPAWN_ERROR' });
+  const spawn = toActorError(serviceError(status.UNKNOWN, 'ValueError: x', raised));
+  assert.ok(spawn instanceof errors.SpawnError);
+  assert.equal(spawn.remoteType, 'ValueError');
+  // Garbage, another domain, or no trailer at all: the code alone decides.
+  const garbage = new Metadata();
+  garbage.set('grpc-status-details-bin', Buffer.from([0xff, 0xff, 0xff]));
+  assert.equal(toActorError(serviceError(status.UNKNOWN, 'x', garbage)).constructor, errors.CommandError);
+  assert.deepStrictEqual(decodeDetails(garbage), { errorClass: '', exceptionType: '', reason: '' });
+  const protobuf = require('../src/protobuf');
+  const foreign = new Metadata();
+  const info = protobuf.encode('google.rpc.ErrorInfo', { reason: 'X', domain: 'example.com', metadata: { error_class: 'SpawnError' } });
+  foreign.set('grpc-status-details-bin', protobuf.encode('google.rpc.Status', { code: 2, details: [{ type_url: 'type.googleapis.com/google.rpc.ErrorInfo', value: info }] }));
+  assert.equal(toActorError(serviceError(status.UNKNOWN, 'x', foreign)).constructor, errors.CommandError);
+});
