@@ -7,6 +7,7 @@ const { toActorError, invalidArgument, ActorError } = require('./errors');
 const { toListValue, toStruct, fromValue, fromStruct } = require('./values');
 const { actorRef, actorSummary, actorEvent } = require('./summaries');
 const { Router } = require('./router');
+const { channelSecurity, bearerToken, metadataFactory } = require('./credentials');
 
 /** Send's deadline when the caller gives none: the server's default too. */
 const DEFAULT_SEND_TIMEOUT_SECONDS = 5;
@@ -74,27 +75,32 @@ class Client {
   /**
    * Prefer `connect()`, which also waits until the arbiter answers.
    * @param {string} address host:port of the arbiter
-   * @param {{credentials?: grpc.ChannelCredentials, channelOptions?: object,
-   *   maxMessageBytes?: number, maxPendingCalls?: number}} [options]
+   * @param {{token?: string, tls?: boolean | {ca?: string | Buffer, cert?: string | Buffer,
+   *   key?: string | Buffer, serverName?: string}, credentials?: grpc.ChannelCredentials,
+   *   channelOptions?: object, maxMessageBytes?: number, maxPendingCalls?: number}} [options]
    */
   constructor(address, options = {}) {
     const v1 = loadV1();
     this.address = address;
-    const credentials = options.credentials || grpc.credentials.createInsecure();
+    if (options.credentials && options.tls !== undefined) throw invalidArgument('give tls or credentials, not both');
+    const security = options.credentials ? { credentials: options.credentials, channelOptions: {} } : channelSecurity(options.tls);
+    const credentials = security.credentials;
     const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    const channelOptions = {
+    const channelOptions = { ...security.channelOptions, ...options.channelOptions };
+    // Every call presents the token: the arbiter's and every mailbox stream's.
+    this._metadata = metadataFactory(bearerToken(options.token));
+    this.stub = new v1.ArbiterService(address, credentials, {
       'grpc.max_receive_message_length': maxMessageBytes,
       'grpc.max_send_message_length': maxMessageBytes,
-      ...options.channelOptions,
-    };
-    this.stub = new v1.ArbiterService(address, credentials, channelOptions);
+      ...channelOptions,
+    });
     // Mailbox streams use the same credentials and token as the arbiter.
     this.router = new Router(
       (target, waitSeconds, timeoutSeconds) => this._call('GetActor', { target, waitSeconds }, timeoutSeconds).then((response) => response.actor),
       {
         credentials,
-        channelOptions: options.channelOptions,
-        metadata: () => this._metadata(),
+        channelOptions,
+        metadata: this._metadata,
         maxMessageBytes,
         maxPendingCalls: options.maxPendingCalls,
       },
@@ -115,11 +121,6 @@ class Client {
   _options(timeoutSeconds) {
     const deadline = deadlineAfter(checkSeconds(timeoutSeconds));
     return deadline ? { deadline } : {};
-  }
-
-  /** Metadata of every call (the bearer token, see connect's `token`). */
-  _metadata() {
-    return new grpc.Metadata();
   }
 
   /** One unary call, with every failure mapped to an ActorError. */
@@ -324,12 +325,14 @@ function targetName(target) {
 /**
  * Opens a client to the arbiter at `address` and waits until it is reachable.
  * @param {string} [address] host:port (default 127.0.0.1:7070, the server's default)
- * @param {{connectTimeoutSeconds?: number, credentials?: grpc.ChannelCredentials, channelOptions?: object}} [options]
+ * @param {object} [options] see Client; `token` defaults to $ACTORGRPC_TOKEN, `tls`
+ *   to plaintext; connectTimeoutSeconds (default 10)
  */
 async function connect(address = '127.0.0.1:7070', options = {}) {
-  const client = new Client(address, options);
+  const { connectTimeoutSeconds, ...clientOptions } = options;
+  const client = new Client(address, clientOptions);
   try {
-    return await client.waitForReady(options.connectTimeoutSeconds ?? 10);
+    return await client.waitForReady(connectTimeoutSeconds ?? 10);
   } catch (err) {
     client.close();
     throw err;

@@ -114,10 +114,25 @@ export interface GetActorOptions extends CallOptions {
   waitSeconds?: number;
 }
 
+/** TLS settings: PEM as a file path (string) or the bytes (Buffer). */
+export interface TlsOptions {
+  /** Roots to verify the servers with (default: the system's). */
+  ca?: string | Buffer;
+  /** Client certificate chain and key, for mutual TLS (both or neither). */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Name to verify in the servers' certificates instead of the address's host. */
+  serverName?: string;
+}
+
 export interface ConnectOptions {
   /** How long connect() waits for the arbiter (default 10 s). */
   connectTimeoutSeconds?: number;
-  /** Default: insecure (the arbiter binds loopback by default). */
+  /** Bearer token of every call, to the arbiter and to every mailbox (default $ACTORGRPC_TOKEN; '' for none). */
+  token?: string;
+  /** TLS for the arbiter and every mailbox: true (system roots) or TlsOptions; default plaintext. */
+  tls?: boolean | TlsOptions;
+  /** Raw grpc-js credentials instead of `tls` (not both). */
   credentials?: ChannelCredentials;
   channelOptions?: ChannelOptions;
   /** Largest gRPC message sent or accepted (default 4 MiB, the server's default). */

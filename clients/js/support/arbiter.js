@@ -32,9 +32,11 @@ process.on('exit', () => {
 /**
  * Resolves to `{address, stop(), external}`. `stop()` resolves to the exit code
  * (or signal name) once the process is gone; it is a no-op for an external arbiter.
+ * `args` are more `serve` options (--auth-token-file, --tls-cert, --program, ...):
+ * an arbiter with them is always started here, never taken from ACTORGRPC_ADDRESS.
  */
-async function startArbiter({ modules = ['actorgrpc.examples.demo'] } = {}) {
-  if (process.env.ACTORGRPC_ADDRESS) {
+async function startArbiter({ modules = ['actorgrpc.examples.demo'], args: extra = [] } = {}) {
+  if (process.env.ACTORGRPC_ADDRESS && extra.length === 0) {
     return { address: process.env.ACTORGRPC_ADDRESS, external: true, stop: async () => null, output: () => '' };
   }
   const python = pythonPath();
@@ -42,7 +44,7 @@ async function startArbiter({ modules = ['actorgrpc.examples.demo'] } = {}) {
     // Fail loudly: a missing venv must not look like a passing run.
     throw new Error(`no Python at ${python}: create the repo's .venv (make install) or set ACTORGRPC_PYTHON / ACTORGRPC_ADDRESS`);
   }
-  const args = ['-m', 'actorgrpc', 'serve', '--bind', '127.0.0.1:0', ...modules.flatMap((m) => ['-m', m])];
+  const args = ['-m', 'actorgrpc', 'serve', '--bind', '127.0.0.1:0', ...modules.flatMap((m) => ['-m', m]), ...extra];
   const child = spawn(python, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));

@@ -6,7 +6,9 @@ import {
 } from '..';
 
 async function usage(): Promise<void> {
-  const client = await connect('127.0.0.1:7070', { connectTimeoutSeconds: 5 });
+  const client = await connect('127.0.0.1:7070', { connectTimeoutSeconds: 5, token: 'admin-token-0123456789', tls: { ca: 'ca.pem', cert: Buffer.from(''), key: 'k.pem', serverName: 'localhost' } });
+  const plain = await connect('127.0.0.1:7070', { tls: true });
+  plain.close();
   const ref: ActorRef = await client.spawn({ name: 'w1', kind: 'thread', restart: 'permanent', extra: { n: 1, when: new Date() } });
   const state: ActorState = ref.state;
   const sum = await client.send<number>(ref.name, 'add', [2, 3], {}, { timeoutSeconds: 1 });
@@ -42,6 +44,8 @@ void connect().then((c) => c.spawn({ periodic_task: 'm:f' }));
 void connect().then((c) => c.spawn({ kind: 'ACTOR_KIND_THREAD' }));
 // @ts-expect-error functions are not JSON values
 void connect().then((c) => c.send('w1', 'echo', [() => 1]));
+// @ts-expect-error tls fields are ca, cert, key, serverName
+void connect('x', { tls: { caFile: 'ca.pem' } });
 // @ts-expect-error listActors takes known states only
 void connect().then((c) => c.listActors({ state: 'RUNNING' }));
 
