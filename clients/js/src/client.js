@@ -212,7 +212,11 @@ class Client {
   /** Stops an actor and resolves once it has exited: `{actor, exitCode}`. */
   async stop(target, options = {}) {
     const response = await this._call('Stop', { target: targetName(target) }, options.timeoutSeconds);
-    return { actor: actorRef(response.actor), exitCode: response.exitCode || 0 };
+    const actor = actorRef(response.actor);
+    // Its address is dead: a send that follows looks the name up again (and hears
+    // NOT_FOUND, or finds a new incarnation) instead of racing the stream's end.
+    this.router.forgetAid(actor.aid);
+    return { actor, exitCode: response.exitCode || 0 };
   }
 
   /**

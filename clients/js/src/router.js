@@ -162,6 +162,13 @@ class Router {
     if (typeof target === 'string' && (ref === undefined || this.cache.get(target) === ref)) this.cache.delete(target);
   }
 
+  /** Forgets every cached target that resolved to `aid` (that incarnation has exited). */
+  forgetAid(aid) {
+    for (const [target, ref] of this.cache) {
+      if (ref.aid === aid) this.cache.delete(target);
+    }
+  }
+
   /** The connection to `address`, made on first use. */
   connection(address) {
     let connection = this.connections.get(address);
