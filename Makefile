@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BIND ?= 127.0.0.1:7070
 PROTO_FILES := $(wildcard protos/actorgrpc/v1/*.proto)
 
-.PHONY: all install run test test-python test-go test-js proto proto-check lint bench bench-quick clean tools image container-smoke bench-peers bench-peers-quick
+.PHONY: all install run test fuzz test-python test-go test-js proto proto-check lint bench bench-quick clean tools image container-smoke bench-peers bench-peers-quick
 
 all: install
 
@@ -53,6 +53,10 @@ proto: install
 lint: install
 	bash scripts/install-buf.sh
 	$(PY) -m pytest -q tests/test_lint.py
+
+# Longer property-based fuzzing of every RPC (make test runs 15 examples per RPC).
+fuzz: install
+	ACTORGRPC_FUZZ_EXAMPLES=$${ACTORGRPC_FUZZ_EXAMPLES:-400} $(PY) -m pytest -q tests/test_fuzz.py
 
 bench: install
 	$(VENV)/bin/actorgrpc bench

@@ -87,10 +87,13 @@ def main():
                    "(default: the certificate itself, right when it is self-signed).")
 @click.option("--insecure", is_flag=True, default=None,
               help="Allow a non-loopback --bind without TLS and a token.")
+@click.option("--program", "programs", multiple=True, metavar="NAME=COMMAND",
+              help="Register a program that EXEC actors may run (repeatable; the "
+                   "command is split like a shell would, never run by one).")
 def serve(config_path, bind, modules, start, monitors, run_dir, max_message_bytes,
           log_level, log_format, heartbeat_interval, spawn_timeout, metrics_port,
           dashboard_port, auth_token_file, tls_cert, tls_key, tls_client_ca, tls_ca,
-          insecure):
+          insecure, programs):
     """Run an arbiter until SIGTERM or SIGINT."""
     from .arbiter import Arbiter
     from .config import ConfigError, ServeConfig, load_config
@@ -130,6 +133,15 @@ def serve(config_path, bind, modules, start, monitors, run_dir, max_message_byte
         timings["heartbeat_interval"] = heartbeat_interval
     if spawn_timeout is not None:
         timings["spawn_timeout"] = spawn_timeout
+    from .programs import parse_program_option
+
+    registered = {program.name: program for program in config.programs}
+    for item in programs:
+        try:
+            program = parse_program_option(item)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--program") from None
+        registered[program.name] = program
     pools = {name: dict(params) for name, params in config.monitors.items()}
     for item in monitors:
         name, _, count = item.partition("=")
@@ -140,19 +152,23 @@ def serve(config_path, bind, modules, start, monitors, run_dir, max_message_byte
     configure_logging(log_level, log_format)
     sys.path.insert(0, os.getcwd()) if os.getcwd() not in sys.path else None
     plugins = []
-    if metrics_port is not None:
-        from .metrics import MetricsPlugin
+    try:
+        if metrics_port is not None:
+            from .metrics import MetricsPlugin
 
-        plugins.append(MetricsPlugin(metrics_port))
-    if dashboard_port is not None:
-        from .dashboard import DashboardPlugin
+            plugins.append(MetricsPlugin(metrics_port))
+        if dashboard_port is not None:
+            from .dashboard import DashboardPlugin
 
-        plugins.append(DashboardPlugin(dashboard_port))
+            plugins.append(DashboardPlugin(dashboard_port))
+    except ImportError as exc:
+        raise click.ClickException(f"--metrics-port and --dashboard need the ops extra "
+                                   f"(pip install 'actorgrpc[ops]'): {exc}") from None
     try:
         arb = Arbiter(bind=bind, modules=[*config.modules, *modules], start=start,
                       run_dir=run_dir, max_message_bytes=max_message_bytes, announce=True,
                       log_level=log_level, log_format=log_format, plugins=plugins,
-                      **security, **timings)
+                      programs=list(registered.values()), **security, **timings)
         for name, params in pools.items():
             arb.add_monitor(name, **params)
         code = arb.start()
@@ -418,7 +434,8 @@ def top(address, name_prefix, monitor, interval, sort, once, iterations):
 @main.command("spawn")
 @address_option
 @click.option("--name", default="", help="Unique name (with --count, names get -0, -1, ...).")
-@click.option("--kind", type=click.Choice(["process", "thread"]), default="process")
+@click.option("--kind", type=click.Choice(["process", "thread", "exec"]), default="process")
+@click.option("--program", default=None, help="For --kind exec: a registered program's name.")
 @click.option("--start", default=None, help="Hook as module:function.")
 @click.option("--stopping", default=None, help="Hook as module:function.")
 @click.option("--periodic-task", default=None, help="Hook as module:function.")
@@ -431,12 +448,13 @@ def top(address, name_prefix, monitor, interval, sort, once, iterations):
               help="How many actors to spawn.")
 @click.option("--parallel", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Spawns in flight at once (with --count).")
-def spawn_command(address, name, kind, start, stopping, periodic_task, periodic_interval,
-                  timeout, extra, count, parallel):
+def spawn_command(address, name, kind, program, start, stopping, periodic_task,
+                  periodic_interval, timeout, extra, count, parallel):
     """Spawn actors and print their references (one JSON object per line)."""
     from .console import make_console
 
-    params = dict(kind=kind, start=start, stopping=stopping, periodic_task=periodic_task,
+    params = dict(kind=kind, program=program, start=start, stopping=stopping,
+                  periodic_task=periodic_task,
                   periodic_interval=periodic_interval, timeout=timeout,
                   extra=_json_object(extra, "--extra") if extra else None)
     names = [f"{name}-{i}" if name and count > 1 else name for i in range(count)]
@@ -636,6 +654,32 @@ def watch_command(address, name_prefix, existing, as_json, count, timeout):
             pass
 
     _run(bounded, address)
+
+
+# -- secrets -------------------------------------------------------------------------
+
+@main.group()
+def secrets():
+    """Credentials for an arbiter."""
+
+
+@secrets.command("init")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--host", "hosts", multiple=True, metavar="NAME",
+              help="A name or address clients use to reach the arbiter (repeatable); "
+                   "localhost and 127.0.0.1 are always in the certificate.")
+def secrets_init(folder, hosts):
+    """Make FOLDER/tokens and a self-signed FOLDER/tls.crt + tls.key, unless present."""
+    try:
+        from .provision import init_secrets
+    except ImportError as exc:
+        raise click.ClickException(f"needs the ops extra (pip install 'actorgrpc[ops]'): "
+                                   f"{exc}") from None
+    created = init_secrets(folder, list(hosts))
+    for name in created:
+        click.echo(f"created {os.path.join(folder, name)}")
+    if not created:
+        click.echo(f"{folder} already holds tokens and a certificate; nothing to do")
 
 
 # Other commands are registered below, e.g. main.add_command(bench).

@@ -13,6 +13,7 @@ import logging
 from threading import get_ident
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from .commands import _COMMANDS, get_command
 from .consts import ACTOR_STATES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT
@@ -25,7 +26,8 @@ from .v1 import mailbox_pb2, mailbox_pb2_grpc
 from .values import _problem, fill_value, from_list, from_struct
 from .frame_writer import FrameWriter
 from .wire import (NotJson, batch_reply_entry, failure_entry, json_bytes, json_list,
-                   json_value, listed, reply_entry, reply_json_entry)
+                   json_value, listed, reply_entry, reply_json_entry, scan_id_and_tell,
+                   split_entries)
 
 logger = logging.getLogger("actorgrpc.mailbox")
 
@@ -176,8 +178,54 @@ class MailboxServicer(mailbox_pb2_grpc.MailboxServiceServicer):
         session = _StreamSession(self.host, context)
         await session.run(request_iterator)
 
-    # Replies are written as bytes already encoded by actorgrpc.wire.
+    # Replies are written as bytes already encoded by actorgrpc.wire; frames are
+    # read as lists of envelopes, salvaged envelope by envelope when a frame does
+    # not parse (see read_frame).
     Stream.raw_response = True
+    Stream.request_deserializer = staticmethod(lambda data: read_frame(data))
+
+
+class BadEnvelope:
+    """An envelope that did not parse: answered INVALID_ARGUMENT by its id."""
+
+    def __init__(self, call_id: int, tell: bool, error: Exception):
+        self.id = call_id
+        self.tell = tell
+        self.error = InvalidArgument(f"malformed envelope: {str(error)[:200]}")
+
+
+class MalformedFrame:
+    """A frame that is not a list of envelopes at all: the stream ends."""
+
+    def __init__(self, error: Exception):
+        self.description = f"malformed StreamRequest frame: {str(error)[:200]}"
+
+
+def read_frame(data: bytes):
+    """The envelopes of a frame (what the stream handler reads).
+
+    The common case is one parse of the whole frame by the protobuf runtime. A frame
+    it refuses (bad UTF-8 in one string, a broken envelope) is split into its
+    envelopes, each parsed alone: the good ones run, each bad one gets its own
+    INVALID_ARGUMENT reply, and the stream lives on.
+    """
+    try:
+        return _parse_frame(data).envelopes
+    except DecodeError as exc:
+        entries = split_entries(data)
+        if entries is None:
+            return MalformedFrame(exc)
+    envelopes: list = []
+    for entry in entries:
+        try:
+            envelopes.append(_parse_envelope(entry))
+        except DecodeError as exc:
+            envelopes.append(BadEnvelope(*scan_id_and_tell(entry), exc))
+    return envelopes
+
+
+_parse_frame = mailbox_pb2.StreamRequest.FromString
+_parse_envelope = mailbox_pb2.Envelope.FromString
 
 
 class _StreamSession:
@@ -210,10 +258,12 @@ class _StreamSession:
         writer = self.writer
         try:
             while self.error is None:
-                request = await read()
-                if request is grpc.aio.EOF:
+                envelopes = await read()
+                if envelopes is grpc.aio.EOF:
                     break
-                envelopes = request.envelopes
+                if type(envelopes) is MalformedFrame:
+                    await self.context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                             envelopes.description)
                 if len(envelopes) == 1:
                     handle(envelopes[0])
                 else:
@@ -249,6 +299,10 @@ class _StreamSession:
     def _handle(self, envelope) -> None:
         # The hot path of every message. Each field of the parsed envelope is read
         # once: every read builds a new Python object.
+        if type(envelope) is BadEnvelope:
+            if not envelope.tell:
+                self._fail(envelope.id, envelope.error)
+            return
         tell = envelope.tell
         target = envelope.target
         host = self.host

@@ -107,12 +107,14 @@ def add_service(server, servicer, service_descriptor) -> None:
         response_class = message_factory.GetMessageClass(method.output_type)
         behaviour = getattr(servicer, method.name)
         if method.client_streaming and method.server_streaming:
-            # Handlers marked raw_response write bytes they encoded themselves.
+            # Handlers marked raw_response write bytes they encoded themselves; those
+            # with a request_deserializer parse frames their own way.
             serializer = (None if getattr(behaviour, "raw_response", False)
                           else response_class.SerializeToString)
+            deserializer = getattr(behaviour, "request_deserializer", None) \
+                or _tolerant_deserializer(request_class)
             handlers[method.name] = grpc.stream_stream_rpc_method_handler(
-                behaviour, request_deserializer=request_class.FromString,
-                response_serializer=serializer)
+                behaviour, request_deserializer=deserializer, response_serializer=serializer)
         elif not method.client_streaming and not method.server_streaming:
             handlers[method.name] = grpc.unary_unary_rpc_method_handler(
                 behaviour, request_deserializer=_tolerant_deserializer(request_class),
@@ -123,7 +125,7 @@ def add_service(server, servicer, service_descriptor) -> None:
                 response_serializer=response_class.SerializeToString)
         else:
             handlers[method.name] = grpc.stream_unary_rpc_method_handler(
-                behaviour, request_deserializer=request_class.FromString,
+                behaviour, request_deserializer=_tolerant_deserializer(request_class),
                 response_serializer=response_class.SerializeToString)
     generic = grpc.method_handlers_generic_handler(service_descriptor.full_name, handlers)
     server.add_generic_rpc_handlers((generic,))

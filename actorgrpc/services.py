@@ -11,12 +11,14 @@ import grpc
 
 from . import log_files
 from .events import EXISTING
-from .consts import ACTOR_STATES, DEFAULT_SEND_TIMEOUT, KIND_MONITOR, MAX_RESTART_WAIT
+from .consts import (ACTOR_STATES, DEFAULT_SEND_TIMEOUT, KIND_MONITOR, MAX_RESTART_WAIT,
+                     OWN_PROCESS_KINDS)
 from .enums import state_from_wire
 from .errors import ActorNotFound, ActorUnavailable, InvalidArgument, status_of
 from .page_tokens import PageCursor
 from .proxy import ActorProxy
 from .spawn_spec import SpawnSpec
+from .server import MalformedRequest
 from .status import rpc_method
 from .summaries import summary_of, timestamp
 from .supervision import ActorProxyMonitor, Load, StopOrder
@@ -115,7 +117,7 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
             found = self.arbiter.registry.find_any(request.target)
         except ActorNotFound as exc:
             await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
-        if not isinstance(found, ActorProxyMonitor) or found.kind != "process":
+        if not isinstance(found, ActorProxyMonitor) or found.kind not in OWN_PROCESS_KINDS:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 f"{request.target!r} has no output of its own (not a process actor)")
         count = 100 if request.tail_lines == 0 else max(request.tail_lines, 0)
@@ -245,7 +247,7 @@ class MonitorServicer(monitor_pb2_grpc.MonitorServiceServicer):
         first = await context.read()
         if first is grpc.aio.EOF:
             return
-        if first.WhichOneof("message") != "hello":
+        if isinstance(first, MalformedRequest) or first.WhichOneof("message") != "hello":
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 "the first message of a heartbeat stream must be a hello")
         hello = first.hello
@@ -267,6 +269,11 @@ class MonitorServicer(monitor_pb2_grpc.MonitorServiceServicer):
                 message = await context.read()
                 if message is grpc.aio.EOF:
                     break
+                if isinstance(message, MalformedRequest):
+                    # Not a message of ours: this actor's client is broken, or is not
+                    # the actor. Either way it cannot be supervised through this stream.
+                    await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                        message.description[:200])
                 kind = message.WhichOneof("message")
                 if kind == "beat":
                     record.on_beat(*_beat_of(message.beat))

@@ -392,3 +392,65 @@ class FrameQueue:
     def __len__(self) -> int:
         """The number of frames waiting."""
         return len(self._frames)
+
+
+# -- reading what the protobuf runtime refuses ----------------------------------------
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    """(value, position after it); ValueError when the varint is cut or too long."""
+    value = shift = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise ValueError("bad varint")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, pos
+
+
+def split_entries(frame: bytes) -> list[bytes] | None:
+    """The entries of repeated field 1 of a frame (``StreamRequest.envelopes``), or
+    None when the frame is not that shape at all."""
+    entries, pos = [], 0
+    try:
+        while pos < len(frame):
+            if frame[pos] != 0x0A:
+                return None
+            length, pos = _read_varint(frame, pos + 1)
+            if pos + length > len(frame):
+                return None
+            entries.append(frame[pos:pos + length])
+            pos += length
+    except ValueError:
+        return None
+    return entries
+
+
+def scan_id_and_tell(entry: bytes) -> tuple[int, bool]:
+    """Fields 1 (id) and 6 (tell) of an Envelope that does not parse (bad UTF-8, a
+    broken nested message, ...): enough to answer it. (0, False) when unreadable."""
+    call_id, tell, pos = 0, False, 0
+    try:
+        while pos < len(entry):
+            key, pos = _read_varint(entry, pos)
+            number, wire_type = key >> 3, key & 7
+            if wire_type == 0:
+                value, pos = _read_varint(entry, pos)
+                if number == 1:
+                    call_id = value
+                elif number == 6:
+                    tell = bool(value)
+            elif wire_type == 1:
+                pos += 8
+            elif wire_type == 5:
+                pos += 4
+            elif wire_type == 2:
+                length, pos = _read_varint(entry, pos)
+                pos += length
+            else:
+                break
+    except ValueError:
+        pass
+    return call_id, tell

@@ -267,3 +267,37 @@ def test_serve_refuses_in_one_line_before_binding():
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "refusing to serve on 0.0.0.0:0 without TLS" in lines[0]
     assert "--insecure" in lines[0]
+
+
+# -- first-start credentials ------------------------------------------------------------
+
+async def test_secrets_init_makes_working_credentials(tmp_path):
+    folder = tmp_path / "secrets"
+    made = subprocess.run([sys.executable, "-m", "actorgrpc", "secrets", "init", str(folder),
+                           "--host", "arbiter"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "PYTHONPATH": ROOT})
+    assert made.returncode == 0, made.stderr
+    assert sorted(os.listdir(folder)) == ["tls.crt", "tls.key", "tokens"]
+    assert (folder / "tokens").stat().st_mode & 0o077 == 0
+    assert (folder / "tls.key").stat().st_mode & 0o077 == 0
+    admin = parse_token_file((folder / "tokens").read_text())[0][0]
+    again = subprocess.run([sys.executable, "-m", "actorgrpc", "secrets", "init", str(folder)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "PYTHONPATH": ROOT})
+    assert "nothing to do" in again.stdout
+    assert parse_token_file((folder / "tokens").read_text())[0][0] == admin  # kept
+    arbiter = ArbiterProcess("--auth-token-file", str(folder / "tokens"),
+                             "--tls-cert", str(folder / "tls.crt"),
+                             "--tls-key", str(folder / "tls.key"),
+                             "--tls-client-ca", str(folder / "tls.crt"),
+                             run_dir=str(tmp_path / "run"))
+    try:
+        # mTLS with the arbiter's own certificate, as its actors present it.
+        tls = ClientTls(ca_file=str(folder / "tls.crt"), cert_file=str(folder / "tls.crt"),
+                        key_file=str(folder / "tls.key"))
+        async with actorgrpc.connect(arbiter.address, tls=tls, token=admin) as client:
+            a = await client.spawn(name="provisioned")
+            await client.spawn(name="provisioned-b")
+            assert await client.send(a, "relay", "provisioned-b", "ping") == "pong"
+    finally:
+        arbiter.stop_and_check()

@@ -10,7 +10,9 @@ import click
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--soak", type=float, default=None, metavar="SECONDS",
               help="Instead: run traffic for SECONDS and report memory before and after.")
-def bench_command(quick, as_json, soak):
+@click.option("--tls", is_flag=True, help="The arbiter under test serves TLS.")
+@click.option("--auth", is_flag=True, help="The arbiter under test needs tokens.")
+def bench_command(quick, as_json, soak, tls, auth):
     """Measure actorgrpc against raw gRPC baselines in the same run."""
     if soak is not None:
         from .soak import main as soak_main
@@ -19,4 +21,4 @@ def bench_command(quick, as_json, soak):
         return
     from .run import main as run_main
 
-    run_main(quick, as_json)
+    run_main(quick, as_json, tls=tls, auth=auth)

@@ -51,8 +51,12 @@ GOALS = [
 
 
 class Settings:
-    def __init__(self, quick: bool):
+    def __init__(self, quick: bool, tls: bool = False, auth: bool = False):
         self.quick = quick
+        #: The arbiter under test serves TLS / needs tokens (what they cost shows in
+        #: the ratios to the plaintext raw gRPC baselines of the same run).
+        self.tls = tls
+        self.auth = auth
         # Quick mode stays well under a minute on two busy cores.
         self.repetitions = 3 if quick else 5
         self.rtt_count = 600 if quick else 3000
@@ -67,10 +71,26 @@ class Settings:
 class ArbiterUnderTest:
     """An ``actorgrpc serve`` process on port 0 for the benchmark."""
 
-    def __init__(self, run_dir: str):
+    def __init__(self, run_dir: str, tls: bool = False, auth: bool = False):
         command = [sys.executable, "-m", "actorgrpc", "serve", "--bind", "127.0.0.1:0",
                    "-m", "actorgrpc.examples.demo", "-m", "actorgrpc.bench.commands",
                    "--run-dir", run_dir, "--log-level", "WARNING"]
+        #: What a client needs: connect(address, **self.client_options).
+        self.client_options: dict = {}
+        if tls or auth:
+            from ..auth import load_token_file
+            from ..provision import CERT, KEY, TOKENS, init_secrets
+
+            secrets = os.path.join(run_dir, "secrets")
+            init_secrets(secrets)
+            if tls:
+                command += ["--tls-cert", os.path.join(secrets, CERT),
+                            "--tls-key", os.path.join(secrets, KEY)]
+                self.client_options["tls"] = os.path.join(secrets, CERT)
+            if auth:
+                command += ["--auth-token-file", os.path.join(secrets, TOKENS)]
+                self.client_options["token"] = load_token_file(
+                    os.path.join(secrets, TOKENS))[0][0]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, text=True)
         deadline = time.monotonic() + 60
@@ -135,20 +155,24 @@ class Benchmark:
         settings = self.settings
         baselines = Baselines()
         run_dir = tempfile.mkdtemp(prefix="actorgrpc-bench-")
-        arbiter = ArbiterUnderTest(run_dir)
+        arbiter = ArbiterUnderTest(run_dir, tls=settings.tls, auth=settings.auth)
         try:
-            async with connect(arbiter.address) as client:
+            async with connect(arbiter.address, **arbiter.client_options) as client:
                 await self._message_paths(client, baselines)
                 await self._spawning(client, arbiter)
                 await self._memory_and_cpu(client, arbiter)
                 await self._restart(client)
-            self._polyglot(arbiter.address)
+            if arbiter.client_options:
+                self.log("polyglot clients: skipped with --tls / --auth")
+            else:
+                self._polyglot(arbiter.address)
         finally:
             arbiter.stop()
             baselines.close()
             shutil.rmtree(run_dir, ignore_errors=True)
         self.results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0],
-                                   "quick": settings.quick,
+                                   "quick": settings.quick, "tls": settings.tls,
+                                   "auth": settings.auth,
                                    "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
         return self.results
 
@@ -447,14 +471,15 @@ def goals_table(results: dict) -> list[str]:
     return lines
 
 
-def main(quick: bool = False, as_json: bool = False) -> dict:
+def main(quick: bool = False, as_json: bool = False, tls: bool = False,
+         auth: bool = False) -> dict:
     log = (lambda *a: print(*a, file=sys.stderr)) if as_json else print
     try:
         import uvloop
         runner = uvloop.run
     except ImportError:  # pragma: no cover
         runner = asyncio.run
-    results = runner(Benchmark(Settings(quick), log).run())
+    results = runner(Benchmark(Settings(quick, tls=tls, auth=auth), log).run())
     if as_json:
         print(json.dumps(results))
     else:
