@@ -238,3 +238,66 @@ export declare function fromStruct(struct: { fields?: { [key: string]: ProtoValu
 
 /** The grpc-js package object of actorgrpc.v1, for raw stubs (MailboxService, ...). */
 export declare function loadV1(): any;
+
+// -- Actors in Node.js (also `require('actorgrpc/actor')`) ------------------------
+
+/** How a command takes its arguments. */
+export interface CommandOptions {
+  /** Names of the positional parameters, in order: needed for keyword arguments. */
+  params?: string[];
+  /** Any number of positional arguments. */
+  rest?: boolean;
+  /** false: fire and forget (the caller gets null at once; the command runs after). */
+  ack?: boolean;
+}
+
+/** A command: `fn(actor, ...args)`; returns (or resolves to) a JSON-shaped result. */
+export type CommandFunction = (actor: Actor, ...args: any[]) => unknown;
+
+/** ActorBoot as read from $ACTORGRPC_BOOT_FD (camelCase fields). */
+export interface ActorBoot {
+  aid: string;
+  name: string;
+  monitorAddress: string;
+  secret: string;
+  mailboxHost: string;
+  credential: string;
+  acceptedTokens: { sha256Hex: string; role: number }[];
+  tls: { certFile: string; keyFile: string; caFile: string; clientCaFile: string; serverName: string } | null;
+  extra: { [key: string]: JsonValue };
+  maxMessageBytes: number;
+  monitor: string;
+}
+
+/** An actor written in Node.js, run by an arbiter as an EXEC actor (see src/actor/actor.js). */
+export declare class Actor {
+  constructor();
+  readonly aid: string;
+  readonly name: string;
+  /** Its monitor's name ("arbiter" when spawned directly). */
+  readonly monitor: string;
+  /** host:port of its MailboxService, once serving. */
+  readonly address: string;
+  /** Free for the program's data (from SpawnRequest.extra); shown by `info`. */
+  extra: { [key: string]: JsonInput };
+  readonly state: ActorState;
+  readonly processed: number;
+  readonly mailboxDepth: number;
+  /** Aborted when the actor starts stopping. */
+  readonly stopSignal: AbortSignal;
+  /** Registers a command (the standard ping, echo, info, stop, commands are there already). */
+  command(name: string, fn: CommandFunction, options?: CommandOptions): this;
+  /** Runs before the actor reports RUNNING; if it throws, the spawn fails with that error. */
+  onStart(fn: (actor: Actor) => unknown): this;
+  /** Runs when the actor stops (bounded by the stop's timeout). */
+  onStop(fn: (actor: Actor) => unknown): this;
+  commandNames(): string[];
+  info(): { [key: string]: JsonValue };
+  /** A client of the arbiter with this actor's credential and TLS: spawn, send to other actors. */
+  client(): Client;
+  /** Stops after the current message is answered. */
+  stopSoon(reason?: string): void;
+  stop(order?: { reason?: string; timeoutSeconds?: number }): Promise<void>;
+  /** Serves until stopped, then exits the process with its code (or resolves to it with {exit: false}). */
+  run(options?: { exit?: boolean }): Promise<number>;
+}

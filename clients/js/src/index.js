@@ -21,6 +21,7 @@ const {
 } = require('./errors');
 const { toValue, toListValue, toStruct, fromValue, fromListValue, fromStruct } = require('./values');
 const { loadV1 } = require('./proto');
+const { Actor } = require('./actor/actor');
 
 // Shorthand properties only: that is what lets `import { connect } from 'actorgrpc'`
 // find the names in this CommonJS module.
@@ -51,4 +52,5 @@ module.exports = {
   fromListValue,
   fromStruct,
   loadV1,
+  Actor,
 };

@@ -12,6 +12,8 @@
  * by the callers, which get their bytes as a range.
  */
 
+const { isUtf8 } = require('node:buffer');
+
 // Field tags: (field number << 3) | wire type.
 const TAG = {
   FRAME_ENTRY: 0x0a, // StreamRequest.envelopes / StreamResponse.replies (1, bytes)
@@ -330,7 +332,14 @@ class Reader {
     return value;
   }
 
+  /** Bytes from `start` to here as text (a `bytes` field holding UTF-8 JSON). */
   string(start) {
+    return this.buf.toString('utf8', start, this.pos);
+  }
+
+  /** A protobuf `string` field from `start` to here: it must be valid UTF-8. */
+  text(start) {
+    if (!isUtf8(this.buf.subarray(start, this.pos))) throw new WireError('a string field is not valid UTF-8');
     return this.buf.toString('utf8', start, this.pos);
   }
 
@@ -448,6 +457,11 @@ function decodeEnvelopes(buf) {
   return envelopes;
 }
 
+/** The Envelope in buf[start, end) (see decodeEnvelopes). */
+function decodeEnvelopeAt(buf, start, end) {
+  return decodeEnvelope(new Reader(buf, start, end));
+}
+
 function decodeEnvelope(reader) {
   const envelope = {
     id: 0, target: '', action: '', tell: false, timeoutSeconds: 0, form: ARGS.NONE,
@@ -460,10 +474,10 @@ function decodeEnvelope(reader) {
         envelope.id = reader.varint();
         break;
       case TAG.TARGET:
-        envelope.target = reader.string(reader.lengthDelimited());
+        envelope.target = reader.text(reader.lengthDelimited());
         break;
       case TAG.ACTION:
-        envelope.action = reader.string(reader.lengthDelimited());
+        envelope.action = reader.text(reader.lengthDelimited());
         break;
       case TAG.TELL:
         envelope.tell = reader.varint() !== 0;
@@ -508,6 +522,7 @@ module.exports = {
   decodeReplies,
   decodeFailure,
   decodeEnvelopes,
+  decodeEnvelopeAt,
   Reader,
   WireError,
 };

@@ -49,4 +49,26 @@ void connect('x', { tls: { caFile: 'ca.pem' } });
 // @ts-expect-error listActors takes known states only
 void connect().then((c) => c.listActors({ state: 'RUNNING' }));
 
+// The actor SDK, through the package's own name (its "exports" map).
+import { Actor as SdkActor, EXIT_MONITOR_LOST, parseBoot } from 'actorgrpc/actor';
+
+async function actorUsage(): Promise<number> {
+  const actor = new SdkActor()
+    .command('add', (self, a: number, b: number) => a + b, { params: ['a', 'b'] })
+    .command('count', (self, n = 1) => {
+      self.extra.count = Number(self.extra.count ?? 0) + n;
+    }, { ack: false, params: ['n'] })
+    .onStart(async (self) => {
+      await self.client().send('arbiter', 'ping');
+    });
+  const boot = parseBoot('{}');
+  const code: number = await actor.run({ exit: false });
+  void [boot.monitorAddress, EXIT_MONITOR_LOST, actor.stopSignal.aborted, actor.state === 'running'];
+  return code;
+}
+
+// @ts-expect-error command options are params, rest, ack
+new SdkActor().command('x', () => 1, { kwargs: true });
+
 void usage;
+void actorUsage;
