@@ -138,6 +138,51 @@ describe('the Node.js demo actor under an arbiter', () => {
     }
   });
 
+  test('a frame that does not parse is salvaged envelope by envelope; garbage ends the stream', async () => {
+    const { ref } = await spawnExec(client, 'js-exec-garbage');
+    const raw = new grpc.Client(ref.address, grpc.credentials.createInsecure());
+    const identity = (buf) => buf;
+    const open = () => raw.makeBidiStreamRequest('/actorgrpc.v1.MailboxService/Stream', identity, identity, new grpc.Metadata(), {});
+    const { Envelope, envelopeSuffix, encodeFrame, decodeReplies, decodeFailure, REPLY } = require('../src/wire');
+    const good = (id) => new Envelope(id, envelopeSuffix('', 'echo', false, 0), `[${id}]`, String(id).length + 2, '', 0);
+    // Envelope 2's action is not UTF-8: it alone is refused, by its id.
+    const broken = Buffer.from([0x0a, 0x07, 0x08, 0x02, 0x1a, 0x03, 0xff, 0xfe, 0xfd]);
+    try {
+      const stream = open();
+      const seen = new Map();
+      stream.on('data', (buf) => decodeReplies(buf, (id, kind, text, start, end) => seen.set(id, kind === REPLY.FAILURE ? decodeFailure(buf, start, end) : text)));
+      stream.write(Buffer.concat([encodeFrame([good(1)]), broken, encodeFrame([good(3)])]));
+      // Three replies in milliseconds; 10 s for a loaded machine.
+      await waitFor(() => seen.size === 3, { timeoutMs: 10_000, what: `replies, got ${[...seen.keys()]}` });
+      assert.deepStrictEqual([seen.get(1), seen.get(3)], ['1', '3']);
+      assert.equal(seen.get(2).code, grpc.status.INVALID_ARGUMENT);
+      assert.match(seen.get(2).message, /malformed envelope: a string field is not valid UTF-8/);
+      stream.end();
+      const garbage = open();
+      const ended = new Promise((resolve) => garbage.on('error', resolve));
+      garbage.write(Buffer.from([0xff, 0xff, 0xff]));
+      const err = errors.toActorError(await ended);
+      assert.equal(err.codeName, 'INVALID_ARGUMENT');
+      assert.match(err.message, /malformed StreamRequest frame/);
+      assert.equal(await client.send(ref, 'ping'), 'pong'); // the actor lives on
+    } finally {
+      raw.close();
+      await client.stop(ref.name);
+    }
+  });
+
+  test('calls run in the order sent, across frames, batches and tells', async () => {
+    const { ref } = await spawnExec(client, 'js-exec-order');
+    await client.send(ref, 'remember', ['k', -1]);
+    // remember returns the value it replaces: each call saw the one made before it.
+    const olds = Array.from({ length: 3000 }, (_, i) => (i % 3 === 2
+      ? client.tell(ref, 'remember', ['k', i]).then(() => i - 1)
+      : client.send(ref, 'remember', ['k', i])));
+    assert.deepStrictEqual(await Promise.all(olds), Array.from({ length: 3000 }, (_, i) => i - 1));
+    assert.equal(await client.send(ref, 'remember', ['k', 'end']), 2999);
+    await client.stop(ref.name);
+  });
+
   test('results that JSON cannot carry, or too large, fail cleanly; bursts come back whole', async () => {
     const { ref } = await spawnExec(client, 'js-exec-results', 'js-test');
     await rejects(client.send(ref, 'not_json'), 'UNKNOWN', errors.CommandError, /the result of 'not_json' is not JSON-shaped/);

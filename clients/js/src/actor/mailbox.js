@@ -32,6 +32,8 @@ const { failureOf, notHosted } = require('./failures');
 const MAX_REPLY_BATCH = 1024;
 /** Reply frames that may wait for the network before the stream reads no more. */
 const MAX_QUEUED_REPLY_FRAMES = 2;
+/** Async commands one stream may have running before it reads no more (until half are done). */
+const MAX_INFLIGHT = 10_000;
 /** Room kept in a frame for its own framing bytes. */
 const FRAME_OVERHEAD = 64;
 /** Seconds a unary Call's command may run when neither it nor its deadline says. */
@@ -303,7 +305,7 @@ class StreamSession {
 
   /** Resumes reading when the replies have drained; ends the stream when it is over. */
   _drained() {
-    if (this.paused && this.writer.queue.length <= MAX_QUEUED_REPLY_FRAMES) {
+    if (this.paused && this.writer.queue.length <= MAX_QUEUED_REPLY_FRAMES && this.inflight <= MAX_INFLIGHT / 2) {
       this.paused = false;
       this.call.resume();
     }
@@ -329,9 +331,10 @@ class StreamSession {
       this.currentFrame = null;
     }
     this.writer.flush();
-    if (this.writer.queue.length > MAX_QUEUED_REPLY_FRAMES && !this.paused) {
-      // The client does not read its replies as fast as it sends: read no more
-      // until they are written, instead of queueing replies without bound.
+    if ((this.writer.queue.length > MAX_QUEUED_REPLY_FRAMES || this.inflight >= MAX_INFLIGHT) && !this.paused) {
+      // The client does not read its replies as fast as it sends, or keeps more
+      // commands running than is reasonable: read no more until that is over,
+      // instead of holding replies and commands without bound.
       this.paused = true;
       this.call.pause();
     }
@@ -580,4 +583,4 @@ function callIds(envelope) {
   return [envelope.id];
 }
 
-module.exports = { Mailbox, StreamSession, readFrame, MAX_REPLY_BATCH };
+module.exports = { Mailbox, StreamSession, readFrame, MAX_REPLY_BATCH, MAX_INFLIGHT };
