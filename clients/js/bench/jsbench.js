@@ -16,7 +16,7 @@
  *   node bench/jsbench.js [--address HOST:PORT] [--token T] [--cacert CA.pem
  *        [--cert C.pem --key K.pem] [--tls-server-name NAME]] [--actor NAME]
  *        [--repetitions 5] [--rtt-count 2000] [--ask-count 10000]
- *        [--tell-count 30000] [--arbiter-count 2000] [--quick]
+ *        [--tell-count 30000] [--arbiter-count 1000] [--quick]
  *
  * Without --address (or $ACTORGRPC_ADDRESS) it starts an arbiter with
  * -m actorgrpc.examples.demo -m actorgrpc.bench.commands (support/arbiter.js).
@@ -42,7 +42,7 @@ const OPTIONS = {
   'rtt-count': { type: 'string', default: '2000' },
   'ask-count': { type: 'string', default: '10000' },
   'tell-count': { type: 'string', default: '30000' },
-  'arbiter-count': { type: 'string', default: '2000' },
+  'arbiter-count': { type: 'string', default: '1000' },
   warmup: { type: 'string', default: '200' },
   quick: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -168,7 +168,7 @@ async function main() {
     return;
   }
   if (values.quick) {
-    for (const [name, quick] of [['repetitions', '3'], ['rtt-count', '500'], ['ask-count', '10000'], ['tell-count', '10000'], ['arbiter-count', '1000']]) {
+    for (const [name, quick] of [['repetitions', '3'], ['rtt-count', '500'], ['ask-count', '10000'], ['tell-count', '10000'], ['arbiter-count', '500']]) {
       if (!process.argv.includes(`--${name}`)) values[name] = quick;
     }
   }
