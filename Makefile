@@ -49,9 +49,10 @@ proto: install
 	@if command -v go >/dev/null 2>&1; then bash clients/go/gen.sh; \
 	else echo "make proto: Go is not installed; Go stubs NOT regenerated" >&2; fi
 
-# Static checks: pyflakes on the hand-written Python, buf lint on the protos.
+# Static checks: buf lint on the protos, the import layers (import-linter), pyflakes.
 lint: install
 	bash scripts/install-buf.sh
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q tests/test_lint.py
 
 # Longer property-based fuzzing of every RPC (make test runs 15 examples per RPC).

@@ -291,7 +291,7 @@ async def test_coalesced_asks_on_a_raw_stream(client, target):
 async def test_a_bad_envelope_gets_its_own_reply_and_the_stream_lives(client, target):
     """Bad UTF-8 in one envelope made the whole frame fail to parse, which ended the
     stream with UNKNOWN for every call on it; now only that envelope is refused."""
-    from actorgrpc import wire
+    from actorgrpc.contract import wire
 
     good_before = wire.envelope_json_entry(1, target.aid, "echo", ["a"], None, 0.0, False)
     bad_utf8 = wire.envelope_json_entry(2, target.aid, "echo", ["b"], None, 0.0, False)

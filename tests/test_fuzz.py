@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import actorgrpc
-from actorgrpc.auth import bearer_metadata
+from actorgrpc.transport.auth import bearer_metadata
 from actorgrpc.v1 import arbiter_pb2, mailbox_pb2, monitor_pb2
 
 from .fuzz_strategies import messages, raw_bytes

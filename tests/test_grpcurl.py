@@ -320,8 +320,8 @@ SECURITY_SECTION = "## Security"
 
 def test_readme_security_commands_against_a_tls_arbiter_with_tokens(grpcurl, tmp_path):
     """The Security section's grpcurl lines, with its secrets/ made by `secrets init`."""
-    from actorgrpc.auth import load_token_file
-    from actorgrpc.provision import init_secrets
+    from actorgrpc.transport.auth import load_token_file
+    from actorgrpc.ops.provision import init_secrets
 
     from .support import ArbiterProcess
 
