@@ -19,9 +19,9 @@
  *        [--tell-count 30000] [--arbiter-count 1000] [--quick]
  *
  * Without --address (or $ACTORGRPC_ADDRESS) it starts an arbiter with
- * -m actorgrpc.examples.demo -m actorgrpc.bench.commands (support/arbiter.js).
+ * -m actorgrpc.examples.demo -m actorgrpc_bench.commands (support/arbiter.js).
  * Without --actor it spawns a Python process actor and stops it at the end.
- * Tells use bench_count when the actor has it (actorgrpc.bench.commands), else
+ * Tells use bench_count when the actor has it (actorgrpc_bench.commands), else
  * the demo's count. Profile with `node --cpu-prof bench/jsbench.js ...`.
  */
 const { parseArgs } = require('node:util');
@@ -181,7 +181,7 @@ async function main() {
     warmup: count(values, 'warmup'),
   };
   if (values.address) process.env.ACTORGRPC_ADDRESS = values.address;
-  const arbiter = await startArbiter({ modules: ['actorgrpc.examples.demo', 'actorgrpc.bench.commands'] });
+  const arbiter = await startArbiter({ modules: ['actorgrpc.examples.demo', 'actorgrpc_bench.commands'] });
   try {
     const client = await connect(arbiter.address, clientOptions(values));
     const spawned = values.actor === undefined;

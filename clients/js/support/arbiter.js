@@ -45,7 +45,10 @@ async function startArbiter({ modules = ['actorgrpc.examples.demo'], args: extra
     throw new Error(`no Python at ${python}: create the repo's .venv (make install) or set ACTORGRPC_PYTHON / ACTORGRPC_ADDRESS`);
   }
   const args = ['-m', 'actorgrpc', 'serve', '--bind', '127.0.0.1:0', ...modules.flatMap((m) => ['-m', m]), ...extra];
-  const child = spawn(python, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The benchmark's commands (actorgrpc_bench.commands) live in the checkout's
+  // bench/ folder, outside the installed package.
+  const modulePath = [path.join(REPO_ROOT, 'bench'), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
+  const child = spawn(python, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONPATH: modulePath } });
   live.add(child);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   exited.then(() => live.delete(child));

@@ -12,7 +12,7 @@ const { startArbiter } = require('../support/arbiter');
 let arbiter;
 
 before(async () => {
-  arbiter = await startArbiter({ modules: ['actorgrpc.examples.demo', 'actorgrpc.bench.commands'] });
+  arbiter = await startArbiter({ modules: ['actorgrpc.examples.demo', 'actorgrpc_bench.commands'] });
 });
 
 after(async () => {
