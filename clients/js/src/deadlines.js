@@ -18,6 +18,8 @@ class Deadlines {
     this.at = [];
     this.head = 0;
     this.timer = null;
+    /** When the sweep timer fires (performance.now() ms). */
+    this.timerAt = Infinity;
     this.own = new Set();
     this._sweep = this._sweep.bind(this);
   }
@@ -36,7 +38,14 @@ class Deadlines {
     }
     this.ids.push(id);
     this.at.push(at);
-    if (this.timer === null) this.timer = setTimeout(this._sweep, Math.ceil(ms));
+    // The timer may still be armed for a later deadline of calls already answered.
+    if (this.timer === null || at < this.timerAt) this._arm(at, ms);
+  }
+
+  _arm(at, ms) {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this._sweep, Math.max(1, Math.ceil(ms)));
   }
 
   /** Forgets answered calls at the head of the queue (`pending(id)` false), so the queue stays small. */
@@ -66,8 +75,9 @@ class Deadlines {
       this.expire(id);
     }
     if (this.head < this.ids.length) {
-      this.timer = setTimeout(this._sweep, Math.max(1, Math.ceil(this.at[this.head] - now)));
+      this._arm(this.at[this.head], this.at[this.head] - now);
     } else {
+      this.timerAt = Infinity;
       this.ids = [];
       this.at = [];
       this.head = 0;
@@ -80,6 +90,7 @@ class Deadlines {
     for (const timer of this.own) clearTimeout(timer);
     this.own.clear();
     this.timer = null;
+    this.timerAt = Infinity;
     this.ids = [];
     this.at = [];
     this.head = 0;

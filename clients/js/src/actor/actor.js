@@ -146,7 +146,7 @@ class Actor {
         mailbox_depth: this.mailboxDepth,
         streams: this.streams.size,
       },
-      extra: this.extra,
+      extra: jsonable(this.extra, 0),
       system: {
         process_id: process.pid,
         memory_rss: memory.rss,
@@ -400,6 +400,19 @@ function watchStdin(onEnd) {
   process.stdin.on('end', onEnd);
   process.stdin.on('error', onEnd);
   process.stdin.resume();
+}
+
+/** A copy of `value` where what is not JSON-shaped is its String() (info never fails on extra). */
+function jsonable(value, depth) {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (depth > 50 || typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return value.map((item) => jsonable(item, depth + 1));
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return String(value);
+  const copy = {};
+  for (const key of Object.keys(value)) if (value[key] !== undefined) copy[key] = jsonable(value[key], depth + 1);
+  return copy;
 }
 
 function withTimeout(promise, ms) {
