@@ -72,6 +72,12 @@ describe('the Node.js demo actor under an arbiter', () => {
     assert.deepStrictEqual([info.actor.kind, info.actor.state_description, info.actor.runtime, info.actor.process_id], ['exec', 'running', `node ${process.version}`, summary.pid]);
     assert.equal(info.extra.color, 'blue');
     assert.deepStrictEqual(await client.send(ref, 'commands'), ['add', 'boom', 'commands', 'count', 'echo', 'greet', 'info', 'ping', 'remember', 'sleep', 'stop']);
+    // Its mailbox answers health checks.
+    const Health = grpc.makeGenericClientConstructor(require('grpc-health-check').service, 'Health');
+    const health = new Health(ref.address, grpc.credentials.createInsecure());
+    const checked = await new Promise((resolve, reject) => health.Check({ service: '' }, (err, r) => (err ? reject(err) : resolve(r))));
+    health.close();
+    assert.equal(checked.status, 'SERVING');
     // Its beats carry its memory and what it processed (one a second by default;
     // 10 s is for a loaded machine).
     await waitFor(async () => {
