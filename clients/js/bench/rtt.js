@@ -2,7 +2,9 @@
 'use strict';
 /**
  * Sequential round-trip time of ArbiterService.Send ("ping") to a Python process
- * actor, from Node.js. Prints one JSON line:
+ * actor, from Node.js (what `actorgrpc bench` compares with Python's Send RTT
+ * today; bench/jsbench.js measures the direct path and throughput). Prints one
+ * JSON line:
  *
  *   {"js_send_rtt_p50_us": N, "js_send_rtt_p90_us": N, "js_send_rtt_n": N}
  *
@@ -31,11 +33,11 @@ async function main() {
     try {
       await client.spawn({ name, kind: 'process' });
       // Warm-up: channel, HTTP/2 window, the arbiter's route to the actor, JIT.
-      for (let i = 0; i < warmup; i++) await client.send(name, 'ping');
+      for (let i = 0; i < warmup; i++) await client.sendViaArbiter(name, 'ping');
       const samples = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         const t0 = process.hrtime.bigint();
-        await client.send(name, 'ping');
+        await client.sendViaArbiter(name, 'ping');
         samples[i] = Number(process.hrtime.bigint() - t0) / 1000;
       }
       samples.sort();

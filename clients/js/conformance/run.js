@@ -2,14 +2,18 @@
 'use strict';
 /**
  * Runs the shared wire conformance cases (tests/conformance/cases.json) through
- * the thin client. Names, targets and name prefixes get PREFIX ("js-") so the
- * Python, Go and JS runners can share one arbiter; targets starting with '!' are
- * used verbatim minus the '!'; "{prefix}" in expected strings stands for PREFIX.
+ * the JS client, on both paths: `send` through ArbiterService.Send ("arbiter")
+ * and straight to the actors' mailboxes ("direct"). Names, targets and name
+ * prefixes get PREFIX ("js-") so the Python, Go and JS runners can share one
+ * arbiter; targets starting with '!' are used verbatim minus the '!'; "{prefix}"
+ * in expected strings stands for PREFIX. The paths run one after the other (they
+ * use the same names).
  *
  *   node conformance/run.js            # starts an arbiter (see support/arbiter.js)
  *   ACTORGRPC_ADDRESS=host:port node conformance/run.js
  *
- * test/conformance.test.js runs the same cases under `node --test`.
+ * test/conformance.test.js runs the same cases under `node --test`, and
+ * test/exec-actor.test.js runs them against the Node.js demo actor.
  */
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -18,6 +22,7 @@ const { ActorError } = require('../src');
 
 const PREFIX = 'js-';
 const CASES_FILE = path.resolve(__dirname, '..', '..', '..', 'tests', 'conformance', 'cases.json');
+const PATHS = ['arbiter', 'direct'];
 
 function loadCases(file = CASES_FILE) {
   return JSON.parse(fs.readFileSync(file, 'utf8')).cases;
@@ -39,19 +44,25 @@ function substitute(value) {
 
 const SNAKE_TO_CAMEL = (key) => key.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 
-/** Runs one step's call; resolves to what the client returned. */
-function call(client, op, request, spawned) {
+/**
+ * Runs one step's call; resolves to what the client returned. `options.path`
+ * picks how sends travel; `options.spawn` is merged into spawns that name no kind
+ * and no hook (to make them, say, EXEC actors of a program).
+ */
+function call(client, op, request, spawned, options) {
   const r = { ...request };
   switch (op) {
     case 'spawn': {
       const params = Object.fromEntries(Object.entries(r).map(([k, v]) => [SNAKE_TO_CAMEL(k), v]));
       if (params.name !== undefined) params.name = prefixed(params.name);
+      const plain = params.kind === undefined && !params.start && !params.stopping && !params.periodicTask;
       spawned.add(params.name);
-      return client.spawn(params);
+      return client.spawn(plain ? { ...params, ...options.spawn } : params);
     }
     case 'send': {
-      const options = r.timeout_seconds === undefined ? {} : { timeoutSeconds: r.timeout_seconds };
-      return client.send(prefixed(r.target), r.action, r.args || [], r.kwargs || {}, options);
+      const callOptions = r.timeout_seconds === undefined ? {} : { timeoutSeconds: r.timeout_seconds };
+      const send = options.path === 'direct' ? client.send : client.sendViaArbiter;
+      return send.call(client, prefixed(r.target), r.action, r.args || [], r.kwargs || {}, callOptions);
     }
     case 'info':
       return client.info(prefixed(r.target ?? '!'));
@@ -93,21 +104,26 @@ function check(expect, outcome) {
   throw new Error(`unknown expectation ${JSON.stringify(expect)}`);
 }
 
-/** Runs every step of one case in order; stops what it spawned even when a step fails. */
-async function runCase(client, testCase) {
+/**
+ * Runs every step of one case in order; stops what it spawned even when a step
+ * fails. Options: `path` ('arbiter' or 'direct', how sends travel), `spawn` (see call).
+ */
+async function runCase(client, testCase, options = {}) {
+  const settings = { path: 'arbiter', spawn: {}, ...options };
+  if (!PATHS.includes(settings.path)) throw new Error(`unknown path ${settings.path}`);
   const spawned = new Set();
   try {
     for (const [index, step] of testCase.steps.entries()) {
       let outcome;
       try {
-        outcome = { value: await call(client, step.op, step.request || {}, spawned) };
+        outcome = { value: await call(client, step.op, step.request || {}, spawned, settings) };
       } catch (error) {
         outcome = { error };
       }
       try {
         check(step.expect, outcome);
       } catch (err) {
-        err.message = `step ${index} (${step.op} ${JSON.stringify(step.request)}): ${err.message}`;
+        err.message = `step ${index} (${step.op} ${JSON.stringify(step.request)}, ${settings.path} path): ${err.message}`;
         throw err;
       }
     }
@@ -127,13 +143,16 @@ async function main() {
   try {
     const client = await connect(arbiter.address);
     try {
-      for (const testCase of cases) {
-        try {
-          await runCase(client, testCase);
-          console.log(`ok      ${testCase.name}`);
-        } catch (err) {
-          failed += 1;
-          console.log(`FAILED  ${testCase.name}\n        ${err.message.replace(/\n/g, '\n        ')}`);
+      for (const casePath of PATHS) {
+        for (const testCase of cases) {
+          const label = `${testCase.name} (${casePath})`;
+          try {
+            await runCase(client, testCase, { path: casePath });
+            console.log(`ok      ${label}`);
+          } catch (err) {
+            failed += 1;
+            console.log(`FAILED  ${label}\n        ${err.message.replace(/\n/g, '\n        ')}`);
+          }
         }
       }
     } finally {
@@ -142,7 +161,8 @@ async function main() {
   } finally {
     await arbiter.stop();
   }
-  console.log(`${cases.length - failed}/${cases.length} cases passed`);
+  const total = cases.length * PATHS.length;
+  console.log(`${total - failed}/${total} cases passed`);
   process.exitCode = failed ? 1 : 0;
 }
 
@@ -153,4 +173,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { loadCases, runCase, PREFIX, CASES_FILE };
+module.exports = { loadCases, runCase, PREFIX, PATHS, CASES_FILE };

@@ -1,9 +1,27 @@
 'use strict';
-/** actorgrpc for Node.js: a thin Promise-based client of an actorgrpc arbiter. */
+/** actorgrpc for Node.js: a client of actorgrpc arbiters and their actors. */
 const { Client, connect, DEFAULT_SEND_TIMEOUT_SECONDS } = require('./client');
-const { ActorError, ActorNotFound, CommandNotFound, CommandError, toActorError, status } = require('./errors');
+const {
+  ActorError,
+  ActorNotFound,
+  CommandNotFound,
+  InvalidArgument,
+  MessageTooLarge,
+  ActorAlreadyExists,
+  CommandError,
+  SpawnError,
+  ActorUnavailable,
+  NotDelivered,
+  ActorTimeout,
+  PermissionDenied,
+  Unauthenticated,
+  ResourceExhausted,
+  toActorError,
+  status,
+} = require('./errors');
 const { toValue, toListValue, toStruct, fromValue, fromListValue, fromStruct } = require('./values');
 const { loadV1 } = require('./proto');
+const { Actor } = require('./actor/actor');
 
 // Shorthand properties only: that is what lets `import { connect } from 'actorgrpc'`
 // find the names in this CommonJS module.
@@ -14,7 +32,17 @@ module.exports = {
   ActorError,
   ActorNotFound,
   CommandNotFound,
+  InvalidArgument,
+  MessageTooLarge,
+  ActorAlreadyExists,
   CommandError,
+  SpawnError,
+  ActorUnavailable,
+  NotDelivered,
+  ActorTimeout,
+  PermissionDenied,
+  Unauthenticated,
+  ResourceExhausted,
   toActorError,
   status,
   toValue,
@@ -24,4 +52,5 @@ module.exports = {
   fromListValue,
   fromStruct,
   loadV1,
+  Actor,
 };

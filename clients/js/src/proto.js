@@ -1,8 +1,7 @@
 'use strict';
 /**
  * Loads the actorgrpc.v1 protos at run time with @grpc/proto-loader: no generated
- * code to keep in step with protos/. google/protobuf/struct.proto comes with
- * protobufjs.
+ * code to keep in step with protos/. google/protobuf/*.proto come with protobufjs.
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -25,24 +24,35 @@ function protosDir() {
   return found;
 }
 
+const FILES = ['actor', 'arbiter', 'mailbox', 'monitor'].map((name) => `actorgrpc/v1/${name}.proto`);
+
 const LOADER_OPTIONS = {
-  longs: Number, // int64 fields are byte counts, far below 2**53
-  enums: String, // ActorState as 'ACTOR_STATE_RUN'
+  longs: Number, // int64 fields are counts and byte sizes, far below 2**53
+  enums: String, // converted to short names ("running") by enums.js
   defaults: false,
   oneofs: true, // google.protobuf.Value gets `kind`, see values.js
 };
 
-let cached;
+let definition;
+let v1;
+
+/** proto-loader's PackageDefinition of actorgrpc.v1 (message and enum descriptors). */
+function loadDefinition() {
+  if (!definition) definition = protoLoader.loadSync(FILES, { ...LOADER_OPTIONS, includeDirs: [protosDir()] });
+  return definition;
+}
 
 /** The grpc-js package object for actorgrpc.v1 (services and message types). */
 function loadV1() {
-  if (!cached) {
-    const dir = protosDir();
-    const files = ['actor', 'arbiter', 'mailbox', 'monitor'].map((name) => `actorgrpc/v1/${name}.proto`);
-    const definition = protoLoader.loadSync(files, { ...LOADER_OPTIONS, includeDirs: [dir] });
-    cached = grpc.loadPackageDefinition(definition).actorgrpc.v1;
-  }
-  return cached;
+  if (!v1) v1 = grpc.loadPackageDefinition(loadDefinition()).actorgrpc.v1;
+  return v1;
 }
 
-module.exports = { loadV1, protosDir };
+/** `[[name, number], ...]` of the enum `actorgrpc.v1.<name>`, as the .proto declares it. */
+function enumValues(name) {
+  const entry = loadDefinition()[`actorgrpc.v1.${name}`];
+  if (!entry || !entry.type || !Array.isArray(entry.type.value)) throw new Error(`no enum actorgrpc.v1.${name}`);
+  return entry.type.value.map((value) => [value.name, value.number]);
+}
+
+module.exports = { loadV1, loadDefinition, enumValues, protosDir };

@@ -32,9 +32,11 @@ process.on('exit', () => {
 /**
  * Resolves to `{address, stop(), external}`. `stop()` resolves to the exit code
  * (or signal name) once the process is gone; it is a no-op for an external arbiter.
+ * `args` are more `serve` options (--auth-token-file, --tls-cert, --program, ...):
+ * an arbiter with them is always started here, never taken from ACTORGRPC_ADDRESS.
  */
-async function startArbiter({ modules = ['actorgrpc.examples.demo'] } = {}) {
-  if (process.env.ACTORGRPC_ADDRESS) {
+async function startArbiter({ modules = ['actorgrpc.examples.demo'], args: extra = [] } = {}) {
+  if (process.env.ACTORGRPC_ADDRESS && extra.length === 0) {
     return { address: process.env.ACTORGRPC_ADDRESS, external: true, stop: async () => null, output: () => '' };
   }
   const python = pythonPath();
@@ -42,8 +44,11 @@ async function startArbiter({ modules = ['actorgrpc.examples.demo'] } = {}) {
     // Fail loudly: a missing venv must not look like a passing run.
     throw new Error(`no Python at ${python}: create the repo's .venv (make install) or set ACTORGRPC_PYTHON / ACTORGRPC_ADDRESS`);
   }
-  const args = ['-m', 'actorgrpc', 'serve', '--bind', '127.0.0.1:0', ...modules.flatMap((m) => ['-m', m])];
-  const child = spawn(python, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['-m', 'actorgrpc', 'serve', '--bind', '127.0.0.1:0', ...modules.flatMap((m) => ['-m', m]), ...extra];
+  // The benchmark's commands (actorgrpc_bench.commands) live in the checkout's
+  // bench/ folder, outside the installed package.
+  const modulePath = [path.join(REPO_ROOT, 'bench'), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
+  const child = spawn(python, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONPATH: modulePath } });
   live.add(child);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   exited.then(() => live.delete(child));
@@ -75,13 +80,24 @@ async function startArbiter({ modules = ['actorgrpc.examples.demo'] } = {}) {
     throw err;
   }).finally(() => clearTimeout(timer));
 
+  /**
+   * Stops the arbiter and resolves to its exit code once it and every process it
+   * started (actors, its fork server) are gone; rejects if one outlives it.
+   */
   async function stop() {
+    const started = descendants(child.pid);
     if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
       await exited;
       clearTimeout(killer);
     }
+    // Its actors die with it (stop orders, then parent-death signals, stdin's end);
+    // 10 s covers a stop's escalation to SIGKILL on a loaded machine.
+    await waitFor(() => started.every((pid) => !pidAlive(pid)), {
+      timeoutMs: 10_000,
+      what: `the processes of the arbiter (${started.filter(pidAlive)}) to exit`,
+    });
     return exited;
   }
 
@@ -97,6 +113,37 @@ async function waitFor(check, { timeoutMs, intervalMs = 20, what = 'condition' }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** Every process below `pid` (children, theirs, ...), read from /proc; [] without /proc. */
+function descendants(pid) {
+  let entries;
+  try {
+    entries = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  const children = new Map();
+  for (const entry of entries) {
+    try {
+      // "pid (comm) S ppid ...": the parent follows the state, after the last ')'.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found = [];
+  const queue = [pid];
+  while (queue.length) {
+    for (const kid of children.get(queue.shift()) || []) {
+      found.push(kid);
+      queue.push(kid);
+    }
+  }
+  return found;
 }
 
 /** True while a process with this pid runs; a zombie (exited, not yet reaped) counts as gone. */
@@ -115,4 +162,4 @@ function pidAlive(pid) {
   }
 }
 
-module.exports = { startArbiter, waitFor, pidAlive, REPO_ROOT };
+module.exports = { startArbiter, waitFor, pidAlive, descendants, REPO_ROOT };

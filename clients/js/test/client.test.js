@@ -8,7 +8,7 @@ const { execFile } = require('node:child_process');
 const net = require('node:net');
 const path = require('node:path');
 const { promisify } = require('node:util');
-const { connect, ActorError, ActorNotFound, CommandNotFound, CommandError, status } = require('../src');
+const { connect, ActorError, ActorNotFound, CommandNotFound, CommandError, SpawnError, InvalidArgument, status } = require('../src');
 const { startArbiter, waitFor, pidAlive } = require('../support/arbiter');
 
 const P = 'js-it-'; // every actor of this file, so runs can share an arbiter
@@ -60,7 +60,7 @@ describe('a process actor', () => {
     assert.equal(ref.name, name);
     assert.ok(ref.aid);
     assert.match(ref.address, /^[\w.:[\]-]+:\d+$/);
-    assert.equal(ref.state, 'ACTOR_STATE_RUN');
+    assert.equal(ref.state, 'running');
   });
 
   test('standard and demo commands, by name and by aid', async () => {
@@ -121,19 +121,71 @@ describe('a process actor', () => {
     const summary = await client.getActor(name);
     assert.equal(summary.actor.aid, ref.aid);
     assert.equal(summary.kind, 'process');
+    assert.equal(summary.actor.state, 'running');
+    assert.ok(summary.createdAt instanceof Date && summary.createdAt <= new Date(), String(summary.createdAt));
+    assert.equal(summary.crashReport, null);
     assert.ok(summary.pid > 0 && summary.pid !== process.pid);
+    const running = await client.listActors({ namePrefix: name, state: 'running' });
+    assert.deepStrictEqual(running.map((s) => s.actor.name), [name]);
+    assert.deepStrictEqual(await client.listActors({ namePrefix: name, state: 'stopping' }), []);
   });
 
   test('stop resolves once it has exited; then it is unknown', async () => {
     const { pid } = await rememberPid(name);
     const stopped = await client.stop(name);
     assert.equal(stopped.actor.name, name);
-    assert.ok(['ACTOR_STATE_CLOSE', 'ACTOR_STATE_TERMINATE'].includes(stopped.actor.state), stopped.actor.state);
+    assert.equal(stopped.actor.state, 'closed');
+    assert.equal(stopped.exitCode, 0);
     await rejects(client.send(name, 'ping'), 'NOT_FOUND', { Class: ActorNotFound });
     await rejects(client.stop(name), 'NOT_FOUND', { Class: ActorNotFound });
     // Stop returns after the exit; the OS may take a moment to reap it (1 s margin).
     await waitFor(() => !pidAlive(pid), { timeoutMs: 1_000, what: `pid ${pid} to exit` });
+    const [exited] = await client.listActors({ namePrefix: name, includeExited: true });
+    assert.equal(exited.actor.state, 'closed');
+    assert.equal(exited.crashReport.stopRequested, true);
+    assert.equal(exited.crashReport.exitCode, 0);
+    assert.ok(exited.crashReport.exitedAt instanceof Date, String(exited.crashReport.exitedAt));
+    assert.ok(Array.isArray(exited.crashReport.outputTail));
+    const lines = [];
+    for await (const line of client.logs(name, { tailLines: 50 })) lines.push(line);
+    assert.ok(lines.some((line) => line.includes('stopping (ordered by its monitor')), lines.join('\n'));
   });
+});
+
+test('restart types, page tokens and events', async () => {
+  const names = [`${P}page-a`, `${P}page-b`, `${P}page-c`];
+  const seen = [];
+  const saw = (line) => seen.includes(line);
+  await client.spawn({ name: names[0], restart: 'permanent' });
+  // The first actor is live before the watch starts: its EXISTING event tells that
+  // the watch is registered, so the later spawns' events cannot be missed.
+  const watch = client.watchActors({ namePrefix: `${P}page-`, includeExisting: true });
+  const watching = (async () => {
+    for await (const event of watch) seen.push(`${event.type} ${event.actor.actor.name}`);
+  })();
+  try {
+    // 10 s: an event takes milliseconds; this is for a loaded machine.
+    await waitFor(() => saw(`existing ${names[0]}`), { timeoutMs: 10_000, what: `the existing event, seen ${seen}` });
+    const refs = await Promise.all(names.slice(1).map((name) => client.spawn({ name, restart: 'permanent' })));
+    for (const name of names) await rememberPid(name);
+    await waitFor(() => names.slice(1).every((name) => saw(`running ${name}`)), { timeoutMs: 10_000, what: `running events, seen ${seen}` });
+    for (const ref of refs) assert.ok(saw(`spawned ${ref.name}`), `no spawned event for ${ref.name}: ${seen}`);
+    const pages = [];
+    let pageToken = '';
+    do {
+      const page = await client.listActorsPage({ namePrefix: `${P}page-`, pageSize: 2, pageToken });
+      pages.push(page.actors.map((s) => s.actor.name));
+      assert.ok(page.actors.every((s) => s.restart === 'permanent'));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    assert.deepStrictEqual(pages, [names.slice(0, 2), names.slice(2)]);
+    assert.deepStrictEqual((await client.listActors({ namePrefix: `${P}page-`, pageSize: 1 })).map((s) => s.actor.name), names);
+    await rejects(client.listActorsPage({ namePrefix: `${P}page-`, pageToken: 'not-a-token' }), 'INVALID_ARGUMENT');
+  } finally {
+    watch.cancel();
+    await watching;
+    await Promise.all(names.map((name) => client.stop(name).catch(() => {})));
+  }
 });
 
 test('a thread actor runs its start hook', async () => {
@@ -142,6 +194,31 @@ test('a thread actor runs its start hook', async () => {
   try {
     assert.equal((await client.info(name)).extra.started_by_hook, true);
     assert.equal((await client.getActor(name)).kind, 'thread');
+  } finally {
+    await client.stop(name);
+  }
+});
+
+test('the server\'s error details pick the class: SpawnError, and the exception type', async () => {
+  // UNKNOWN alone would be a CommandError: SpawnError comes from the details trailer.
+  await assert.rejects(client.spawn({ name: `${P}nostart`, start: 'actorgrpc.examples.demo:boom' }), (err) => {
+    assert.ok(err instanceof SpawnError, err.stack);
+    assert.equal(err.errorClass, 'SpawnError');
+    assert.equal(err.remoteType, 'ValueError');
+    return true;
+  });
+  const name = `${P}raiser`;
+  await client.spawn({ name });
+  try {
+    for (const send of [client.send, client.sendViaArbiter]) {
+      await assert.rejects(send.call(client, name, 'boom', ['kaput']), (err) => {
+        assert.ok(err instanceof CommandError && !(err instanceof SpawnError), err.stack);
+        assert.equal(err.errorClass, 'CommandError');
+        assert.equal(err.remoteType, 'ValueError');
+        assert.equal(err.message, 'ValueError: kaput');
+        return true;
+      });
+    }
   } finally {
     await client.stop(name);
   }
@@ -158,11 +235,17 @@ test('the arbiter answers as "arbiter" and as the empty info target', async () =
   for (const key of ['actor', 'monitors', 'system']) assert.ok(key in info, `info has no ${key}`);
 });
 
-test('bad calls are refused before anything is sent', async () => {
-  await assert.rejects(client.spawn({ periodic_task: 'x:y' }), TypeError);
-  await assert.rejects(client.listActors({ name_prefix: 'x' }), TypeError);
-  await assert.rejects(client.send('arbiter', 'echo', [1n]), TypeError);
-  await assert.rejects(client.send('arbiter', 'ping', [], {}, { timeoutSeconds: 0 }), RangeError);
+test('bad calls are refused before anything is sent, with INVALID_ARGUMENT', async () => {
+  const refused = (promise, message) => rejects(promise, 'INVALID_ARGUMENT', { Class: InvalidArgument, message });
+  await refused(client.spawn({ periodic_task: 'x:y' }), /unknown spawn field\(s\): periodic_task/);
+  await refused(client.spawn({ kind: 'thraed' }), /bad kind "thraed": expected one of process, thread/);
+  await refused(client.spawn({ restart: 'always' }), /bad restart "always": expected one of temporary, transient, permanent/);
+  await refused(client.spawn({ timeoutSeconds: -1 }), /timeoutSeconds must be a positive number/);
+  await refused(client.listActors({ name_prefix: 'x' }), /unknown listActors field/);
+  await refused(client.listActors({ state: 'RUNNING' }), /bad state "RUNNING"/);
+  await refused(client.sendViaArbiter('arbiter', 'echo', [() => 1]), /a function is not JSON-shaped \(at args\[0\]\)/);
+  await refused(client.sendViaArbiter('arbiter', 'echo', [new Map()]), /a Map is not JSON-shaped/);
+  await refused(client.sendViaArbiter('arbiter', 'ping', [], {}, { timeoutSeconds: 0 }), /timeoutSeconds must be a positive number/);
 });
 
 test('connect to a closed port fails with UNAVAILABLE', async () => {

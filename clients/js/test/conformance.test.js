@@ -1,10 +1,11 @@
 'use strict';
-// The shared wire conformance cases (tests/conformance/cases.json), one test each,
+// The shared wire conformance cases (tests/conformance/cases.json), each one on
+// both paths (through ArbiterService.Send, and straight to the mailboxes),
 // through conformance/run.js against a real arbiter.
-const { after, before, test } = require('node:test');
+const { after, before, describe, test } = require('node:test');
 const { connect } = require('../src');
 const { startArbiter } = require('../support/arbiter');
-const { loadCases, runCase } = require('../conformance/run');
+const { loadCases, runCase, PATHS } = require('../conformance/run');
 
 let arbiter;
 let client;
@@ -19,6 +20,11 @@ after(async () => {
   if (arbiter) await arbiter.stop();
 });
 
-for (const testCase of loadCases()) {
-  test(testCase.name, () => runCase(client, testCase));
+// The paths run one after the other: their cases use the same actor names.
+for (const path of PATHS) {
+  describe(`${path} path`, () => {
+    for (const testCase of loadCases()) {
+      test(testCase.name, () => runCase(client, testCase, { path }));
+    }
+  });
 }
