@@ -92,62 +92,19 @@ func (c *Client) Arbiter() pb.ArbiterServiceClient { return c.arbiter }
 // Conn is the client's gRPC connection (e.g. for the health service).
 func (c *Client) Conn() *grpc.ClientConn { return c.conn }
 
-// State is an actor's life-cycle state; the numbers are pulsar's ACTOR_STATES.
-type State int32
-
-// The states of an actor, in life-cycle order.
-const (
-	StateInitial   State = State(pb.ActorState_ACTOR_STATE_UNSPECIFIED)
-	StateInactive  State = State(pb.ActorState_ACTOR_STATE_INACTIVE)
-	StateStarting  State = State(pb.ActorState_ACTOR_STATE_STARTING)
-	StateRun       State = State(pb.ActorState_ACTOR_STATE_RUN)
-	StateStopping  State = State(pb.ActorState_ACTOR_STATE_STOPPING)
-	StateClose     State = State(pb.ActorState_ACTOR_STATE_CLOSE)
-	StateTerminate State = State(pb.ActorState_ACTOR_STATE_TERMINATE)
-)
-
-var stateNames = [...]string{"INITIAL", "INACTIVE", "STARTING", "RUN", "STOPPING", "CLOSE", "TERMINATE"}
-
-// String is pulsar's name of the state ("RUN").
-func (s State) String() string {
-	if s >= 0 && int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return fmt.Sprintf("State(%d)", int32(s))
-}
-
-// MarshalText writes the state's name, so that JSON shows "RUN", not 3.
-func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// UnmarshalText reads a state's name as written by MarshalText.
-func (s *State) UnmarshalText(b []byte) error {
-	for i, name := range stateNames {
-		if name == string(b) {
-			*s = State(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("actorgrpc: unknown state %q", b)
-}
-
-// ActorRef is how to reach an actor.
-type ActorRef struct {
-	AID     string `json:"aid"`     // unique id of this incarnation
-	Name    string `json:"name"`    // unique among live actors
-	Address string `json:"address"` // host:port of its MailboxService
-	State   State  `json:"state"`
-}
-
-func refFromPB(r *pb.ActorRef) ActorRef {
-	return ActorRef{AID: r.GetAid(), Name: r.GetName(), Address: r.GetAddress(), State: State(r.GetState())}
-}
-
 // SpawnOptions are the parameters of a new actor; all are optional.
 type SpawnOptions struct {
 	// Name, unique among live actors; generated from the aid when empty.
 	Name string
-	// Kind is "process" (the default) or "thread".
-	Kind string
+	// Kind is KindProcess (the default when unspecified), KindThread or
+	// KindExec (then Program names what runs).
+	Kind Kind
+	// Program is, for KindExec, the name of a program the operator registered
+	// (serve --program NAME=COMMAND); the network never chooses what runs.
+	Program string
+	// Restart says which exits its supervisor restarts (unspecified: the
+	// supervisor's default, temporary for actors spawned directly).
+	Restart RestartType
 	// Start, Stopping and PeriodicTask are hooks as "module:function"
 	// references, resolved inside the modules the operator allowed.
 	Start, Stopping, PeriodicTask string
@@ -173,15 +130,17 @@ func (c *Client) Spawn(ctx context.Context, o SpawnOptions) (ActorRef, error) {
 		return ActorRef{}, localError("spawn", o.Name, codes.InvalidArgument, "extra%v", err)
 	}
 	resp, err := c.arbiter.Spawn(ctx, &pb.SpawnRequest{
-		Name:             o.Name,
-		Kind:             o.Kind,
-		Start:            o.Start,
-		Stopping:         o.Stopping,
-		PeriodicTask:     o.PeriodicTask,
-		PeriodicInterval: o.PeriodicInterval.Seconds(),
-		Timeout:          o.Timeout.Seconds(),
-		Extra:            extra,
-		Monitor:          o.Monitor,
+		Name:                    o.Name,
+		Kind:                    pb.ActorKind(o.Kind),
+		Program:                 o.Program,
+		Restart:                 pb.RestartType(o.Restart),
+		Start:                   o.Start,
+		Stopping:                o.Stopping,
+		PeriodicTask:            o.PeriodicTask,
+		PeriodicIntervalSeconds: o.PeriodicInterval.Seconds(),
+		TimeoutSeconds:          o.Timeout.Seconds(),
+		Extra:                   extra,
+		Monitor:                 o.Monitor,
 	})
 	if err != nil {
 		return ActorRef{}, wrap("spawn", o.Name, err)
@@ -274,7 +233,7 @@ func (c *Client) Info(ctx context.Context, target string) (map[string]any, error
 
 // Stopped is the outcome of Stop.
 type Stopped struct {
-	// Actor is its last known reference; State is StateClose or StateTerminate.
+	// Actor is its last known reference; State is StateClosed or StateTerminated.
 	Actor ActorRef
 	// ExitCode is the process exit code, or minus the signal number that ended it.
 	ExitCode int
@@ -290,44 +249,11 @@ func (c *Client) Stop(ctx context.Context, target string) (Stopped, error) {
 	return Stopped{Actor: refFromPB(resp.GetActor()), ExitCode: int(resp.GetExitCode())}, nil
 }
 
-// ActorSummary is what the arbiter knows about one actor.
-type ActorSummary struct {
-	Actor          ActorRef       `json:"actor"`
-	Kind           string         `json:"kind"` // "process", "thread", "monitor" or "arbiter"
-	PID            int            `json:"pid"`  // 0 when not started
-	Monitor        string         `json:"monitor"`
-	Uptime         time.Duration  `json:"uptime"`
-	Restarts       int            `json:"restarts"`
-	HeartbeatAge   time.Duration  `json:"heartbeat_age"`
-	MemoryRSSBytes int64          `json:"memory_rss_bytes"`
-	CPUPercent     float64        `json:"cpu_percent"`
-	ExitCode       int            `json:"exit_code"`
-	Details        map[string]any `json:"details,omitempty"`
-}
-
-func summaryFromPB(s *pb.ActorSummary) ActorSummary {
-	return ActorSummary{
-		Actor:          refFromPB(s.GetActor()),
-		Kind:           s.GetKind(),
-		PID:            int(s.GetPid()),
-		Monitor:        s.GetMonitor(),
-		Uptime:         seconds(s.GetUptimeSeconds()),
-		Restarts:       int(s.GetRestarts()),
-		HeartbeatAge:   seconds(s.GetHeartbeatAgeSeconds()),
-		MemoryRSSBytes: s.GetMemoryRssBytes(),
-		CPUPercent:     s.GetCpuPercent(),
-		ExitCode:       int(s.GetExitCode()),
-		Details:        s.GetDetails().AsMap(),
-	}
-}
-
-func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
-
 // ListOptions filter ListActors; the zero value lists every live actor.
 type ListOptions struct {
 	// NamePrefix keeps actors whose name starts with it.
 	NamePrefix string
-	// State keeps actors in that state; StateInitial (zero) means any.
+	// State keeps actors in that state; StateUnspecified (zero) means any.
 	State State
 	// Monitor keeps actors supervised by that monitor.
 	Monitor string

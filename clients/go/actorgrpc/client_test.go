@@ -53,7 +53,7 @@ func TestSpawnSendInfoStop(t *testing.T) {
 	c := testenv.Client(t)
 	ctx := ctxFor(t)
 	ref := spawn(t, c, actorgrpc.SpawnOptions{Name: "basic", Extra: map[string]any{"color": "blue"}})
-	if ref.Name != "go-test-basic" || ref.AID == "" || ref.Address == "" || ref.State != actorgrpc.StateRun {
+	if ref.Name != "go-test-basic" || ref.AID == "" || ref.Address == "" || ref.State != actorgrpc.StateRunning {
 		t.Fatalf("spawn returned %+v", ref)
 	}
 
@@ -132,14 +132,14 @@ func TestSpawnSendInfoStop(t *testing.T) {
 	if err != nil {
 		t.Fatalf("stop: %v", err)
 	}
-	if stopped.Actor.AID != ref.AID || stopped.Actor.State != actorgrpc.StateClose || stopped.ExitCode != 0 {
-		t.Errorf("a graceful stop returned %+v; want aid %s, CLOSE, exit 0", stopped, ref.AID)
+	if stopped.Actor.AID != ref.AID || stopped.Actor.State != actorgrpc.StateClosed || stopped.ExitCode != 0 {
+		t.Errorf("a graceful stop returned %+v; want aid %s, closed, exit 0", stopped, ref.AID)
 	}
 	if _, err := c.Send(ctx, ref.Name, "ping"); !errors.Is(err, actorgrpc.ErrNotFound) {
 		t.Errorf("ping after stop: %v; want ErrNotFound", err)
 	}
 	// The name is free again.
-	again := spawn(t, c, actorgrpc.SpawnOptions{Name: "basic", Kind: "thread"})
+	again := spawn(t, c, actorgrpc.SpawnOptions{Name: "basic", Kind: actorgrpc.KindThread})
 	if again.AID == ref.AID {
 		t.Errorf("a new incarnation kept the aid %s", ref.AID)
 	}
@@ -166,7 +166,7 @@ func TestListAndGetActors(t *testing.T) {
 	c := testenv.Client(t)
 	ctx := ctxFor(t)
 	b := spawn(t, c, actorgrpc.SpawnOptions{Name: "list-b"})
-	a := spawn(t, c, actorgrpc.SpawnOptions{Name: "list-a", Kind: "thread"})
+	a := spawn(t, c, actorgrpc.SpawnOptions{Name: "list-a", Kind: actorgrpc.KindThread})
 	// PageSize 1 makes the client follow next_page_token.
 	for _, pageSize := range []int{0, 1} {
 		got, err := c.ListActors(ctx, actorgrpc.ListOptions{NamePrefix: "go-test-list-", PageSize: pageSize})
@@ -180,10 +180,10 @@ func TestListAndGetActors(t *testing.T) {
 		if want := []string{a.Name, b.Name}; !slices.Equal(names, want) {
 			t.Fatalf("page size %d: listed %v, want %v (ordered by name)", pageSize, names, want)
 		}
-		if got[0].Kind != "thread" || got[1].Kind != "process" {
+		if got[0].Kind != actorgrpc.KindThread || got[1].Kind != actorgrpc.KindProcess {
 			t.Errorf("kinds %q, %q; want thread, process", got[0].Kind, got[1].Kind)
 		}
-		if got[1].PID <= 0 || got[1].PID == os.Getpid() || got[1].Actor.State != actorgrpc.StateRun {
+		if got[1].PID <= 0 || got[1].PID == os.Getpid() || got[1].Actor.State != actorgrpc.StateRunning {
 			t.Errorf("process actor summary %+v", got[1])
 		}
 	}

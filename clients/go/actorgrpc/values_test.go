@@ -53,17 +53,3 @@ func TestValuesRefuseWhatHasNoJSONShape(t *testing.T) {
 		t.Errorf("an unset Value is not nil")
 	}
 }
-
-func TestStateJSON(t *testing.T) {
-	data, err := json.Marshal(ActorRef{Name: "w", State: StateRun})
-	if err != nil || string(data) != `{"aid":"","name":"w","address":"","state":"RUN"}` {
-		t.Fatalf("marshal: %s, %v", data, err)
-	}
-	var ref ActorRef
-	if err := json.Unmarshal(data, &ref); err != nil || ref.State != StateRun {
-		t.Fatalf("unmarshal: %+v, %v", ref, err)
-	}
-	if State(42).String() != "State(42)" {
-		t.Errorf("State(42) = %s", State(42))
-	}
-}

@@ -116,9 +116,13 @@ func runStep(parent context.Context, c *actorgrpc.Client, step Step) error {
 	var err error
 	switch step.Op {
 	case "spawn":
+		kind, kerr := actorgrpc.ParseKind(str("kind"))
+		if kerr != nil {
+			return fmt.Errorf("bad kind in the case: %w", kerr)
+		}
 		_, err = c.Spawn(ctx, actorgrpc.SpawnOptions{
 			Name:         target(str("name")),
-			Kind:         str("kind"),
+			Kind:         kind,
 			Start:        str("start"),
 			Stopping:     str("stopping"),
 			PeriodicTask: str("periodic_task"),

@@ -3,11 +3,11 @@
 //
 //	actorctl [-address HOST:PORT] [-timeout D] COMMAND ARGS...
 //
-//	spawn [-kind process|thread] [-start module:fn] NAME
+//	spawn [-kind process|thread|exec] [-program NAME] [-restart TYPE] [-start module:fn] NAME
 //	send TARGET ACTION [ARG...] [KEY=VALUE...]   ARG and VALUE are JSON, else strings
 //	info [TARGET]                                 no TARGET: the arbiter
 //	stop TARGET
-//	ps [-all] [PREFIX]
+//	ps [-all] [-json] [PREFIX]
 //
 // Results are printed as JSON on stdout. Errors go to stderr with the gRPC
 // code name; the exit status is 1 for a failed call, 2 for bad usage.
@@ -22,7 +22,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/actorgrpc/actorgrpc/clients/go/actorgrpc"
@@ -35,11 +34,11 @@ func main() {
 const usage = `usage: actorctl [-address HOST:PORT] [-timeout D] COMMAND ARGS...
 
 commands:
-  spawn [-kind process|thread] [-start module:fn] NAME
+  spawn [-kind process|thread|exec] [-program NAME] [-restart TYPE] [-start module:fn] NAME
   send TARGET ACTION [ARG...] [KEY=VALUE...]   ARG and VALUE are JSON, else strings
   info [TARGET]                                 no TARGET: the arbiter
   stop TARGET
-  ps [-all] [PREFIX]                            -all: include exited actors
+  ps [-all] [-json] [PREFIX]                    -all: include exited actors
 
 flags:
 `
@@ -110,7 +109,9 @@ func dispatch(ctx context.Context, c *actorgrpc.Client, command string, args []s
 		fs := flag.NewFlagSet("spawn", flag.ContinueOnError)
 		fs.SetOutput(stderr)
 		var o actorgrpc.SpawnOptions
-		fs.StringVar(&o.Kind, "kind", "", `"process" (default) or "thread"`)
+		fs.TextVar(&o.Kind, "kind", actorgrpc.KindUnspecified, `process (the default), thread or exec`)
+		fs.TextVar(&o.Restart, "restart", actorgrpc.RestartUnspecified, `temporary, transient or permanent (default: the supervisor's)`)
+		fs.StringVar(&o.Program, "program", "", `for -kind exec: the name of a program the operator registered`)
 		fs.StringVar(&o.Start, "start", "", `start hook, "module:function"`)
 		fs.StringVar(&o.Stopping, "stopping", "", `stopping hook, "module:function"`)
 		if err := fs.Parse(args); err != nil {
@@ -158,6 +159,7 @@ func dispatch(ctx context.Context, c *actorgrpc.Client, command string, args []s
 		fs := flag.NewFlagSet("ps", flag.ContinueOnError)
 		fs.SetOutput(stderr)
 		all := fs.Bool("all", false, "include exited actors")
+		asJSON := fs.Bool("json", false, "print the summaries as JSON (as `actorgrpc ps --json` does)")
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
@@ -167,6 +169,12 @@ func dispatch(ctx context.Context, c *actorgrpc.Client, command string, args []s
 		actors, err := c.ListActors(ctx, actorgrpc.ListOptions{NamePrefix: fs.Arg(0), IncludeExited: *all})
 		if err != nil {
 			return nil, err
+		}
+		if *asJSON {
+			if actors == nil {
+				actors = []actorgrpc.ActorSummary{}
+			}
+			return actors, nil
 		}
 		return table(actors), nil
 	}
@@ -193,20 +201,4 @@ func isIdentifier(s string) bool {
 		}
 	}
 	return true
-}
-
-// text is output printed as is, not as JSON.
-type text string
-
-// table formats actors like ps does.
-func table(actors []actorgrpc.ActorSummary) text {
-	var b strings.Builder
-	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tAID\tKIND\tSTATE\tPID\tUPTIME\tRSS_MB\tADDRESS")
-	for _, a := range actors {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%.1f\t%s\n", a.Actor.Name, a.Actor.AID, a.Kind,
-			a.Actor.State, a.PID, a.Uptime.Round(time.Second), float64(a.MemoryRSSBytes)/(1<<20), a.Actor.Address)
-	}
-	w.Flush()
-	return text(b.String())
 }

@@ -45,7 +45,7 @@ func TestActorctl(t *testing.T) {
 	}
 
 	code, out, _ = actorctl(t, "ps", "go-ctl-")
-	if code != 0 || !strings.Contains(out, "go-ctl-w") || !strings.Contains(out, "RUN") {
+	if code != 0 || !strings.Contains(out, "go-ctl-w") || !strings.Contains(out, "running") {
 		t.Errorf("ps: %d %q", code, out)
 	}
 	code, out, _ = actorctl(t, "info", "go-ctl-w")

@@ -61,7 +61,7 @@ func run() error {
 	}
 	defer c.Close()
 	name := fmt.Sprintf("go-rttbench-%d", os.Getpid())
-	ref, err := c.Spawn(setup, actorgrpc.SpawnOptions{Name: name, Kind: "process"})
+	ref, err := c.Spawn(setup, actorgrpc.SpawnOptions{Name: name, Kind: actorgrpc.KindProcess})
 	if err != nil {
 		return err
 	}
