@@ -3,6 +3,7 @@ package actorgrpc
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -29,7 +30,7 @@ func TestValuesRoundTrip(t *testing.T) {
 		map[string]any{"k": 1.0},
 		map[string]any{"raw": []any{nil}},
 	}
-	l, err := toList(in)
+	l, err := toList(in, "args")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,12 +42,12 @@ func TestValuesRoundTrip(t *testing.T) {
 }
 
 func TestValuesRefuseWhatHasNoJSONShape(t *testing.T) {
-	if _, err := toList([]any{1, map[string]any{"ch": make(chan int)}}); err == nil {
+	if _, err := toList([]any{1, map[string]any{"ch": make(chan int)}}, "args"); err == nil {
 		t.Fatal("a channel was accepted")
-	} else if got := err.Error(); got[:5] != "[1]: " {
+	} else if got := err.Error(); !strings.HasPrefix(got, "args[1].ch: ") {
 		t.Errorf("the error does not say where: %q", got)
 	}
-	if l, err := toList(nil); l != nil || err != nil {
+	if l, err := toList(nil, "args"); l != nil || err != nil {
 		t.Errorf("toList(nil) = %v, %v; want no args", l, err)
 	}
 	if fromValue(nil) != nil {

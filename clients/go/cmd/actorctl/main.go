@@ -4,7 +4,7 @@
 //	actorctl [-address HOST:PORT] [-timeout D] COMMAND ARGS...
 //
 //	spawn [-kind process|thread|exec] [-program NAME] [-restart TYPE] [-start module:fn] NAME
-//	send TARGET ACTION [ARG...] [KEY=VALUE...]   ARG and VALUE are JSON, else strings
+//	send [-via-arbiter] TARGET ACTION [ARG...] [KEY=VALUE...]   ARG and VALUE are JSON, else strings
 //	info [TARGET]                                 no TARGET: the arbiter
 //	stop TARGET
 //	ps [-all] [-json] [PREFIX]
@@ -35,7 +35,8 @@ const usage = `usage: actorctl [-address HOST:PORT] [-timeout D] COMMAND ARGS...
 
 commands:
   spawn [-kind process|thread|exec] [-program NAME] [-restart TYPE] [-start module:fn] NAME
-  send TARGET ACTION [ARG...] [KEY=VALUE...]   ARG and VALUE are JSON, else strings
+  send [-via-arbiter] TARGET ACTION [ARG...] [KEY=VALUE...]
+                                                ARG and VALUE are JSON, else strings
   info [TARGET]                                 no TARGET: the arbiter
   stop TARGET
   ps [-all] [-json] [PREFIX]                    -all: include exited actors
@@ -126,6 +127,16 @@ func dispatch(ctx context.Context, c *actorgrpc.Client, command string, args []s
 		if len(args) < 2 {
 			return nil, usageError{"send takes TARGET ACTION [ARG...] [KEY=VALUE...]"}
 		}
+		fs := flag.NewFlagSet("send", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		viaArbiter := fs.Bool("via-arbiter", false, "send through the arbiter (ArbiterService.Send) instead of to the actor's mailbox")
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) < 2 {
+			return nil, usageError{"send takes TARGET ACTION [ARG...] [KEY=VALUE...]"}
+		}
 		cmd := actorgrpc.Command{Target: args[0], Action: args[1]}
 		for _, a := range args[2:] {
 			if key, value, ok := strings.Cut(a, "="); ok && isIdentifier(key) {
@@ -139,6 +150,9 @@ func dispatch(ctx context.Context, c *actorgrpc.Client, command string, args []s
 				return nil, usageError{"positional ARG after KEY=VALUE: " + a}
 			}
 			cmd.Args = append(cmd.Args, parseValue(a))
+		}
+		if *viaArbiter {
+			return c.SendCommandViaArbiter(ctx, cmd)
 		}
 		return c.SendCommand(ctx, cmd)
 	case "info":

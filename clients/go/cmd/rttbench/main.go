@@ -1,5 +1,6 @@
-// Command rttbench measures the round-trip time of sequential Sends from Go to
-// a Python process actor through ArbiterService.Send, and prints one JSON line:
+// Command rttbench measures the round-trip time of sequential sends from Go to
+// a Python process actor through ArbiterService.Send (SendViaArbiter), and
+// prints one JSON line (cmd/gobench measures the direct path and more):
 //
 //	{"go_send_rtt_p50_us": 812.4, "go_send_rtt_p90_us": ..., "go_send_rtt_p99_us": ..., "n": 2000}
 //
@@ -77,7 +78,7 @@ func run() error {
 	rtts := make([]time.Duration, 0, *n)
 	for i := 0; i < *warmup+*n; i++ {
 		start := time.Now()
-		if _, err := c.Send(ctx, ref.AID, *action); err != nil {
+		if _, err := c.SendViaArbiter(ctx, ref.AID, *action); err != nil {
 			return err
 		}
 		if i >= *warmup {
