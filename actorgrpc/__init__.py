@@ -20,7 +20,8 @@ from .context import get_actor
 from .hooks import hook
 from .errors import (ActorAlreadyExists, ActorError, ActorNotFound, ActorTimeout,
                      ActorUnavailable, CommandError, CommandNotFound, InvalidArgument,
-                     MessageTooLarge, PermissionDenied, SpawnError)
+                     MessageTooLarge, PermissionDenied, SpawnError,
+                     Unauthenticated)
 from .monitor import Monitor
 from .process_actor import ProcessConcurrency
 from .proxy import ActorProxy
@@ -54,6 +55,7 @@ __all__ = [
     "PermissionDenied",
     "ProcessConcurrency",
     "SpawnError",
+    "Unauthenticated",
     "arbiter",
     "command",
     "connect",

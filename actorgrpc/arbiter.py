@@ -15,21 +15,24 @@ import uuid
 from .actor import Actor
 from .consts import (ACTOR_ACTION_TIMEOUT, ACTOR_STATES, ARBITER_TARGET, DEFAULT_BIND,
                      DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SPAWN_TIMEOUT, HEARTBEAT_INTERVAL,
-                     KIND_ARBITER, KIND_PROCESS, KIND_THREAD, MONITOR_TASK_PERIOD,
+                     KIND_ARBITER, KIND_EXEC, KIND_PROCESS, KIND_THREAD, MONITOR_TASK_PERIOD,
+                     OWN_PROCESS_KINDS,
                      READY_LINE_PREFIX)
 from . import events, log_files
 from .errors import ActorError, ActorNotFound, InvalidArgument, SpawnError
 from .events import EventBus
+from .exec_launcher import ExecLauncher
 from .hooks import HookResolver
 from .mailbox_server import MailboxHost, MailboxServicer
 from .monitor import Monitor
 from .process_control import pid_alive
+from .programs import ProgramTable
 from .proxy import ActorProxy
 from .registry import Registry
 from .restart import TEMPORARY, RestartPolicy, RestartTracker, should_restart
 from .routing import Router
 from .runtime import Concurrency
-from .security import SecuritySettings
+from .security import SecuritySettings, check_exposure
 from .server import build_server, set_serving
 from .spawn_spec import SpawnSpec
 from .tls import TlsFiles
@@ -83,7 +86,9 @@ class Arbiter(Actor):
                  fork_server: bool | None = None,
                  action_timeout: float = ACTOR_ACTION_TIMEOUT, restart_policy: dict | None = None,
                  standby_actors: int | None = None, auth_tokens=(),
-                 tls: TlsFiles | None = None):
+                 tls: TlsFiles | None = None, insecure: bool = False, programs=()):
+        auth_tokens = list(auth_tokens)
+        check_exposure(bind, tokens=auth_tokens, tls=tls, insecure=insecure)
         self.hooks_resolver = HookResolver(modules)
         #: Tokens, the internal credential and TLS, shared with every actor it starts.
         self.security = SecuritySettings.create(auth_tokens, tls)
@@ -130,7 +135,10 @@ class Arbiter(Actor):
         self.fork_server = None
         self.monitors: dict[str, Monitor] = {}
         self.mailbox_host = MailboxHost(max_message_bytes)
-        self.launchers = {KIND_PROCESS: ProcessLauncher(self), KIND_THREAD: ThreadLauncher(self)}
+        #: Programs the operator registered for EXEC actors.
+        self.programs = ProgramTable(programs)
+        self.launchers = {KIND_PROCESS: ProcessLauncher(self), KIND_THREAD: ThreadLauncher(self),
+                          KIND_EXEC: ExecLauncher(self)}
         self.server = None
         self.router: Router | None = None
         self._pending_monitors: list[tuple[str, dict]] = []
@@ -308,7 +316,7 @@ class Arbiter(Actor):
             await asyncio.sleep(self.monitor_task_period)
             now = time.monotonic()
             for record in list(self.registry.live.values()):
-                if (record.kind == KIND_PROCESS and record.state == ACTOR_STATES.RUN
+                if (record.kind in OWN_PROCESS_KINDS and record.state == ACTOR_STATES.RUN
                         and record.stream_attached
                         and now - record.last_beat > record.spec.timeout):
                     logger.error("%s(%s) missed heartbeats for %.1f s: hung; stopping it",
@@ -324,7 +332,7 @@ class Arbiter(Actor):
             for monitor in list(self.monitors.values()):
                 await monitor.maintain()
             for record in list(self.registry.live.values()):
-                if record.kind == KIND_PROCESS and record.log_path:
+                if record.kind in OWN_PROCESS_KINDS and record.log_path:
                     log_files.rotate_if_large(record.log_path, self.max_log_bytes)
 
     # -- monitors ----------------------------------------------------------------------
@@ -379,6 +387,8 @@ class Arbiter(Actor):
                 raise InvalidArgument(f"no monitor named {spec.monitor!r}")
         for reference in spec.references().values():
             self.hooks.check(reference)
+        if spec.kind == KIND_EXEC:
+            self.programs.get(spec.program)  # PERMISSION_DENIED unless registered
         aid = uuid.uuid4().hex[:12]
         log_path = os.path.join(self.run_dir, "logs", f"{spec.name or aid}.{aid}.log")
         record = ActorProxyMonitor(aid=aid, spec=spec, monitor=monitor, log_path=log_path,

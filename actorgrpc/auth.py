@@ -25,6 +25,9 @@ from typing import Iterable
 
 import grpc
 
+from .errors import (STATUS_DETAILS_KEY, ActorError, PermissionDenied, Unauthenticated,
+                     status_details)
+
 __all__ = ["Role", "TokenTable", "TokenFileError", "load_token_file", "parse_token_file",
            "bearer_metadata", "required_role", "AuthInterceptor", "token_from_metadata"]
 
@@ -165,14 +168,15 @@ def token_from_metadata(metadata) -> str | None:
     return None
 
 
-def _refusal(handler, code: grpc.StatusCode, message: str):
-    """A handler of the same shape as ``handler`` that refuses the call."""
+def _refusal(handler, error: ActorError):
+    """A handler of the same shape as ``handler`` that refuses the call with ``error``."""
+    trailer = ((STATUS_DETAILS_KEY, status_details(error)),)
 
     async def refuse_unary(request, context):
-        await context.abort(code, message)
+        await context.abort(error.code, str(error), trailing_metadata=trailer)
 
     async def refuse_stream(request_or_iterator, context):
-        await context.abort(code, message)
+        await context.abort(error.code, str(error), trailing_metadata=trailer)
         yield  # pragma: no cover - makes this an async generator
 
     if handler is None or handler.unary_unary:
@@ -204,8 +208,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             return await continuation(handler_call_details)
         handler = await continuation(handler_call_details)
         if role is None:
-            return _refusal(handler, grpc.StatusCode.UNAUTHENTICATED,
-                            "missing or wrong token: send \"authorization: Bearer TOKEN\"")
-        return _refusal(handler, grpc.StatusCode.PERMISSION_DENIED,
-                        f"a {role.name.lower()} token may not call "
-                        f"{handler_call_details.method[:100]}")
+            return _refusal(handler, Unauthenticated(
+                "missing or wrong token: send \"authorization: Bearer TOKEN\""))
+        return _refusal(handler, PermissionDenied(
+            f"a {role.name.lower()} token may not call {handler_call_details.method[:100]}"))

@@ -9,6 +9,7 @@ the configuration file in config.py; this module parses options and makes calls.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import sys
@@ -72,9 +73,27 @@ def main():
               help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics (off by default).")
 @click.option("--dashboard", "dashboard_port", type=click.IntRange(0, 65535), default=None,
               metavar="PORT", help="Serve the web dashboard on 127.0.0.1:PORT (off by default).")
+@click.option("--auth-token-file", default=None, type=click.Path(dir_okay=False),
+              help="Require a token on every call: one \"ROLE TOKEN\" per line, role admin "
+                   "or read.")
+@click.option("--tls-cert", default=None, type=click.Path(dir_okay=False),
+              help="Serve TLS with this PEM certificate chain (the arbiter and its actors).")
+@click.option("--tls-key", default=None, type=click.Path(dir_okay=False),
+              help="The PEM private key of --tls-cert.")
+@click.option("--tls-client-ca", default=None, type=click.Path(dir_okay=False),
+              help="Require client certificates signed by this CA (mutual TLS).")
+@click.option("--tls-ca", default=None, type=click.Path(dir_okay=False),
+              help="CA that signed --tls-cert, for the actors' own connections "
+                   "(default: the certificate itself, right when it is self-signed).")
+@click.option("--insecure", is_flag=True, default=None,
+              help="Allow a non-loopback --bind without TLS and a token.")
+@click.option("--program", "programs", multiple=True, metavar="NAME=COMMAND",
+              help="Register a program that EXEC actors may run (repeatable; the "
+                   "command is split like a shell would, never run by one).")
 def serve(config_path, bind, modules, start, monitors, run_dir, max_message_bytes,
           log_level, log_format, heartbeat_interval, spawn_timeout, metrics_port,
-          dashboard_port):
+          dashboard_port, auth_token_file, tls_cert, tls_key, tls_client_ca, tls_ca,
+          insecure, programs):
     """Run an arbiter until SIGTERM or SIGINT."""
     from .arbiter import Arbiter
     from .config import ConfigError, ServeConfig, load_config
@@ -102,11 +121,27 @@ def serve(config_path, bind, modules, start, monitors, run_dir, max_message_byte
     log_format = pick("log_format", log_format, config.log_format)
     metrics_port = pick("metrics_port", metrics_port, config.metrics_port)
     dashboard_port = pick("dashboard_port", dashboard_port, config.dashboard_port)
+    security = _serve_security(
+        bind, insecure=pick("insecure", insecure, config.insecure),
+        auth_token_file=pick("auth_token_file", auth_token_file, config.auth_token_file),
+        tls_cert=pick("tls_cert", tls_cert, config.tls_cert),
+        tls_key=pick("tls_key", tls_key, config.tls_key),
+        tls_client_ca=pick("tls_client_ca", tls_client_ca, config.tls_client_ca),
+        tls_ca=pick("tls_ca", tls_ca, config.tls_ca))
     timings = config.arbiter_kwargs()
     if heartbeat_interval is not None:
         timings["heartbeat_interval"] = heartbeat_interval
     if spawn_timeout is not None:
         timings["spawn_timeout"] = spawn_timeout
+    from .programs import parse_program_option
+
+    registered = {program.name: program for program in config.programs}
+    for item in programs:
+        try:
+            program = parse_program_option(item)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--program") from None
+        registered[program.name] = program
     pools = {name: dict(params) for name, params in config.monitors.items()}
     for item in monitors:
         name, _, count = item.partition("=")
@@ -117,18 +152,23 @@ def serve(config_path, bind, modules, start, monitors, run_dir, max_message_byte
     configure_logging(log_level, log_format)
     sys.path.insert(0, os.getcwd()) if os.getcwd() not in sys.path else None
     plugins = []
-    if metrics_port is not None:
-        from .metrics import MetricsPlugin
+    try:
+        if metrics_port is not None:
+            from .metrics import MetricsPlugin
 
-        plugins.append(MetricsPlugin(metrics_port))
-    if dashboard_port is not None:
-        from .dashboard import DashboardPlugin
+            plugins.append(MetricsPlugin(metrics_port))
+        if dashboard_port is not None:
+            from .dashboard import DashboardPlugin
 
-        plugins.append(DashboardPlugin(dashboard_port))
+            plugins.append(DashboardPlugin(dashboard_port))
+    except ImportError as exc:
+        raise click.ClickException(f"--metrics-port and --dashboard need the ops extra "
+                                   f"(pip install 'actorgrpc[ops]'): {exc}") from None
     try:
         arb = Arbiter(bind=bind, modules=[*config.modules, *modules], start=start,
                       run_dir=run_dir, max_message_bytes=max_message_bytes, announce=True,
-                      log_level=log_level, log_format=log_format, plugins=plugins, **timings)
+                      log_level=log_level, log_format=log_format, plugins=plugins,
+                      programs=list(registered.values()), **security, **timings)
         for name, params in pools.items():
             arb.add_monitor(name, **params)
         code = arb.start()
@@ -139,12 +179,79 @@ def serve(config_path, bind, modules, start, monitors, run_dir, max_message_byte
     sys.exit(code)
 
 
+def _serve_security(bind: str, *, insecure, auth_token_file, tls_cert, tls_key,
+                    tls_client_ca, tls_ca) -> dict:
+    """Tokens and TLS of ``serve`` as Arbiter keyword arguments; refuses a
+    non-loopback bind without both unless ``insecure``."""
+    from .auth import TokenFileError, load_token_file
+    from .security import InsecureBindError, check_exposure
+    from .tls import TlsError, TlsFiles
+
+    tokens = []
+    if auth_token_file:
+        try:
+            tokens = load_token_file(auth_token_file)
+        except TokenFileError as exc:
+            raise click.BadParameter(str(exc), param_hint="--auth-token-file") from None
+    tls = None
+    if tls_cert or tls_key or tls_client_ca or tls_ca:
+        if not (tls_cert and tls_key):
+            raise click.UsageError("TLS needs both --tls-cert and --tls-key")
+        tls = TlsFiles(cert_file=tls_cert, key_file=tls_key, ca_file=tls_ca or "",
+                       client_ca_file=tls_client_ca or "")
+        try:
+            tls.check()
+        except TlsError as exc:
+            raise click.ClickException(str(exc)) from None
+    try:
+        check_exposure(bind, tokens=tokens, tls=tls, insecure=bool(insecure))
+    except InsecureBindError as exc:
+        raise click.ClickException(str(exc)) from None
+    return {"auth_tokens": tokens, "tls": tls, "insecure": bool(insecure)}
+
+
 # -- helpers of the client commands --------------------------------------------------
 
+_CONNECTION_KEYS = ("token", "token_file", "tls", "cacert", "cert", "key", "tls_server_name")
+
+
 def address_option(fn):
-    return click.option("--address", envvar=ADDRESS_ENV, default=DEFAULT_ADDRESS,
-                        show_default=True,
-                        help=f"The arbiter's HOST:PORT (or ${ADDRESS_ENV}).")(fn)
+    """The options of every client command: where the arbiter is and how to reach it.
+
+    The security options are kept in the click context, where ``_client`` finds them.
+    """
+
+    @functools.wraps(fn)
+    def with_connection(*args, **kwargs):
+        settings = {key: kwargs.pop(key) for key in _CONNECTION_KEYS}
+        click.get_current_context().meta["actorgrpc.connection"] = settings
+        return fn(*args, **kwargs)
+
+    options = [
+        click.option("--address", envvar=ADDRESS_ENV, default=DEFAULT_ADDRESS,
+                     show_default=True, help=f"The arbiter's HOST:PORT (or ${ADDRESS_ENV})."),
+        click.option("--token", envvar="ACTORGRPC_TOKEN", default=None,
+                     help="Bearer token (or $ACTORGRPC_TOKEN)."),
+        click.option("--token-file", envvar="ACTORGRPC_TOKEN_FILE", default=None,
+                     type=click.Path(dir_okay=False),
+                     help="File holding the token (or $ACTORGRPC_TOKEN_FILE)."),
+        click.option("--tls", is_flag=True, envvar="ACTORGRPC_TLS",
+                     help="Use TLS with the system's root certificates."),
+        click.option("--cacert", envvar="ACTORGRPC_CACERT", default=None,
+                     type=click.Path(dir_okay=False),
+                     help="Use TLS, trusting this PEM CA file (or $ACTORGRPC_CACERT)."),
+        click.option("--cert", envvar="ACTORGRPC_CERT", default=None,
+                     type=click.Path(dir_okay=False),
+                     help="Client certificate for mutual TLS (or $ACTORGRPC_CERT)."),
+        click.option("--key", envvar="ACTORGRPC_KEY", default=None,
+                     type=click.Path(dir_okay=False),
+                     help="Key of the client certificate (or $ACTORGRPC_KEY)."),
+        click.option("--tls-server-name", default=None,
+                     help="Name to verify in the server's certificate."),
+    ]
+    for option in reversed(options):
+        with_connection = option(with_connection)
+    return with_connection
 
 
 def _run(coroutine_factory, address: str = ""):
@@ -177,8 +284,38 @@ def _fail(exc: ActorError, address: str = ""):
 
 def _client(address):
     from .client import connect
+    from .tls import ClientTls
 
-    return connect(address)
+    settings = click.get_current_context().meta.get("actorgrpc.connection", {})
+    token = settings.get("token")
+    if not token and settings.get("token_file"):
+        token = _read_token(settings["token_file"])
+    tls = None
+    if settings.get("cacert") or settings.get("cert") or settings.get("tls_server_name"):
+        tls = ClientTls(ca_file=settings.get("cacert") or "",
+                        cert_file=settings.get("cert") or "",
+                        key_file=settings.get("key") or "",
+                        server_name=settings.get("tls_server_name") or "")
+    elif settings.get("tls"):
+        tls = True
+    try:
+        return connect(address, token=token, tls=tls)
+    except ValueError as exc:  # TlsError: a certificate file that cannot be used
+        raise click.ClickException(str(exc)) from None
+
+
+def _read_token(path: str) -> str:
+    """The token of a file holding it alone, or the first of a server's token file."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                parts = line.split()
+                if parts and not parts[0].startswith("#"):
+                    return parts[-1]
+    except OSError as exc:
+        raise click.ClickException(f"cannot read the token file {path}: {exc.strerror}") \
+            from None
+    raise click.ClickException(f"the token file {path} holds no token")
 
 
 async def _stream(call):
@@ -297,7 +434,8 @@ def top(address, name_prefix, monitor, interval, sort, once, iterations):
 @main.command("spawn")
 @address_option
 @click.option("--name", default="", help="Unique name (with --count, names get -0, -1, ...).")
-@click.option("--kind", type=click.Choice(["process", "thread"]), default="process")
+@click.option("--kind", type=click.Choice(["process", "thread", "exec"]), default="process")
+@click.option("--program", default=None, help="For --kind exec: a registered program's name.")
 @click.option("--start", default=None, help="Hook as module:function.")
 @click.option("--stopping", default=None, help="Hook as module:function.")
 @click.option("--periodic-task", default=None, help="Hook as module:function.")
@@ -310,12 +448,13 @@ def top(address, name_prefix, monitor, interval, sort, once, iterations):
               help="How many actors to spawn.")
 @click.option("--parallel", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Spawns in flight at once (with --count).")
-def spawn_command(address, name, kind, start, stopping, periodic_task, periodic_interval,
-                  timeout, extra, count, parallel):
+def spawn_command(address, name, kind, program, start, stopping, periodic_task,
+                  periodic_interval, timeout, extra, count, parallel):
     """Spawn actors and print their references (one JSON object per line)."""
     from .console import make_console
 
-    params = dict(kind=kind, start=start, stopping=stopping, periodic_task=periodic_task,
+    params = dict(kind=kind, program=program, start=start, stopping=stopping,
+                  periodic_task=periodic_task,
                   periodic_interval=periodic_interval, timeout=timeout,
                   extra=_json_object(extra, "--extra") if extra else None)
     names = [f"{name}-{i}" if name and count > 1 else name for i in range(count)]
@@ -465,7 +604,7 @@ def logs_command(address, target, lines, follow):
         async with _client(address) as client:
             request = arbiter_pb2.LogsRequest(target=target, tail_lines=lines or -1,
                                               follow=follow)
-            async for batch in _stream(client.stub.Logs(request)):
+            async for batch in _stream(client.stub.Logs(request, metadata=client.metadata)):
                 for line in batch.lines:
                     click.echo(line)
                 sys.stdout.flush()
@@ -495,7 +634,8 @@ def watch_command(address, name_prefix, existing, as_json, count, timeout):
         async with _client(address) as client:
             request = arbiter_pb2.WatchActorsRequest(name_prefix=name_prefix,
                                                      include_existing=existing)
-            async for event in _stream(client.stub.WatchActors(request)):
+            async for event in _stream(client.stub.WatchActors(request,
+                                                               metadata=client.metadata)):
                 if as_json:
                     data = json_format.MessageToDict(event, preserving_proto_field_name=True)
                     data["type"] = event_name(event.type)
@@ -514,6 +654,32 @@ def watch_command(address, name_prefix, existing, as_json, count, timeout):
             pass
 
     _run(bounded, address)
+
+
+# -- secrets -------------------------------------------------------------------------
+
+@main.group()
+def secrets():
+    """Credentials for an arbiter."""
+
+
+@secrets.command("init")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--host", "hosts", multiple=True, metavar="NAME",
+              help="A name or address clients use to reach the arbiter (repeatable); "
+                   "localhost and 127.0.0.1 are always in the certificate.")
+def secrets_init(folder, hosts):
+    """Make FOLDER/tokens and a self-signed FOLDER/tls.crt + tls.key, unless present."""
+    try:
+        from .provision import init_secrets
+    except ImportError as exc:
+        raise click.ClickException(f"needs the ops extra (pip install 'actorgrpc[ops]'): "
+                                   f"{exc}") from None
+    created = init_secrets(folder, list(hosts))
+    for name in created:
+        click.echo(f"created {os.path.join(folder, name)}")
+    if not created:
+        click.echo(f"{folder} already holds tokens and a certificate; nothing to do")
 
 
 # Other commands are registered below, e.g. main.add_command(bench).

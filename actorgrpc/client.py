@@ -3,31 +3,73 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import grpc
 
+from .auth import bearer_metadata
+from .channels import ChannelSecurity
 from .consts import DEFAULT_SEND_TIMEOUT
 from .enums import state_to_wire
 from .errors import error_from_rpc_error
 from .proxy import ActorProxy
 from .routing import Router
 from .spawn_spec import SpawnSpec
+from .tls import ClientTls
 from .v1 import arbiter_pb2
 from .values import from_struct
 
-__all__ = ["Client", "connect"]
+__all__ = ["Client", "connect", "client_security"]
+
+
+#: Where ``connect`` finds a token when it is given none.
+TOKEN_ENVIRONMENT_VARIABLE = "ACTORGRPC_TOKEN"
+
+
+def client_security(token: str | None = None, tls=None) -> ChannelSecurity:
+    """How a client connects: ``token`` (default ``$ACTORGRPC_TOKEN``) and ``tls``:
+
+    * None or False: plaintext;
+    * True: TLS, verified with the system's root certificates;
+    * a string: TLS, verified with that PEM file of CA certificates;
+    * a ``ClientTls``: roots, a client certificate for mTLS, a server name;
+    * a ``grpc.ChannelCredentials``: used as is.
+    """
+    if token is None:
+        token = os.environ.get(TOKEN_ENVIRONMENT_VARIABLE) or None
+    server_name = ""
+    if tls is None or tls is False:
+        credentials = None
+    elif tls is True:
+        credentials = grpc.ssl_channel_credentials()
+    elif isinstance(tls, str):
+        credentials = ClientTls(ca_file=tls).credentials()
+    elif isinstance(tls, ClientTls):
+        credentials, server_name = tls.credentials(), tls.server_name
+    elif isinstance(tls, grpc.ChannelCredentials):
+        credentials = tls
+    else:
+        raise TypeError(f"tls must be a bool, a CA file path, a ClientTls or "
+                        f"grpc.ChannelCredentials, not {type(tls).__name__}")
+    return ChannelSecurity(credentials=credentials, metadata=bearer_metadata(token),
+                           server_name=server_name)
 
 
 class Client:
     """A connection to an arbiter; ``send`` goes straight to the actors' mailboxes.
 
-    Use it as ``async with connect("127.0.0.1:7070") as client: ...``.
+    Use it as ``async with connect("127.0.0.1:7070") as client: ...``. With
+    ``token`` (or ``$ACTORGRPC_TOKEN``) every call presents it; ``tls`` turns on TLS
+    (see ``client_security``), for the arbiter and every actor reached directly.
     """
 
-    def __init__(self, address: str, **router_options):
+    def __init__(self, address: str, *, token: str | None = None, tls=None,
+                 **router_options):
         self.address = address
-        self.router = Router(address, **router_options)
+        self.router = Router(address, security=client_security(token, tls), **router_options)
         self.stub = self.router.arbiter
+        #: Metadata of every call (the bearer token): pass it to calls on ``stub``.
+        self.metadata = self.router.metadata
 
     async def __aenter__(self) -> "Client":
         return self
@@ -40,7 +82,7 @@ class Client:
 
     async def _unary(self, method, request, timeout):
         try:
-            return await method(request, timeout=timeout)
+            return await method(request, timeout=timeout, metadata=self.metadata)
         except grpc.aio.AioRpcError as exc:
             raise error_from_rpc_error(exc) from None
 
@@ -116,6 +158,10 @@ class Client:
         return await self.router.resolve(target, fresh=True)
 
 
-def connect(address: str, **options) -> Client:
-    """A client of the arbiter at ``address``; use with ``async with``."""
-    return Client(address, **options)
+def connect(address: str, *, token: str | None = None, tls=None, **options) -> Client:
+    """A client of the arbiter at ``address``; use with ``async with``.
+
+    ``token`` defaults to ``$ACTORGRPC_TOKEN``; ``tls`` is off by default (see
+    ``client_security`` for its forms).
+    """
+    return Client(address, token=token, tls=tls, **options)

@@ -10,8 +10,11 @@ The file (every table and key optional)::
     [server]      bind, modules, start, run_dir, max_message_bytes
     [supervision] heartbeat_interval, monitor_task_period, spawn_timeout, action_timeout
     [logging]     level, format
+    [security]    auth_token_file, tls_cert, tls_key, tls_client_ca, tls_ca, insecure
     [metrics]     port
     [dashboard]   port
+    [programs.NAME]  command (a list of strings), env (a table of strings), cwd:
+                     a program that EXEC actors may run (see actorgrpc.programs)
     [monitors.NAME]  num_workers, kind, start, stopping, periodic_task,
                      periodic_interval, timeout, extra, and the restart policy
                      (restart, strategy, max_restarts, max_seconds, backoff_initial,
@@ -48,6 +51,14 @@ SCHEMA: dict[str, dict[str, tuple[tuple, str]]] = {
     "logging": {
         "level": ((str,), f"one of {', '.join(_LOG_LEVELS)}"),
         "format": ((str,), '"text" or "json"'),
+    },
+    "security": {
+        "auth_token_file": ((str,), "a path to a token file"),
+        "tls_cert": ((str,), "a path to a PEM certificate chain"),
+        "tls_key": ((str,), "a path to a PEM private key"),
+        "tls_client_ca": ((str,), "a path to PEM CA certificates"),
+        "tls_ca": ((str,), "a path to PEM CA certificates"),
+        "insecure": ((bool,), "true or false"),
     },
     "metrics": {"port": ((int,), "a port number (0-65535)")},
     "dashboard": {"port": ((int,), "a port number (0-65535)")},
@@ -101,6 +112,14 @@ class ServeConfig:
     log_format: str | None = None
     metrics_port: int | None = None
     dashboard_port: int | None = None
+    auth_token_file: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_client_ca: str | None = None
+    tls_ca: str | None = None
+    insecure: bool | None = None
+    #: Programs EXEC actors may run.
+    programs: list = field(default_factory=list)
     #: Monitor name → keyword arguments of ``Arbiter.add_monitor``.
     monitors: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -139,13 +158,16 @@ def parse_config(text: str, path: str = "<config>") -> ServeConfig:
     for table, value in data.items():
         if table == "monitors":
             _read_monitors(value, config, problems)
+        elif table == "programs":
+            _read_programs(value, config, problems)
         elif table in SCHEMA:
             if not isinstance(value, dict):
                 problems.add((table,), f"must be a table [{table}]")
                 continue
             _read_table(table, value, config, problems)
         else:
-            known = ", ".join(f"[{name}]" for name in [*SCHEMA, "monitors.NAME"])
+            known = ", ".join(f"[{name}]" for name in [*SCHEMA, "monitors.NAME",
+                                                       "programs.NAME"])
             problems.add((table,), f"unknown table or key {table!r}; expected {known}")
     problems.raise_if_any()
     return config
@@ -191,10 +213,44 @@ def _read_monitors(monitors, config: ServeConfig, problems) -> None:
         config.monitors[name] = accepted
 
 
+def _read_programs(programs, config: ServeConfig, problems) -> None:
+    from .programs import Program
+
+    if not isinstance(programs, dict):
+        problems.add(("programs",), "must be tables [programs.NAME]")
+        return
+    for name, params in programs.items():
+        where = ("programs", name)
+        if not isinstance(params, dict):
+            problems.add(where, f"[programs.{name}] must be a table with a command")
+            continue
+        unknown = set(params) - {"command", "env", "cwd"}
+        if unknown:
+            problems.add(where, f"unknown key(s) {', '.join(sorted(unknown))} in "
+                         f"[programs.{name}]; expected command, env, cwd")
+            continue
+        env = params.get("env", {})
+        if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+            problems.add(where + ("env",), f"[programs.{name}] env must be a table of strings")
+            continue
+        cwd = params.get("cwd")
+        if cwd is not None and not isinstance(cwd, str):
+            problems.add(where + ("cwd",), f"[programs.{name}] cwd must be a folder path")
+            continue
+        command = params.get("command")
+        try:
+            if not isinstance(command, list):
+                raise ValueError(f"program {name!r}: command must be a list of strings")
+            config.programs.append(Program(name=name, command=tuple(command), env=env,
+                                           cwd=cwd))
+        except ValueError as exc:
+            problems.add(where, f"[programs.{name}] {exc}")
+
+
 def _check(table: str, key: str, value, rule, problems, where) -> bool:
     types, description = rule
     # bool is an int in Python; "true" is never a number or a count here.
-    ok = isinstance(value, types) and not isinstance(value, bool)
+    ok = isinstance(value, types) and (bool in types or not isinstance(value, bool))
     if ok and key in _POSITIVE:
         ok = value > 0
     if ok and key in _NON_NEGATIVE:

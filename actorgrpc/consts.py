@@ -65,4 +65,7 @@ KIND_PROCESS = "process"
 KIND_THREAD = "thread"
 KIND_MONITOR = "monitor"
 KIND_ARBITER = "arbiter"
-SPAWNABLE_KINDS = (KIND_PROCESS, KIND_THREAD)
+KIND_EXEC = "exec"
+SPAWNABLE_KINDS = (KIND_PROCESS, KIND_THREAD, KIND_EXEC)
+#: Kinds whose actor has an OS process of its own (heartbeats, signals, output).
+OWN_PROCESS_KINDS = (KIND_PROCESS, KIND_EXEC)

@@ -17,16 +17,24 @@ The exception tree::
     │                                              call, or the arbiter is stopping
     ├── ActorTimeout                DEADLINE_EXCEEDED  the deadline passed (also a
     │                                              ``TimeoutError``)
-    └── PermissionDenied            PERMISSION_DENIED  module or hook outside what the
-                                                   operator allowed
+    ├── PermissionDenied            PERMISSION_DENIED  module or hook outside what the
+    │                                              operator allowed, or a token whose
+    │                                              role does not allow the call
+    └── Unauthenticated             UNAUTHENTICATED  a missing or wrong token
 
-Servers turn any exception into a status with :func:`status_of`; clients turn a
-status back into an exception with :func:`error_from_status`.
+Servers turn any exception into a status with :func:`status_of` (and its
+``google.rpc.Status`` details with :func:`status_details`); clients turn a status
+back into an exception with :func:`error_from_status` / :func:`error_from_rpc_error`.
+A user's own ``TimeoutError`` is a command that raised (UNKNOWN), not a deadline.
 """
 
 from __future__ import annotations
 
+import re
+
 import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
 
 __all__ = [
     "ActorError",
@@ -40,10 +48,18 @@ __all__ = [
     "ActorUnavailable",
     "ActorTimeout",
     "PermissionDenied",
+    "Unauthenticated",
     "status_of",
     "error_from_status",
     "error_from_rpc_error",
+    "status_details",
+    "ERROR_DOMAIN",
 ]
+
+#: ErrorInfo.domain of every actorgrpc error.
+ERROR_DOMAIN = "actorgrpc.v1"
+#: The trailer that carries a serialized google.rpc.Status (gRPC's convention).
+STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
 
 class ActorError(Exception):
@@ -119,6 +135,12 @@ class PermissionDenied(ActorError):
     code = grpc.StatusCode.PERMISSION_DENIED
 
 
+class Unauthenticated(ActorError):
+    """The call had no token, or one the server does not accept."""
+
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
 _CLASS_OF_CODE: dict[grpc.StatusCode, type[ActorError]] = {
     cls.code: cls
     for cls in (
@@ -130,6 +152,7 @@ _CLASS_OF_CODE: dict[grpc.StatusCode, type[ActorError]] = {
         ActorUnavailable,
         ActorTimeout,
         PermissionDenied,
+        Unauthenticated,
     )
 }
 _CLASS_OF_CODE[grpc.StatusCode.UNKNOWN] = CommandError
@@ -144,8 +167,6 @@ def status_of(exc: BaseException) -> tuple[grpc.StatusCode, str, str]:
     """
     if isinstance(exc, ActorError):
         return exc.code, str(exc), exc.remote_type
-    if isinstance(exc, TimeoutError):
-        return grpc.StatusCode.DEADLINE_EXCEEDED, str(exc) or "deadline exceeded", ""
     name = type(exc).__name__
     text = str(exc)
     return grpc.StatusCode.UNKNOWN, f"{name}: {text}" if text else name, name
@@ -175,17 +196,52 @@ def error_from_status(
     return cls(message, remote_type=remote_type)
 
 
+def reason_of(class_name: str) -> str:
+    """ErrorInfo.reason for an error class: "ActorNotFound" → "ACTOR_NOT_FOUND"."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", class_name).upper()
+
+
+def status_details(exc: BaseException) -> bytes:
+    """The serialized ``google.rpc.Status`` of ``exc``, for the status-details trailer.
+
+    Its one ErrorInfo says which error class the server raised (``error_class``) and,
+    for a command that raised, the exception's type (``exception_type``), so clients
+    in any language map errors without reading messages.
+    """
+    code, message, remote_type = status_of(exc)
+    error_class = type(exc).__name__ if isinstance(exc, ActorError) else "CommandError"
+    metadata = {"error_class": error_class}
+    if remote_type:
+        metadata["exception_type"] = remote_type
+    detail = any_pb2.Any()
+    detail.Pack(error_details_pb2.ErrorInfo(reason=reason_of(error_class),
+                                            domain=ERROR_DOMAIN, metadata=metadata))
+    return status_pb2.Status(code=code.value[0], message=message,
+                             details=[detail]).SerializeToString()
+
+
+def error_info_of(trailing_metadata) -> error_details_pb2.ErrorInfo | None:
+    """The actorgrpc ErrorInfo in a call's status-details trailer, if any."""
+    for key, value in trailing_metadata or ():
+        if key != STATUS_DETAILS_KEY or not isinstance(value, bytes):
+            continue
+        try:
+            status = status_pb2.Status.FromString(value)
+        except Exception:  # a peer's garbage: fall back to the code alone
+            return None
+        for detail in status.details:
+            info = error_details_pb2.ErrorInfo()
+            if detail.Unpack(info) and info.domain == ERROR_DOMAIN:
+                return info
+    return None
+
+
 def error_from_rpc_error(error: grpc.RpcError) -> ActorError:
     """The exception a client raises for a ``grpc.RpcError``."""
     code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
     details = error.details() if hasattr(error, "details") else str(error)
-    metadata = dict(error.trailing_metadata() or ()) if hasattr(
-        error, "trailing_metadata") else {}
-    return error_from_status(code, details or "", metadata.get(REMOTE_TYPE_METADATA, ""),
-                             metadata.get(ERROR_CLASS_METADATA, ""))
-
-
-#: Trailing metadata key that carries the remote exception's class name.
-REMOTE_TYPE_METADATA = "actorgrpc-error-type"
-#: Trailing metadata key that carries the ActorError subclass the server raised.
-ERROR_CLASS_METADATA = "actorgrpc-error-class"
+    info = error_info_of(error.trailing_metadata() if hasattr(error, "trailing_metadata")
+                         else ())
+    metadata = info.metadata if info is not None else {}
+    return error_from_status(code, details or "", metadata.get("exception_type", ""),
+                             metadata.get("error_class", ""))

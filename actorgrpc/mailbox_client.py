@@ -102,6 +102,27 @@ def _give_up(waiter: asyncio.Future, error: Exception) -> None:
         waiter.set_exception(error)
 
 
+#: Statuses that end a stream because of the caller, not because the actor died: its
+#: calls fail with that status (a missing token, a refused role, ...).
+_REFUSALS = frozenset({grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED,
+                       grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED})
+
+
+def _stream_error(address: str, exc) -> errors.ActorError:
+    """What the calls pending on a stream that ended with ``exc`` fail with."""
+    if isinstance(exc, grpc.aio.AioRpcError) and exc.code() in _REFUSALS:
+        return errors.error_from_rpc_error(exc)
+    detail = ""
+    if isinstance(exc, grpc.aio.AioRpcError):
+        detail = f": {exc.code().name} {exc.details()}"
+    elif type(exc).__module__.startswith("grpc"):  # core's errors name no status
+        detail = f": the stream failed in gRPC ({type(exc).__name__})"
+    elif exc is not None:
+        detail = f": {exc!r}"
+    return ActorUnavailable(f"the connection to the actor at {address} was lost while the "
+                            f"call was pending (the actor may have died){detail}")
+
+
 def failure_to_error(failure) -> errors.ActorError:
     """The exception for a ``Failure`` on a stream."""
     code = errors.code_from_number(failure.code)
@@ -329,11 +350,16 @@ class MailboxConnection:
             # sends the headers as soon as the connection is up); from then on
             # frames go straight to gRPC's core (see actorgrpc.stream_ops).
             await call.wait_for_connection()
+            if call.done():
+                await call.read()  # raises the status that ended it (a refused token...)
             if self.closed or call.done():
                 raise NotDelivered(f"connection to {self.address} closed while connecting")
         except Exception as exc:
-            error = exc if isinstance(exc, NotDelivered) else NotDelivered(
-                f"could not connect to {self.address}: {exc!r}")
+            if isinstance(exc, grpc.aio.AioRpcError) and exc.code() in _REFUSALS:
+                error = errors.error_from_rpc_error(exc)
+            else:
+                error = exc if isinstance(exc, NotDelivered) else NotDelivered(
+                    f"could not connect to {self.address}: {exc!r}")
             call.cancel()
             if not self.closed:
                 self.closed = True
@@ -437,17 +463,7 @@ class MailboxConnection:
             return
         self.closed = True
         self.up = False
-        detail = ""
-        if isinstance(exc, grpc.aio.AioRpcError):
-            detail = f": {exc.code().name} {exc.details()}"
-        elif type(exc).__module__.startswith("grpc"):  # core's errors name no status
-            detail = f": the stream failed in gRPC ({type(exc).__name__})"
-        elif exc is not None:
-            detail = f": {exc!r}"
-        self._fail_pending(ActorUnavailable(
-            f"the connection to the actor at {self.address} was lost while the call "
-            f"was pending (the actor may have died){detail}"
-        ))
+        self._fail_pending(_stream_error(self.address, exc))
         if self._reader is not None and self._reader is not asyncio.current_task():
             self._reader.cancel()
         asyncio.ensure_future(self._channel.close(grace=None))

@@ -4,8 +4,8 @@ An arbiter plugin: counters are fed by the event bus (spawns, restarts, crashes,
 hung actors, ...), per-actor figures are read from the registry's last heartbeats
 at scrape time (so an idle arbiter does no work), and the send latency histogram
 is fed by the arbiter's ``send_observers`` hook when the arbiter has it. The
-endpoint is served in the arbiter's own loop (see http_server.py) on 127.0.0.1
-unless told otherwise. Every metric name starts with ``actorgrpc_``.
+endpoint is served in the arbiter's own loop (see web.py: Host check, tokens) on
+127.0.0.1 unless told otherwise. Every metric name starts with ``actorgrpc_``.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 from collections import Counter as Tally
 
-from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram,
-                               disable_created_metrics, generate_latest)
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.aiohttp import make_aiohttp_handler
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from . import events
-from .consts import ACTOR_STATES, KIND_PROCESS
-from .http_server import HttpServer, Request, Response
+from .consts import ACTOR_STATES, OWN_PROCESS_KINDS
+from .web import WebSite
 
 __all__ = ["MetricsPlugin", "ArbiterCollector", "SEND_BUCKETS"]
 
@@ -88,7 +88,7 @@ class ArbiterCollector:
                 processed.add_metric(values + [action], count)
             depth.add_metric(values, beat.mailbox_depth)
             restarts.add_metric(values, record.restarts)
-            if record.kind == KIND_PROCESS:
+            if record.kind in OWN_PROCESS_KINDS:
                 age.add_metric(values, max(0.0, now - record.last_beat))
                 rss.add_metric(values, beat.memory_rss_bytes)
                 cpu.add_metric(values, beat.cpu_percent)
@@ -99,10 +99,11 @@ class MetricsPlugin:
     """Serves ``/metrics`` for one arbiter; pass it in ``Arbiter(plugins=[...])``."""
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1"):
-        # The ``*_created`` series double every counter for no use of ours.
-        disable_created_metrics()
         self.registry = CollectorRegistry(auto_describe=True)
-        self.http = HttpServer(self._handle, host, port)
+        self.http = WebSite(host, port)
+        handler = make_aiohttp_handler(self.registry)
+        self.http.app.router.add_get("/metrics", handler)
+        self.http.app.router.add_get("/", handler)
         self.event_counters = {
             event_type: Counter(name, help_text, ["monitor"], registry=self.registry)
             for event_type, (name, help_text) in EVENT_COUNTERS.items()}
@@ -134,7 +135,7 @@ class MetricsPlugin:
         else:
             logger.warning("this arbiter has no send_observers hook: "
                            "actorgrpc_send_duration_seconds stays empty")
-        await self.http.start()
+        await self.http.start(arbiter.security)
         arbiter.extra["metrics_url"] = self.url
         logger.info("metrics endpoint on %s", self.url)
 
@@ -154,8 +155,3 @@ class MetricsPlugin:
     def observe_send(self, action: str, seconds: float, code: str) -> None:
         """The ``send_observers`` hook: one forwarded ArbiterService.Send."""
         self.send_latency.labels(action, code).observe(seconds)
-
-    def _handle(self, request: Request) -> Response:
-        if request.path not in ("/metrics", "/"):
-            return Response.error(404, "the metrics are at /metrics")
-        return Response(generate_latest(self.registry), 200, CONTENT_TYPE_LATEST)

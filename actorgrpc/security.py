@@ -12,7 +12,26 @@ from .channels import ChannelSecurity
 from .server import ServerSecurity
 from .tls import TlsFiles
 
-__all__ = ["SecuritySettings"]
+__all__ = ["SecuritySettings", "InsecureBindError", "check_exposure"]
+
+
+class InsecureBindError(ValueError):
+    """A non-loopback bind without TLS and a token, and no ``insecure``."""
+
+
+def check_exposure(bind: str, *, tokens, tls, insecure: bool) -> None:
+    """Refuse to serve beyond loopback without TLS and a token unless ``insecure``:
+    anyone who reaches the port could otherwise run code as this user."""
+    from .netutil import is_loopback_bind
+
+    if insecure or is_loopback_bind(bind) or (tokens and tls):
+        return
+    missing = " and ".join(what for what, present in
+                           (("TLS (--tls-cert/--tls-key)", tls),
+                            ("a token (--auth-token-file)", tokens)) if not present)
+    raise InsecureBindError(
+        f"refusing to serve on {bind} without {missing}: anyone who reaches it could "
+        "run code as this user; add them, bind to 127.0.0.1, or pass --insecure")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ import grpc
 
 from . import log_files
 from .events import EXISTING
-from .consts import ACTOR_STATES, DEFAULT_SEND_TIMEOUT, KIND_MONITOR, MAX_RESTART_WAIT
+from .consts import (ACTOR_STATES, DEFAULT_SEND_TIMEOUT, KIND_MONITOR, MAX_RESTART_WAIT,
+                     OWN_PROCESS_KINDS)
 from .enums import state_from_wire
 from .errors import ActorNotFound, ActorUnavailable, InvalidArgument, status_of
 from .page_tokens import PageCursor
@@ -115,7 +116,7 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
             found = self.arbiter.registry.find_any(request.target)
         except ActorNotFound as exc:
             await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
-        if not isinstance(found, ActorProxyMonitor) or found.kind != "process":
+        if not isinstance(found, ActorProxyMonitor) or found.kind not in OWN_PROCESS_KINDS:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 f"{request.target!r} has no output of its own (not a process actor)")
         count = 100 if request.tail_lines == 0 else max(request.tail_lines, 0)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .consts import (DEFAULT_ACTOR_TIMEOUT, KIND_PROCESS, KIND_THREAD,
+from .consts import (DEFAULT_ACTOR_TIMEOUT, KIND_EXEC, KIND_PROCESS, KIND_THREAD,
                      SPAWNABLE_KINDS)
 from .enums import kind_from_wire, kind_to_wire, restart_from_wire, restart_to_wire
 from .errors import InvalidArgument
@@ -98,6 +98,15 @@ class SpawnSpec:
             if not isinstance(value, (int, float)) or isinstance(value, bool) \
                     or not math.isfinite(value) or value <= 0:
                 raise InvalidArgument(f"{attribute} must be a positive number of seconds")
+        if self.kind == KIND_EXEC:
+            if not self.program:
+                raise InvalidArgument("an exec actor needs `program`: the name of a program "
+                                      "the operator registered")
+            if any(getattr(self, hook) for hook in HOOK_FIELDS):
+                raise InvalidArgument("hooks are for Python actors; an exec actor's program "
+                                      "runs its own start and stop code")
+        elif self.program:
+            raise InvalidArgument("`program` is only for kind \"exec\"")
         if self.kind != KIND_THREAD:
             # Functions cannot cross into another process: keep their references.
             for hook in HOOK_FIELDS:

@@ -6,8 +6,7 @@ import asyncio
 import functools
 import logging
 
-from .errors import (ERROR_CLASS_METADATA, REMOTE_TYPE_METADATA, ActorError,
-                     InvalidArgument, status_of)
+from .errors import STATUS_DETAILS_KEY, InvalidArgument, status_details, status_of
 
 logger = logging.getLogger("actorgrpc.rpc")
 
@@ -39,13 +38,7 @@ def rpc_method(handler):
 
 async def abort(context, exc: BaseException):
     """Abort the RPC of ``context`` with the status of ``exc``."""
-    code, message, remote_type = status_of(exc)
-    metadata = []
-    if remote_type:
-        metadata.append((REMOTE_TYPE_METADATA, remote_type))
-    if isinstance(exc, ActorError):
-        metadata.append((ERROR_CLASS_METADATA, type(exc).__name__))
-    if metadata:
-        context.set_trailing_metadata(tuple(metadata))
+    code, message, _remote_type = status_of(exc)
     logger.debug("RPC failed with %s: %s", code.name, message)
-    await context.abort(code, message)
+    await context.abort(code, message,
+                        trailing_metadata=((STATUS_DETAILS_KEY, status_details(exc)),))

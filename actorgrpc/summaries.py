@@ -14,7 +14,7 @@ import time
 from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from .consts import ACTOR_STATES, KIND_ARBITER, KIND_PROCESS
+from .consts import ACTOR_STATES, KIND_ARBITER, OWN_PROCESS_KINDS
 from .enums import kind_to_wire, restart_to_wire, state_to_wire, wire_state_name
 from .v1 import actor_pb2
 
@@ -70,7 +70,7 @@ def _record_summary(record) -> actor_pb2.ActorSummary:
         restarts=record.restarts, restart=restart_to_wire(record.spec.restart),
         backoff_seconds=round(record.backoff, 3),
         heartbeat_age_seconds=round(time.monotonic() - record.last_beat, 3)
-        if record.kind == KIND_PROCESS and record.is_alive() else 0.0,
+        if record.kind in OWN_PROCESS_KINDS and record.is_alive() else 0.0,
         memory_rss_bytes=load.memory_rss_bytes, cpu_percent=load.cpu_percent,
         mailbox_depth=load.mailbox_depth, processed=load.processed,
         gave_up=record.gave_up, program=getattr(record.spec, "program", "") or "")

@@ -18,7 +18,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from .consts import ACTOR_ACTION_TIMEOUT, ACTOR_STATES, KIND_PROCESS, KIND_THREAD
+from .consts import (ACTOR_ACTION_TIMEOUT, ACTOR_STATES, KIND_PROCESS, KIND_THREAD,
+                     OWN_PROCESS_KINDS)
 from .errors import SpawnError, status_of
 from .proxy import ActorProxy
 
@@ -76,7 +77,7 @@ class ActorProxyMonitor:
         self.load = Load()
         #: The one-time secret its hello must carry (process actors only); None once
         #: used: a second hello for the same aid is refused.
-        self.secret: str | None = new_secret() if self.kind == KIND_PROCESS else None
+        self.secret: str | None = new_secret() if self.kind in OWN_PROCESS_KINDS else None
         #: Set when an operator (or the arbiter) asked it to stop: not a crash.
         self.stop_requested = False
         self.failure: str = ""
@@ -234,7 +235,7 @@ class ActorProxyMonitor:
             if process is not None:
                 if process.returncode is None:
                     process.send_signal(sig)
-            elif self.kind == KIND_PROCESS and self.pid and self.exit_code is None:
+            elif self.kind in OWN_PROCESS_KINDS and self.pid and self.exit_code is None:
                 # Forked by the fork server: not our child, but ours to signal until
                 # the fork server reports its exit.
                 os.kill(self.pid, sig)

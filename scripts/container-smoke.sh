@@ -99,9 +99,10 @@ say "run"
 PORT=${PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 ADDRESS=127.0.0.1:$PORT
 MODULES_DIR=$(mktemp -d)
+SECRETS_DIR=$(mktemp -d)
 cleanup() {
   "${podman[@]}" rm -f -t 0 "$NAME" >/dev/null 2>&1 || true
-  rm -rf "$MODULES_DIR"
+  rm -rf "$MODULES_DIR" "$SECRETS_DIR"
 }
 trap cleanup EXIT
 # A module of the operator's, mounted read-only and allowed through ACTORGRPC_MODULES.
@@ -114,10 +115,13 @@ def shout(actor, text):
     return text.upper()
 PY
 chmod -R a+rX "$MODULES_DIR"
+# The image makes its credentials at first start in /app/secrets: a folder of ours
+# here, owned by the image's user, so that the checks below can read them.
+chown 10001:10001 "$SECRETS_DIR"
 "${podman[@]}" run -d --name "$NAME" --network=host \
   -e "ACTORGRPC_BIND=$ADDRESS" \
   -e ACTORGRPC_MODULES=actorgrpc.examples.demo,smoke_commands \
-  -v "$MODULES_DIR:/app/modules:ro" \
+  -v "$MODULES_DIR:/app/modules:ro" -v "$SECRETS_DIR:/app/secrets" \
   "$IMAGE"
 
 say "wait until healthy (HEALTHCHECK: grpc.health.v1.Health/Check)"
@@ -139,11 +143,16 @@ echo "healthy"
 "${podman[@]}" logs "$NAME" 2>&1 | grep -F "actorgrpc serving on $ADDRESS" \
   || die "no ready line for $ADDRESS in the container's output"
 
-say "grpcurl against $ADDRESS"
+say "grpcurl against $ADDRESS (TLS, with the admin token made at first start)"
+TOKEN=$(awk '$1 == "admin" {print $2}' "$SECRETS_DIR/tokens")
+[ -n "$TOKEN" ] || die "no admin token in the credentials made at first start"
+"$GRPCURL" -cacert "$SECRETS_DIR/tls.crt" -max-time 30 "$ADDRESS" list >/dev/null 2>&1 \
+  && die "the arbiter answered a call without a token"
 check() {  # check NAME EXPECTED-SUBSTRING grpcurl-args...
   local label=$1 expected=$2 output
   shift 2
-  output=$("$GRPCURL" -plaintext -max-time 30 "$@") || die "$label failed: $output"
+  output=$("$GRPCURL" -cacert "$SECRETS_DIR/tls.crt" -H "authorization: Bearer $TOKEN" \
+    -max-time 30 "$@") || die "$label failed: $output"
   printf '%s: %s\n' "$label" "$(printf '%s' "$output" | tr -d ' \n')"
   case "$(printf '%s' "$output" | tr -d ' \n')" in
     *"$expected"*) ;;
@@ -151,7 +160,7 @@ check() {  # check NAME EXPECTED-SUBSTRING grpcurl-args...
   esac
 }
 check health '"status":"SERVING"' "$ADDRESS" grpc.health.v1.Health/Check
-check spawn '"state":"ACTOR_STATE_RUN"' -d '{"name":"w1"}' \
+check spawn '"state":"ACTOR_STATE_RUNNING"' -d '{"name":"w1"}' \
   "$ADDRESS" actorgrpc.v1.ArbiterService/Spawn
 check send-echo '{"result":"hi"}' -d '{"target":"w1","action":"echo","args":["hi"]}' \
   "$ADDRESS" actorgrpc.v1.ArbiterService/Send

@@ -91,6 +91,11 @@ class ArbiterProcess:
             self.kill()
             raise AssertionError(f"arbiter ignored {sig!r}:\n{self.stderr()}")
 
+    def kill_only_the_arbiter(self) -> None:
+        """SIGKILL the arbiter alone: what happens to its children is theirs to show."""
+        self.process.kill()
+        self.process.wait(10)
+
     def kill(self) -> None:
         for child in self.descendants():
             child.kill()

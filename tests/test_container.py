@@ -171,28 +171,61 @@ def run_entrypoint(tmp_path, *args, env=None):
                                env=environment, capture_output=True, text=True,
                                timeout=RUN_TIMEOUT)
     assert completed.returncode == 0, completed.stderr
-    return completed.stdout.splitlines()
+    # What it runs first (the credentials) writes to stderr; then serve, on stdout.
+    return completed.stderr.splitlines() + completed.stdout.splitlines()
 
 
 def test_entrypoint_builds_the_serve_command(tmp_path):
-    assert run_entrypoint(tmp_path) == ["serve", "--bind", "0.0.0.0:7070"]
+    """First the credentials (made unless present), then serve with TLS and tokens."""
+    secrets = ["--auth-token-file", "/app/secrets/tokens", "--tls-cert",
+               "/app/secrets/tls.crt", "--tls-key", "/app/secrets/tls.key"]
+    host = socket.gethostname()
+    assert run_entrypoint(tmp_path) == [
+        "secrets", "init", "/app/secrets", "--host", host,
+        "serve", "--bind", "0.0.0.0:7070", *secrets]
     # Modules keep their order; arguments of `docker run IMAGE serve ...` come after
-    # the default --bind, so theirs wins (click keeps the last value).
+    # the default flags, so theirs win (click keeps the last value).
     assert run_entrypoint(
         tmp_path, "serve", "--bind", "127.0.0.1:7171", "-m", "extra",
-        env={"ACTORGRPC_MODULES": "a.b, c d", "ACTORGRPC_BIND": "0.0.0.0:9"},
-    ) == ["serve", "--bind", "0.0.0.0:9", "--bind", "127.0.0.1:7171", "-m", "extra",
-          "-m", "a.b", "-m", "c", "-m", "d"]
+        env={"ACTORGRPC_MODULES": "a.b, c d", "ACTORGRPC_BIND": "0.0.0.0:9",
+             "ACTORGRPC_SECRETS_DIR": "/s", "ACTORGRPC_TLS_HOSTS": "arbiter,x.example"},
+    ) == ["secrets", "init", "/s", "--host", host, "--host", "arbiter", "--host",
+          "x.example", "serve", "--bind", "0.0.0.0:9", "--auth-token-file", "/s/tokens",
+          "--tls-cert", "/s/tls.crt", "--tls-key", "/s/tls.key", "--bind", "127.0.0.1:7171",
+          "-m", "extra", "-m", "a.b", "-m", "c", "-m", "d"]
+    # Without TLS and tokens only when asked to.
+    assert run_entrypoint(tmp_path, env={"ACTORGRPC_INSECURE": "1"}) == [
+        "serve", "--bind", "0.0.0.0:7070", "--insecure"]
     # Other subcommands go through untouched.
     assert run_entrypoint(tmp_path, "ps", "--json",
                           env={"ACTORGRPC_MODULES": "a"}) == ["ps", "--json"]
 
 
-def run_healthcheck(address: str):
+def run_healthcheck(address: str, secrets_dir: str = "/nonexistent"):
     return subprocess.run(
         [sys.executable, os.path.join(DOCKER_DIR, "healthcheck.py")], cwd=ROOT,
-        env={**os.environ, "ACTORGRPC_HEALTH_ADDRESS": address},
+        env={**os.environ, "ACTORGRPC_HEALTH_ADDRESS": address,
+             "ACTORGRPC_SECRETS_DIR": secrets_dir},
         capture_output=True, text=True, timeout=RUN_TIMEOUT)
+
+
+def test_healthcheck_speaks_tls_without_a_token(tmp_path):
+    """What the image runs: an arbiter with made-at-first-start credentials."""
+    from actorgrpc.provision import init_secrets
+
+    from .support import ArbiterProcess
+
+    secrets = tmp_path / "secrets"
+    init_secrets(str(secrets))
+    arbiter = ArbiterProcess("--auth-token-file", str(secrets / "tokens"),
+                             "--tls-cert", str(secrets / "tls.crt"),
+                             "--tls-key", str(secrets / "tls.key"), run_dir=str(tmp_path))
+    try:
+        completed = run_healthcheck(arbiter.address, str(secrets))
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+        assert "SERVING" in completed.stdout
+    finally:
+        arbiter.stop_and_check()
 
 
 def test_healthcheck_says_healthy_for_a_live_arbiter(arbiter_process):

@@ -12,7 +12,8 @@ EXPECTED_API = {
     "Arbiter", "ArbiterConcurrency", "Client", "CommandError", "CommandNotFound",
     "Concurrency", "DEFAULT_SEND_TIMEOUT", "InvalidArgument", "MONITOR_TASK_PERIOD",
     "MessageTooLarge", "Monitor", "PermissionDenied", "ProcessConcurrency", "SpawnError",
-    "arbiter", "command", "connect", "get_actor", "hook", "send", "spawn",
+    "Unauthenticated", "arbiter", "command", "connect", "get_actor", "hook", "send",
+    "spawn",
 }
 
 
@@ -55,6 +56,7 @@ def test_wire_states_are_pulsars_plus_one_with_the_same_names():
     (actorgrpc.ActorTimeout, grpc.StatusCode.DEADLINE_EXCEEDED),
     (actorgrpc.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (actorgrpc.MessageTooLarge, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (actorgrpc.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
 ])
 def test_error_codes_round_trip(cls, code):
     assert issubclass(cls, actorgrpc.ActorError)

@@ -7,11 +7,13 @@ import logging
 import time
 from importlib import resources
 
+from aiohttp import web
+
 from .. import log_files
-from ..consts import ACTOR_STATES
+from ..consts import ACTOR_STATES, OWN_PROCESS_KINDS
 from ..errors import ActorError, ActorNotFound
 from ..events import event_name
-from ..http_server import HttpServer, Request, Response
+from ..web import WebSite
 from ..summaries import summary_json, summary_of
 from ..supervision import ActorProxyMonitor
 from .rates import RateTracker
@@ -52,11 +54,20 @@ class DashboardPlugin:
     """Serves the dashboard for one arbiter; pass it in ``Arbiter(plugins=[...])``."""
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1"):
-        self.http = HttpServer(self.handle, host, port)
+        self.http = WebSite(host, port)
         self.rates = RateTracker()
         self.arbiter = None
         self._sampler: asyncio.Task | None = None
         self._static: dict[str, bytes] = {}
+        add = self.http.app.router.add_get
+        for path in STATIC_FILES:
+            add(path, self._static_file)
+        add("/api/overview", self._overview)
+        add("/api/actors", self._actors)
+        add("/api/events", self._events)
+        add("/api/rates", self._rates)
+        add("/api/actors/{target}", self._actor)
+        add("/api/actors/{target}/logs", self._logs)
 
     @property
     def url(self) -> str:
@@ -68,7 +79,7 @@ class DashboardPlugin:
         self._static = {name: (folder / name).read_bytes()
                         for name, _ in STATIC_FILES.values()}
         self._sampler = asyncio.ensure_future(self._sample_forever())
-        await self.http.start()
+        await self.http.start(arbiter.security)
         arbiter.extra["dashboard_url"] = self.url
         logger.info("dashboard on %s", self.url)
 
@@ -84,28 +95,30 @@ class DashboardPlugin:
 
     # -- routes -------------------------------------------------------------------
 
-    async def handle(self, request: Request) -> Response:
-        if request.path in STATIC_FILES:
-            name, content_type = STATIC_FILES[request.path]
-            return Response(self._static[name], 200, content_type)
-        parts = [p for p in request.path.split("/") if p]
-        if parts[:1] != ["api"]:
-            return Response.error(404, f"no page {request.path!r}")
-        route = parts[1:]
-        if route == ["overview"]:
-            return Response.json(self.overview())
-        if route == ["actors"]:
-            return Response.json(self.actors(include_exited=request.arg("all") == "1"))
-        if route == ["events"]:
-            return Response.json(self.events(request.arg("types"), _int(request.arg("n"), 200)))
-        if route == ["rates"]:
-            return Response.json({"interval": SAMPLE_INTERVAL, "window": self.rates.window,
-                                  "points": self.rates.points()})
-        if len(route) == 2 and route[0] == "actors":
-            return await self.actor(route[1], _int(request.arg("n"), 50))
-        if len(route) == 3 and route[0] == "actors" and route[2] == "logs":
-            return self.logs(route[1], _int(request.arg("n"), 100))
-        return Response.error(404, f"no endpoint {request.path!r}")
+    async def _static_file(self, request):
+        name, content_type = STATIC_FILES[request.path]
+        return web.Response(body=self._static[name], content_type=content_type.split(";")[0],
+                            charset="utf-8", headers=NO_STORE)
+
+    async def _overview(self, request):
+        return _json(self.overview())
+
+    async def _actors(self, request):
+        return _json(self.actors(include_exited=request.query.get("all") == "1"))
+
+    async def _events(self, request):
+        return _json(self.events(request.query.get("types", ""),
+                                 _count(request, "n", 200)))
+
+    async def _rates(self, request):
+        return _json({"interval": SAMPLE_INTERVAL, "window": self.rates.window,
+                      "points": self.rates.points()})
+
+    async def _actor(self, request):
+        return await self.actor(request.match_info["target"], _count(request, "n", 50))
+
+    async def _logs(self, request):
+        return self.logs(request.match_info["target"], _count(request, "n", 100))
 
     def overview(self) -> dict:
         arbiter = self.arbiter
@@ -141,15 +154,15 @@ class DashboardPlugin:
                     if wanted is None or event_name(e.type) in wanted]
         return selected[-limit:][::-1] if limit > 0 else []
 
-    async def actor(self, target: str, lines: int) -> Response:
+    async def actor(self, target: str, lines: int) -> web.Response:
         try:
             record = self.arbiter.registry.find_any(target)
         except ActorNotFound as exc:
-            return Response.error(404, str(exc))
+            return _json({"error": str(exc)}, 404)
         if not isinstance(record, ActorProxyMonitor):
             # The arbiter and its monitors: their info is local and cheap.
-            return Response.json({"summary": None, "info": record.info(), "logs": [],
-                                  "events": [], "info_error": ""})
+            return _json({"summary": None, "info": record.info(), "logs": [],
+                          "events": [], "info_error": ""})
         info, info_error = {}, ""
         if record.is_alive() and record.state == ACTOR_STATES.RUN:
             try:
@@ -159,27 +172,42 @@ class DashboardPlugin:
                 info_error = f"{type(exc).__name__}: {exc}"
         history = [event_dict(e) for e in self.arbiter.events.history
                    if e.actor.actor.name == record.name]
-        return Response.json({"summary": summary_dict(summary_of(record)), "info": info,
-                              "info_error": info_error,
-                              "logs": log_files.tail(record.log_path, lines)
-                              if record.kind == "process" else [],
-                              "events": history[::-1]})
+        return _json({"summary": summary_dict(summary_of(record)), "info": info,
+                      "info_error": info_error,
+                      "logs": log_files.tail(record.log_path, lines)
+                      if record.kind in OWN_PROCESS_KINDS else [],
+                      "events": history[::-1]})
 
-    def logs(self, target: str, lines: int) -> Response:
+    def logs(self, target: str, lines: int) -> web.Response:
         try:
             record = self.arbiter.registry.find_any(target)
         except ActorNotFound as exc:
-            return Response.error(404, str(exc))
-        path = getattr(record, "log_path", None) if getattr(record, "kind", "") == "process" \
+            return _json({"error": str(exc)}, 404)
+        path = getattr(record, "log_path", None) \
+            if getattr(record, "kind", "") in OWN_PROCESS_KINDS \
             else None
-        return Response.json({"lines": log_files.tail(path, lines) if path else []})
+        return _json({"lines": log_files.tail(path, lines) if path else []})
 
 
-def _int(text: str, default: int) -> int:
-    try:
-        return int(text)
-    except (TypeError, ValueError):
+#: Dashboard data is live: never cached.
+NO_STORE = {"Cache-Control": "no-store"}
+#: The most lines or events one request may ask for.
+MAX_COUNT = 10_000
+
+
+def _json(data, status: int = 200):
+    return web.json_response(data, status=status, headers=NO_STORE)
+
+
+def _count(request, name: str, default: int) -> int:
+    """A count from the query string: a whole number in [0, MAX_COUNT], else 400."""
+    text = request.query.get(name)
+    if text is None:
         return default
+    if not text.isdigit() or int(text) > MAX_COUNT:
+        raise web.HTTPBadRequest(text=f'{{"error": "{name} must be a whole number from 0 '
+                                      f'to {MAX_COUNT}"}}', content_type="application/json")
+    return int(text)
 
 
 def _pid() -> int:

@@ -1,0 +1,137 @@
+"""EXEC actors: registered programs in any language, supervised like Python actors.
+
+The program here is tests/scripts/minimal_exec_actor.py, which speaks the protocol
+with raw gRPC stubs only (as a program in another language would).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+
+import psutil
+import pytest
+
+import actorgrpc
+from actorgrpc.enums import state_from_wire
+from actorgrpc.programs import parse_program_option
+
+from .support import ROOT, ArbiterProcess, assert_all_gone, wait_for_async
+
+PROGRAM = shlex.join([sys.executable, os.path.join(ROOT, "tests", "scripts",
+                                                    "minimal_exec_actor.py")])
+#: Seconds for a restart or a hung detection with 0.1 s heartbeats and a 1 s timeout,
+#: on a loaded 2-core machine.
+RECOVERY = 20.0
+
+
+@pytest.fixture(scope="module")
+def exec_arbiter(tmp_path_factory):
+    arbiter = ArbiterProcess("--program", f"minimal={PROGRAM}", "--heartbeat-interval", "0.1",
+                             modules=("tests.sample_actors",),
+                             run_dir=str(tmp_path_factory.mktemp("run")))
+    yield arbiter
+    arbiter.stop_and_check()
+
+
+async def running(client, name, not_aid=None):
+    for summary in await client.list_actors(name_prefix=name):
+        if summary.actor.name == name and summary.actor.aid != not_aid and \
+                state_from_wire(summary.actor.state) == actorgrpc.ACTOR_STATES.RUN:
+            return summary
+    return None
+
+
+async def test_spawn_send_and_stop_an_exec_actor(exec_arbiter):
+    async with actorgrpc.connect(exec_arbiter.address) as client:
+        proxy = await client.spawn(name="ex-1", kind="exec", program="minimal",
+                                   extra={"role": "tester"})
+        assert proxy.address and proxy.address != exec_arbiter.address
+        assert await client.send(proxy, "ping") == "pong"                 # direct stream
+        assert await client.send_via_arbiter("ex-1", "echo", {"a": [1]}) == {"a": [1]}
+        view = await client.send(proxy, "boot_view")
+        assert view["aid"] == proxy.aid and view["name"] == "ex-1"
+        assert view["monitor_address"] == exec_arbiter.address
+        assert view["extra"] == {"role": "tester"}
+        with pytest.raises(actorgrpc.CommandNotFound):
+            await client.send(proxy, "fly")
+        listed = (await client.list_actors(name_prefix="ex-1"))[0]
+        assert listed.program == "minimal" and listed.pid > 0
+        pid = listed.pid
+        # The arbiter's own Python actors reach it too.
+        helper = await client.spawn(name="ex-helper")
+        assert await client.send(helper, "relay", "ex-1", "ping") == "pong"
+        assert await client.stop("ex-1") == 0           # a stop order, obeyed: exit 0
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
+        await client.stop(helper)
+
+
+async def test_only_registered_programs_run(exec_arbiter):
+    async with actorgrpc.connect(exec_arbiter.address) as client:
+        for program in ("/bin/sh", "sh", "minimal2", "../minimal", ""):
+            with pytest.raises((actorgrpc.PermissionDenied, actorgrpc.InvalidArgument)):
+                await client.spawn(name="ex-bad", kind="exec", program=program)
+        with pytest.raises(actorgrpc.InvalidArgument, match="hooks"):
+            await client.spawn(name="ex-bad", kind="exec", program="minimal",
+                               start="tests.sample_actors:mark_started")
+        with pytest.raises(actorgrpc.InvalidArgument, match="only for kind"):
+            await client.spawn(name="ex-bad", program="minimal")
+        assert not await client.list_actors(name_prefix="ex-bad")
+
+
+async def test_kill_9_restarts_and_a_hung_exec_actor_is_replaced(exec_arbiter):
+    async with actorgrpc.connect(exec_arbiter.address) as client:
+        first = await client.spawn(name="ex-phoenix", kind="exec", program="minimal",
+                                   restart="permanent", timeout=1.0)
+        pid = (await client.list_actors(name_prefix="ex-phoenix"))[0].pid
+        os.kill(pid, signal.SIGKILL)
+        second = await wait_for_async(lambda: running(client, "ex-phoenix", first.aid),
+                                      RECOVERY, "the exec actor restarted")
+        assert second.restarts == 1
+        assert await client.send("ex-phoenix", "ping") == "pong"
+        # It stops beating: hung after its 1 s timeout, stopped, replaced.
+        await client.send("ex-phoenix", "freeze")
+        third = await wait_for_async(lambda: running(client, "ex-phoenix", second.actor.aid),
+                                     RECOVERY, "the hung exec actor replaced")
+        assert third.restarts == 2
+        old = [a for a in await client.list_actors(name_prefix="ex-phoenix",
+                                                   include_exited=True)
+               if a.actor.aid == second.actor.aid][0]
+        assert old.crash_report.failure.startswith("hung")
+        await client.stop("ex-phoenix")
+
+
+def test_exec_actors_die_with_their_arbiter(tmp_path):
+    """SIGKILL the arbiter: stdin ends, the heartbeat breaks, the program exits."""
+    arbiter = ArbiterProcess("--program", f"minimal={PROGRAM}", run_dir=str(tmp_path))
+    spawned = subprocess.run(
+        [sys.executable, "-m", "actorgrpc", "spawn", "--kind", "exec", "--program", "minimal",
+         "--name", "orphan", "--address", arbiter.address],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": ROOT})
+    assert spawned.returncode == 0, spawned.stderr
+    children = arbiter.descendants()
+    programs = [p for p in children if p.cmdline()[1:2] == shlex.split(PROGRAM)[1:2]]
+    assert len(programs) == 1
+    arbiter.kill_only_the_arbiter()
+    # 10 s: end of file on stdin is seen at once; the margin is for a loaded machine.
+    assert_all_gone(children, timeout=10.0)
+
+
+def test_program_option_and_config():
+    program = parse_program_option("go-demo=/opt/bin/demo --flag 'two words'")
+    assert program.command == ("/opt/bin/demo", "--flag", "two words")
+    for bad in ("nocommand", "=cmd", "bad name=cmd", "x="):
+        with pytest.raises(ValueError):
+            parse_program_option(bad)
+    from actorgrpc.config import ConfigError, parse_config
+
+    config = parse_config('[programs.node-demo]\ncommand = ["node", "demo.js"]\n'
+                          'env = {NODE_ENV = "production"}\n')
+    assert config.programs[0].command == ("node", "demo.js")
+    assert config.programs[0].env == {"NODE_ENV": "production"}
+    with pytest.raises(ConfigError, match="command"):
+        parse_config('[programs.x]\ncommand = "node demo.js"\n')
