@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	pb "github.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1"
 )
@@ -47,13 +48,18 @@ func (c *Client) SendCommandViaArbiter(ctx context.Context, cmd Command) (any, e
 			return nil, wrap(op, target, context.DeadlineExceeded)
 		}
 	}
-	resp, err := c.arbiter.Send(ctx, &pb.SendRequest{
+	req := &pb.SendRequest{
 		Target:         target,
 		Action:         cmd.Action,
 		Args:           args,
 		Kwargs:         kwargs,
 		TimeoutSeconds: timeout.Seconds(),
-	})
+	}
+	if size := proto.Size(req); size > c.opts.maxMessageBytes {
+		return nil, localError(op, target, codes.ResourceExhausted, ReasonMessageTooLarge,
+			"%s: message of %d bytes exceeds the maximum of %d bytes", cmd.Action, size, c.opts.maxMessageBytes)
+	}
+	resp, err := c.arbiter.Send(ctx, req)
 	if err != nil {
 		return nil, wrap(op, target, err)
 	}

@@ -3,6 +3,7 @@ package actorgrpc_test
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"reflect"
 	"slices"
@@ -218,47 +219,43 @@ func TestErrors(t *testing.T) {
 	ctx := ctxFor(t)
 	ref := spawn(t, c, actorgrpc.SpawnOptions{Name: "err"})
 
+	// reason: what the arbiter's status details must say; the stream's
+	// Failure carries no reason, only the code and the exception's type.
 	for _, s := range senders {
 		t.Run(s.name, func(t *testing.T) {
-			send := func(cmd actorgrpc.Command) error {
-				_, err := s.send(c, ctx, cmd)
-				return err
+			for _, tc := range []struct {
+				what     string
+				cmd      actorgrpc.Command
+				sentinel error
+				reason   string
+			}{
+				{"send to an unknown actor", actorgrpc.Command{Target: "go-test-nobody", Action: "ping"}, actorgrpc.ErrNotFound, actorgrpc.ReasonActorNotFound},
+				{"unknown action", actorgrpc.Command{Target: ref.Name, Action: "no_such_action"}, actorgrpc.ErrUnimplemented, actorgrpc.ReasonCommandNotFound},
+				{"add with one argument", actorgrpc.Command{Target: ref.Name, Action: "add", Args: []any{1}}, actorgrpc.ErrInvalidArgument, actorgrpc.ReasonInvalidArgument},
+				{"a command that raises", actorgrpc.Command{Target: ref.Name, Action: "boom", Args: []any{"kaput"}}, actorgrpc.ErrCommandFailed, actorgrpc.ReasonCommandError},
+				// Refused before anything is sent: values with no JSON shape,
+				// numbers out of range, a message over the limit (4 MiB).
+				{"a channel argument", actorgrpc.Command{Target: ref.Name, Action: "echo", Args: []any{make(chan int)}}, actorgrpc.ErrInvalidArgument, actorgrpc.ReasonInvalidArgument},
+				{"2^53", actorgrpc.Command{Target: ref.Name, Action: "echo", Args: []any{[]any{1 << 53}}}, actorgrpc.ErrInvalidArgument, actorgrpc.ReasonInvalidArgument},
+				{"NaN", actorgrpc.Command{Target: ref.Name, Action: "echo", Kwargs: map[string]any{"x": math.NaN()}}, actorgrpc.ErrInvalidArgument, actorgrpc.ReasonInvalidArgument},
+				{"a 5 MiB argument", actorgrpc.Command{Target: ref.Name, Action: "echo", Args: []any{strings.Repeat("x", 5<<20)}}, actorgrpc.ErrTooLarge, actorgrpc.ReasonMessageTooLarge},
+			} {
+				_, err := s.send(c, ctx, tc.cmd)
+				e := wantErr(t, tc.what, err, tc.sentinel)
+				if (s.name == "via-arbiter" || e.Reason != "") && e.Reason != tc.reason {
+					t.Errorf("%s: reason %q, want %q", tc.what, e.Reason, tc.reason)
+				}
+				switch tc.what {
+				case "a command that raises":
+					if !strings.Contains(e.Message, "ValueError: kaput") || e.ExceptionType != "ValueError" {
+						t.Errorf("boom: message %q, exception type %q", e.Message, e.ExceptionType)
+					}
+				case "2^53":
+					if want := "integer 9007199254740992 is out of range: JSON-shaped values carry integers within ±(2^53 - 1)"; !strings.Contains(e.Message, want) {
+						t.Errorf("2^53: %q does not say %q", e.Message, want)
+					}
+				}
 			}
-			err := send(actorgrpc.Command{Target: "go-test-nobody", Action: "ping"})
-			wantErr(t, "send to an unknown actor", err, actorgrpc.ErrNotFound)
-			err = send(actorgrpc.Command{Target: ref.Name, Action: "no_such_action"})
-			wantErr(t, "unknown action", err, actorgrpc.ErrUnimplemented)
-			err = send(actorgrpc.Command{Target: ref.Name, Action: "add", Args: []any{1}})
-			wantErr(t, "add with one argument", err, actorgrpc.ErrInvalidArgument)
-			// Values with no JSON shape, and numbers out of range, are refused
-			// before anything is sent.
-			err = send(actorgrpc.Command{Target: ref.Name, Action: "echo", Args: []any{make(chan int)}})
-			wantErr(t, "a channel argument", err, actorgrpc.ErrInvalidArgument)
-			err = send(actorgrpc.Command{Target: ref.Name, Action: "echo", Args: []any{[]any{1 << 53}}})
-			e := wantErr(t, "2^53", err, actorgrpc.ErrInvalidArgument)
-			if want := "integer 9007199254740992 is out of range: JSON-shaped values carry integers within ±(2^53 - 1)"; !strings.Contains(e.Message, want) {
-				t.Errorf("2^53: %q does not say %q", e.Message, want)
-			}
-
-			err = send(actorgrpc.Command{Target: ref.Name, Action: "boom", Args: []any{"kaput"}})
-			e = wantErr(t, "a command that raises", err, actorgrpc.ErrCommandFailed)
-			if !strings.Contains(e.Message, "ValueError: kaput") {
-				t.Errorf("boom: message %q", e.Message)
-			}
-			// The direct path hears the exception's type in the stream's
-			// Failure; through the arbiter only the status details can say it
-			// (then they must be right).
-			if (s.name == "direct" || e.Reason != "") && e.ExceptionType != "ValueError" {
-				t.Errorf("boom: exception type %q (reason %q)", e.ExceptionType, e.Reason)
-			}
-			if e.Reason != "" && e.Reason != actorgrpc.ReasonCommandError {
-				t.Errorf("boom: reason %q", e.Reason)
-			}
-
-			// 5 MiB is above the default 4 MiB message limit: refused before sending.
-			err = send(actorgrpc.Command{Target: ref.Name, Action: "echo", Args: []any{strings.Repeat("x", 5<<20)}})
-			wantErr(t, "a 5 MiB argument", err, actorgrpc.ErrTooLarge)
-
 			// The actor is still fine after all that.
 			if got, err := s.send(c, ctx, actorgrpc.Command{Target: ref.Name, Action: "ping"}); err != nil || got != "pong" {
 				t.Errorf("ping after the errors = %#v, %v", got, err)
@@ -266,18 +263,26 @@ func TestErrors(t *testing.T) {
 		})
 	}
 
+	control := func(what string, err, sentinel error, reason string) {
+		t.Helper()
+		if e := wantErr(t, what, err, sentinel); e.Reason != reason {
+			t.Errorf("%s: reason %q, want %q", what, e.Reason, reason)
+		}
+	}
 	_, err := c.Info(ctx, "go-test-nobody")
-	wantErr(t, "info of an unknown actor", err, actorgrpc.ErrNotFound)
+	control("info of an unknown actor", err, actorgrpc.ErrNotFound, actorgrpc.ReasonActorNotFound)
 	_, err = c.Stop(ctx, "go-test-nobody")
-	wantErr(t, "stop of an unknown actor", err, actorgrpc.ErrNotFound)
+	control("stop of an unknown actor", err, actorgrpc.ErrNotFound, actorgrpc.ReasonActorNotFound)
 	_, err = c.Spawn(ctx, actorgrpc.SpawnOptions{Name: "go-test-badhook", Start: "not a reference"})
-	wantErr(t, "malformed hook reference", err, actorgrpc.ErrInvalidArgument)
+	control("malformed hook reference", err, actorgrpc.ErrInvalidArgument, actorgrpc.ReasonInvalidArgument)
 	_, err = c.Spawn(ctx, actorgrpc.SpawnOptions{Name: ref.Name})
-	wantErr(t, "duplicate name", err, actorgrpc.ErrAlreadyExists)
+	control("duplicate name", err, actorgrpc.ErrAlreadyExists, actorgrpc.ReasonAlreadyExists)
 	_, err = c.Spawn(ctx, actorgrpc.SpawnOptions{Name: "go-test-badhook", Start: "os:system"})
-	wantErr(t, "a hook outside the allowed modules", err, actorgrpc.ErrPermissionDenied)
+	control("a hook outside the allowed modules", err, actorgrpc.ErrPermissionDenied, actorgrpc.ReasonPermissionDenied)
+	_, err = c.Spawn(ctx, actorgrpc.SpawnOptions{Name: "go-test-badexec", Kind: actorgrpc.KindExec, Program: "not-registered"})
+	control("an unregistered program", err, actorgrpc.ErrPermissionDenied, actorgrpc.ReasonPermissionDenied)
 	_, err = c.Spawn(ctx, actorgrpc.SpawnOptions{Name: "go-test-badextra", Extra: map[string]any{"n": uint64(1) << 60}})
-	wantErr(t, "an extra out of range", err, actorgrpc.ErrInvalidArgument)
+	control("an extra out of range", err, actorgrpc.ErrInvalidArgument, actorgrpc.ReasonInvalidArgument)
 }
 
 func TestDeadlines(t *testing.T) {

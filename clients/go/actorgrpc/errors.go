@@ -78,6 +78,7 @@ var codeSentinels = map[codes.Code]error{
 // The reasons of the protocol's ErrorInfo (docs/actor-protocol.md §1).
 const (
 	ReasonActorNotFound      = "ACTOR_NOT_FOUND"
+	ReasonActorNotHosted     = "ACTOR_NOT_HOSTED"
 	ReasonCommandNotFound    = "COMMAND_NOT_FOUND"
 	ReasonInvalidArgument    = "INVALID_ARGUMENT"
 	ReasonMessageTooLarge    = "MESSAGE_TOO_LARGE"
@@ -99,6 +100,7 @@ const (
 // reasonSentinels refine the code's sentinel when the server names a reason.
 var reasonSentinels = map[string]error{
 	ReasonActorNotFound:     ErrNotFound,
+	ReasonActorNotHosted:    ErrActorNotHosted,
 	ReasonCommandNotFound:   ErrUnimplemented,
 	ReasonInvalidArgument:   ErrInvalidArgument,
 	ReasonMessageTooLarge:   ErrTooLarge,
