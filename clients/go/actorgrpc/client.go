@@ -23,10 +23,13 @@ package actorgrpc
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 
 	pb "github.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1"
 )
@@ -51,7 +54,10 @@ func Dial(ctx context.Context, address string, opts ...Option) (*Client, error) 
 	if err != nil {
 		return nil, localError("dial", address, codes.InvalidArgument, ReasonInvalidArgument, "%v", err)
 	}
-	dialOpts := o.dialOptions()
+	dialOpts, err := o.dialOptions()
+	if err != nil {
+		return nil, localError("dial", address, codes.InvalidArgument, ReasonInvalidArgument, "%v", err)
+	}
 	conn, err := grpc.NewClient(address, dialOpts...)
 	if err != nil {
 		return nil, localError("dial", address, codes.InvalidArgument, ReasonInvalidArgument, "%v", err)
@@ -63,9 +69,10 @@ func Dial(ctx context.Context, address string, opts ...Option) (*Client, error) 
 			break
 		}
 		if !conn.WaitForStateChange(ctx, state) {
+			why := connectionError(conn)
 			conn.Close()
 			return nil, localError("dial", address, codes.Unavailable, ReasonActorUnavailable,
-				"arbiter not reachable (connection %s): %v", state, ctx.Err())
+				"arbiter not reachable (connection %s: %v)%s", state, ctx.Err(), why)
 		}
 	}
 	arbiter := pb.NewArbiterServiceClient(conn)
@@ -76,6 +83,24 @@ func Dial(ctx context.Context, address string, opts ...Option) (*Client, error) 
 		arbiter: arbiter,
 		router:  newRouter(arbiter, address, dialOpts, o.maxMessageBytes, o.maxPending),
 	}, nil
+}
+
+// probeTimeout bounds the health check that tells why a connection failed.
+const probeTimeout = 500 * time.Millisecond
+
+// connectionError says why a connection is not ready (a refused connection,
+// a failed TLS handshake, ...): what a fail-fast call on it reports.
+func connectionError(conn *grpc.ClientConn) string {
+	if conn.GetState() != connectivity.TransientFailure {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	_, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	if st, ok := status.FromError(err); ok && st.Code() == codes.Unavailable {
+		return ": " + st.Message()
+	}
+	return ""
 }
 
 // Close closes the client: tells still queued are written (within a second),

@@ -1,6 +1,7 @@
 package actorgrpc
 
 import (
+	"crypto/tls"
 	"fmt"
 	"math"
 	"time"
@@ -29,6 +30,10 @@ type options struct {
 	maxMessageBytes int
 	maxPending      int
 	defaultTimeout  time.Duration
+	token           string
+	tokenSet        bool
+	tlsFiles        *TLSFiles
+	tlsConfig       *tls.Config
 }
 
 func buildOptions(opts []Option) (options, error) {
@@ -52,15 +57,21 @@ func buildOptions(opts []Option) (options, error) {
 }
 
 // dialOptions are the options of every connection the client makes: to the
-// arbiter and to every actor mailbox it reaches directly.
-func (o *options) dialOptions() []grpc.DialOption {
+// arbiter and to every actor mailbox it reaches directly (the same
+// credentials for all).
+func (o *options) dialOptions() ([]grpc.DialOption, error) {
 	out := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(o.maxMessageBytes),
 			grpc.MaxCallSendMsgSize(o.maxMessageBytes)),
 	}
-	return append(out, o.dial...)
+	creds, err := o.credentialOptions()
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, creds...)
+	return append(out, o.dial...), nil
 }
 
 // WithDialOptions passes gRPC dial options through, after the client's own

@@ -1,13 +1,19 @@
 // Command actorctl drives a running actorgrpc arbiter from the shell: the
 // example program of the Go client.
 //
-//	actorctl [-address HOST:PORT] [-timeout D] COMMAND ARGS...
+//	actorctl [-address HOST:PORT] [-timeout D] [credentials] COMMAND ARGS...
 //
 //	spawn [-kind process|thread|exec] [-program NAME] [-restart TYPE] [-start module:fn] NAME
 //	send [-via-arbiter] TARGET ACTION [ARG...] [KEY=VALUE...]   ARG and VALUE are JSON, else strings
 //	info [TARGET]                                 no TARGET: the arbiter
 //	stop TARGET
 //	ps [-all] [-json] [PREFIX]
+//
+// Credentials are Python's CLI's, with the same environment variables:
+// -token ($ACTORGRPC_TOKEN), -token-file ($ACTORGRPC_TOKEN_FILE), -tls
+// ($ACTORGRPC_TLS), -cacert ($ACTORGRPC_CACERT), -cert ($ACTORGRPC_CERT),
+// -key ($ACTORGRPC_KEY), -tls-server-name; the same for the arbiter and every
+// actor reached directly.
 //
 // Results are printed as JSON on stdout. Errors go to stderr with the gRPC
 // code name; the exit status is 1 for a failed call, 2 for bad usage.
@@ -25,13 +31,15 @@ import (
 	"time"
 
 	"github.com/actorgrpc/actorgrpc/clients/go/actorgrpc"
+	"github.com/actorgrpc/actorgrpc/clients/go/internal/cliflags"
 )
 
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `usage: actorctl [-address HOST:PORT] [-timeout D] COMMAND ARGS...
+const usage = `usage: actorctl [-address HOST:PORT] [-timeout D] [-token T | -token-file F]
+                [-tls] [-cacert F] [-cert F -key F] [-tls-server-name N] COMMAND ARGS...
 
 commands:
   spawn [-kind process|thread|exec] [-program NAME] [-restart TYPE] [-start module:fn] NAME
@@ -61,6 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	address := fs.String("address", defaultAddress, "arbiter address (default $ACTORGRPC_ADDRESS, else 127.0.0.1:7070)")
 	timeout := fs.Duration("timeout", 10*time.Second, "deadline of the whole command")
+	creds := cliflags.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -70,7 +79,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	c, err := actorgrpc.Dial(ctx, *address)
+	opts, err := creds.Options()
+	if err != nil {
+		fmt.Fprintf(stderr, "actorctl: %v\n", err)
+		return 2
+	}
+	c, err := actorgrpc.Dial(ctx, *address, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "actorctl: %v\n", err)
 		return 1

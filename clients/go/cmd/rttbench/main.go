@@ -21,6 +21,7 @@ import (
 
 	"github.com/actorgrpc/actorgrpc/clients/go/actorgrpc"
 	"github.com/actorgrpc/actorgrpc/clients/go/internal/arbiterproc"
+	"github.com/actorgrpc/actorgrpc/clients/go/internal/cliflags"
 )
 
 func main() {
@@ -35,7 +36,12 @@ func run() error {
 	n := flag.Int("n", 2000, "measured round trips")
 	warmup := flag.Int("warmup", 200, "round trips before measuring (connection, caches, JIT-free but warm)")
 	action := flag.String("action", "ping", "command to send (no arguments)")
+	creds := cliflags.Register(flag.CommandLine)
 	flag.Parse()
+	opts, err := creds.Options()
+	if err != nil {
+		return err
+	}
 	if *n <= 0 {
 		return fmt.Errorf("-n must be positive")
 	}
@@ -56,7 +62,7 @@ func run() error {
 	// Connecting, spawning and stopping take well under a second each.
 	setup, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := actorgrpc.Dial(setup, *address)
+	c, err := actorgrpc.Dial(setup, *address, opts...)
 	if err != nil {
 		return err
 	}

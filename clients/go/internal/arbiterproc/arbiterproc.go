@@ -174,6 +174,9 @@ func (a *Arbiter) PID() int { return a.cmd.Process.Pid }
 // report. Stop is safe to call twice.
 func (a *Arbiter) Stop(pids ...int) error {
 	pid := a.cmd.Process.Pid
+	// Its actors, wherever they run (their own sessions, for exec actors):
+	// once the arbiter is gone they would be reparented, and no longer found.
+	pids = append(pids, descendants(pid)...)
 	_ = a.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() {
@@ -237,22 +240,61 @@ func survivors(pgid int, pids []int) []int {
 	}
 }
 
-// procStat reads the state and process group of pid from /proc/PID/stat.
-func procStat(pid int) (state string, pgrp int, ok bool) {
+// descendants lists the live processes below pid (children, grandchildren...).
+func descendants(pid int) []int {
+	children := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, ok := procParent(p); ok {
+			children[ppid] = append(children[ppid], p)
+		}
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		out = append(out, children[p]...)
+		queue = append(queue, children[p]...)
+	}
+	return out
+}
+
+// procParent reads the parent of pid from /proc/PID/stat.
+func procParent(pid int) (int, bool) {
+	fields, ok := procStatFields(pid)
+	if !ok || len(fields) < 2 {
+		return 0, false
+	}
+	ppid, err := strconv.Atoi(fields[1])
+	return ppid, err == nil
+}
+
+// procStatFields are the fields of /proc/PID/stat after "pid (comm)".
+func procStatFields(pid int) ([]string, bool) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return "", 0, false
+		return nil, false
 	}
 	// "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses.
 	i := bytes.LastIndexByte(data, ')')
 	if i < 0 {
+		return nil, false
+	}
+	return strings.Fields(string(data[i+1:])), true
+}
+
+// procStat reads the state and process group of pid from /proc/PID/stat.
+func procStat(pid int) (state string, pgrp int, ok bool) {
+	fields, ok := procStatFields(pid)
+	if !ok || len(fields) < 3 {
 		return "", 0, false
 	}
-	fields := strings.Fields(string(data[i+1:]))
-	if len(fields) < 3 {
-		return "", 0, false
-	}
-	pgrp, err = strconv.Atoi(fields[2])
+	pgrp, err := strconv.Atoi(fields[2])
 	return fields[0], pgrp, err == nil
 }
 

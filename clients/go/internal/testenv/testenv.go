@@ -112,10 +112,12 @@ func Client(t testing.TB, opts ...actorgrpc.Option) *actorgrpc.Client {
 	return c
 }
 
-// StartArbiter starts a private arbiter for a test that must stop it (e.g. to
-// see calls fail while it shuts down); it is stopped when t ends if the test
-// did not. It skips like Address when the venv is missing.
-func StartArbiter(t testing.TB) *arbiterproc.Arbiter {
+// StartArbiter starts a private arbiter, with extra serve arguments, for a
+// test that must stop it (e.g. to see calls fail while it shuts down) or
+// needs its own settings (tokens, TLS, programs); it is stopped when t ends
+// if the test did not, and no process of it may survive. It skips like
+// Address when the venv is missing.
+func StartArbiter(t testing.TB, args ...string) *arbiterproc.Arbiter {
 	t.Helper()
 	root, err := arbiterproc.RepoRoot()
 	if err != nil {
@@ -124,7 +126,7 @@ func StartArbiter(t testing.TB) *arbiterproc.Arbiter {
 	if _, err := arbiterproc.Python(root); errors.Is(err, arbiterproc.ErrNoPython) {
 		t.Skipf("!!! SKIPPED: no Python venv to run the arbiter: %v", err)
 	}
-	arb, err := arbiterproc.Start(context.Background())
+	arb, err := arbiterproc.Start(context.Background(), args...)
 	if err != nil {
 		t.Fatal(err)
 	}
