@@ -2,6 +2,7 @@ package actorgrpc
 
 import (
 	"encoding/json"
+	"github.com/actorgrpc/actorgrpc/clients/go/internal/wire"
 	"sync"
 
 	"google.golang.org/grpc/codes"
@@ -12,7 +13,7 @@ import (
 // call is one ask waiting for its reply on a mailbox stream.
 type call struct {
 	done chan struct{} // closed once the outcome below is set
-	out  replyOutcome
+	out  wire.Outcome
 	err  error // set instead of out when the stream failed
 }
 
@@ -42,18 +43,18 @@ func (c *call) result(op, target, action string) (any, error) {
 	}
 	o := &c.out
 	switch {
-	case o.failure != nil:
-		return nil, failureError(op, target, o.failure)
-	case o.json != nil:
+	case o.Failure != nil:
+		return nil, failureError(op, target, o.Failure)
+	case o.JSON != nil:
 		var v any
-		if err := json.Unmarshal(o.json, &v); err != nil {
+		if err := json.Unmarshal(o.JSON, &v); err != nil {
 			return nil, &Error{Op: op, Target: target, Code: codes.Unknown,
 				Message: action + ": the reply's result_json is not valid JSON: " + err.Error()}
 		}
 		return v, nil
-	case o.value != nil:
+	case o.Value != nil:
 		var v structpb.Value
-		if err := proto.Unmarshal(o.value, &v); err != nil {
+		if err := proto.Unmarshal(o.Value, &v); err != nil {
 			return nil, &Error{Op: op, Target: target, Code: codes.Unknown,
 				Message: action + ": the reply's result is not a google.protobuf.Value: " + err.Error()}
 		}

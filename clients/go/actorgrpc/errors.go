@@ -9,6 +9,8 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/actorgrpc/actorgrpc/clients/go/internal/wire"
 )
 
 // Sentinel errors. Every error a Client method returns for a failed call is
@@ -254,15 +256,15 @@ func statusError(op, target string, st *status.Status) *Error {
 // failureError is the *Error of a Failure on the mailbox stream: its type is
 // an exception's type for a command that raised (UNKNOWN), else the server's
 // error class ("ActorNotHosted").
-func failureError(op, target string, f *failure) *Error {
-	e := &Error{Op: op, Target: target, Code: codes.Code(f.code), Message: f.message}
+func failureError(op, target string, f *wire.Failure) *Error {
+	e := &Error{Op: op, Target: target, Code: codes.Code(f.Code), Message: f.Message}
 	if e.Code == codes.OK {
 		e.Code = codes.Unknown // a Failure is never a success
 	}
-	if e.Code == codes.Unknown && f.typ != errorClassSpawnError {
-		e.ExceptionType = f.typ
+	if e.Code == codes.Unknown && f.Type != errorClassSpawnError {
+		e.ExceptionType = f.Type
 	} else {
-		e.ErrorClass = f.typ
+		e.ErrorClass = f.Type
 	}
 	return e
 }

@@ -10,6 +10,8 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/actorgrpc/actorgrpc/clients/go/internal/wire"
 )
 
 var allSentinels = map[string]error{
@@ -138,20 +140,20 @@ func TestErrorStatusRoundTrip(t *testing.T) {
 // A Failure on the stream: its type is the exception's for a command that
 // raised, else the server's error class.
 func TestFailuresOnTheStream(t *testing.T) {
-	e := failureError("send", "w1", &failure{code: int32(codes.Unknown), message: "ValueError: kaput", typ: "ValueError"})
+	e := failureError("send", "w1", &wire.Failure{Code: int32(codes.Unknown), Message: "ValueError: kaput", Type: "ValueError"})
 	if e.ExceptionType != "ValueError" || e.ErrorClass != "" || !errors.Is(e, ErrCommandFailed) {
 		t.Errorf("a command that raised: %#v", e)
 	}
-	e = failureError("send", "w1", &failure{code: int32(codes.NotFound), message: "no actor 'a1' at this address", typ: "ActorNotHosted"})
+	e = failureError("send", "w1", &wire.Failure{Code: int32(codes.NotFound), Message: "no actor 'a1' at this address", Type: "ActorNotHosted"})
 	if got := matching(e); !reflect.DeepEqual(got, []string{"ErrActorNotHosted", "ErrNotFound"}) || e.ExceptionType != "" {
 		t.Errorf("not hosted: %#v matches %v", e, got)
 	}
-	e = failureError("send", "w1", &failure{code: int32(codes.Unknown), message: "m", typ: "SpawnError"})
+	e = failureError("send", "w1", &wire.Failure{Code: int32(codes.Unknown), Message: "m", Type: "SpawnError"})
 	if !errors.Is(e, ErrSpawnFailed) || e.ExceptionType != "" {
 		t.Errorf("a spawn error: %#v", e)
 	}
 	// A Failure without a code is still a failure.
-	if e = failureError("send", "", &failure{message: "m"}); e.Code != codes.Unknown {
+	if e = failureError("send", "", &wire.Failure{Message: "m"}); e.Code != codes.Unknown {
 		t.Errorf("a Failure without code: %s", CodeName(e.Code))
 	}
 }

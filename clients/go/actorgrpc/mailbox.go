@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/actorgrpc/actorgrpc/clients/go/internal/wire"
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -70,6 +72,9 @@ type mailboxConn struct {
 	closed     bool
 	closeErr   error // what pending and new calls fail with once closed
 
+	// written is the id of the last ask handed to gRPC: later ones never left.
+	written atomic.Uint64
+
 	writerDone   chan struct{}
 	readerDone   chan struct{}
 	shutdownOnce sync.Once
@@ -112,9 +117,9 @@ func (m *mailboxConn) connect(dialOpts []grpc.DialOption) {
 	// The stream lives as long as the connection; only its opening is bounded.
 	ctx, cancel := context.WithCancel(context.Background())
 	timer := time.AfterFunc(connectTimeout, cancel)
-	stream, err := cc.NewStream(ctx, &streamDesc, streamMethod, grpc.ForceCodecV2(rawCodec{}))
+	stream, err := cc.NewStream(ctx, &streamDesc, streamMethod, grpc.ForceCodecV2(wire.RawCodec{}))
 	if !timer.Stop() && err == nil {
-		err = fmt.Errorf("no stream within %v", connectTimeout)
+		err = fmt.Errorf("no stream wire.Within %v", connectTimeout)
 	}
 	if err != nil {
 		cancel()
@@ -145,7 +150,7 @@ func (m *mailboxConn) waitReady(ctx context.Context) error {
 // ask queues a call and returns it, or an error if it could not be queued
 // (the stream is closed, too many calls are pending). The caller waits on
 // call.done and calls forget if it gives up first.
-func (m *mailboxConn) ask(k envKey, args, kwargs []byte) (*call, uint64, error) {
+func (m *mailboxConn) ask(k wire.EnvKey, args, kwargs []byte) (*call, uint64, error) {
 	c := newCall()
 	m.mu.Lock()
 	if m.closed {
@@ -170,7 +175,7 @@ func (m *mailboxConn) ask(k envKey, args, kwargs []byte) (*call, uint64, error) 
 
 // tell queues a fire-and-forget call, first waiting (within ctx) while too
 // many frames wait for the writer.
-func (m *mailboxConn) tell(ctx context.Context, k envKey, args, kwargs []byte) error {
+func (m *mailboxConn) tell(ctx context.Context, k wire.EnvKey, args, kwargs []byte) error {
 	m.mu.Lock()
 	for !m.closed && m.queue.len() > maxQueuedFrames {
 		room := m.room
@@ -201,7 +206,7 @@ func (m *mailboxConn) closedError() error {
 	return fmt.Errorf("%w: %w", errNotDelivered, m.closeErr)
 }
 
-func (m *mailboxConn) enqueueLocked(k envKey, id uint64, args, kwargs []byte) {
+func (m *mailboxConn) enqueueLocked(k wire.EnvKey, id uint64, args, kwargs []byte) {
 	if len(kwargs) == 0 {
 		m.queue.pushCall(k, id, args)
 	} else {
@@ -246,7 +251,7 @@ func (m *mailboxConn) writeLoop() {
 			m.mu.Unlock()
 			return
 		}
-		data := m.queue.pop()
+		data, lastID := m.queue.pop()
 		if m.queue.len() <= maxQueuedFrames {
 			close(m.room)
 			m.room = make(chan struct{})
@@ -255,6 +260,9 @@ func (m *mailboxConn) writeLoop() {
 		if err := m.stream.SendMsg(data); err != nil {
 			m.writeFailed(err)
 			return
+		}
+		if lastID != 0 {
+			m.written.Store(lastID)
 		}
 	}
 }
@@ -273,7 +281,7 @@ func (m *mailboxConn) writeFailed(err error) {
 // readLoop reads reply frames and completes their calls.
 func (m *mailboxConn) readLoop() {
 	defer close(m.readerDone)
-	var outcomes []replyOutcome
+	var outcomes []wire.Outcome
 	var calls []*call
 	for {
 		var data []byte
@@ -282,7 +290,7 @@ func (m *mailboxConn) readLoop() {
 			return
 		}
 		outcomes = outcomes[:0]
-		if err := parseReplies(data, func(o replyOutcome) { outcomes = append(outcomes, o) }); err != nil {
+		if err := wire.ParseReplies(data, func(o wire.Outcome) { outcomes = append(outcomes, o) }); err != nil {
 			m.fail(streamLost(m.address, err))
 			return
 		}
@@ -290,9 +298,9 @@ func (m *mailboxConn) readLoop() {
 		calls = calls[:0]
 		m.mu.Lock()
 		for i := range outcomes {
-			c, ok := m.pending[outcomes[i].id]
+			c, ok := m.pending[outcomes[i].ID]
 			if ok {
-				delete(m.pending, outcomes[i].id)
+				delete(m.pending, outcomes[i].ID)
 			}
 			calls = append(calls, c)
 		}
@@ -354,8 +362,15 @@ func (m *mailboxConn) markClosed(err error) {
 		m.wake <- struct{}{}
 	}
 	m.mu.Unlock()
-	for _, c := range pending {
+	// A call still queued never left: it did not run, and a name may be
+	// resolved again for it (as when the stream could not open).
+	written := m.written.Load()
+	notSent := fmt.Errorf("%w: %w", errNotDelivered, err)
+	for id, c := range pending {
 		c.err = err
+		if id > written {
+			c.err = notSent
+		}
 		close(c.done)
 	}
 }

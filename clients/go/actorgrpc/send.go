@@ -3,8 +3,8 @@ package actorgrpc
 import (
 	"context"
 	"errors"
+	"github.com/actorgrpc/actorgrpc/clients/go/internal/wire"
 	"math"
-	"strconv"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -127,7 +127,7 @@ func (c *Client) TellCommand(ctx context.Context, cmd Command) error {
 			err = m.waitReady(ctx)
 		}
 		if err == nil {
-			k := envKey{target: rt.aid, action: cmd.Action, tell: true, timeout: serverTimeout}
+			k := wire.EnvKey{Target: rt.aid, Action: cmd.Action, Tell: true, Timeout: serverTimeout}
 			err = m.tell(ctx, k, args, kwargs)
 		}
 		if err == nil {
@@ -174,17 +174,18 @@ func (c *Client) encode(op string, cmd *Command) (args, kwargs []byte, err error
 		if i > 0 {
 			args = append(args, ',')
 		}
-		if args, err = appendJSON(args, a, "args["+strconv.Itoa(i)+"]"); err != nil {
+		if args, err = wire.AppendJSON(args, a, ""); err != nil {
+			err = wire.Within(err, wire.IndexPath("args", i))
 			return nil, nil, localError(op, cmd.name(), codes.InvalidArgument, ReasonInvalidArgument, "%s: %v", cmd.Action, err)
 		}
 	}
 	args = append(args, ']')
 	if len(cmd.Kwargs) > 0 {
-		if kwargs, err = appendJSON(nil, cmd.Kwargs, "kwargs"); err != nil {
+		if kwargs, err = wire.AppendJSON(nil, cmd.Kwargs, "kwargs"); err != nil {
 			return nil, nil, localError(op, cmd.name(), codes.InvalidArgument, ReasonInvalidArgument, "%s: %v", cmd.Action, err)
 		}
 	}
-	k := envKey{target: cmd.name(), action: cmd.Action, timeout: 1}
+	k := wire.EnvKey{Target: cmd.name(), Action: cmd.Action, Timeout: 1}
 	if size := callSize(&k, args, kwargs); size > c.opts.maxMessageBytes-frameOverhead {
 		return nil, nil, localError(op, cmd.name(), codes.ResourceExhausted, ReasonMessageTooLarge,
 			"%s: message of %d bytes exceeds the maximum of %d bytes", cmd.Action, size, c.opts.maxMessageBytes)
@@ -226,7 +227,7 @@ func (c *Client) ask(ctx context.Context, rt route, cmd *Command, serverTimeout 
 	if err != nil {
 		return nil, err
 	}
-	k := envKey{target: rt.aid, action: cmd.Action, timeout: serverTimeout}
+	k := wire.EnvKey{Target: rt.aid, Action: cmd.Action, Timeout: serverTimeout}
 	call, id, err := m.ask(k, args, kwargs)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package actorgrpc
 
 import (
 	"encoding/json"
+	"github.com/actorgrpc/actorgrpc/clients/go/internal/wire"
 	"math"
 	"strconv"
 
@@ -10,7 +11,7 @@ import (
 
 // toValue converts a Go value to a JSON-shaped protobuf Value (the form of
 // ArbiterService.Send and of Spawn's extra), with the number policy of
-// appendJSON: integers beyond ±MaxSafeInteger, NaN and infinities are refused.
+// wire.AppendJSON: integers beyond ±MaxSafeInteger, NaN and infinities are refused.
 //
 // nil, bool, string, every integer and float type, []any, map[string]any and
 // *structpb.Value are converted directly; anything else goes through
@@ -68,35 +69,35 @@ func toValue(v any, path string) (*structpb.Value, error) {
 	case float32:
 		return floatValue(float64(x), path)
 	}
-	// Everything else as encoding/json writes it, checked by appendJSON.
-	raw, err := appendViaEncodingJSON(nil, v, path)
+	// Everything else as encoding/json writes it, checked by wire.AppendJSON.
+	raw, err := wire.AppendViaEncodingJSON(nil, v, path)
 	if err != nil {
 		return nil, err
 	}
 	var generic any
 	if err := json.Unmarshal(raw, &generic); err != nil {
-		return nil, &shapeError{path, "not valid JSON: " + err.Error()}
+		return nil, &wire.ShapeError{Path: path, Why: "not valid JSON: " + err.Error()}
 	}
 	return toValue(generic, path)
 }
 
 func intValue(n int64, path string) (*structpb.Value, error) {
 	if n > MaxSafeInteger || n < -MaxSafeInteger {
-		return nil, &shapeError{path, intOutOfRange(strconv.FormatInt(n, 10))}
+		return nil, &wire.ShapeError{Path: path, Why: wire.IntOutOfRange(strconv.FormatInt(n, 10))}
 	}
 	return structpb.NewNumberValue(float64(n)), nil
 }
 
 func uintValue(n uint64, path string) (*structpb.Value, error) {
 	if n > MaxSafeInteger {
-		return nil, &shapeError{path, intOutOfRange(strconv.FormatUint(n, 10))}
+		return nil, &wire.ShapeError{Path: path, Why: wire.IntOutOfRange(strconv.FormatUint(n, 10))}
 	}
 	return structpb.NewNumberValue(float64(n)), nil
 }
 
 func floatValue(f float64, path string) (*structpb.Value, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil, &shapeError{path, notFinite(f)}
+		return nil, &wire.ShapeError{Path: path, Why: wire.NotFinite(f)}
 	}
 	return structpb.NewNumberValue(f), nil
 }
@@ -108,7 +109,7 @@ func toList(items []any, path string) (*structpb.ListValue, error) {
 	}
 	l := &structpb.ListValue{Values: make([]*structpb.Value, len(items))}
 	for i, item := range items {
-		v, err := toValue(item, indexPath(path, i))
+		v, err := toValue(item, wire.IndexPath(path, i))
 		if err != nil {
 			return nil, err
 		}
@@ -124,7 +125,7 @@ func toStruct(m map[string]any, path string) (*structpb.Struct, error) {
 	}
 	s := &structpb.Struct{Fields: make(map[string]*structpb.Value, len(m))}
 	for k, item := range m {
-		v, err := toValue(item, keyPath(path, k))
+		v, err := toValue(item, wire.KeyPath(path, k))
 		if err != nil {
 			return nil, err
 		}

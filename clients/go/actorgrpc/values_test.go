@@ -2,6 +2,7 @@ package actorgrpc
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -52,5 +53,33 @@ func TestValuesRefuseWhatHasNoJSONShape(t *testing.T) {
 	}
 	if fromValue(nil) != nil {
 		t.Errorf("an unset Value is not nil")
+	}
+}
+
+// toValue (ArbiterService.Send's form) applies the number policy of the
+// direct path's JSON, with the same words.
+func TestValuesNumberPolicy(t *testing.T) {
+	for _, ok := range []any{MaxSafeInteger, -MaxSafeInteger, uint64(MaxSafeInteger), 1.5, 1e300} {
+		if _, err := toValue(ok, "args[0]"); err != nil {
+			t.Errorf("toValue(%#v) refused: %v", ok, err)
+		}
+	}
+	const spec = "is out of range: JSON-shaped values carry integers within ±(2^53 - 1)"
+	for v, msg := range map[any]string{
+		MaxSafeInteger + 1:          "args[0]: integer 9007199254740992 " + spec,
+		uint64(1 << 63):             "args[0]: integer 9223372036854775808 " + spec,
+		math.NaN():                  "args[0]: number NaN is out of range: JSON-shaped values carry no NaN or infinities",
+		float32(math.Inf(1)):        "args[0]: number +Inf is out of range: JSON-shaped values carry no NaN or infinities",
+		int(-(MaxSafeInteger + 10)): "args[0]: integer -9007199254741001 " + spec,
+	} {
+		if _, err := toValue(v, "args[0]"); err == nil || err.Error() != msg {
+			t.Errorf("toValue(%#v): %v, want %q", v, err, msg)
+		}
+	}
+	type big struct {
+		N int64 `json:"n"`
+	}
+	if _, err := toValue([]big{{N: 1 << 60}}, "extra"); err == nil || err.Error() != "extra[0].n: integer 1152921504606846976 "+spec {
+		t.Errorf("toValue of a struct: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package actorgrpc
+package wire
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 )
 
 func encodeJSON(v any) (string, error) {
-	b, err := appendJSON(nil, v, "args[0]")
+	b, err := AppendJSON(nil, v, "args[0]")
 	return string(b), err
 }
 
@@ -21,9 +21,6 @@ func TestNumberPolicy(t *testing.T) {
 	for _, ok := range []any{MaxSafeInteger, -MaxSafeInteger, int64(MaxSafeInteger), uint64(MaxSafeInteger), 0, 1.5, 1e300, -1e-300, float32(2.5)} {
 		if _, err := encodeJSON(ok); err != nil {
 			t.Errorf("%#v refused: %v", ok, err)
-		}
-		if _, err := toValue(ok, "args[0]"); err != nil {
-			t.Errorf("toValue(%#v) refused: %v", ok, err)
 		}
 	}
 	for v, msg := range map[any]string{
@@ -41,9 +38,6 @@ func TestNumberPolicy(t *testing.T) {
 		if err == nil || err.Error() != msg {
 			t.Errorf("%#v: %v, want %q", v, err, msg)
 		}
-		if _, err := toValue(v, "args[0]"); err == nil || err.Error() != msg {
-			t.Errorf("toValue(%#v): %v, want %q", v, err, msg)
-		}
 	}
 	// Nested, and through encoding/json: the path names the value.
 	type big struct {
@@ -52,9 +46,6 @@ func TestNumberPolicy(t *testing.T) {
 	_, err := encodeJSON(map[string]any{"l": []any{1, big{N: 1 << 60}}})
 	if err == nil || !strings.HasPrefix(err.Error(), "args[0].l[1].n: integer 1152921504606846976 is out of range") {
 		t.Errorf("nested struct: %v", err)
-	}
-	if _, err := toValue([]big{{N: 1 << 60}}, "extra"); err == nil || !strings.Contains(err.Error(), spec) {
-		t.Errorf("toValue of a struct: %v", err)
 	}
 }
 
@@ -123,7 +114,7 @@ func TestJSONMatchesEncodingJSON(t *testing.T) {
 }
 
 func TestJSONRefusesWhatHasNoShape(t *testing.T) {
-	var shape *shapeError
+	var shape *ShapeError
 	for _, v := range []any{make(chan int), func() {}, map[int]string{1: "a"}, complex(1, 2),
 		[]any{1, map[string]any{"f": func() {}}}} {
 		if _, err := encodeJSON(v); !errors.As(err, &shape) {

@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	pb "github.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1"
+	"github.com/actorgrpc/actorgrpc/clients/go/internal/wire"
 )
 
 // decodeFrames pops every frame of q and parses it with the generated types.
@@ -17,7 +17,7 @@ func decodeFrames(t *testing.T, q *frameQueue) []*pb.StreamRequest {
 	t.Helper()
 	var out []*pb.StreamRequest
 	for q.len() > 0 {
-		data := q.pop()
+		data, _ := q.pop()
 		if len(data) > q.maxBytes {
 			t.Errorf("a frame of %d bytes exceeds the limit of %d", len(data), q.maxBytes)
 		}
@@ -32,7 +32,7 @@ func decodeFrames(t *testing.T, q *frameQueue) []*pb.StreamRequest {
 
 func TestFramesCoalesceConsecutiveCalls(t *testing.T) {
 	q := &frameQueue{maxBytes: 1 << 20, maxCalls: 100}
-	ask := envKey{target: "a1", action: "echo", timeout: 5}
+	ask := wire.EnvKey{Target: "a1", Action: "echo", Timeout: 5}
 	q.pushCall(ask, 1, []byte(`[1]`))
 	q.pushCall(ask, 2, []byte(`["two"]`))
 	q.pushCall(ask, 3, []byte(`[]`))
@@ -42,8 +42,8 @@ func TestFramesCoalesceConsecutiveCalls(t *testing.T) {
 	q.pushEnvelope(ask, 8, []byte(`[]`), []byte(`{"k":1}`))
 	q.pushCall(ask, 9, []byte(`[9]`))
 	// Another action, then tells (id 0) that coalesce with each other.
-	q.pushCall(envKey{target: "a1", action: "add", timeout: 5}, 10, []byte(`[1,2]`))
-	tell := envKey{target: "a1", action: "count", tell: true}
+	q.pushCall(wire.EnvKey{Target: "a1", Action: "add", Timeout: 5}, 10, []byte(`[1,2]`))
+	tell := wire.EnvKey{Target: "a1", Action: "count", Tell: true}
 	q.pushCall(tell, 0, []byte(`[1]`))
 	q.pushCall(tell, 0, []byte(`[2]`))
 
@@ -83,7 +83,7 @@ func TestFramesCoalesceConsecutiveCalls(t *testing.T) {
 func TestFramesRespectTheirLimits(t *testing.T) {
 	// By count: 10 calls at most per frame.
 	q := &frameQueue{maxBytes: 1 << 20, maxCalls: 10}
-	k := envKey{target: "a", action: "echo"}
+	k := wire.EnvKey{Target: "a", Action: "echo"}
 	for id := uint64(1); id <= 25; id++ {
 		q.pushCall(k, id, []byte(`[0]`))
 	}
@@ -137,77 +137,15 @@ func TestFramesRespectTheirLimits(t *testing.T) {
 
 // callSize is never less than what a call adds to a frame, alone or batched.
 func TestCallSizeBoundsTheEncoding(t *testing.T) {
-	k := envKey{target: "a1b2c3", action: "echo", timeout: 12.5}
+	k := wire.EnvKey{Target: "a1b2c3", Action: "echo", Timeout: 12.5}
 	args, kwargs := []byte(`["hello"]`), []byte(`{"k":"v"}`)
 	q := &frameQueue{maxBytes: 1 << 20, maxCalls: 10}
 	q.pushEnvelope(k, 1<<62, args, kwargs)
-	if got, bound := len(q.pop()), callSize(&k, args, kwargs); got > bound {
+	data, lastID := q.pop()
+	if got, bound := len(data), callSize(&k, args, kwargs); got > bound {
 		t.Errorf("an envelope of %d bytes; callSize says %d", got, bound)
 	}
-}
-
-func TestParseReplies(t *testing.T) {
-	resp := &pb.StreamResponse{Replies: []*pb.Reply{
-		{Id: 1, Outcome: &pb.Reply_ResultJson{ResultJson: []byte(`"pong"`)}},
-		{Id: 5, Outcome: &pb.Reply_BatchResultsJson{BatchResultsJson: []byte(`[1, {"a": [2, "]"]}, "x\"]"]`)}},
-		{Id: 9, Outcome: &pb.Reply_Failure{Failure: &pb.Failure{Code: 2, Message: "ValueError: kaput", Type: "ValueError"}}},
-		{Id: 10, Outcome: &pb.Reply_Result{Result: structpb.NewStringValue("v")}},
-		{Id: 11},
-	}}
-	data, err := proto.Marshal(resp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []replyOutcome
-	if err := parseReplies(data, func(o replyOutcome) { got = append(got, o) }); err != nil {
-		t.Fatal(err)
-	}
-	ids := []uint64{}
-	for _, o := range got {
-		ids = append(ids, o.id)
-	}
-	if want := []uint64{1, 5, 6, 7, 9, 10, 11}; !reflect.DeepEqual(ids, want) {
-		t.Fatalf("ids %v, want %v", ids, want)
-	}
-	if string(got[0].json) != `"pong"` || string(got[1].json) != `1` ||
-		string(got[2].json) != `{"a": [2, "]"]}` || string(got[3].json) != `"x\"]"` {
-		t.Errorf("results %q %q %q %q", got[0].json, got[1].json, got[2].json, got[3].json)
-	}
-	if f := got[4].failure; f == nil || f.code != 2 || f.message != "ValueError: kaput" || f.typ != "ValueError" {
-		t.Errorf("failure %+v", f)
-	}
-	var v structpb.Value
-	if err := proto.Unmarshal(got[5].value, &v); err != nil || v.GetStringValue() != "v" {
-		t.Errorf("value %v, %v", &v, err)
-	}
-	if got[6].json != nil || got[6].value != nil || got[6].failure != nil {
-		t.Errorf("a reply without outcome: %+v", got[6])
-	}
-	if err := parseReplies([]byte{0x0a, 0x05, 0x08}, func(replyOutcome) {}); err == nil {
-		t.Error("a truncated frame parsed")
-	}
-}
-
-func TestSplitJSONArray(t *testing.T) {
-	for in, want := range map[string][]string{
-		`[]`:                      nil,
-		` [ ] `:                   nil,
-		`[1]`:                     {`1`},
-		`[ 1 , "a,b" ,[2,[3]] ]`:  {`1`, `"a,b"`, `[2,[3]]`},
-		`[{"k":"}"},"\\",null]`:   {`{"k":"}"}`, `"\\"`, `null`},
-		`["\"]", {"a":{"b":[]}}]`: {`"\"]"`, `{"a":{"b":[]}}`},
-	} {
-		var got []string
-		if err := splitJSONArray([]byte(in), func(e []byte) { got = append(got, string(e)) }); err != nil {
-			t.Errorf("%s: %v", in, err)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: %q, want %q", in, got, want)
-		}
-	}
-	for _, in := range []string{``, `{}`, `[1`, `[1,]`, `[1] x`, `[[1]`, `"[1]"`} {
-		if err := splitJSONArray([]byte(in), func([]byte) {}); err == nil {
-			t.Errorf("%q split without error", in)
-		}
+	if lastID != 1<<62 {
+		t.Errorf("the frame's last ask is %d", lastID)
 	}
 }

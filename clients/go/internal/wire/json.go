@@ -1,4 +1,8 @@
-package actorgrpc
+// Package wire is the mailbox stream's encoding, shared by the client
+// (package actorgrpc) and the actor SDK (package actor): JSON-shaped values
+// with the protocol's number policy, envelopes and replies written and read
+// by hand with protowire, and the codecs that carry them as bytes.
+package wire
 
 import (
 	"bytes"
@@ -15,37 +19,52 @@ import (
 // Number.MAX_SAFE_INTEGER). Larger ones are refused before sending.
 const MaxSafeInteger = 1<<53 - 1
 
-// numberError is why a number is not JSON-shaped; the text is the protocol's
+// IntOutOfRange is why an integer is refused; the text is the protocol's
 // (docs/actor-protocol.md §1), so every client refuses with the same words.
-func intOutOfRange(n string) string {
+func IntOutOfRange(n string) string {
 	return "integer " + n + " is out of range: JSON-shaped values carry integers within ±(2^53 - 1)"
 }
 
-func notFinite(f float64) string {
+// NotFinite is why NaN and the infinities are refused.
+func NotFinite(f float64) string {
 	return "number " + strconv.FormatFloat(f, 'g', -1, 64) +
 		" is out of range: JSON-shaped values carry no NaN or infinities"
 }
 
-// shapeError says where in the arguments a value is not JSON-shaped.
-type shapeError struct {
-	path string
-	why  string
+// ShapeError says where in the arguments a value is not JSON-shaped.
+type ShapeError struct {
+	Path string // "args[0].k", relative to the value given to AppendJSON
+	Why  string
 }
 
-func (e *shapeError) Error() string { return e.path + ": " + e.why }
+func (e *ShapeError) Error() string {
+	if e.Path == "" {
+		return e.Why
+	}
+	return e.Path + ": " + e.Why
+}
 
-// appendJSON appends v as compact JSON text, refusing what has no JSON shape
+// Within prefixes err's path with the place of its container: paths are
+// built only for errors, on the way out, never for values that encode.
+func Within(err error, prefix string) error {
+	if se, ok := err.(*ShapeError); ok {
+		se.Path = prefix + se.Path
+	}
+	return err
+}
+
+// AppendJSON appends v as compact JSON text, refusing what has no JSON shape
 // and numbers outside the protocol's range. path names v in errors ("args[0]").
 //
 // The common Go values (nil, bool, strings, numbers, []any, map[string]any,
 // []string, json.RawMessage) are written directly; anything else goes through
 // encoding/json and its numbers are checked afterwards.
-func appendJSON(buf []byte, v any, path string) ([]byte, error) {
+func AppendJSON(buf []byte, v any, path string) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return append(buf, "null"...), nil
 	case string:
-		return appendJSONString(buf, x), nil
+		return AppendString(buf, x), nil
 	case bool:
 		if x {
 			return append(buf, "true"...), nil
@@ -82,8 +101,8 @@ func appendJSON(buf []byte, v any, path string) ([]byte, error) {
 				buf = append(buf, ',')
 			}
 			var err error
-			if buf, err = appendJSON(buf, item, indexPath(path, i)); err != nil {
-				return buf, err
+			if buf, err = AppendJSON(buf, item, ""); err != nil {
+				return buf, Within(err, IndexPath(path, i))
 			}
 		}
 		return append(buf, ']'), nil
@@ -93,7 +112,7 @@ func appendJSON(buf []byte, v any, path string) ([]byte, error) {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = appendJSONString(buf, s)
+			buf = AppendString(buf, s)
 		}
 		return append(buf, ']'), nil
 	case map[string]any:
@@ -104,30 +123,30 @@ func appendJSON(buf []byte, v any, path string) ([]byte, error) {
 				buf = append(buf, ',')
 			}
 			first = false
-			buf = appendJSONString(buf, k)
+			buf = AppendString(buf, k)
 			buf = append(buf, ':')
 			var err error
-			if buf, err = appendJSON(buf, item, keyPath(path, k)); err != nil {
-				return buf, err
+			if buf, err = AppendJSON(buf, item, ""); err != nil {
+				return buf, Within(err, KeyPath(path, k))
 			}
 		}
 		return append(buf, '}'), nil
 	case json.RawMessage:
-		return appendViaEncodingJSON(buf, x, path)
+		return AppendViaEncodingJSON(buf, x, path)
 	}
-	return appendViaEncodingJSON(buf, v, path)
+	return AppendViaEncodingJSON(buf, v, path)
 }
 
 func appendInt(buf []byte, n int64, path string) ([]byte, error) {
 	if n > MaxSafeInteger || n < -MaxSafeInteger {
-		return buf, &shapeError{path, intOutOfRange(strconv.FormatInt(n, 10))}
+		return buf, &ShapeError{path, IntOutOfRange(strconv.FormatInt(n, 10))}
 	}
 	return strconv.AppendInt(buf, n, 10), nil
 }
 
 func appendUint(buf []byte, n uint64, path string) ([]byte, error) {
 	if n > MaxSafeInteger {
-		return buf, &shapeError{path, intOutOfRange(strconv.FormatUint(n, 10))}
+		return buf, &ShapeError{path, IntOutOfRange(strconv.FormatUint(n, 10))}
 	}
 	return strconv.AppendUint(buf, n, 10), nil
 }
@@ -137,7 +156,7 @@ func appendUint(buf []byte, n uint64, path string) ([]byte, error) {
 // (which the protocol would refuse): it is a double, and stays one.
 func appendFloat(buf []byte, f float64, bits int, path string) ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return buf, &shapeError{path, notFinite(f)}
+		return buf, &ShapeError{path, NotFinite(f)}
 	}
 	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		return strconv.AppendFloat(buf, f, 'e', -1, bits), nil
@@ -148,18 +167,18 @@ func appendFloat(buf []byte, f float64, bits int, path string) ([]byte, error) {
 	return strconv.AppendFloat(buf, f, 'f', -1, bits), nil
 }
 
-// appendViaEncodingJSON writes what the fast path does not know (structs,
+// AppendViaEncodingJSON writes what the fast path does not know (structs,
 // typed slices and maps, json.RawMessage, json.Marshaler) with encoding/json,
 // then checks the numbers it wrote against the protocol's range.
-func appendViaEncodingJSON(buf []byte, v any, path string) ([]byte, error) {
+func AppendViaEncodingJSON(buf []byte, v any, path string) ([]byte, error) {
 	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Map && rv.Type().Key().Kind() != reflect.String {
 		// encoding/json would write int keys as strings; the protocol's objects
 		// have string keys, and a map[int]T is almost always a mistake.
-		return buf, &shapeError{path, fmt.Sprintf("a %T has keys that are not strings", v)}
+		return buf, &ShapeError{path, fmt.Sprintf("a %T has keys that are not strings", v)}
 	}
 	data, err := json.Marshal(v)
 	if err != nil {
-		return buf, &shapeError{path, fmt.Sprintf("a %T has no JSON shape: %v", v, err)}
+		return buf, &ShapeError{path, fmt.Sprintf("a %T has no JSON shape: %v", v, err)}
 	}
 	if err := checkJSONNumbers(data, path); err != nil {
 		return buf, err
@@ -177,7 +196,7 @@ func checkJSONNumbers(data []byte, path string) error {
 	dec.UseNumber()
 	var generic any
 	if err := dec.Decode(&generic); err != nil {
-		return &shapeError{path, "not valid JSON: " + err.Error()}
+		return &ShapeError{path, "not valid JSON: " + err.Error()}
 	}
 	return walkNumbers(generic, path)
 }
@@ -191,17 +210,17 @@ func walkNumbers(v any, path string) error {
 		}
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n > MaxSafeInteger || n < -MaxSafeInteger {
-			return &shapeError{path, intOutOfRange(s)}
+			return &ShapeError{path, IntOutOfRange(s)}
 		}
 	case []any:
 		for i, item := range x {
-			if err := walkNumbers(item, indexPath(path, i)); err != nil {
+			if err := walkNumbers(item, IndexPath(path, i)); err != nil {
 				return err
 			}
 		}
 	case map[string]any:
 		for k, item := range x {
-			if err := walkNumbers(item, keyPath(path, k)); err != nil {
+			if err := walkNumbers(item, KeyPath(path, k)); err != nil {
 				return err
 			}
 		}
@@ -209,15 +228,17 @@ func walkNumbers(v any, path string) error {
 	return nil
 }
 
-func indexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+// IndexPath is path[i].
+func IndexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
-func keyPath(path, key string) string { return path + "." + key }
+// KeyPath is path.key.
+func KeyPath(path, key string) string { return path + "." + key }
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD,
+// AppendString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD,
 // as encoding/json does.
-func appendJSONString(buf []byte, s string) []byte {
+func AppendString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
 	start := 0
 	for i := 0; i < len(s); {
