@@ -11,11 +11,13 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/actorgrpc/actorgrpc/clients/go/actorgrpc"
+	pb "github.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1"
 	"github.com/actorgrpc/actorgrpc/clients/go/conformance"
 	"github.com/actorgrpc/actorgrpc/clients/go/internal/testenv"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
+// The arbiter of these tests also runs the Go demo actor (go-demo).
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m, testenv.DemoActorArgs()...)) }
 
 // TestConformance runs every case of tests/conformance/cases.json against the
 // test arbiter through both data paths, one subtest per path and case, in
@@ -24,6 +26,14 @@ func TestConformance(t *testing.T) {
 	calls := &methodCounter{}
 	c := testenv.Client(t, calls.options())
 	runAll(t, c, calls, "")
+}
+
+// TestConformanceGoActor runs every case again with the Go demo actor (an
+// exec actor) where a case spawns a plain actor, through both data paths.
+func TestConformanceGoActor(t *testing.T) {
+	calls := &methodCounter{}
+	c := testenv.Client(t, calls.options())
+	runAll(t, c, calls, testenv.DemoProgram)
 }
 
 // runAll runs every case on both paths (program as in Runner.Program) and
@@ -56,6 +66,12 @@ func runAll(t *testing.T, c *actorgrpc.Client, calls *methodCounter, program str
 			path == conformance.ViaArbiter && (sends == 0 || streams != 0) {
 			t.Errorf("%s: %d ArbiterService.Send calls, %d mailbox streams", path, sends, streams)
 		}
+		// The cases spawn plain actors, and one thread actor with a hook:
+		// with a program, the plain ones are its exec actors.
+		if program != "" && (calls.spawns(program) == 0 || calls.spawns("") == 0) ||
+			program == "" && calls.spawns("") == 0 {
+			t.Errorf("%s: spawns of %q: %d, of Python actors: %d", path, program, calls.spawns(program), calls.spawns(""))
+		}
 	}
 }
 
@@ -68,6 +84,8 @@ const (
 type methodCounter struct {
 	mu sync.Mutex
 	n  map[string]int
+	// programs counts the spawns of each exec program ("" for the others).
+	programs map[string]int
 }
 
 func (m *methodCounter) add(method string) {
@@ -88,7 +106,26 @@ func (m *methodCounter) count(method string) int {
 func (m *methodCounter) reset() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.n = nil
+	m.n, m.programs = nil, nil
+}
+
+func (m *methodCounter) spawned(req *pb.SpawnRequest) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.programs == nil {
+		m.programs = map[string]int{}
+	}
+	if req.GetKind() == pb.ActorKind_ACTOR_KIND_EXEC {
+		m.programs[req.GetProgram()]++
+	} else {
+		m.programs[""]++
+	}
+}
+
+func (m *methodCounter) spawns(program string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.programs[program]
 }
 
 // options counts every call of every connection the client makes.
@@ -97,6 +134,9 @@ func (m *methodCounter) options() actorgrpc.Option {
 		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any,
 			cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 			m.add(method)
+			if spawn, ok := req.(*pb.SpawnRequest); ok {
+				m.spawned(spawn)
+			}
 			return invoker(ctx, method, req, reply, cc, opts...)
 		}),
 		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn,

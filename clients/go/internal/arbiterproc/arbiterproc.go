@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -95,6 +96,8 @@ type Arbiter struct {
 	out  *lineLog
 	once sync.Once
 	err  error
+	// killedOnPurpose: KillOnlyArbiter ended it; its exit is no error.
+	killedOnPurpose atomic.Bool
 }
 
 // Start runs an arbiter and returns once it prints its address. The process
@@ -160,6 +163,15 @@ func (a *Arbiter) wait() {
 	a.once.Do(func() { a.err = a.cmd.Wait() })
 }
 
+// KillOnlyArbiter SIGKILLs the arbiter process alone (not its process
+// group) and waits for it: what its actors do when their arbiter dies is
+// theirs to show. Stop still checks that none outlives it.
+func (a *Arbiter) KillOnlyArbiter() {
+	a.killedOnPurpose.Store(true)
+	_ = a.cmd.Process.Kill()
+	a.wait()
+}
+
 // Output is everything the arbiter printed so far (stdout and stderr).
 func (a *Arbiter) Output() string { return a.out.String() }
 
@@ -196,7 +208,7 @@ func (a *Arbiter) Stop(pids ...int) error {
 	var errs []error
 	if killed {
 		errs = append(errs, fmt.Errorf("arbiterproc: arbiter ignored SIGTERM for %v and was killed", StopTimeout))
-	} else if a.err != nil && !isSIGTERMExit(a.err) {
+	} else if a.err != nil && !isSIGTERMExit(a.err) && !a.killedOnPurpose.Load() {
 		errs = append(errs, fmt.Errorf("arbiterproc: arbiter exited with %v", a.err))
 	}
 	if left := survivors(pid, pids); len(left) > 0 {

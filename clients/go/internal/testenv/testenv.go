@@ -29,14 +29,16 @@ var (
 	startErr   error
 )
 
-// Run starts the arbiter, runs the tests and stops the arbiter, checking that
-// no actor process outlived it. Use as: func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }.
-func Run(m *testing.M) int {
+// Run starts the arbiter (with extra serve arguments, if any), runs the
+// tests and stops the arbiter, checking that no actor process outlived it.
+// Use as: func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }.
+func Run(m *testing.M, args ...string) int {
+	defer removeBuilt()
 	if address = os.Getenv("ACTORGRPC_ADDRESS"); address != "" {
 		fmt.Fprintf(os.Stderr, "testenv: using the arbiter at ACTORGRPC_ADDRESS=%s\n", address)
 		return m.Run()
 	}
-	arb, err := arbiterproc.Start(context.Background())
+	arb, err := arbiterproc.Start(context.Background(), args...)
 	switch {
 	case errors.Is(err, arbiterproc.ErrNoPython):
 		skipReason = err.Error()
