@@ -2,19 +2,23 @@ package actorgrpc
 
 import (
 	"encoding/json"
-	"github.com/actorgrpc/actorgrpc/clients/go/internal/wire"
 	"sync"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/actorgrpc/actorgrpc/clients/go/internal/wire"
 )
 
 // call is one ask waiting for its reply on a mailbox stream.
 type call struct {
 	done chan struct{} // closed once the outcome below is set
-	out  wire.Outcome
-	err  error // set instead of out when the stream failed
+	// The outcome, set by settle (the reader) or by the stream failing.
+	value   any
+	failure *wire.Failure
+	invalid string // why the reply's result could not be read
+	err     error  // set instead when the stream failed
 }
 
 var callPool = sync.Pool{New: func() any { return &call{} }}
@@ -36,30 +40,38 @@ func (c *call) release() {
 // the command did not run, so a name may be resolved again and retried.
 const notHostedType = "ActorNotHosted"
 
-// result decodes the call's outcome: its JSON-shaped value, or its *Error.
-func (c *call) result(op, target, action string) (any, error) {
-	if c.err != nil {
-		return nil, c.err
-	}
-	o := &c.out
+// settle reads a reply's outcome into the call. The reader does it, not the
+// caller: decoding JSON needs a deep stack, which the one reader goroutine
+// has grown once, where each caller's (often fresh) goroutine would grow its
+// own, at a cost larger than the decoding itself.
+func (c *call) settle(o *wire.Outcome) {
 	switch {
 	case o.Failure != nil:
-		return nil, failureError(op, target, o.Failure)
+		c.failure = o.Failure
 	case o.JSON != nil:
-		var v any
-		if err := json.Unmarshal(o.JSON, &v); err != nil {
-			return nil, &Error{Op: op, Target: target, Code: codes.Unknown,
-				Message: action + ": the reply's result_json is not valid JSON: " + err.Error()}
+		if err := json.Unmarshal(o.JSON, &c.value); err != nil {
+			c.invalid = "the reply's result_json is not valid JSON: " + err.Error()
 		}
-		return v, nil
 	case o.Value != nil:
 		var v structpb.Value
 		if err := proto.Unmarshal(o.Value, &v); err != nil {
-			return nil, &Error{Op: op, Target: target, Code: codes.Unknown,
-				Message: action + ": the reply's result is not a google.protobuf.Value: " + err.Error()}
+			c.invalid = "the reply's result is not a google.protobuf.Value: " + err.Error()
+		} else {
+			c.value = v.AsInterface()
 		}
-		return v.AsInterface(), nil
 	}
-	// A reply with no outcome: protobuf's default for a Value is null.
-	return nil, nil
+	// A reply with no outcome is null: protobuf's default for a Value.
+}
+
+// result is the call's outcome: its JSON-shaped value, or its *Error.
+func (c *call) result(op, target, action string) (any, error) {
+	switch {
+	case c.err != nil:
+		return nil, c.err
+	case c.failure != nil:
+		return nil, failureError(op, target, c.failure)
+	case c.invalid != "":
+		return nil, &Error{Op: op, Target: target, Code: codes.Unknown, Message: action + ": " + c.invalid}
+	}
+	return c.value, nil
 }

@@ -307,7 +307,7 @@ func (m *mailboxConn) readLoop() {
 		m.mu.Unlock()
 		for i, c := range calls {
 			if c != nil {
-				c.out = outcomes[i]
+				c.settle(&outcomes[i])
 				close(c.done)
 			}
 		}

@@ -175,22 +175,34 @@ func (c *Client) encode(op string, cmd *Command) (args, kwargs []byte, err error
 			args = append(args, ',')
 		}
 		if args, err = wire.AppendJSON(args, a, ""); err != nil {
-			err = wire.Within(err, wire.IndexPath("args", i))
-			return nil, nil, localError(op, cmd.name(), codes.InvalidArgument, ReasonInvalidArgument, "%s: %v", cmd.Action, err)
+			return nil, nil, argumentError(op, cmd, wire.Within(err, wire.IndexPath("args", i)))
 		}
 	}
 	args = append(args, ']')
 	if len(cmd.Kwargs) > 0 {
 		if kwargs, err = wire.AppendJSON(nil, cmd.Kwargs, "kwargs"); err != nil {
-			return nil, nil, localError(op, cmd.name(), codes.InvalidArgument, ReasonInvalidArgument, "%s: %v", cmd.Action, err)
+			return nil, nil, argumentError(op, cmd, err)
 		}
 	}
 	k := wire.EnvKey{Target: cmd.name(), Action: cmd.Action, Timeout: 1}
 	if size := callSize(&k, args, kwargs); size > c.opts.maxMessageBytes-frameOverhead {
-		return nil, nil, localError(op, cmd.name(), codes.ResourceExhausted, ReasonMessageTooLarge,
-			"%s: message of %d bytes exceeds the maximum of %d bytes", cmd.Action, size, c.opts.maxMessageBytes)
+		return nil, nil, tooLargeError(op, cmd, size, c.opts.maxMessageBytes)
 	}
 	return args, kwargs, nil
+}
+
+// The errors of encode, out of its line: the hot path keeps a small stack
+// frame (a caller's fresh goroutine then needs no stack growth).
+
+//go:noinline
+func argumentError(op string, cmd *Command, err error) error {
+	return localError(op, cmd.name(), codes.InvalidArgument, ReasonInvalidArgument, "%s: %v", cmd.Action, err)
+}
+
+//go:noinline
+func tooLargeError(op string, cmd *Command, size, limit int) error {
+	return localError(op, cmd.name(), codes.ResourceExhausted, ReasonMessageTooLarge,
+		"%s: message of %d bytes exceeds the maximum of %d bytes", cmd.Action, size, limit)
 }
 
 // route finds where the call goes, and whether it may be retried once after

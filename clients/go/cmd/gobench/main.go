@@ -8,6 +8,7 @@
 //
 //	gobench [-address HOST:PORT] [-actor NAME] [-repetitions N] [-rtt-count N]
 //	        [-ask-count N] [-tell-count N] [-arbiter-count N] [-arbiter-in-flight N]
+//	        [-measure rtt,ask,tell,arbiter] [-cpuprofile FILE]
 //	        [-token T | -token-file F] [-tls] [-cacert F] [-cert F -key F] [-tls-server-name N]
 //
 // Without -address (or $ACTORGRPC_ADDRESS) it starts its own arbiter (the
@@ -24,6 +25,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/actorgrpc/actorgrpc/clients/go/actorgrpc"
@@ -46,6 +48,8 @@ type settings struct {
 	arbiterCount int
 	// arbiterInFlight is how many ArbiterService.Send calls are in flight.
 	arbiterInFlight int
+	// measure is the set of measurements to make: rtt, ask, tell, arbiter.
+	measure map[string]bool
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -60,6 +64,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&s.tellCount, "tell-count", 200_000, "tells per repetition")
 	fs.IntVar(&s.arbiterCount, "arbiter-count", 2000, "ArbiterService.Send calls per repetition")
 	fs.IntVar(&s.arbiterInFlight, "arbiter-in-flight", 100, "ArbiterService.Send calls in flight at a time")
+	measure := fs.String("measure", "rtt,ask,tell,arbiter", "the measurements to make, comma-separated: rtt, ask, tell, arbiter")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measurements (go tool pprof) to this file")
 	creds := registerCredentialFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -70,6 +75,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if s.repetitions < 1 || s.rttCount < 1 || s.askCount < 1 || s.tellCount < 1 || s.arbiterCount < 1 || s.arbiterInFlight < 1 {
 		return fmt.Errorf("counts and -repetitions must be positive")
+	}
+	s.measure = map[string]bool{}
+	for _, m := range strings.Split(*measure, ",") {
+		switch m = strings.TrimSpace(m); m {
+		case "rtt", "ask", "tell", "arbiter":
+			s.measure[m] = true
+		default:
+			return fmt.Errorf("-measure: unknown measurement %q (rtt, ask, tell, arbiter)", m)
+		}
 	}
 	opts, err := creds.Options()
 	if err != nil {

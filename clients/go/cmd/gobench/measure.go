@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,43 +43,60 @@ func (b *bench) run(ctx context.Context) (map[string]any, error) {
 	}
 	var rtt, rttP99, asks, tells, arbiter []float64
 	for i := range b.s.repetitions {
-		p50, p99, err := b.sendRTT()
-		if err != nil {
-			return nil, err
+		var line []string
+		if b.s.measure["rtt"] {
+			p50, p99, err := b.sendRTT()
+			if err != nil {
+				return nil, err
+			}
+			rtt, rttP99 = append(rtt, p50), append(rttP99, p99)
+			line = append(line, fmt.Sprintf("rtt p50 %.1f us", p50))
 		}
-		rtt, rttP99 = append(rtt, p50), append(rttP99, p99)
-		rate, err := b.askThroughput()
-		if err != nil {
-			return nil, err
+		if b.s.measure["ask"] {
+			rate, err := b.askThroughput()
+			if err != nil {
+				return nil, err
+			}
+			asks = append(asks, rate)
+			line = append(line, fmt.Sprintf("asks %.0f/s", rate))
 		}
-		asks = append(asks, rate)
-		if rate, err = b.tellThroughput(); err != nil {
-			return nil, err
+		if b.s.measure["tell"] {
+			rate, err := b.tellThroughput()
+			if err != nil {
+				return nil, err
+			}
+			tells = append(tells, rate)
+			line = append(line, fmt.Sprintf("tells %.0f/s", rate))
 		}
-		tells = append(tells, rate)
-		if rate, err = b.arbiterSendThroughput(); err != nil {
-			return nil, err
+		if b.s.measure["arbiter"] {
+			rate, err := b.arbiterSendThroughput()
+			if err != nil {
+				return nil, err
+			}
+			arbiter = append(arbiter, rate)
+			line = append(line, fmt.Sprintf("arbiter sends %.0f/s", rate))
 		}
-		arbiter = append(arbiter, rate)
-		b.logf("repetition %d/%d: rtt p50 %.1f us, asks %.0f/s, tells %.0f/s, arbiter sends %.0f/s",
-			i+1, b.s.repetitions, p50, asks[i], tells[i], arbiter[i])
+		b.logf("repetition %d/%d: %s", i+1, b.s.repetitions, strings.Join(line, ", "))
 	}
-	out := map[string]any{
-		"go_send_rtt_p50_us":         round1(median(rtt)),
-		"go_send_rtt_p99_us":         round1(median(rttP99)),
-		"go_ask_throughput":          math.Round(median(asks)),
-		"go_tell_throughput":         math.Round(median(tells)),
-		"go_arbiter_send_throughput": math.Round(median(arbiter)),
-		"spread": map[string]any{
-			"go_send_rtt_p50_us":         spread(rtt, round1),
-			"go_ask_throughput":          spread(asks, math.Round),
-			"go_tell_throughput":         spread(tells, math.Round),
-			"go_arbiter_send_throughput": spread(arbiter, math.Round),
-		},
-		"settings": map[string]any{
-			"repetitions": b.s.repetitions, "rtt_count": b.s.rttCount, "ask_count": b.s.askCount,
-			"tell_count": b.s.tellCount, "arbiter_count": b.s.arbiterCount, "arbiter_in_flight": b.s.arbiterInFlight, "tell_command": b.counter.name(),
-		},
+	out := map[string]any{}
+	spreads := map[string]any{}
+	put := func(key string, xs []float64, round func(float64) float64) {
+		if len(xs) > 0 {
+			out[key] = round(median(xs))
+			spreads[key] = spread(xs, round)
+		}
+	}
+	put("go_send_rtt_p50_us", rtt, round1)
+	put("go_send_rtt_p99_us", rttP99, round1)
+	put("go_ask_throughput", asks, math.Round)
+	put("go_tell_throughput", tells, math.Round)
+	put("go_arbiter_send_throughput", arbiter, math.Round)
+	delete(spreads, "go_send_rtt_p99_us")
+	out["spread"] = spreads
+	out["settings"] = map[string]any{
+		"repetitions": b.s.repetitions, "rtt_count": b.s.rttCount, "ask_count": b.s.askCount,
+		"tell_count": b.s.tellCount, "arbiter_count": b.s.arbiterCount, "arbiter_in_flight": b.s.arbiterInFlight,
+		"tell_command": b.counter.name(),
 	}
 	return out, nil
 }

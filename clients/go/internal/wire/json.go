@@ -60,6 +60,9 @@ func Within(err error, prefix string) error {
 // []string, json.RawMessage) are written directly; anything else goes through
 // encoding/json and its numbers are checked afterwards.
 func AppendJSON(buf []byte, v any, path string) ([]byte, error) {
+	// The common scalars here, the rest in appendOther: this function's stack
+	// frame stays small, which matters to the fresh goroutines callers often
+	// send from (a deep first call makes the runtime grow their stacks).
 	switch x := v.(type) {
 	case nil:
 		return append(buf, "null"...), nil
@@ -72,6 +75,15 @@ func AppendJSON(buf []byte, v any, path string) ([]byte, error) {
 		return append(buf, "false"...), nil
 	case int:
 		return appendInt(buf, int64(x), path)
+	case float64:
+		return appendFloat(buf, x, 64, path)
+	}
+	return appendOther(buf, v, path)
+}
+
+//go:noinline
+func appendOther(buf []byte, v any, path string) ([]byte, error) {
+	switch x := v.(type) {
 	case int64:
 		return appendInt(buf, x, path)
 	case int32:
@@ -90,8 +102,6 @@ func AppendJSON(buf []byte, v any, path string) ([]byte, error) {
 		return strconv.AppendUint(buf, uint64(x), 10), nil
 	case uint8:
 		return strconv.AppendUint(buf, uint64(x), 10), nil
-	case float64:
-		return appendFloat(buf, x, 64, path)
 	case float32:
 		return appendFloat(buf, float64(x), 32, path)
 	case []any:
