@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BIND ?= 127.0.0.1:7070
 PROTO_FILES := $(wildcard protos/actorgrpc/v1/*.proto)
 
-.PHONY: all install run test test-python test-go test-js proto proto-check lint bench bench-quick clean tools image container-smoke bench-peers bench-peers-quick
+.PHONY: all install run test fuzz test-python test-go test-js proto proto-check lint bench bench-quick clean tools image container-smoke bench-peers bench-peers-quick
 
 all: install
 
@@ -49,10 +49,15 @@ proto: install
 	@if command -v go >/dev/null 2>&1; then bash clients/go/gen.sh; \
 	else echo "make proto: Go is not installed; Go stubs NOT regenerated" >&2; fi
 
-# Static checks: pyflakes on the hand-written Python, buf lint on the protos.
+# Static checks: buf lint on the protos, the import layers (import-linter), pyflakes.
 lint: install
 	bash scripts/install-buf.sh
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q tests/test_lint.py
+
+# Longer property-based fuzzing of every RPC (make test runs 15 examples per RPC).
+fuzz: install
+	ACTORGRPC_FUZZ_EXAMPLES=$${ACTORGRPC_FUZZ_EXAMPLES:-400} $(PY) -m pytest -q tests/test_fuzz.py
 
 bench: install
 	$(VENV)/bin/actorgrpc bench

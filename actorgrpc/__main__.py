@@ -1,5 +1,5 @@
 """``python -m actorgrpc``: the command line."""
 
-from .cli import main
+from actorgrpc.ops.cli import main
 
 main(prog_name="actorgrpc")

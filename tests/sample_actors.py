@@ -185,6 +185,6 @@ def touch(actor, path):
 @command()
 def leak_credential(actor):
     """What a compromised actor could read: the arbiter's internal credential."""
-    from actorgrpc.auth import token_from_metadata
+    from actorgrpc.transport.auth import token_from_metadata
 
     return token_from_metadata(actor.runtime.router.metadata)

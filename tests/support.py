@@ -12,7 +12,7 @@ import time
 
 import psutil
 
-from actorgrpc.consts import READY_LINE_PREFIX
+from actorgrpc.contract.consts import READY_LINE_PREFIX
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

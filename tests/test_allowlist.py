@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import actorgrpc
-from actorgrpc.hooks import HookResolver
+from actorgrpc.actor.hooks import HookResolver
 
 from .support import ArbiterProcess
 
@@ -62,9 +62,9 @@ DENIED = [
     "asyncio:sys",
     "pickle:loads",
     # Our own modules, registered commands included: not named by the operator.
-    "actorgrpc.commands:run",
-    "actorgrpc.commands:stop",
-    "actorgrpc.hooks:register_reference",
+    "actorgrpc.actor.commands:run",
+    "actorgrpc.actor.commands:stop",
+    "actorgrpc.actor.hooks:register_reference",
     "actorgrpc:arbiter",
     # Parents, children and look-alikes of the allowed module.
     "tests:sample_actors",

@@ -7,7 +7,7 @@ import pytest
 
 import actorgrpc
 from actorgrpc.v1 import actor_pb2
-from actorgrpc.enums import state_from_wire
+from actorgrpc.contract.enums import state_from_wire
 from actorgrpc import ACTOR_STATES
 
 from .support import wait_for_async
@@ -225,7 +225,7 @@ async def test_without_fork_server_actors_are_fresh_interpreters(tmp_path):
             proxy = await client.spawn(name="exec-ed", start="tests.sample_actors:mark_started")
             who = await client.send(proxy, "whoami")
             process = psutil.Process(who["pid"])
-            assert process.cmdline()[-2:] == ["-m", "actorgrpc.child"]
+            assert process.cmdline()[-2:] == ["-m", "actorgrpc.actor.process"]
             assert process.ppid() == arbiter.pid
             assert (await client.info(proxy))["extra"] == {"hook": "start"}
             with pytest.raises(actorgrpc.ActorUnavailable):

@@ -4,7 +4,7 @@ import grpc
 import pytest
 
 import actorgrpc
-from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc
+from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc, mailbox_pb2
 
 
 @pytest.fixture
@@ -286,3 +286,47 @@ async def test_coalesced_asks_on_a_raw_stream(client, target):
     assert replies[50].result_json == replies[52].result_json == b'"xxx"'
     assert replies[51].failure.code == grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
     await _still_serving(client, target)
+
+
+async def test_a_bad_envelope_gets_its_own_reply_and_the_stream_lives(client, target):
+    """Bad UTF-8 in one envelope made the whole frame fail to parse, which ended the
+    stream with UNKNOWN for every call on it; now only that envelope is refused."""
+    from actorgrpc.contract import wire
+
+    good_before = wire.envelope_json_entry(1, target.aid, "echo", ["a"], None, 0.0, False)
+    bad_utf8 = wire.envelope_json_entry(2, target.aid, "echo", ["b"], None, 0.0, False)
+    bad_utf8 = bad_utf8.replace(b"echo", b"ech\xff")
+    deep = wire.envelope_entry(3, target.aid, "echo", [_nested(150)], None, 0.0, False)
+    good_after = wire.envelope_json_entry(4, target.aid, "echo", ["d"], None, 0.0, False)
+    async with grpc.aio.insecure_channel(target.address) as channel:
+        stream = channel.stream_stream("/actorgrpc.v1.MailboxService/Stream",
+                                       request_serializer=None,
+                                       response_deserializer=mailbox_pb2.StreamResponse.FromString)()
+        await stream.write(good_before + bad_utf8 + deep + good_after)
+        replies: dict = {}
+        while len(replies) < 4:
+            response = await stream.read()
+            assert response is not grpc.aio.EOF
+            replies.update({reply.id: reply for reply in response.replies})
+        assert replies[1].result_json == b'"a"' and replies[4].result_json == b'"d"'
+        for call_id in (2, 3):
+            assert replies[call_id].failure.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+            assert "malformed envelope" in replies[call_id].failure.message
+        # The same stream still serves; garbage that is not even a frame ends it cleanly.
+        await stream.write(wire.envelope_json_entry(5, target.aid, "ping", [], None, 0.0,
+                                                    False))
+        response = await stream.read()
+        assert response.replies[0].result_json == b'"pong"'
+        await stream.write(b"\x05garbage")
+        with pytest.raises(grpc.aio.AioRpcError) as ended:
+            while await stream.read() is not grpc.aio.EOF:
+                pass
+        assert ended.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert await client.send(target, "ping") == "pong"
+
+
+def _nested(depth: int):
+    value: object = "bottom"
+    for _ in range(depth):
+        value = [value]
+    return value

@@ -2,7 +2,7 @@
 
 import pytest
 
-from actorgrpc.channels import channel_target
+from actorgrpc.transport.channels import channel_target
 
 
 @pytest.mark.parametrize("address, target", [

@@ -11,8 +11,8 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from actorgrpc.cli import main
-from actorgrpc.console import TopSampler, human_bytes, human_seconds
+from actorgrpc.ops.cli import main
+from actorgrpc.ops.console import TopSampler, human_bytes, human_seconds
 from actorgrpc.v1 import actor_pb2
 
 from . import test_cli

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from actorgrpc.config import ConfigError, load_config, locate, parse_config
+from actorgrpc.ops.config import ConfigError, load_config, locate, parse_config
 
 from .support import ROOT, ArbiterProcess, wait_for
 

@@ -211,7 +211,7 @@ def run_healthcheck(address: str, secrets_dir: str = "/nonexistent"):
 
 def test_healthcheck_speaks_tls_without_a_token(tmp_path):
     """What the image runs: an arbiter with made-at-first-start credentials."""
-    from actorgrpc.provision import init_secrets
+    from actorgrpc.ops.provision import init_secrets
 
     from .support import ArbiterProcess
 

@@ -16,8 +16,8 @@ import psutil
 import pytest
 
 import actorgrpc
-from actorgrpc.enums import state_from_wire
-from actorgrpc.programs import parse_program_option
+from actorgrpc.contract.enums import state_from_wire
+from actorgrpc.supervisor.programs import parse_program_option
 
 from .support import ROOT, ArbiterProcess, assert_all_gone, wait_for_async
 
@@ -127,7 +127,7 @@ def test_program_option_and_config():
     for bad in ("nocommand", "=cmd", "bad name=cmd", "x="):
         with pytest.raises(ValueError):
             parse_program_option(bad)
-    from actorgrpc.config import ConfigError, parse_config
+    from actorgrpc.ops.config import ConfigError, parse_config
 
     config = parse_config('[programs.node-demo]\ncommand = ["node", "demo.js"]\n'
                           'env = {NODE_ENV = "production"}\n')

@@ -3,7 +3,7 @@ failures reported instead of leaving the writer stuck."""
 
 import asyncio
 
-from actorgrpc.frame_writer import FrameWriter
+from actorgrpc.contract.framing import FrameWriter
 
 
 class Recorder:

@@ -63,19 +63,19 @@ def grpcurl() -> str:
     pytest.fail(f"{message}. Set ACTORGRPC_ALLOW_SKIP=1 to skip instead.", pytrace=False)
 
 
-def readme_section() -> str:
+def readme_section(section: str = SECTION) -> str:
     with open(README, encoding="utf-8") as handle:
         text = handle.read()
-    start = text.find(f"\n{SECTION}\n")
-    assert start >= 0, f"README.md has no section {SECTION!r}"
+    start = text.find(f"\n{section}\n")
+    assert start >= 0, f"README.md has no section {section!r}"
     end = text.find("\n## ", start + 1)
     return text[start:end if end >= 0 else len(text)]
 
 
-def readme_commands() -> list[str]:
+def readme_commands(section: str = SECTION) -> list[str]:
     """The ``grpcurl`` lines of the section's fenced blocks, continuations joined."""
     commands, in_fence, pending = [], False, ""
-    for line in readme_section().splitlines():
+    for line in readme_section(section).splitlines():
         if line.startswith("```"):
             assert not pending, f"unterminated continuation before a fence: {pending!r}"
             in_fence = not in_fence
@@ -313,6 +313,43 @@ def test_readme_grpcurl_commands_against_a_live_arbiter(grpcurl, arbiter_process
                                    timeout=COMMAND_TIMEOUT)
         outcome = Outcome(command, completed.returncode, completed.stdout, completed.stderr)
         step.check(outcome, state)
+
+
+SECURITY_SECTION = "## Security"
+
+
+def test_readme_security_commands_against_a_tls_arbiter_with_tokens(grpcurl, tmp_path):
+    """The Security section's grpcurl lines, with its secrets/ made by `secrets init`."""
+    from actorgrpc.transport.auth import load_token_file
+    from actorgrpc.ops.provision import init_secrets
+
+    from .support import ArbiterProcess
+
+    secrets = tmp_path / "secrets"
+    init_secrets(str(secrets))
+    token = load_token_file(str(secrets / "tokens"))[0][0]
+    arbiter = ArbiterProcess("--auth-token-file", str(secrets / "tokens"),
+                             "--tls-cert", str(secrets / "tls.crt"),
+                             "--tls-key", str(secrets / "tls.key"),
+                             run_dir=str(tmp_path / "run"))
+    outcomes = []
+    try:
+        for command in readme_commands(SECURITY_SECTION):
+            argv = [word.replace("$TOKEN", token).replace("secrets/tls.crt",
+                                                         str(secrets / "tls.crt"))
+                    for word in command_argv(command, grpcurl, arbiter.address)]
+            completed = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT,
+                                       timeout=COMMAND_TIMEOUT)
+            outcomes.append(Outcome(command, completed.returncode, completed.stdout,
+                                    completed.stderr))
+    finally:
+        arbiter.stop_and_check()
+    listing, spawn, send, health, refused = outcomes
+    check_list(listing, {})
+    assert ok_json(spawn)["actor"]["name"] == "s1", spawn.describe()
+    assert ok_json(send) == {"result": 5}, send.describe()
+    check_health(health, {})
+    failed_with(refused, 16, "Unauthenticated", "token")
 
 
 def test_install_script_fails_loudly_without_go(tmp_path):

@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from actorgrpc import InvalidArgument, PermissionDenied
-from actorgrpc.hooks import HookResolver
+from actorgrpc.actor.hooks import HookResolver
 
 
 def test_resolves_allowed_functions():

@@ -10,10 +10,10 @@ import asyncio
 
 import grpc
 
-from actorgrpc.actor import Actor
-from actorgrpc.consts import ACTOR_STATES, KIND_THREAD
-from actorgrpc.context import clear_actor
-from actorgrpc.mailbox_server import MAX_REPLY_BATCH, MailboxHost, MailboxServicer
+from actorgrpc.actor.core import Actor
+from actorgrpc.contract.consts import ACTOR_STATES, KIND_THREAD
+from actorgrpc.actor.context import clear_actor
+from actorgrpc.actor.mailbox import MAX_REPLY_BATCH, MailboxHost, MailboxServicer
 from actorgrpc.v1 import mailbox_pb2
 
 
@@ -40,9 +40,10 @@ class HeldContext:
 
 
 def _asks(actor, count, first_id):
+    """A frame's envelopes, as the stream handler reads them (see read_frame)."""
     return mailbox_pb2.StreamRequest(envelopes=[
         mailbox_pb2.Envelope(id=first_id + n, target=actor.aid, action="echo",
-                             args_json=b"[1]") for n in range(count)])
+                             args_json=b"[1]") for n in range(count)]).envelopes
 
 
 async def test_the_stream_reads_no_more_while_replies_pile_up():

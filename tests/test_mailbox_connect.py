@@ -14,16 +14,16 @@ import socket
 import grpc
 import pytest
 
-from actorgrpc import mailbox_client
-from actorgrpc.actor import Actor
-from actorgrpc.consts import ACTOR_STATES, DEFAULT_MAX_MESSAGE_BYTES, KIND_THREAD
-from actorgrpc.context import clear_actor
-from actorgrpc.errors import ActorUnavailable, MessageTooLarge
-from actorgrpc.mailbox_client import MailboxConnection, NotDelivered
-from actorgrpc.mailbox_server import MailboxHost, MailboxServicer
-from actorgrpc.server import build_server
+from actorgrpc.client import mailbox as mailbox_client
+from actorgrpc.actor.core import Actor
+from actorgrpc.contract.consts import ACTOR_STATES, DEFAULT_MAX_MESSAGE_BYTES, KIND_THREAD
+from actorgrpc.actor.context import clear_actor
+from actorgrpc.contract.errors import ActorUnavailable, MessageTooLarge
+from actorgrpc.client.mailbox import MailboxConnection, NotDelivered
+from actorgrpc.actor.mailbox import MailboxHost, MailboxServicer
+from actorgrpc.transport.server import build_server
 from actorgrpc.v1 import mailbox_pb2
-from actorgrpc.wire import envelope_json_entry, json_list
+from actorgrpc.contract.wire import envelope_json_entry, json_list
 
 from .support import wait_for_async
 
@@ -57,7 +57,7 @@ def served_actor(actor_server):
 
 
 def _raw_mailbox_stream(channel):
-    """A MailboxService.Stream written with bytes (actorgrpc.wire) and read parsed."""
+    """A MailboxService.Stream written with bytes (actorgrpc.contract.wire) and read parsed."""
     return channel.stream_stream(mailbox_client.STREAM_METHOD, request_serializer=None,
                                  response_deserializer=mailbox_pb2.StreamResponse.FromString)()
 

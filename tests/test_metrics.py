@@ -7,7 +7,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import actorgrpc
-import actorgrpc.services
+import actorgrpc.supervisor.services
 
 from .support import ArbiterProcess, logged_url, wait_for_async
 

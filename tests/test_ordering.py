@@ -1,18 +1,22 @@
 """No correctness trade for speed: order per sender is kept, nothing lost or doubled."""
 
 import asyncio
+import os
 
 import actorgrpc
 
-from .support import ArbiterProcess
+from .support import ROOT, ArbiterProcess
+
+#: The benchmark's counting commands (bench/actorgrpc_bench, a dev tool, not installed).
+BENCH_PATH = {"PYTHONPATH": os.pathsep.join([ROOT, os.path.join(ROOT, "bench")])}
 
 #: Seconds to wait for 100k tells to be processed: ~3 s here; the rest is margin.
 TELLS_DEADLINE = 120
 
 
 async def test_100k_numbered_tells_arrive_once_and_in_order(tmp_path):
-    arbiter = ArbiterProcess(modules=["actorgrpc.bench.commands", "actorgrpc.examples.demo"],
-                             run_dir=str(tmp_path))
+    arbiter = ArbiterProcess(modules=["actorgrpc_bench.commands", "actorgrpc.examples.demo"],
+                             run_dir=str(tmp_path), env=BENCH_PATH)
     try:
         async with actorgrpc.connect(arbiter.address) as client:
             proxy = await client.spawn(name="counter")
@@ -45,7 +49,8 @@ async def test_100k_numbered_tells_arrive_once_and_in_order(tmp_path):
 async def test_a_fast_sender_of_tells_is_held_back(tmp_path):
     """Tells queued faster than they can be written make the sender wait (bounded
     memory) instead of piling up; what was queued still arrives, once, in order."""
-    arbiter = ArbiterProcess(modules=["actorgrpc.bench.commands"], run_dir=str(tmp_path))
+    arbiter = ArbiterProcess(modules=["actorgrpc_bench.commands"], run_dir=str(tmp_path),
+                             env=BENCH_PATH)
     try:
         async with actorgrpc.connect(arbiter.address) as client:
             proxy = await client.spawn(name="counter")

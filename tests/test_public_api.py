@@ -4,7 +4,7 @@ import grpc
 import pytest
 
 import actorgrpc
-from actorgrpc import errors
+from actorgrpc.contract import errors
 
 EXPECTED_API = {
     "ACTOR_ACTION_TIMEOUT", "ACTOR_STATES", "Actor", "ActorAlreadyExists", "ActorError",
@@ -34,7 +34,7 @@ def test_actor_states_are_pulsars():
 
 
 def test_wire_states_are_pulsars_plus_one_with_the_same_names():
-    from actorgrpc.enums import state_from_wire, state_to_wire, wire_state_name
+    from actorgrpc.contract.enums import state_from_wire, state_to_wire, wire_state_name
     from actorgrpc.v1 import actor_pb2
 
     states = actorgrpc.ACTOR_STATES
@@ -80,3 +80,37 @@ def test_errors_docstring_is_the_tree():
 def test_send_outside_an_actor_explains_what_to_do():
     with pytest.raises(RuntimeError, match="connect"):
         actorgrpc.send("x", "ping")
+
+
+def test_a_client_imports_no_server_and_changes_nothing():
+    """`import actorgrpc` loads nothing; `connect` brings the client side only; neither
+    sets environment variables or global settings (prometheus_client untouched)."""
+    import subprocess
+    import sys
+
+    from .support import ROOT
+
+    probe = (
+        "import os, sys\n"
+        "before = dict(os.environ)\n"
+        "import actorgrpc\n"
+        "assert [m for m in sys.modules if m.startswith('actorgrpc.')] == [], sys.modules\n"
+        "from actorgrpc import connect, ActorError, ActorProxy\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('actorgrpc.'))\n"
+        "server = [m for m in loaded if m.split('.')[1] in "
+        "('supervisor', 'actor', 'ops') or m == 'actorgrpc.transport.server']\n"
+        "assert not server, server\n"
+        "assert 'prometheus_client' not in sys.modules\n"
+        "assert dict(os.environ) == before\n"
+        "print(len(loaded))\n")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) > 0
+
+
+def test_all_is_sorted_and_every_name_resolves_lazily():
+    assert actorgrpc.__all__ == sorted(actorgrpc.__all__)
+    assert set(dir(actorgrpc)) >= set(actorgrpc.__all__)
+    with pytest.raises(AttributeError):
+        actorgrpc.no_such_name  # noqa: B018

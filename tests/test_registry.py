@@ -1,6 +1,6 @@
 """The registry's record of restarts under way (what lookups wait on)."""
 
-from actorgrpc.registry import Registry
+from actorgrpc.supervisor.registry import Registry
 
 
 async def test_a_restart_that_ends_does_not_settle_a_newer_one():

@@ -1,4 +1,4 @@
-"""``actorgrpc.arbiter(**params).start()`` in a user's own script."""
+"""``actorgrpc.supervisor.arbiter(**params).start()`` in a user's own script."""
 
 import os
 import subprocess

@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 import actorgrpc
-from actorgrpc.enums import state_from_wire
+from actorgrpc.contract.enums import state_from_wire
 from actorgrpc import ACTOR_STATES
 from actorgrpc.v1 import arbiter_pb2
 

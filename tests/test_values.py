@@ -5,7 +5,7 @@ import math
 import pytest
 
 from actorgrpc import InvalidArgument
-from actorgrpc.values import from_value, to_value
+from actorgrpc.contract.values import from_value, to_value
 
 
 @pytest.mark.parametrize("value", [

@@ -13,8 +13,8 @@ import grpc
 import pytest
 
 import actorgrpc
-from actorgrpc.enums import state_from_wire, state_to_wire
-from actorgrpc.events import event_name
+from actorgrpc.contract.enums import state_from_wire, state_to_wire
+from actorgrpc.supervisor.events import event_name
 from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc
 
 from .support import ROOT, ArbiterProcess, wait_for_async

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from actorgrpc import wire
+from actorgrpc.contract import wire
 from actorgrpc.v1 import mailbox_pb2
-from actorgrpc.values import from_list, from_struct, from_value, to_value
+from actorgrpc.contract.values import from_list, from_struct, from_value, to_value
 
 VALUES = [None, True, False, 0, -1, 1.5, -2.25e300, 2**53, "", "é✓" * 50, "x" * 20000,
           [], {}, [1, [2, [3, {"a": None}]]], {"k": {"": [True, {"z": []}]}},

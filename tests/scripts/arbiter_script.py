@@ -1,6 +1,7 @@
 """A user's own script, pulsar style: the arbiter's start hook spawns, sends, stops."""
 
-from actorgrpc import arbiter, send, spawn
+from actorgrpc import send, spawn
+from actorgrpc import arbiter
 
 
 async def start(arb):

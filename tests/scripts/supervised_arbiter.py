@@ -8,7 +8,7 @@ import json
 import sys
 
 from actorgrpc import arbiter
-from actorgrpc.logs import configure_logging
+from actorgrpc.actor.logs import configure_logging
 
 if __name__ == "__main__":
     settings = json.loads(sys.argv[1])

@@ -1,0 +1,316 @@
+"""The Actor: identity, state, hooks, commands and messaging of one actor."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import threading
+import time
+from collections import deque
+
+from actorgrpc.compat import PulsarActorNames
+from actorgrpc.contract.consts import ACTOR_STATES, KIND_ARBITER, KIND_MONITOR, KIND_PROCESS
+from actorgrpc.actor.context import get_actor, set_actor
+from actorgrpc.contract.errors import ActorError
+
+__all__ = ["Actor"]
+
+logger = logging.getLogger("actorgrpc.actor.core")
+
+#: Seconds the ``stopping`` hook may run before the actor closes anyway.
+STOPPING_HOOK_TIMEOUT = 5.0
+
+
+class Actor(PulsarActorNames):
+    """An actor: a unit of state that reacts to messages, in its own event loop.
+
+    Instances live inside the process (or thread) that runs them; other actors
+    hold an ``ActorProxy``. ``extra`` is free for user data and shows in ``info``.
+    """
+
+    def __init__(self, *, aid: str, name: str, kind: str, runtime, hooks,
+                 start=None, stopping=None, periodic_task=None,
+                 periodic_interval: float = 1.0, extra: dict | None = None,
+                 monitor: str = "arbiter", timeout: float = 30.0):
+        self.aid = aid
+        self.name = name
+        self.kind = kind
+        #: How this actor reaches the world: router, spawner, host loop (see runtime.py).
+        self.runtime = runtime
+        #: The HookResolver of the modules the operator allowed.
+        self.hooks = hooks
+        self.start_hook = start
+        self.stopping_hook = stopping
+        self.periodic_task_hook = periodic_task
+        self.periodic_interval = periodic_interval
+        self.extra: dict = dict(extra or {})
+        self.monitor_name = monitor
+        self.timeout = timeout
+        self.state = ACTOR_STATES.INITIAL
+        self.address = ""
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread_id = 0
+        self.created_at = time.time()
+        self.started_at = 0.0
+        self.processed = 0
+        #: Commands started, by action name (reported in heartbeats).
+        self.processed_by_action: dict[str, int] = {}
+        self.mailbox_depth = 0
+        self.notifications: deque = deque(maxlen=20)
+        self.exit_code: int | None = None
+        self.next_periodic_task: asyncio.TimerHandle | None = None
+        self._tasks: set = set()
+        #: Commands being run for callers; those still running when it stops fail
+        #: with UNAVAILABLE.
+        self.command_tasks: set = set()
+        self._stopped: asyncio.Event | None = None
+        self._stopping_task: asyncio.Task | None = None
+
+    # -- pulsar's predicates -------------------------------------------------------
+
+    @property
+    def info_state(self) -> str:
+        """Current state description: initial, running, stopping, closed, terminated."""
+        return ACTOR_STATES.DESCRIPTION[self.state]
+
+    @property
+    def proxy(self):
+        from actorgrpc.contract.proxy import ActorProxy
+
+        return ActorProxy(self.aid, self.name, self.address, self.state)
+
+    def is_running(self) -> bool:
+        """True when the state is RUN and the loop is running."""
+        return self.state == ACTOR_STATES.RUN and bool(self.loop and self.loop.is_running())
+
+    def started(self) -> bool:
+        """True once the actor has reached RUN (it may have stopped since)."""
+        return self.state >= ACTOR_STATES.RUN
+
+    def after_run(self) -> bool:
+        """True when the actor is stopping or has already stopped."""
+        return self.state >= ACTOR_STATES.STOPPING
+
+    def stopped(self) -> bool:
+        """True if the actor has exited in a clean fashion (CLOSE)."""
+        return self.state == ACTOR_STATES.CLOSE
+
+    def closed(self) -> bool:
+        """True when the actor has exited (CLOSE or TERMINATE)."""
+        return self.state >= ACTOR_STATES.CLOSE
+
+    def is_arbiter(self) -> bool:
+        return self.kind == KIND_ARBITER
+
+    def is_monitor(self) -> bool:
+        return self.kind == KIND_MONITOR
+
+    def is_process(self) -> bool:
+        """True for an actor that has an OS process of its own."""
+        return self.kind == KIND_PROCESS
+
+    def foreign_loop(self) -> bool:
+        """True when called from a thread other than the actor's own."""
+        return self.thread_id != threading.get_ident()
+
+    def __repr__(self) -> str:
+        return f"{self.name}({self.aid})"
+
+    __str__ = __repr__
+
+    # -- messaging -------------------------------------------------------------
+
+    async def send(self, target, action: str, *args, _timeout: float | None = None,
+                   **kwargs):
+        """Run ``action`` on ``target`` and return its result.
+
+        ``target`` is an ActorProxy, an aid, a name, "arbiter" or "monitor". The
+        deadline is ``_timeout`` seconds (default 5); remote errors are raised as
+        ``ActorError`` subclasses.
+        """
+        if target == "monitor":
+            target = self.monitor_name
+        router = self.runtime.router
+        return await self.runtime.on_host(
+            lambda: router.send(target, action, args, kwargs, timeout=_timeout))
+
+    async def tell(self, target, action: str, *args, **kwargs) -> None:
+        """Deliver ``action`` to ``target`` without waiting for a result."""
+        if target == "monitor":
+            target = self.monitor_name
+        router = self.runtime.router
+        await self.runtime.on_host(lambda: router.tell(target, action, args, kwargs))
+
+    async def spawn(self, **params):
+        """Spawn a new actor (through the arbiter); return its ActorProxy once running."""
+        return await self.runtime.on_host(lambda: self.runtime.spawn(**params))
+
+    # -- life cycle --------------------------------------------------------------
+
+    def bind_loop(self) -> None:
+        """Attach the actor to the running loop and thread (its home from now on)."""
+        self.loop = asyncio.get_running_loop()
+        self.thread_id = threading.get_ident()
+        self._stopped = asyncio.Event()
+        set_actor(self, process_wide=self.kind in (KIND_PROCESS, KIND_ARBITER))
+
+    async def boot(self) -> None:
+        """STARTING → run the ``start`` hook → RUN; schedules the periodic task."""
+        self.state = ACTOR_STATES.STARTING
+        if self.start_hook is not None:
+            await _call_hook(self.start_hook, self)
+        self.state = ACTOR_STATES.RUN
+        self.started_at = time.time()
+        if self.periodic_task_hook is not None:
+            self._schedule_periodic()
+
+    def _schedule_periodic(self) -> None:
+        self.next_periodic_task = self.loop.call_later(
+            self.periodic_interval, self._run_periodic)
+
+    def _run_periodic(self) -> None:
+        if self.state != ACTOR_STATES.RUN:
+            return
+
+        async def run():
+            try:
+                await _call_hook(self.periodic_task_hook, self)
+            except Exception:
+                logger.exception("%s: periodic_task failed", self)
+            finally:
+                if self.state == ACTOR_STATES.RUN:
+                    self._schedule_periodic()
+
+        self.keep_task(asyncio.ensure_future(run()), "periodic_task")
+
+    async def stop(self, exc: BaseException | None = None, exit_code: int | None = None):
+        """Gracefully stop: STOPPING → ``stopping`` hook → CLOSE (or TERMINATE on error).
+
+        Safe to call more than once; every call waits for the same stop.
+        """
+        if self.loop is None:
+            self.state = ACTOR_STATES.CLOSE
+            return
+        if self.foreign_loop():
+            future = asyncio.run_coroutine_threadsafe(self.stop(exc, exit_code), self.loop)
+            return await asyncio.wrap_future(future)
+        if self._stopping_task is None:
+            self._stopping_task = asyncio.ensure_future(self._stop(exc, exit_code))
+        await asyncio.shield(self._stopping_task)
+
+    async def _stop(self, exc, exit_code) -> None:
+        if self.next_periodic_task is not None:
+            self.next_periodic_task.cancel()
+        if self.state < ACTOR_STATES.STOPPING:
+            self.state = ACTOR_STATES.STOPPING
+            await self.runtime.on_state_change(self)
+            if self.stopping_hook is not None:
+                try:
+                    await asyncio.wait_for(_call_hook(self.stopping_hook, self),
+                                           STOPPING_HOOK_TIMEOUT)
+                except Exception:
+                    logger.exception("%s: stopping hook failed", self)
+        if exc is not None and exit_code is None:
+            exit_code = 1
+        self.exit_code = exit_code or 0
+        self.state = ACTOR_STATES.CLOSE if self.exit_code == 0 else ACTOR_STATES.TERMINATE
+        for task in list(self._tasks) + list(self.command_tasks):
+            task.cancel()
+        self._stopped.set()
+
+    def stop_soon(self, reason: str = "") -> None:
+        """Stop after the current message has been answered."""
+        if reason:
+            logger.info("%s: stopping (%s)", self, reason)
+        loop = self.loop
+        loop.call_soon_threadsafe(lambda: self.keep_task(
+            asyncio.ensure_future(self.stop()), "stop"))
+
+    async def wait_stopped(self) -> None:
+        await self._stopped.wait()
+
+    # -- information -----------------------------------------------------------
+
+    def info(self) -> dict:
+        """A nested dictionary: ``actor``, ``events``, ``extra`` and ``system``."""
+        from actorgrpc.actor.system_info import system_info
+
+        now = time.time()
+        return {
+            "actor": {
+                "name": self.name,
+                "aid": self.aid,
+                "kind": self.kind,
+                "state": self.state,
+                "state_description": self.info_state,
+                "address": self.address,
+                "monitor": self.monitor_name,
+                "uptime": round(now - self.started_at, 3) if self.started_at else 0.0,
+                "process_id": os.getpid(),
+                "thread_id": self.thread_id,
+                "is_process": self.is_process(),
+                "timeout": self.timeout,
+            },
+            "events": {
+                "processed": self.processed,
+                "processed_by_action": dict(self.processed_by_action),
+                "mailbox_depth": self.mailbox_depth,
+                "tasks": len(self._tasks),
+                "loop": type(self.loop).__module__ + "." + type(self.loop).__name__,
+                "notifications": [
+                    {"time": when, "message": message} for when, message in self.notifications
+                ],
+            },
+            "extra": _jsonable(self.extra),
+            "system": system_info(),
+        }
+
+    def record_notification(self, message, when: float) -> None:
+        self.notifications.append((when, message))
+
+    # -- helpers ------------------------------------------------------------------
+
+    def keep_task(self, task: asyncio.Future, what: str) -> None:
+        """Hold a reference to a background task and log its failure."""
+        self._tasks.add(task)
+
+        def done(t):
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                self.log_command_error(what, t.exception())
+
+        task.add_done_callback(done)
+
+    def log_command_error(self, action: str, exc: BaseException) -> None:
+        if isinstance(exc, ActorError):
+            logger.warning("%s: %s failed: %s", self, action, exc)
+        else:
+            logger.error("%s: %s raised", self, action, exc_info=exc)
+
+
+async def _call_hook(hook, actor):
+    result = hook(actor)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+def _jsonable(value):
+    """A copy of ``value`` where anything that is not JSON-shaped is its repr."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def current_actor_or_fail() -> Actor:
+    actor = get_actor()
+    if actor is None:
+        raise RuntimeError(
+            "no actor in this thread: use actorgrpc.connect(address) from client code")
+    return actor

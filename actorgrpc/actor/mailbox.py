@@ -1,0 +1,510 @@
+"""The receiving side of the data plane: the actors a process hosts and its MailboxService.
+
+A process hosts one main actor (a process actor, or the arbiter) and possibly
+others (monitors and thread actors in the arbiter). Messages name their target aid;
+commands of an actor that runs its own event loop in another thread are run there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from threading import get_ident
+
+import grpc
+from google.protobuf.message import DecodeError
+
+from actorgrpc.actor.commands import _COMMANDS, get_command
+from actorgrpc.contract.consts import ACTOR_STATES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT
+from actorgrpc.contract.errors import (ActorTimeout, ActorUnavailable, CommandError,
+                     InvalidArgument, MessageTooLarge)
+from actorgrpc.client.mailbox import ActorNotHosted
+from actorgrpc.contract.errors import status_of
+from actorgrpc.transport.status import rpc_method
+from actorgrpc.v1 import mailbox_pb2, mailbox_pb2_grpc
+from actorgrpc.contract.values import _problem, fill_value, from_list, from_struct
+from actorgrpc.contract.framing import FrameWriter
+from actorgrpc.contract.wire import (NotJson, batch_reply_entry, failure_entry, json_bytes, json_list,
+                   json_value, listed, reply_entry, reply_json_entry, scan_id_and_tell,
+                   split_entries)
+
+logger = logging.getLogger("actorgrpc.mailbox")
+
+#: Result types that are certainly not awaitable (checked first: isawaitable is slow).
+_PLAIN = frozenset({str, int, float, bool, type(None), dict, list, tuple})
+
+#: Actors in this state or later host no more messages.
+_CLOSED = ACTOR_STATES.CLOSE
+
+#: Most replies in one frame.
+MAX_REPLY_BATCH = 1024
+#: Reply frames that may wait for the network before the stream reads no more.
+MAX_QUEUED_REPLY_FRAMES = 2
+
+
+class MailboxHost:
+    """The actors hosted by one process, and how their commands are run."""
+
+    def __init__(self, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
+        self.max_message_bytes = max_message_bytes
+        self.actors: dict = {}
+        self.main = None
+        self.address = ""
+
+    def add(self, actor, *, main: bool = False) -> None:
+        self.actors[actor.aid] = actor
+        if main:
+            self.main = actor
+
+    def remove(self, actor) -> None:
+        if self.actors.get(actor.aid) is actor:
+            del self.actors[actor.aid]
+
+    def actor_for(self, aid: str):
+        actor = self.actors.get(aid) if aid else self.main
+        if actor is None or actor.state >= _CLOSED:
+            raise ActorNotHosted(f"no actor {aid!r} at this address")
+        return actor
+
+    # -- running commands -------------------------------------------------------
+
+    def start(self, actor, action: str, args, kwargs):
+        """Start a command: its result, or an awaitable of it (None for ack=False).
+
+        Raises CommandNotFound / InvalidArgument before running anything. This is
+        the hot path of every message: it is kept flat on purpose.
+        """
+        cmd = _COMMANDS.get(action) or get_command(action)
+        counts = actor.processed_by_action
+        counts[action] = counts.get(action, 0) + 1
+        if actor.thread_id == get_ident():
+            try:
+                outcome = (cmd.function(actor, *args, **kwargs) if kwargs
+                           else cmd.function(actor, *args))
+            except TypeError as exc:
+                # Raised by the call itself (no deeper frame): the arguments do not fit
+                # the signature. A TypeError from inside the command is its own error.
+                if exc.__traceback__.tb_next is None:
+                    cmd.bind(actor, args, kwargs)  # raises InvalidArgument with the detail
+                raise
+        else:
+            # The actor runs its own loop in another thread: run the command there.
+            cmd.bind(actor, args, kwargs)
+            outcome = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
+                _run_to_end(cmd.function, actor, args, kwargs), actor.loop))
+        if not cmd.ack:
+            if type(outcome) not in _PLAIN and inspect.isawaitable(outcome):
+                _background(outcome, actor, action)
+            return None
+        return outcome
+
+    async def call_local(self, aid: str, action: str, args, kwargs, timeout: float):
+        """Run a command of a hosted actor and return its result (no network)."""
+        actor = self.actor_for(aid)
+        actor.mailbox_depth += 1
+        try:
+            outcome = self.start(actor, action, args, kwargs)
+            if inspect.isawaitable(outcome):
+                task = asyncio.ensure_future(outcome)
+                actor.command_tasks.add(task)
+                try:
+                    outcome = await asyncio.wait_for(task, timeout)
+                except asyncio.TimeoutError:
+                    raise ActorTimeout(f"{action!r} did not answer within {timeout:g} s") from None
+                except asyncio.CancelledError:
+                    if task.cancelled() and actor.after_run():
+                        raise ActorUnavailable(f"actor {actor.name!r} stopped while handling "
+                                               f"{action!r}") from None
+                    raise
+                finally:
+                    actor.command_tasks.discard(task)
+            return outcome
+        finally:
+            actor.mailbox_depth -= 1
+            actor.processed += 1
+
+    def tell_local(self, aid: str, action: str, args, kwargs) -> None:
+        actor = self.actor_for(aid)
+        outcome = self.start(actor, action, args, kwargs)
+        if inspect.isawaitable(outcome):
+            _background(outcome, actor, action)
+        actor.processed += 1
+
+
+def _call_ids(envelope):
+    """The ids of the calls in an ask envelope (several with ``batch_args_json``)."""
+    batch = envelope.batch_args_json
+    if batch:
+        try:
+            return range(envelope.id, envelope.id + max(len(json_list(batch)), 1))
+        except ValueError:
+            pass
+    return (envelope.id,)
+
+
+async def _run_to_end(function, actor, args, kwargs):
+    result = function(actor, *args, **kwargs)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+def _background(awaitable, actor, action) -> None:
+    task = asyncio.ensure_future(awaitable)
+    actor.keep_task(task, f"command {action!r}")
+
+
+class MailboxServicer(mailbox_pb2_grpc.MailboxServiceServicer):
+    """MailboxService over a MailboxHost."""
+
+    def __init__(self, host: MailboxHost):
+        self.host = host
+
+    @rpc_method
+    async def Call(self, request, context):
+        timeout = request.timeout_seconds or context.time_remaining() or DEFAULT_SEND_TIMEOUT
+        result = await self.host.call_local(
+            request.target, request.action, from_list(request.args),
+            from_struct(request.kwargs), timeout)
+        response = mailbox_pb2.CallResponse()
+        try:
+            fill_value(response.result, result, "result")
+        except Exception as exc:
+            raise CommandError(f"the result of {request.action!r} is not JSON-shaped: {exc}")
+        return response
+
+    async def Stream(self, request_iterator, context):
+        session = _StreamSession(self.host, context)
+        await session.run(request_iterator)
+
+    # Replies are written as bytes already encoded by actorgrpc.contract.wire; frames are
+    # read as lists of envelopes, salvaged envelope by envelope when a frame does
+    # not parse (see read_frame).
+    Stream.raw_response = True
+    Stream.request_deserializer = staticmethod(lambda data: read_frame(data))
+
+
+class BadEnvelope:
+    """An envelope that did not parse: answered INVALID_ARGUMENT by its id."""
+
+    def __init__(self, call_id: int, tell: bool, error: Exception):
+        self.id = call_id
+        self.tell = tell
+        self.error = InvalidArgument(f"malformed envelope: {str(error)[:200]}")
+
+
+class MalformedFrame:
+    """A frame that is not a list of envelopes at all: the stream ends."""
+
+    def __init__(self, error: Exception):
+        self.description = f"malformed StreamRequest frame: {str(error)[:200]}"
+
+
+def read_frame(data: bytes):
+    """The envelopes of a frame (what the stream handler reads).
+
+    The common case is one parse of the whole frame by the protobuf runtime. A frame
+    it refuses (bad UTF-8 in one string, a broken envelope) is split into its
+    envelopes, each parsed alone: the good ones run, each bad one gets its own
+    INVALID_ARGUMENT reply, and the stream lives on.
+    """
+    try:
+        return _parse_frame(data).envelopes
+    except DecodeError as exc:
+        entries = split_entries(data)
+        if entries is None:
+            return MalformedFrame(exc)
+    envelopes: list = []
+    for entry in entries:
+        try:
+            envelopes.append(_parse_envelope(entry))
+        except DecodeError as exc:
+            envelopes.append(BadEnvelope(*scan_id_and_tell(entry), exc))
+    return envelopes
+
+
+_parse_frame = mailbox_pb2.StreamRequest.FromString
+_parse_envelope = mailbox_pb2.Envelope.FromString
+
+
+class _StreamSession:
+    """One MailboxService.Stream: envelopes in, replies out in batches.
+
+    The handler task reads a frame, runs its synchronous commands in order and
+    queues all their replies as one frame, whose write starts at once while the
+    next frame is read; a burst shares frames. The reply to a frame of one
+    envelope, and that of a coroutine command when it completes, is written at once
+    when nothing else is being written (else it is queued).
+    """
+
+    def __init__(self, host: MailboxHost, context):
+        self.host = host
+        self.limit = host.max_message_bytes - 64
+        self.inflight = 0
+        #: Set whenever the writer or a command finishes (the end waits on it).
+        self.idle = asyncio.Event()
+        self.writer = FrameWriter(context.write, max_bytes=self.limit,
+                                  max_entries=MAX_REPLY_BATCH, on_error=self._broken,
+                                  on_idle=self.idle.set, max_queued=MAX_QUEUED_REPLY_FRAMES)
+        self.context = context
+        self.error: BaseException | None = None
+        #: True while the replies to a frame of several envelopes are collected.
+        self.collecting = False
+
+    async def run(self, request_iterator) -> None:
+        read = self.context.read
+        handle = self._handle
+        writer = self.writer
+        try:
+            while self.error is None:
+                envelopes = await read()
+                if envelopes is grpc.aio.EOF:
+                    break
+                if type(envelopes) is MalformedFrame:
+                    await self.context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                             envelopes.description)
+                if len(envelopes) == 1:
+                    handle(envelopes[0])
+                else:
+                    self.collecting = True  # their replies leave together
+                    for envelope in envelopes:
+                        handle(envelope)
+                    self.collecting = False
+                writer.flush()
+                room = writer.room()
+                if room is not None:
+                    # The client does not read its replies as fast as it sends: read
+                    # no more until they are written (gRPC's flow control then holds
+                    # the client back), instead of queueing replies without bound.
+                    await room
+        except grpc.aio.AioRpcError:
+            return  # the client went away
+        # The client closed its side: finish what is running, then end the stream.
+        while self.error is None and (self.inflight or writer.writing or writer.frames):
+            # Flushed before the event is cleared: a flush with nothing to write
+            # reports idle at once, and a wait on an event already set returns
+            # without yielding, which would spin the loop while a command runs.
+            writer.flush()
+            if self.inflight or writer.writing:
+                self.idle.clear()
+                await self.idle.wait()
+
+    def _broken(self, exc: BaseException) -> None:
+        """A reply could not be written: the stream is over."""
+        self.error = exc
+        self.writer.close()
+        self.idle.set()
+
+    def _handle(self, envelope) -> None:
+        # The hot path of every message. Each field of the parsed envelope is read
+        # once: every read builds a new Python object.
+        if type(envelope) is BadEnvelope:
+            if not envelope.tell:
+                self._fail(envelope.id, envelope.error)
+            return
+        tell = envelope.tell
+        target = envelope.target
+        host = self.host
+        actor = host.actors.get(target) if target else host.main
+        if actor is None or actor.state >= _CLOSED:
+            if not tell:
+                not_hosted = ActorNotHosted(f"no actor {target!r} at this address")
+                for call_id in _call_ids(envelope):
+                    self._fail(call_id, not_hosted)
+            return
+        action = envelope.action
+        args_json = envelope.args_json
+        try:
+            if args_json:
+                try:
+                    args = json_value(args_json)
+                    kwargs_json = envelope.kwargs_json
+                    kwargs = json_value(kwargs_json) if kwargs_json else {}
+                except ValueError as exc:
+                    raise InvalidArgument(f"args_json / kwargs_json is not valid JSON: {exc}") \
+                        from None
+                if type(args) is not list or type(kwargs) is not dict:
+                    raise InvalidArgument(
+                        "args_json must be a JSON array, kwargs_json a JSON object")
+            else:
+                batch_json = envelope.batch_args_json
+                if batch_json:
+                    self._handle_batch(envelope, actor, action, batch_json, tell)
+                    return
+                values = envelope.values
+                args = from_list(values.args) if values.args.values else ()
+                kwargs = from_struct(values.kwargs) if values.kwargs.fields else {}
+            outcome = host.start(actor, action, args, kwargs)
+        except Exception as exc:
+            actor.processed += 1
+            if tell:
+                actor.log_command_error(action, exc)
+            else:
+                self._fail(envelope.id, exc)
+            return
+        if type(outcome) in _PLAIN or not inspect.isawaitable(outcome):
+            actor.processed += 1
+            if not tell:
+                self._succeed(envelope.id, outcome, action, bool(args_json))
+            return
+        self._track(outcome, envelope, actor, envelope.id, bool(args_json))
+
+    def _handle_batch(self, envelope, actor, action: str, batch_json: bytes,
+                      tell: bool) -> None:
+        """The calls coalesced in one envelope (``batch_args_json``), in order, each
+        exactly as if it had come in an envelope of its own. Call ``i`` of an ask
+        batch has id ``envelope.id + i``; the results of consecutive calls that
+        succeed at once share one Reply (``batch_results_json``)."""
+        first_id = envelope.id
+        try:
+            calls = json_list(batch_json)
+        except ValueError as exc:
+            actor.processed += 1
+            error = InvalidArgument(
+                f"batch_args_json must be a JSON array of argument arrays ({exc})")
+            if tell:
+                actor.log_command_error(action, error)
+            else:
+                self._fail(first_id, error)  # which ids it held is unknown
+            return
+        start = self.host.start
+        run = _ResultRun(self, action)
+        for call_id, args in enumerate(calls, first_id):
+            if actor.state >= _CLOSED:
+                # As for envelopes that would have followed: not hosted any more.
+                if tell:
+                    return
+                error = ActorNotHosted(f"no actor {actor.aid!r} at this address")
+            else:
+                try:
+                    if type(args) is not list:
+                        raise InvalidArgument("every element of batch_args_json must be a "
+                                              "JSON array (the positional arguments)")
+                    outcome = start(actor, action, args, {})
+                except Exception as exc:
+                    actor.processed += 1
+                    if tell:
+                        actor.log_command_error(action, exc)
+                        continue
+                    error = exc
+                else:
+                    if type(outcome) not in _PLAIN and inspect.isawaitable(outcome):
+                        run.flush()  # its reply comes later: the earlier ones go first
+                        self._track(outcome, envelope, actor, call_id, True)
+                        continue
+                    actor.processed += 1
+                    if tell:
+                        continue
+                    try:
+                        run.add(call_id, json_bytes(outcome))
+                        continue
+                    except NotJson:
+                        error = CommandError(f"the result of {action!r} is not JSON-shaped: "
+                                             f"{_problem(outcome, 'result')}")
+            run.flush()  # replies keep the order of the calls
+            self._fail(call_id, error)
+        run.flush()
+
+    def _track(self, outcome, envelope, actor, call_id: int, as_json: bool) -> None:
+        """Run a command's awaitable outcome; its reply (or logged error) follows."""
+        self.inflight += 1
+        actor.mailbox_depth += 1
+        if envelope.timeout_seconds > 0:
+            outcome = asyncio.wait_for(outcome, envelope.timeout_seconds)
+        task = asyncio.ensure_future(outcome)
+        actor.command_tasks.add(task)
+        task.add_done_callback(
+            lambda t, e=envelope, a=actor, i=call_id, j=as_json: self._finished(t, e, a, i, j))
+
+    def _finished(self, task, envelope, actor, call_id: int, as_json: bool) -> None:
+        self.inflight -= 1
+        actor.command_tasks.discard(task)
+        actor.mailbox_depth -= 1
+        actor.processed += 1
+        if task.cancelled():
+            exc = (ActorUnavailable(f"actor {actor.name!r} stopped while handling "
+                                    f"{envelope.action!r}")
+                   if actor.after_run() else ActorTimeout(f"{envelope.action!r} was cancelled"))
+        else:
+            exc = task.exception()
+            if isinstance(exc, asyncio.TimeoutError):
+                exc = ActorTimeout(
+                    f"{envelope.action!r} did not finish within {envelope.timeout_seconds:g} s")
+        if envelope.tell:
+            if exc is not None:
+                actor.log_command_error(envelope.action, exc)
+        elif exc is not None:
+            self._fail(call_id, exc)
+        else:
+            self._succeed(call_id, task.result(), envelope.action, as_json)
+        self.writer.flush()
+        self.idle.set()
+
+    def _succeed(self, call_id: int, result, action: str, as_json: bool) -> None:
+        try:
+            entry = (reply_json_entry if as_json else reply_entry)(call_id, result)
+        except NotJson:
+            self._fail(call_id, CommandError(f"the result of {action!r} is not JSON-shaped: "
+                                             f"{_problem(result, 'result')}"))
+            return
+        if len(entry) > self.limit:
+            self._fail(call_id, MessageTooLarge(
+                f"the result of {action!r} exceeds the maximum message size "
+                f"({self.host.max_message_bytes} bytes)"))
+            return
+        self._reply(entry)
+
+    def _fail(self, call_id: int, exc: BaseException) -> None:
+        code, message, remote_type = status_of(exc)
+        self._reply(failure_entry(call_id, code.value[0], message, remote_type))
+
+    def _reply(self, entry: bytes) -> None:
+        """Send one Reply: written at once, alone, when it is the only one to go and
+        nothing is being written (the usual answer to a lone call); otherwise queued
+        to leave with the others."""
+        writer = self.writer
+        if not self.collecting and writer.can_write_now():
+            writer.write_now(entry)  # one Reply is a whole StreamResponse
+        else:
+            writer.push(entry)
+
+
+class _ResultRun:
+    """The JSON results of consecutive successful calls of one batch, waiting to
+    leave together in one Reply (``batch_results_json``)."""
+
+    def __init__(self, session: _StreamSession, action: str):
+        self.session = session
+        self.action = action
+        self.first_id = 0
+        self.results: list[bytes] = []
+        self.size = 0
+
+    def add(self, call_id: int, data: bytes) -> None:
+        if not self.results:
+            self.first_id, self.size = call_id, 0
+        data = listed(data)
+        self.results.append(data)
+        self.size += len(data)
+        if self.size > self.session.limit // 2:  # well within a frame
+            self.flush()
+
+    def flush(self) -> None:
+        results, self.results = self.results, []
+        if not results:
+            return
+        session = self.session
+        entry = batch_reply_entry(self.first_id, results)
+        if len(entry) <= session.limit:
+            session.writer.push(entry)
+            return
+        # A result too large on its own (a run is flushed at half the limit).
+        for call_id, data in enumerate(results, self.first_id):
+            entry = batch_reply_entry(call_id, [data])
+            if len(entry) <= session.limit:
+                session.writer.push(entry)
+            else:
+                session._fail(call_id, MessageTooLarge(
+                    f"the result of {self.action!r} exceeds the maximum message size "
+                    f"({session.host.max_message_bytes} bytes)"))

@@ -1,0 +1,127 @@
+"""The parameters of a new actor, from keyword arguments or from a SpawnRequest."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from actorgrpc.contract.consts import (DEFAULT_ACTOR_TIMEOUT, KIND_EXEC, KIND_PROCESS, KIND_THREAD,
+                     RESTART_TYPES,
+                     SPAWNABLE_KINDS)
+from actorgrpc.contract.enums import kind_from_wire, kind_to_wire, restart_from_wire, restart_to_wire
+from actorgrpc.contract.errors import InvalidArgument
+from actorgrpc.contract.references import reference_of
+from actorgrpc.v1 import arbiter_pb2
+from actorgrpc.contract.values import from_struct, to_struct
+
+__all__ = ["SpawnSpec"]
+
+#: What an aid looks like (see Arbiter.spawn_record); no name may look like one.
+_AID_SHAPED = re.compile(r"[0-9a-f]{12}")
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,127}$")
+HOOK_FIELDS = ("start", "stopping", "periodic_task")
+
+
+@dataclass
+class SpawnSpec:
+    """Everything needed to start one actor."""
+
+    name: str = ""
+    kind: str = KIND_PROCESS
+    #: Hooks: "module:function" references, or functions (thread actors only).
+    start: Any = None
+    stopping: Any = None
+    periodic_task: Any = None
+    timeout: float = DEFAULT_ACTOR_TIMEOUT
+    extra: dict = field(default_factory=dict)
+    monitor: str = ""
+    periodic_interval: float = 1.0
+    #: "permanent", "transient" or "temporary"; empty = the supervisor's default.
+    restart: str = ""
+    #: For kind "exec": the name of a program the operator registered.
+    program: str = ""
+
+    @classmethod
+    def from_kwargs(cls, **params) -> "SpawnSpec":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise InvalidArgument(
+                f"unknown spawn parameter(s) {', '.join(unknown)}; "
+                f"expected some of {', '.join(sorted(known))}")
+        spec = cls(**{k: v for k, v in params.items() if v is not None})
+        spec.validate()
+        return spec
+
+    @classmethod
+    def from_request(cls, request: arbiter_pb2.SpawnRequest) -> "SpawnSpec":
+        spec = cls(
+            name=request.name,
+            kind=kind_from_wire(request.kind, KIND_PROCESS),
+            start=request.start or None,
+            stopping=request.stopping or None,
+            periodic_task=request.periodic_task or None,
+            timeout=request.timeout_seconds or DEFAULT_ACTOR_TIMEOUT,
+            extra=from_struct(request.extra),
+            monitor=request.monitor,
+            periodic_interval=request.periodic_interval_seconds or 1.0,
+            restart=restart_from_wire(request.restart),
+            program=request.program,
+        )
+        spec.validate()
+        return spec
+
+    def validate(self) -> None:
+        if self.kind not in SPAWNABLE_KINDS:
+            raise InvalidArgument(
+                f"bad kind {self.kind!r}: expected one of {', '.join(SPAWNABLE_KINDS)}")
+        if self.name and not _NAME.match(self.name):
+            raise InvalidArgument(
+                f"bad actor name {self.name!r}: 1-128 characters of letters, digits "
+                "and _ . : @ - (not starting with a punctuation mark)")
+        if self.name in ("arbiter", "monitor"):
+            raise InvalidArgument(f"the name {self.name!r} is reserved")
+        if _AID_SHAPED.fullmatch(self.name):
+            # Names and aids share one namespace of targets: such a name would
+            # capture every call meant for the actor whose aid it is.
+            raise InvalidArgument(f"bad actor name {self.name!r}: it looks like an aid "
+                                  "(12 hexadecimal digits)")
+        if self.restart and self.restart not in RESTART_TYPES:
+            raise InvalidArgument(
+                f"bad restart {self.restart!r}: expected one of {', '.join(RESTART_TYPES)}")
+        if not isinstance(self.extra, dict):
+            raise InvalidArgument("extra must be a dictionary")
+        for attribute in ("timeout", "periodic_interval"):
+            value = getattr(self, attribute)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) \
+                    or not math.isfinite(value) or value <= 0:
+                raise InvalidArgument(f"{attribute} must be a positive number of seconds")
+        if self.kind == KIND_EXEC:
+            if not self.program:
+                raise InvalidArgument("an exec actor needs `program`: the name of a program "
+                                      "the operator registered")
+            if any(getattr(self, hook) for hook in HOOK_FIELDS):
+                raise InvalidArgument("hooks are for Python actors; an exec actor's program "
+                                      "runs its own start and stop code")
+        elif self.program:
+            raise InvalidArgument("`program` is only for kind \"exec\"")
+        if self.kind != KIND_THREAD:
+            # Functions cannot cross into another process: keep their references.
+            for hook in HOOK_FIELDS:
+                setattr(self, hook, reference_of(getattr(self, hook)) or None)
+
+    def references(self) -> dict[str, str]:
+        """The hooks that are given as "module:function" strings."""
+        return {hook: getattr(self, hook) for hook in HOOK_FIELDS
+                if isinstance(getattr(self, hook), str)}
+
+    def to_request(self) -> arbiter_pb2.SpawnRequest:
+        return arbiter_pb2.SpawnRequest(
+            name=self.name, kind=kind_to_wire(self.kind),
+            start=reference_of(self.start), stopping=reference_of(self.stopping),
+            periodic_task=reference_of(self.periodic_task), timeout_seconds=self.timeout,
+            extra=to_struct(self.extra, "extra"), monitor=self.monitor,
+            periodic_interval_seconds=self.periodic_interval,
+            restart=restart_to_wire(self.restart), program=self.program)

@@ -1,0 +1,456 @@
+"""Hand-written protobuf encoding for the hot path of the mailbox stream.
+
+Building ``Envelope`` and ``Reply`` messages through the protobuf runtime costs
+several microseconds of Python per message; these functions write the same bytes
+directly (the wire format is the contract, see mailbox.proto and struct.proto).
+Decoding stays with the protobuf runtime, which is fast at parsing. The tests check
+that every encoding here parses back to the same message.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections import deque
+from typing import Any
+
+import orjson
+
+
+_MAX_SAFE_INT = 2**53
+_pack_double = struct.Struct("<d").pack
+#: Varints of 0..16383, the lengths and ids seen most.
+_VARINTS = [bytes([n]) if n < 128 else bytes([(n & 0x7F) | 0x80, n >> 7])
+            for n in range(16384)]
+
+
+def varint(value: int) -> bytes:
+    if value < 16384:
+        return _VARINTS[value]
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+class NotJson(Exception):
+    """The value is not JSON-shaped (the caller reports where, on a slow path)."""
+
+
+_TRUE = b"\x20\x01"
+_FALSE = b"\x20\x00"
+_NULL = b"\x08\x00"
+
+
+def value_bytes(obj: Any) -> bytes:
+    """The encoding of a ``google.protobuf.Value`` holding ``obj``."""
+    kind = type(obj)
+    if kind is str:
+        data = obj.encode()
+        return b"\x1a" + varint(len(data)) + data
+    if kind is int:
+        if -_MAX_SAFE_INT <= obj <= _MAX_SAFE_INT:
+            return b"\x11" + _pack_double(obj)
+        raise NotJson
+    if kind is float:
+        if obj - obj == 0.0:
+            return b"\x11" + _pack_double(obj)
+        raise NotJson
+    if kind is bool:
+        return _TRUE if obj else _FALSE
+    if obj is None:
+        return _NULL
+    if kind is dict:
+        data = struct_bytes(obj)
+        return b"\x2a" + varint(len(data)) + data
+    if kind is list or kind is tuple:
+        data = list_bytes(obj)
+        return b"\x32" + varint(len(data)) + data
+    # Subclasses (IntEnum, OrderedDict, ...): normalise, then encode.
+    if isinstance(obj, bool):
+        return value_bytes(bool(obj))
+    if isinstance(obj, int):
+        return value_bytes(int(obj))
+    if isinstance(obj, float):
+        return value_bytes(float(obj))
+    if isinstance(obj, str):
+        return value_bytes(str(obj))
+    if isinstance(obj, dict):
+        return value_bytes(dict(obj))
+    if isinstance(obj, (list, tuple)):
+        return value_bytes(list(obj))
+    raise NotJson
+
+
+def struct_bytes(obj: dict) -> bytes:
+    """The encoding of a ``google.protobuf.Struct`` (a map<string, Value>)."""
+    parts = []
+    for key, item in obj.items():
+        if type(key) is not str:
+            raise NotJson
+        key_data = key.encode()
+        value_data = value_bytes(item)
+        entry = (b"\x0a" + varint(len(key_data)) + key_data
+                 + b"\x12" + varint(len(value_data)) + value_data)
+        parts.append(b"\x0a" + varint(len(entry)) + entry)
+    return b"".join(parts)
+
+
+def list_bytes(items) -> bytes:
+    """The encoding of a ``google.protobuf.ListValue``."""
+    parts = []
+    for item in items:
+        data = value_bytes(item)
+        parts.append(b"\x0a" + varint(len(data)) + data)
+    return b"".join(parts)
+
+
+def _string_field(tag: bytes, text: str) -> bytes:
+    if not text:
+        return b""
+    data = text.encode()
+    return tag + varint(len(data)) + data
+
+
+_suffixes: dict = {}
+
+
+def _envelope_suffix(target: str, action: str, tell: bool, timeout: float) -> bytes:
+    """Fields 2, 3, 6 and 7 of an Envelope: the same for every call of one kind."""
+    key = (target, action, tell, timeout)
+    suffix = _suffixes.get(key)
+    if suffix is None:
+        suffix = (_string_field(b"\x12", target) + _string_field(b"\x1a", action)
+                  + (b"\x30\x01" if tell else b"")
+                  + (b"\x39" + _pack_double(timeout) if timeout else b""))
+        if len(_suffixes) > 4096:
+            _suffixes.clear()
+        _suffixes[key] = suffix
+    return suffix
+
+
+def envelope_entry(call_id: int, target: str, action: str, args, kwargs,
+                   timeout: float, tell: bool) -> bytes:
+    """One Envelope as an entry of ``StreamRequest.envelopes`` (tag and length included).
+
+    Raises NotJson when an argument is not JSON-shaped.
+    """
+    body = (b"\x08" + varint(call_id) if call_id else b"") + _envelope_suffix(
+        target, action, tell, timeout)
+    values = b""
+    if args:
+        data = list_bytes(args)
+        values += b"\x0a" + varint(len(data)) + data
+    if kwargs:
+        data = struct_bytes(kwargs)
+        values += b"\x12" + varint(len(data)) + data
+    if values:
+        body += b"\x22" + varint(len(values)) + values
+    return b"\x0a" + varint(len(body)) + body
+
+
+#: orjson refuses integers beyond 2**53 - 1 (as ``value_bytes`` does) and writes
+#: non-string dictionary keys as strings, as JSON has it.
+_JSON_OPTIONS = (orjson.OPT_STRICT_INTEGER | orjson.OPT_NON_STR_KEYS
+                 | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS)
+_orjson_dumps = orjson.dumps
+_strict_dumps = json.JSONEncoder(allow_nan=False).encode
+
+
+def json_bytes(obj: Any) -> bytes:
+    """``obj`` as compact UTF-8 JSON text; raises NotJson when it is not JSON-shaped."""
+    try:
+        data = _orjson_dumps(obj, option=_JSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        raise NotJson from None
+    if data.find(b"null") >= 0:  # (bytes.find is several times faster than "in")
+        # orjson writes NaN and the infinities as null; JSON has no such numbers, so
+        # they are refused. Checked only when a null appears, which is rare.
+        try:
+            _strict_dumps(obj)
+        except (TypeError, ValueError):
+            raise NotJson from None
+    return data
+
+
+#: JSON text to a Python value (raises ValueError on malformed text).
+json_value = orjson.loads
+
+
+def json_list(data: bytes) -> list:
+    """JSON text that must hold an array; raises ValueError saying why it does not."""
+    value = json_value(data)
+    if type(value) is not list:
+        raise ValueError(f"a JSON {type(value).__name__}, not an array")
+    return value
+
+
+def envelope_json_entry(call_id: int, target: str, action: str, args, kwargs,
+                        timeout: float, tell: bool, *, args_json: bytes | None = None) -> bytes:
+    """Like ``envelope_entry`` with the arguments as JSON text (fields 8 and 9).
+
+    Raises NotJson when an argument is not JSON-shaped (non-string dictionary keys
+    become strings, as JSON has it). ``args_json`` is always set, even to ``[]``:
+    it tells the server to answer with ``result_json``. A caller that has already
+    encoded ``args`` (``json_bytes``) passes that text as ``args_json``.
+    """
+    suffix = _suffixes.get((target, action, tell, timeout))
+    if suffix is None:
+        suffix = _envelope_suffix(target, action, tell, timeout)
+    if args_json is not None:
+        data = args_json
+    else:
+        data = json_bytes(args) if args else b"[]"
+    size = len(data)
+    body = suffix + b"\x42" + (_VARINTS[size] if size < 16384 else varint(size)) + data
+    if kwargs:
+        data = json_bytes(kwargs)
+        body += b"\x4a" + varint(len(data)) + data
+    if call_id:
+        body = b"\x08" + (_VARINTS[call_id] if call_id < 16384 else varint(call_id)) + body
+    size = len(body)
+    return b"\x0a" + (_VARINTS[size] if size < 16384 else varint(size)) + body
+
+
+def reply_json_entry(call_id: int, result: Any) -> bytes:
+    """A successful Reply with its result as JSON text (field 4). May raise NotJson."""
+    data = json_bytes(result)
+    body = b"\x08" + varint(call_id) + b"\x22" + varint(len(data)) + data
+    return b"\x0a" + varint(len(body)) + body
+
+
+def reply_entry(call_id: int, result: Any) -> bytes:
+    """A successful Reply as an entry of ``StreamResponse.replies``. May raise NotJson."""
+    data = value_bytes(result)
+    body = b"\x08" + varint(call_id) + b"\x12" + varint(len(data)) + data
+    return b"\x0a" + varint(len(body)) + body
+
+
+def failure_entry(call_id: int, code: int, message: str, type_name: str) -> bytes:
+    """A failed Reply as an entry of ``StreamResponse.replies``."""
+    failure = ((b"\x08" + varint(code) if code else b"") + _string_field(b"\x12", message)
+               + _string_field(b"\x1a", type_name))
+    body = b"\x08" + varint(call_id) + b"\x1a" + varint(len(failure)) + failure
+    return b"\x0a" + varint(len(body)) + body
+
+
+class CallBatch:
+    """Consecutive calls of one command to one actor, coalesced into one Envelope.
+
+    Its ``key`` is (target, action, tell, timeout): only calls that would have
+    had identical envelopes but for their arguments (and ids) are coalesced.
+    Asks coalesce only with consecutive ids (call ``i`` has id ``first_id + i``).
+    """
+
+    __slots__ = ("key", "first_id", "parts")
+
+    def __init__(self, key: tuple, first_id: int, part: bytes):
+        self.key = key
+        #: The id of the first call (0 for tells).
+        self.first_id = first_id
+        #: The ``listed`` JSON text of each call's positional arguments (an array each).
+        self.parts = [listed(part)]
+
+    def encode(self) -> bytes:
+        """The Envelope entry: ``batch_args_json`` (field 10), or for one call a plain
+        envelope with ``args_json`` (what any server understands)."""
+        target, action, tell, timeout = self.key
+        parts = self.parts
+        if len(parts) == 1:
+            data, tag = parts[0][:-1], b"\x42"
+        else:
+            data, tag = json_array(parts), b"\x52"
+        body = _envelope_suffix(target, action, tell, timeout) + tag + varint(len(data)) + data
+        if self.first_id:
+            body = b"\x08" + varint(self.first_id) + body
+        return b"\x0a" + varint(len(body)) + body
+
+
+def utf8_len(text: str) -> int:
+    """Bytes of ``text`` in UTF-8 (``isascii`` is a flag check: no encoding for ASCII)."""
+    return len(text) if text.isascii() else len(text.encode())
+
+
+#: Bytes an Envelope adds around its target, action and arguments, at most (id,
+#: tell, timeout, and the tags and lengths of its fields and of itself).
+ENVELOPE_OVERHEAD = 40
+
+
+def listed(data: bytes) -> bytes:
+    """JSON text kept for a batch: a copy, followed by the separator.
+
+    The bytes orjson returns sit in a malloc block sized for its first guess:
+    holding a thousand of them until a frame is written makes every allocation
+    slower (3.4 µs per call instead of 1.3 µs measured here), far more than a copy.
+    """
+    return data + b","
+
+
+def json_array(parts: list) -> bytes:
+    """The JSON array of ``listed`` texts."""
+    return b"[" + b"".join(parts)[:-1] + b"]"
+
+
+def batch_reply_entry(first_id: int, results: list) -> bytes:
+    """A Reply for consecutive successful calls of one batch: ``results`` are their
+    ``listed`` JSON texts, in order (``batch_results_json``, or ``result_json`` for one)."""
+    if len(results) == 1:
+        data, tag = results[0][:-1], b"\x22"
+    else:
+        data, tag = json_array(results), b"\x2a"
+    body = b"\x08" + varint(first_id) + tag + varint(len(data)) + data
+    return b"\x0a" + varint(len(body)) + body
+
+
+class FrameQueue:
+    """Encoded entries waiting to be written, grouped into frames.
+
+    Both ends of the mailbox stream batch this way: whatever queues while a frame is
+    being written leaves together in the next one, and a frame never holds more than
+    ``max_entries`` calls nor more than ``max_bytes`` bytes. Calls may also be
+    coalesced (``push_call``): consecutive calls of one command to one actor share
+    one envelope, so a burst costs one envelope instead of one per message.
+    """
+
+    def __init__(self, max_bytes: int, max_entries: int):
+        self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        self._frames: deque = deque()
+        self._size = 0  # bytes in the last frame
+        self._count = 0  # calls in the last frame
+        #: The CallBatch the last frame ends with, while more calls may join it.
+        self._batch: CallBatch | None = None
+        #: ids of the frames holding a CallBatch (encoded when popped).
+        self._with_batches: set[int] = set()
+
+    def push(self, entry: bytes) -> int:
+        """Queue an entry; the number of frames now waiting."""
+        self._batch = None  # later tells must not overtake this entry
+        size = len(entry)
+        frames = self._frames
+        if (not frames or self._count >= self.max_entries
+                or self._size + size > self.max_bytes):
+            frames.append([])
+            self._size = 0
+            self._count = 0
+        frames[-1].append(entry)
+        self._size += size
+        self._count += 1
+        return len(frames)
+
+    def push_call(self, key: tuple, part: bytes, call_id: int = 0) -> int:
+        """Queue a call whose arguments are the JSON array ``part``: it joins the
+        batch the last frame ends with when that has the same ``key`` (see
+        CallBatch) and, for an ask, ``call_id`` follows its last id; else it starts
+        a batch. The number of frames now waiting."""
+        size = len(part) + 1
+        batch = self._batch
+        frames = self._frames
+        if (batch is not None and batch.key == key and self._count < self.max_entries
+                and self._size + size <= self.max_bytes
+                and (not call_id or batch.first_id + len(batch.parts) == call_id)):
+            batch.parts.append(part + b",")  # listed(part), inline: the hot path
+        else:
+            size += utf8_len(key[0]) + utf8_len(key[1]) + ENVELOPE_OVERHEAD
+            if (not frames or self._count >= self.max_entries
+                    or self._size + size > self.max_bytes):
+                frames.append([])
+                self._size = 0
+                self._count = 0
+            batch = self._batch = CallBatch(key, call_id, part)
+            frames[-1].append(batch)
+            self._with_batches.add(id(frames[-1]))
+        self._size += size
+        self._count += 1
+        return len(frames)
+
+    def pop(self) -> bytes:
+        """The oldest frame, as the bytes of one StreamRequest or StreamResponse."""
+        frame = self._frames.popleft()
+        if not self._frames:
+            self._size = 0
+            self._count = 0
+            self._batch = None
+        if self._with_batches and id(frame) in self._with_batches:
+            self._with_batches.discard(id(frame))
+            return b"".join([entry.encode() if type(entry) is CallBatch else entry
+                             for entry in frame])
+        return b"".join(frame)
+
+    def clear(self) -> None:
+        self._frames.clear()
+        self._size = 0
+        self._count = 0
+        self._batch = None
+        self._with_batches.clear()
+
+    def __bool__(self) -> bool:
+        return bool(self._frames)
+
+    def __len__(self) -> int:
+        """The number of frames waiting."""
+        return len(self._frames)
+
+
+# -- reading what the protobuf runtime refuses ----------------------------------------
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    """(value, position after it); ValueError when the varint is cut or too long."""
+    value = shift = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise ValueError("bad varint")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, pos
+
+
+def split_entries(frame: bytes) -> list[bytes] | None:
+    """The entries of repeated field 1 of a frame (``StreamRequest.envelopes``), or
+    None when the frame is not that shape at all."""
+    entries, pos = [], 0
+    try:
+        while pos < len(frame):
+            if frame[pos] != 0x0A:
+                return None
+            length, pos = _read_varint(frame, pos + 1)
+            if pos + length > len(frame):
+                return None
+            entries.append(frame[pos:pos + length])
+            pos += length
+    except ValueError:
+        return None
+    return entries
+
+
+def scan_id_and_tell(entry: bytes) -> tuple[int, bool]:
+    """Fields 1 (id) and 6 (tell) of an Envelope that does not parse (bad UTF-8, a
+    broken nested message, ...): enough to answer it. (0, False) when unreadable."""
+    call_id, tell, pos = 0, False, 0
+    try:
+        while pos < len(entry):
+            key, pos = _read_varint(entry, pos)
+            number, wire_type = key >> 3, key & 7
+            if wire_type == 0:
+                value, pos = _read_varint(entry, pos)
+                if number == 1:
+                    call_id = value
+                elif number == 6:
+                    tell = bool(value)
+            elif wire_type == 1:
+                pos += 8
+            elif wire_type == 5:
+                pos += 4
+            elif wire_type == 2:
+                length, pos = _read_varint(entry, pos)
+                pos += length
+            else:
+                break
+    except ValueError:
+        pass
+    return call_id, tell

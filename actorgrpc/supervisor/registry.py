@@ -1,0 +1,92 @@
+"""The arbiter's registry: every actor it knows, by aid and by unique live name."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+
+from actorgrpc.contract.errors import ActorAlreadyExists, ActorNotFound
+
+#: Exited actors kept for their crash reports (oldest forgotten first).
+EXITED_KEPT = 500
+
+
+class Registry:
+    """Live actors by aid and by name; recently exited ones by aid."""
+
+    def __init__(self):
+        self.live: dict = {}
+        self.names: dict[str, str] = {}
+        self.exited: OrderedDict = OrderedDict()
+        #: Actors that live inside the arbiter's own loop: the arbiter and monitors.
+        self.local: dict = {}
+        #: Names whose actor exited and that a supervisor is starting again: each
+        #: Future is resolved once the new incarnation is registered, or the
+        #: restart is abandoned (lookups may wait on it instead of failing).
+        self.restarting: dict[str, asyncio.Future] = {}
+
+    def add_local(self, actor) -> None:
+        self.local[actor.aid] = actor
+        self.names[actor.name] = actor.aid
+
+    def remove_local(self, actor) -> None:
+        self.local.pop(actor.aid, None)
+        if self.names.get(actor.name) == actor.aid:
+            del self.names[actor.name]
+
+    def reserve(self, record) -> None:
+        """Add a new actor; ALREADY_EXISTS if a live actor has its name."""
+        if record.name in self.names:
+            raise ActorAlreadyExists(f"an actor named {record.name!r} is already running")
+        self.live[record.aid] = record
+        self.names[record.name] = record.aid
+        self.restart_settled(record.name)
+
+    def restart_expected(self, name: str) -> asyncio.Future:
+        """A supervisor will start ``name`` again (after its backoff); the Future that
+        lookups wait on (the one already there, if any)."""
+        pending = self.restarting.get(name)
+        if pending is None:
+            pending = self.restarting[name] = asyncio.get_running_loop().create_future()
+        return pending
+
+    def restart_settled(self, name: str, expected: asyncio.Future | None = None) -> None:
+        """``name`` was registered again, or its restart was abandoned. With
+        ``expected``, only if that is still the Future of ``name``: a restart that
+        ends must not settle the one a newer crash of its replacement started."""
+        pending = self.restarting.get(name)
+        if pending is None or (expected is not None and pending is not expected):
+            return
+        del self.restarting[name]
+        if not pending.done():
+            pending.set_result(None)
+
+    def release(self, record) -> None:
+        """The actor exited: free its name, keep its record for a while."""
+        if self.live.pop(record.aid, None) is None:
+            return
+        if self.names.get(record.name) == record.aid:
+            del self.names[record.name]
+        self.exited[record.aid] = record
+        while len(self.exited) > EXITED_KEPT:
+            self.exited.popitem(last=False)
+
+    def find(self, target: str):
+        """The live record or local actor for an aid or name; NOT_FOUND otherwise."""
+        aid = self.names.get(target, target)
+        found = self.live.get(aid) or self.local.get(aid)
+        if found is None:
+            raise ActorNotFound(f"no live actor with aid or name {target!r}")
+        return found
+
+    def find_any(self, target: str):
+        """Like ``find``, but also recently exited actors (newest first)."""
+        try:
+            return self.find(target)
+        except ActorNotFound:
+            if target in self.exited:
+                return self.exited[target]
+            for record in reversed(self.exited.values()):
+                if record.name == target:
+                    return record
+            raise

@@ -1,0 +1,300 @@
+"""The arbiter's gRPC services: ArbiterService (control plane) and MonitorService."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+
+import grpc
+
+from actorgrpc.supervisor import log_files
+from actorgrpc.supervisor.events import EXISTING
+from actorgrpc.contract.consts import (ACTOR_STATES, DEFAULT_SEND_TIMEOUT, KIND_MONITOR, MAX_RESTART_WAIT,
+                     OWN_PROCESS_KINDS)
+from actorgrpc.contract.enums import state_from_wire
+from actorgrpc.contract.errors import ActorNotFound, ActorUnavailable, InvalidArgument, status_of
+from actorgrpc.supervisor.page_tokens import PageCursor
+from actorgrpc.contract.proxy import ActorProxy
+from actorgrpc.contract.spawn_spec import SpawnSpec
+from actorgrpc.transport.server import MalformedRequest
+from actorgrpc.transport.status import rpc_method
+from actorgrpc.supervisor.summaries import summary_of, timestamp
+from actorgrpc.supervisor.record import ActorRecord, Load, StopOrder
+from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc, monitor_pb2, monitor_pb2_grpc
+from actorgrpc.contract.values import from_list, from_struct, to_struct, to_value
+
+logger = logging.getLogger("actorgrpc.supervisor.services")
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 100
+
+
+def _timeout(request, context) -> float:
+    if request.timeout_seconds < 0:
+        raise InvalidArgument("timeout_seconds must not be negative")
+    return request.timeout_seconds or context.time_remaining() or DEFAULT_SEND_TIMEOUT
+
+
+class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
+    """ArbiterService: what any client uses to drive actors."""
+
+    def __init__(self, arbiter):
+        self.arbiter = arbiter
+
+    @rpc_method
+    async def Spawn(self, request, context):
+        self._refuse_if_stopping()
+        spec = SpawnSpec.from_request(request)
+        proxy = await self.arbiter.spawn(_spec=spec)
+        return arbiter_pb2.SpawnResponse(actor=proxy.to_ref())
+
+    @rpc_method
+    async def Send(self, request, context):
+        started = time.perf_counter()
+        code = "OK"
+        try:
+            return await self._send(request, context)
+        except Exception as exc:
+            code = status_of(exc)[0].name
+            raise
+        finally:
+            # Metrics (send latency histogram): each observer is told of every call.
+            for observer in self.arbiter.send_observers:
+                try:
+                    observer(request.action, time.perf_counter() - started, code)
+                except Exception:
+                    logger.exception("send observer failed")
+
+    async def _send(self, request, context):
+        if not request.target:
+            raise InvalidArgument("target is required")
+        if not request.action:
+            raise InvalidArgument("action is required")
+        timeout = _timeout(request, context)
+        self._refuse_if_stopping()
+        deadline = time.monotonic() + timeout
+        # A target being restarted is waited for within the call's timeout.
+        proxy = await self._proxy(request.target, min(timeout, MAX_RESTART_WAIT))
+        try:
+            result = await self.arbiter.router.send(
+                proxy, request.action, from_list(request.args), from_struct(request.kwargs),
+                timeout=max(deadline - time.monotonic(), 0.001))
+        except ActorNotFound:
+            # The actor went away between lookup and delivery because we are stopping.
+            self._refuse_if_stopping()
+            raise
+        return arbiter_pb2.SendResponse(result=to_value(result, "result"))
+
+    async def WatchActors(self, request, context):
+        if type(request).__name__ == "MalformedRequest":
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.description)
+        bus = self.arbiter.events
+        subscription = bus.subscribe()
+        try:
+            if request.include_existing:
+                registry = self.arbiter.registry
+                for record in sorted(registry.live.values(), key=lambda r: r.name):
+                    if record.name.startswith(request.name_prefix):
+                        await context.write(arbiter_pb2.WatchActorsResponse(
+                            type=EXISTING, actor=summary_of(record),
+                            time=timestamp(time.time())))
+            while True:
+                event = await subscription.queue.get()
+                if subscription.overflowed and subscription.queue.empty():
+                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                        "watcher too slow: events were dropped")
+                if event.actor.actor.name.startswith(request.name_prefix):
+                    await context.write(event)
+        finally:
+            bus.unsubscribe(subscription)
+
+    async def Logs(self, request, context):
+        if type(request).__name__ == "MalformedRequest":
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.description)
+        try:
+            found = self.arbiter.registry.find_any(request.target)
+        except ActorNotFound as exc:
+            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
+        if not isinstance(found, ActorRecord) or found.kind not in OWN_PROCESS_KINDS:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f"{request.target!r} has no output of its own (not a process actor)")
+        count = 100 if request.tail_lines == 0 else max(request.tail_lines, 0)
+        # One position splits the tail from what follows: no line is lost or doubled.
+        end = log_files.size_of(found.log_path)
+        lines = log_files.tail(found.log_path, count, end)
+        if lines:
+            await context.write(arbiter_pb2.LogsResponse(lines=lines))
+        if request.follow:
+            async for batch in log_files.follow(found.log_path, found.is_alive, end):
+                await context.write(arbiter_pb2.LogsResponse(lines=batch))
+
+    def _refuse_if_stopping(self) -> None:
+        if self.arbiter.after_run():
+            raise ActorUnavailable("the arbiter is shutting down")
+
+    @rpc_method
+    async def Info(self, request, context):
+        registry = self.arbiter.registry
+        if not request.target or request.target == self.arbiter.aid:
+            info = self.arbiter.info()
+        elif request.target not in registry.names and request.target not in registry.live \
+                and request.target not in registry.local:
+            # Not live: the crash report of its most recent incarnation, if any.
+            record = registry.find_any(request.target)
+            report = record.summary_dict()
+            info = {"actor": {"aid": record.aid, "name": record.name, "kind": report["kind"],
+                              "pid": record.pid, "state": record.state,
+                              "address": record.address, "restarts": record.restarts,
+                              "exit_code": record.exit_code},
+                    "crash_report": report["crash_report"]}
+        else:
+            info = await self.arbiter.router.send(await self._proxy(request.target), "info",
+                                                  timeout=context.time_remaining()
+                                                  or DEFAULT_SEND_TIMEOUT)
+            found = self.arbiter.registry.find(request.target)
+            if isinstance(found, ActorRecord):
+                info["supervision"] = found.summary_dict()
+        return arbiter_pb2.InfoResponse(info=to_struct(info, "info"))
+
+    @rpc_method
+    async def Stop(self, request, context):
+        if not request.target:
+            raise InvalidArgument("target is required")
+        found = self.arbiter.registry.find(request.target)
+        if isinstance(found, ActorRecord):
+            exit_code = await found.stop("stopped by a client")
+            return arbiter_pb2.StopResponse(actor=found.proxy.to_ref(), exit_code=exit_code or 0)
+        if found.kind == KIND_MONITOR:
+            await found.stop_workers()
+            await found.stop()
+            self.arbiter.monitors.pop(found.name, None)
+            self.arbiter.registry.remove_local(found)
+            self.arbiter.mailbox_host.remove(found)
+            return arbiter_pb2.StopResponse(actor=found.proxy.to_ref())
+        # The arbiter itself: answer first, then stop.
+        self.arbiter.stop_soon("Stop RPC")
+        return arbiter_pb2.StopResponse(actor=found.proxy.to_ref())
+
+    @rpc_method
+    async def ListActors(self, request, context):
+        registry = self.arbiter.registry
+        page_size = request.page_size or DEFAULT_PAGE_SIZE
+        if page_size < 0:
+            raise InvalidArgument("page_size must not be negative")
+        page_size = min(page_size, MAX_PAGE_SIZE)
+        state = state_from_wire(request.state) if request.state else None
+        if request.state and state is None:
+            raise InvalidArgument(f"unknown state {request.state}")
+        cursor = PageCursor.for_filters(request.name_prefix, request.state, request.monitor,
+                                        request.include_exited)
+        after = cursor.decode(request.page_token) if request.page_token else None
+        candidates = list(registry.local.values()) + list(registry.live.values())
+        if request.include_exited:
+            candidates += list(registry.exited.values())
+        rows = []
+        for item in candidates:
+            if request.name_prefix and not item.name.startswith(request.name_prefix):
+                continue
+            if state is not None and item.state != state:
+                continue
+            if request.monitor and self._monitor_name(item) != request.monitor:
+                continue
+            key = PageCursor.key_of(item)
+            if after is None or key > after:
+                rows.append((key, item))
+        rows.sort(key=lambda row: row[0])
+        page = rows[:page_size]
+        token = cursor.encode(page[-1][0]) if len(rows) > page_size else ""
+        return arbiter_pb2.ListActorsResponse(actors=[summary_of(r) for _k, r in page],
+                                              next_page_token=token)
+
+    def _monitor_name(self, item) -> str:
+        if isinstance(item, ActorRecord):
+            return item.monitor.name if item.monitor else self.arbiter.name
+        return getattr(item, "monitor_name", "arbiter")
+
+    @rpc_method
+    async def GetActor(self, request, context):
+        if not request.target:
+            raise InvalidArgument("target is required")
+        wait = request.wait_seconds
+        if not math.isfinite(wait) or wait < 0:
+            raise InvalidArgument("wait_seconds must be a finite number of seconds >= 0")
+        if wait > 0:
+            # Never past the caller's own deadline.
+            wait = min(wait, context.time_remaining() or wait, MAX_RESTART_WAIT)
+        found = await self.arbiter.find_running(request.target, max(wait, 0.0))
+        return arbiter_pb2.GetActorResponse(actor=summary_of(found))
+
+    async def _proxy(self, target: str, wait: float = 0.0) -> ActorProxy:
+        """The proxy to send to; a target starting or being restarted is waited for."""
+        found = await self.arbiter.find_running(target, wait)
+        if isinstance(found, ActorRecord) and found.state != ACTOR_STATES.RUN:
+            if found.state < ACTOR_STATES.RUN:
+                raise ActorNotFound(f"actor {target!r} is still starting")
+        return found.proxy
+
+
+class MonitorServicer(monitor_pb2_grpc.MonitorServiceServicer):
+    """MonitorService: the arbiter's end of every actor's heartbeat stream."""
+
+    def __init__(self, arbiter):
+        self.arbiter = arbiter
+
+    async def Heartbeat(self, request_iterator, context):
+        first = await context.read()
+        if first is grpc.aio.EOF:
+            return
+        if isinstance(first, MalformedRequest) or first.WhichOneof("message") != "hello":
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "the first message of a heartbeat stream must be a hello")
+        hello = first.hello
+        record = self.arbiter.registry.live.get(hello.aid)
+        # One answer for every refusal (unknown aid, a thread actor, a stream already
+        # attached, a wrong secret): a stranger learns nothing from which it was.
+        if not isinstance(record, ActorRecord) or not record.accepts_hello(hello.secret):
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                                "hello refused: no actor awaits a hello with this aid "
+                                "and secret")
+        record.on_hello(hello.address, hello.pid)
+        if hello.HasField("beat"):
+            record.on_beat(*_beat_of(hello.beat))
+        await context.write(monitor_pb2.HeartbeatResponse(welcome=monitor_pb2.Welcome(
+            heartbeat_interval_seconds=self.arbiter.heartbeat_interval)))
+        orders = asyncio.ensure_future(self._send_orders(record, context))
+        try:
+            while True:
+                message = await context.read()
+                if message is grpc.aio.EOF:
+                    break
+                if isinstance(message, MalformedRequest):
+                    # Not a message of ours: this actor's client is broken, or is not
+                    # the actor. Either way it cannot be supervised through this stream.
+                    await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                        message.description[:200])
+                kind = message.WhichOneof("message")
+                if kind == "beat":
+                    record.on_beat(*_beat_of(message.beat))
+                elif kind == "failure":
+                    record.on_failure(message.failure.message, message.failure.type)
+        except (asyncio.CancelledError, grpc.aio.AioRpcError):
+            pass
+        finally:
+            orders.cancel()
+            record.on_stream_closed()
+
+    async def _send_orders(self, record, context) -> None:
+        while True:
+            order: StopOrder = await record.orders.get()
+            await context.write(monitor_pb2.HeartbeatResponse(stop=monitor_pb2.StopOrder(
+                reason=order.reason, timeout_seconds=order.timeout)))
+
+
+def _beat_of(beat) -> tuple[int | None, Load]:
+    """A Beat as (pulsar state or None, Load)."""
+    return state_from_wire(beat.state), Load(
+        memory_rss_bytes=beat.memory_rss_bytes, cpu_percent=beat.cpu_percent,
+        mailbox_depth=beat.mailbox_depth, processed=beat.processed,
+        processed_by_action=dict(beat.processed_by_action))
