@@ -17,6 +17,7 @@ import (
 	"github.com/actorgrpc/actorgrpc/clients/go/actorgrpc"
 	pb "github.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1"
 	"github.com/actorgrpc/actorgrpc/clients/go/internal/testenv"
+	"github.com/actorgrpc/actorgrpc/clients/go/internal/wire"
 )
 
 // mailboxStub talks to an actor's mailbox with the generated stubs, as a
@@ -167,5 +168,67 @@ func TestUnaryCall(t *testing.T) {
 	health, err := healthpb.NewHealthClient(cc).Check(ctxFor(t), &healthpb.HealthCheckRequest{})
 	if err != nil || health.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		t.Errorf("health: %v, %v", health, err)
+	}
+}
+
+// A frame that does not parse is salvaged envelope by envelope: the good
+// ones run, a bad one (here: an action that is not UTF-8) is answered
+// INVALID_ARGUMENT by its id, and the stream lives on; bytes that are not a
+// frame at all end the stream with INVALID_ARGUMENT.
+func TestMalformedFrames(t *testing.T) {
+	c := testenv.Client(t)
+	ref := spawnGo(t, c, "malformed", actorgrpc.SpawnOptions{})
+	cc, err := grpc.NewClient(ref.Address, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	desc := &grpc.StreamDesc{StreamName: "Stream", ServerStreams: true, ClientStreams: true}
+	open := func() grpc.ClientStream {
+		st, err := cc.NewStream(ctxFor(t), desc, "/actorgrpc.v1.MailboxService/Stream", grpc.ForceCodecV2(wire.RawCodec{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	good := wire.AppendEnvelope(nil, 1, &wire.EnvKey{Action: "ping"}, []byte(`[]`), nil)
+	bad := wire.AppendEnvelope(nil, 2, &wire.EnvKey{Action: "pi\xffng"}, []byte(`[]`), nil)
+	after := wire.AppendEnvelope(nil, 3, &wire.EnvKey{Action: "echo"}, []byte(`["still here"]`), nil)
+	st := open()
+	if err := st.SendMsg(append(append(good, bad...), after...)); err != nil {
+		t.Fatal(err)
+	}
+	got := map[uint64]string{}
+	for len(got) < 3 {
+		var data []byte
+		if err := st.RecvMsg(&data); err != nil {
+			t.Fatalf("after %v: %v", got, err)
+		}
+		if err := wire.ParseReplies(data, func(o wire.Outcome) {
+			if o.Failure != nil {
+				got[o.ID] = codes.Code(o.Failure.Code).String()
+			} else {
+				got[o.ID] = string(o.JSON)
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := map[uint64]string{1: `"pong"`, 2: "InvalidArgument", 3: `"still here"`}; !reflect.DeepEqual(got, want) {
+		t.Errorf("replies %v, want %v", got, want)
+	}
+	st.CloseSend()
+
+	st = open()
+	if err := st.SendMsg([]byte{0xff, 0x00, 0x13}); err != nil {
+		t.Fatal(err)
+	}
+	var data []byte
+	if err := st.RecvMsg(&data); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("bytes that are not a frame: %v", err)
+	}
+	// The actor is fine.
+	if got, err := c.Send(ctxFor(t), ref.Name, "ping"); err != nil || got != "pong" {
+		t.Errorf("ping after the malformed frames: %#v, %v", got, err)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -53,10 +52,9 @@ func (m *mailbox) stream(_ any, ss grpc.ServerStream) error {
 			}
 			return err
 		}
-		var req pb.StreamRequest
-		if err := proto.Unmarshal(data, &req); err != nil {
-			return (&protocolError{code: codes.InvalidArgument, class: "InvalidArgument",
-				msg: "a frame that is not a StreamRequest: " + err.Error()}).status().Err()
+		envelopes, err := readFrame(data)
+		if err != nil {
+			return failureOf(err).status().Err()
 		}
 		// Read no further while replies pile up, or frames wait for the loop.
 		if s.writer.backlog() > maxQueuedReplyFrames {
@@ -69,7 +67,6 @@ func (m *mailbox) stream(_ any, ss grpc.ServerStream) error {
 		case <-ss.Context().Done():
 			return status.FromContextError(ss.Context().Err()).Err()
 		}
-		envelopes := req.GetEnvelopes()
 		if !a.submit(ss.Context(), func() {
 			s.handleFrame(envelopes)
 			<-s.slots
@@ -86,14 +83,67 @@ func (s *streamSession) waitFrames() {
 	}
 }
 
+// envelope is one entry of a frame: an Envelope, or one that did not parse
+// (answered INVALID_ARGUMENT by its id, if it is an ask).
+type envelope struct {
+	*pb.Envelope
+	bad  error
+	id   uint64
+	tell bool
+}
+
+// readFrame reads a frame's envelopes. The common case is one parse of the
+// whole frame; a frame that does not parse (bad UTF-8 in one string, a
+// broken envelope) is split into its envelopes, each parsed alone: the good
+// ones run, each bad one gets its own INVALID_ARGUMENT, and the stream lives
+// on. A frame that is not a list of envelopes at all ends the stream.
+func readFrame(data []byte) ([]envelope, error) {
+	var req pb.StreamRequest
+	if err := proto.Unmarshal(data, &req); err == nil {
+		out := make([]envelope, len(req.GetEnvelopes()))
+		for i, e := range req.GetEnvelopes() {
+			out[i] = envelope{Envelope: e}
+		}
+		return out, nil
+	} else if entries, ok := wire.SplitEntries(data); !ok {
+		return nil, InvalidArgument("malformed StreamRequest frame: %s", clip(err.Error()))
+	} else {
+		out := make([]envelope, len(entries))
+		for i, entry := range entries {
+			e := &pb.Envelope{}
+			if err := proto.Unmarshal(entry, e); err != nil {
+				id, tell := wire.ScanIDAndTell(entry)
+				out[i] = envelope{bad: InvalidArgument("malformed envelope: %s", clip(err.Error())), id: id, tell: tell}
+				continue
+			}
+			out[i] = envelope{Envelope: e}
+		}
+		return out, nil
+	}
+}
+
+// clip keeps a parser's message short.
+func clip(s string) string {
+	if len(s) > 200 {
+		return s[:200]
+	}
+	return s
+}
+
 // handleFrame runs on the actor's loop: every call of the frame, in order.
-func (s *streamSession) handleFrame(envelopes []*pb.Envelope) {
+func (s *streamSession) handleFrame(envelopes []envelope) {
 	var out [][]byte
 	run := replyRun{limit: s.limit}
 	for _, env := range envelopes {
 		// batch_results_json answers the calls of one batch envelope only.
 		run.flush(&out)
-		s.handleEnvelope(env, &out, &run)
+		if env.bad != nil {
+			if !env.tell {
+				out = append(out, wire.AppendFailure(nil, env.id, failureOf(env.bad).failure()))
+			}
+			continue
+		}
+		s.handleEnvelope(env.Envelope, &out, &run)
 	}
 	run.flush(&out)
 	s.writer.push(out...)

@@ -116,3 +116,58 @@ func AppendEnvelope(buf []byte, id uint64, k *EnvKey, args, kwargs []byte) []byt
 	}
 	return buf
 }
+
+// SplitEntries returns the entries of repeated field 1 of a frame
+// (StreamRequest.envelopes), or false when the frame is not that shape at
+// all: a frame that does not parse as a whole is salvaged envelope by
+// envelope, as Python's servers do.
+func SplitEntries(frame []byte) ([][]byte, bool) {
+	var entries [][]byte
+	for len(frame) > 0 {
+		num, typ, n := protowire.ConsumeTag(frame)
+		if n < 0 || num != FieldFrameEntries || typ != protowire.BytesType {
+			return nil, false
+		}
+		frame = frame[n:]
+		entry, n := protowire.ConsumeBytes(frame)
+		if n < 0 {
+			return nil, false
+		}
+		entries = append(entries, entry)
+		frame = frame[n:]
+	}
+	return entries, true
+}
+
+// ScanIDAndTell reads fields 1 (id) and 6 (tell) of an envelope that does
+// not parse (bad UTF-8, a broken nested message): enough to answer it. Zero
+// and false when they cannot be read.
+func ScanIDAndTell(entry []byte) (id uint64, tell bool) {
+	for len(entry) > 0 {
+		num, typ, n := protowire.ConsumeTag(entry)
+		if n < 0 {
+			return id, tell
+		}
+		entry = entry[n:]
+		if typ == protowire.VarintType {
+			v, m := protowire.ConsumeVarint(entry)
+			if m < 0 {
+				return id, tell
+			}
+			switch num {
+			case FieldEnvID:
+				id = v
+			case FieldEnvTell:
+				tell = v != 0
+			}
+			n = m
+		} else {
+			n = protowire.ConsumeFieldValue(num, typ, entry)
+			if n < 0 {
+				return id, tell
+			}
+		}
+		entry = entry[n:]
+	}
+	return id, tell
+}

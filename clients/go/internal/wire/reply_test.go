@@ -114,3 +114,26 @@ func TestReplyEncoders(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitEntriesAndScan(t *testing.T) {
+	a := wire.AppendEnvelope(nil, 7, &wire.EnvKey{Action: "x\xff", Tell: true}, []byte(`[]`), nil)
+	b := wire.AppendEnvelope(nil, 1<<40, &wire.EnvKey{Target: "t", Action: "ping", Timeout: 2}, []byte(`[1]`), nil)
+	entries, ok := wire.SplitEntries(append(append([]byte{}, a...), b...))
+	if !ok || len(entries) != 2 {
+		t.Fatalf("%d entries, %v", len(entries), ok)
+	}
+	if id, tell := wire.ScanIDAndTell(entries[0]); id != 7 || !tell {
+		t.Errorf("first: %d, %v", id, tell)
+	}
+	if id, tell := wire.ScanIDAndTell(entries[1]); id != 1<<40 || tell {
+		t.Errorf("second: %d, %v", id, tell)
+	}
+	for _, bad := range [][]byte{{0x12, 0x00}, {0x0a, 0x05, 0x01}, {0xff}} {
+		if _, ok := wire.SplitEntries(bad); ok {
+			t.Errorf("%x split", bad)
+		}
+	}
+	if id, tell := wire.ScanIDAndTell([]byte{0x08}); id != 0 || tell {
+		t.Errorf("a truncated entry: %d, %v", id, tell)
+	}
+}
