@@ -15,7 +15,7 @@ func (a *Actor) standardCommands() {
 	a.Command("info", func(context.Context, *Call) (any, error) { return a.info(), nil })
 	a.Command("stop", func(context.Context, *Call) (any, error) {
 		// Answered first: the stop waits for the replies queued before it.
-		go a.Stop("stop command", 0)
+		a.Stop("stop command", 0)
 		return nil, nil
 	})
 	a.Command("commands", func(context.Context, *Call) (any, error) { return a.CommandNames(), nil })

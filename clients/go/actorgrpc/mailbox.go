@@ -119,7 +119,7 @@ func (m *mailboxConn) connect(dialOpts []grpc.DialOption) {
 	timer := time.AfterFunc(connectTimeout, cancel)
 	stream, err := cc.NewStream(ctx, &streamDesc, streamMethod, grpc.ForceCodecV2(wire.RawCodec{}))
 	if !timer.Stop() && err == nil {
-		err = fmt.Errorf("no stream wire.Within %v", connectTimeout)
+		err = fmt.Errorf("no stream within %v", connectTimeout)
 	}
 	if err != nil {
 		cancel()

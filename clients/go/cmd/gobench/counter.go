@@ -17,7 +17,8 @@ type tellCounter interface {
 }
 
 // pickTellCounter uses the benchmark module's bench_count (which checks the
-// order of the tells too) when the arbiter allows it, else the demo's count.
+// order of the tells too) when the arbiter allows it (-m
+// actorgrpc_bench.commands), else the demo's count.
 func pickTellCounter(ctx context.Context, c *actorgrpc.Client, target string) (tellCounter, error) {
 	names, err := c.Send(ctx, target, "commands")
 	if err != nil {
@@ -30,7 +31,7 @@ func pickTellCounter(ctx context.Context, c *actorgrpc.Client, target string) (t
 	case slices.Contains(list, any("count")):
 		return &demoCounter{c: c, target: target}, nil
 	}
-	return nil, fmt.Errorf("actor %s has neither bench_count (-m actorgrpc.bench.commands) nor count (-m actorgrpc.examples.demo)", target)
+	return nil, fmt.Errorf("actor %s has neither bench_count (-m actorgrpc_bench.commands) nor count (-m actorgrpc.examples.demo)", target)
 }
 
 type benchCounter struct {

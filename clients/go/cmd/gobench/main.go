@@ -12,8 +12,8 @@
 //	        [-token T | -token-file F] [-tls] [-cacert F] [-cert F -key F] [-tls-server-name N]
 //
 // Without -address (or $ACTORGRPC_ADDRESS) it starts its own arbiter (the
-// repo's .venv Python, with -m actorgrpc.bench.commands) and stops it at the
-// end. Without -actor it spawns a process actor and stops it at the end.
+// repo's .venv Python, with -m actorgrpc_bench.commands from bench/) and
+// stops it at the end. Without -actor it spawns a process actor and stops it at the end.
 // Progress and errors go to stderr; see clients/go/README.md for every figure.
 package main
 
@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -92,7 +93,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "gobench: "+format+"\n", a...) }
 
 	if *address == "" {
-		arb, err := arbiterproc.Start(context.Background(), "-m", "actorgrpc.bench.commands")
+		// The benchmark's counting commands are a dev module of the repo
+		// (bench/actorgrpc_bench), not installed: on the arbiter's path.
+		root, err := arbiterproc.RepoRoot()
+		if err != nil {
+			return err
+		}
+		pythonPath := filepath.Join(root, "bench")
+		if old := os.Getenv("PYTHONPATH"); old != "" {
+			pythonPath += string(os.PathListSeparator) + old
+		}
+		arb, err := arbiterproc.StartWithEnv(context.Background(), []string{"PYTHONPATH=" + pythonPath},
+			"-m", "actorgrpc_bench.commands")
 		if err != nil {
 			return err
 		}

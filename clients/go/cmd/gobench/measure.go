@@ -171,7 +171,8 @@ func (b *bench) askThroughput() (float64, error) {
 
 // arbiterSendThroughput: arbiterCount ArbiterService.Send calls of "echo",
 // arbiterInFlight at a time (the arbiter serves ~1,300/s here from 16 in
-// flight up; at ~2,000 unary calls at once it starts cancelling some).
+// flight up; from about a thousand unary calls at once on one connection it
+// cancels some).
 func (b *bench) arbiterSendThroughput() (float64, error) {
 	return burst(b.s.arbiterCount, b.s.arbiterInFlight, func(ctx context.Context, i int) (any, error) {
 		return b.c.SendViaArbiter(ctx, b.target, "echo", i)

@@ -104,6 +104,12 @@ type Arbiter struct {
 // runs in its own process group; Stop (which callers must always call) ends
 // it, and with it every process of that group.
 func Start(ctx context.Context, extraArgs ...string) (*Arbiter, error) {
+	return StartWithEnv(ctx, nil, extraArgs...)
+}
+
+// StartWithEnv is Start with environment variables ("NAME=value") added to
+// this process's.
+func StartWithEnv(ctx context.Context, env []string, extraArgs ...string) (*Arbiter, error) {
 	root, err := RepoRoot()
 	if err != nil {
 		return nil, err
@@ -117,7 +123,7 @@ func Start(ctx context.Context, extraArgs ...string) (*Arbiter, error) {
 	cmd := exec.Command(python, args...)
 	cmd.Dir = root
 	// Unbuffered: the ready line must not sit in a pipe buffer.
-	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
+	cmd.Env = append(append(os.Environ(), "PYTHONUNBUFFERED=1"), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	ready := make(chan string, 1)
 	out := &lineLog{onLine: func(line string) {
