@@ -140,6 +140,7 @@ type Actor struct {
 	mailbox *mailbox
 	load    load
 	onStart func(ctx context.Context, a *Actor) error
+	peers   peers
 }
 
 // New is an actor with the standard commands: ping, echo, info, stop, commands.

@@ -58,7 +58,7 @@ func TestDemoCommands(t *testing.T) {
 		})
 	}
 	got, err := c.Send(ctxFor(t), ref.Name, "commands")
-	want := []any{"add", "boom", "commands", "count", "echo", "freeze", "greet", "info", "ping", "remember", "sleep", "stop"}
+	want := []any{"add", "boom", "commands", "count", "echo", "freeze", "greet", "info", "ping", "relay", "remember", "sleep", "stop"}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("commands = %v, %v", got, err)
 	}
@@ -249,4 +249,37 @@ func TestDemoStops(t *testing.T) {
 		}
 		waitFor(t, "the process to end", callTimeout, func() bool { return !alive(pid) })
 	}
+}
+
+// A Go actor calls other actors with its own client (the arbiter's internal
+// credential): Python actors, Go actors, the arbiter; their failures come
+// back as they were.
+func TestActorToActor(t *testing.T) {
+	c := testenv.Client(t)
+	relay := spawnGo(t, c, "relay", actorgrpc.SpawnOptions{})
+	peer := spawnGo(t, c, "relay-peer", actorgrpc.SpawnOptions{})
+	python, err := c.Spawn(ctxFor(t), actorgrpc.SpawnOptions{Name: "go-actor-relay-python"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Stop(context.Background(), python.Name) })
+	for _, tc := range []struct {
+		args []any
+		want any
+	}{
+		{[]any{python.Name, "add", 2, 3}, 5.0},
+		{[]any{python.Name, "greet", "go"}, "hello go! from " + python.Name},
+		{[]any{peer.Name, "add", "a", "b"}, "ab"},
+		{[]any{"arbiter", "ping"}, "pong"},
+	} {
+		if got, err := c.Send(ctxFor(t), relay.Name, "relay", tc.args...); err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("relay %v = %#v, %v; want %#v", tc.args, got, err, tc.want)
+		}
+	}
+	_, err = c.Send(ctxFor(t), relay.Name, "relay", python.Name, "boom", "far")
+	if e := wantErr(t, "a relayed failure", err, actorgrpc.ErrCommandFailed); e.ExceptionType != "ValueError" || e.Message != "ValueError: far" {
+		t.Errorf("relayed boom: %+v", e)
+	}
+	_, err = c.Send(ctxFor(t), relay.Name, "relay", "go-actor-nobody", "ping")
+	wantErr(t, "a relay to nobody", err, actorgrpc.ErrNotFound)
 }

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/actorgrpc/actorgrpc/clients/go/actorgrpc"
 	"github.com/actorgrpc/actorgrpc/clients/go/internal/wire"
 )
 
@@ -81,8 +82,29 @@ func failureOf(err error) *protocolError {
 	if errors.As(err, &ex) {
 		return &protocolError{code: codes.Unknown, class: "CommandError", msg: ex.Error(), excType: ex.Type}
 	}
+	// A call the actor made to another actor failed: pass its failure on,
+	// as Python re-raises a remote error.
+	var remote *actorgrpc.Error
+	if errors.As(err, &remote) {
+		class := remote.ErrorClass
+		if class == "" {
+			class = classOfCode[remote.Code]
+		}
+		return &protocolError{code: remote.Code, class: class, msg: remote.Message, excType: remote.ExceptionType}
+	}
 	typ := errorType(err)
 	return &protocolError{code: codes.Unknown, class: "CommandError", msg: typ + ": " + err.Error(), excType: typ}
+}
+
+// classOfCode is Python's error class of each code, for a remote failure
+// that did not say its class.
+var classOfCode = map[codes.Code]string{
+	codes.NotFound: "ActorNotFound", codes.Unimplemented: "CommandNotFound",
+	codes.InvalidArgument: "InvalidArgument", codes.ResourceExhausted: "MessageTooLarge",
+	codes.AlreadyExists: "ActorAlreadyExists", codes.Unknown: "CommandError",
+	codes.Unavailable: "ActorUnavailable", codes.DeadlineExceeded: "ActorTimeout",
+	codes.PermissionDenied: "PermissionDenied", codes.Unauthenticated: "Unauthenticated",
+	codes.Canceled: "ActorUnavailable",
 }
 
 // errorType names a Go error's type for callers: "PathError" for an

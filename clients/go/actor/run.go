@@ -111,6 +111,7 @@ func (a *Actor) RunWithBoot(ctx context.Context, boot *pb.ActorBoot) error {
 		a.state.Store(int32(pb.ActorState_ACTOR_STATE_TERMINATED))
 		a.cancel()
 		server.Stop()
+		a.peers.close()
 		return fmt.Errorf("%w: %s", ErrMonitorLost, a.lostReason)
 	}
 	a.logf("stopping: %s", a.stopReason)
@@ -231,6 +232,7 @@ func (a *Actor) stopGracefully(server *grpc.Server, h *heartbeat) {
 		a.state.Store(int32(pb.ActorState_ACTOR_STATE_CLOSED))
 	}
 	a.mailbox.drain(drainTimeout)
+	a.peers.close()
 	_ = h.beatNow()
 	_ = h.stream.CloseSend()
 	stopped := make(chan struct{})

@@ -165,6 +165,18 @@ func TestSecuredGoActor(t *testing.T) {
 	wantErr(t, "a read token at the Go actor's mailbox", err, actorgrpc.ErrPermissionDenied)
 	_, err = dial("go-actor-wrong-token-0123456789").SendCommand(ctxFor(t), actorgrpc.Command{Ref: &ref, Action: "ping"})
 	wantErr(t, "a wrong token at the Go actor's mailbox", err, actorgrpc.ErrUnauthenticated)
+	// The actor's own calls (to a Python actor's mailbox, over mTLS, with the
+	// internal credential) get through.
+	python, err := c.Spawn(ctxFor(t), actorgrpc.SpawnOptions{Name: "go-actor-secured-python"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Send(ctxFor(t), ref.Name, "relay", python.Name, "echo", "through"); err != nil || got != "through" {
+		t.Errorf("relay on the secured arbiter: %#v, %v", got, err)
+	}
+	if _, err := c.Stop(ctxFor(t), python.Name); err != nil {
+		t.Error(err)
+	}
 	// Beats arrive over mTLS: the arbiter sees the actor's load.
 	waitFor(t, "a beat from the secured actor", recovery, func() bool {
 		s, ok := running(t, c, ref.Name, "")

@@ -9,8 +9,9 @@
 //	actorctl send w1 add 2 3
 //
 // Its commands, beside the standard ones (ping, echo, info, stop, commands):
-// add, greet, boom, sleep, remember, count (fire and forget), and freeze,
-// which blocks the actor's loop (no more beats: the arbiter declares it hung).
+// add, greet, boom, sleep, remember, count (fire and forget), relay (to
+// another actor, with the actor's own client), and freeze, which blocks the
+// actor's loop (no more beats: the arbiter declares it hung).
 // With -fail-start it fails to start (its spawn fails; it exits 3).
 package main
 
@@ -49,6 +50,7 @@ func register(a *actor.Actor) {
 	a.Command("remember", remember, actor.Params("key", "value"))
 	a.Command("count", count, actor.Optional("n", 1.0), actor.FireAndForget())
 	a.Command("freeze", freeze)
+	a.Command("relay", relay, actor.Concurrent())
 }
 
 // add returns a + b: numbers add, strings and lists concatenate (Python's +).
@@ -152,6 +154,24 @@ func count(_ context.Context, c *actor.Call) (any, error) {
 	total, _ := extra["count"].(float64)
 	extra["count"] = total + n
 	return nil, nil
+}
+
+// relay(target, action, *args) sends action to another actor, directly, with
+// the actor's own client, and returns its result (actor to actor).
+func relay(ctx context.Context, c *actor.Call) (any, error) {
+	if len(c.Args) < 2 {
+		return nil, actor.InvalidArgument("bad arguments for command 'relay': relay(target, action, *args)")
+	}
+	target, ok1 := c.Args[0].(string)
+	action, ok2 := c.Args[1].(string)
+	if !ok1 || !ok2 {
+		return nil, actor.Raise("TypeError", "relay's target and action are strings")
+	}
+	client, err := c.Actor().Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return client.Send(ctx, target, action, c.Args[2:]...)
 }
 
 // freeze blocks the actor's loop until the actor stops: no command runs and
