@@ -37,7 +37,7 @@ const defaultMaxMessageBytes = 4 << 20
 // its mailbox and beats until it stops. It returns nil after a stop (a
 // StopOrder, the stop command, Stop, or ctx ending, as SIGTERM does in
 // Main), ErrMonitorLost when the monitor is gone, a *StartError when the
-// actor could not start.
+// actor could not start. An Actor runs once: its process is its life.
 func (a *Actor) Run(ctx context.Context) error {
 	boot, err := ReadBoot()
 	if err != nil {

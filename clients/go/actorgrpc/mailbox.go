@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/actorgrpc/actorgrpc/clients/go/internal/wire"
 	"io"
 	"runtime"
 	"sync"
@@ -14,6 +13,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/actorgrpc/actorgrpc/clients/go/internal/wire"
 )
 
 // Bounds and timing margins of a mailbox stream.

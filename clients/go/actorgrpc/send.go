@@ -3,11 +3,12 @@ package actorgrpc
 import (
 	"context"
 	"errors"
-	"github.com/actorgrpc/actorgrpc/clients/go/internal/wire"
 	"math"
 	"time"
 
 	"google.golang.org/grpc/codes"
+
+	"github.com/actorgrpc/actorgrpc/clients/go/internal/wire"
 )
 
 // Command is a command for an actor, with everything Send cannot express.

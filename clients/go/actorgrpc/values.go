@@ -2,11 +2,12 @@ package actorgrpc
 
 import (
 	"encoding/json"
-	"github.com/actorgrpc/actorgrpc/clients/go/internal/wire"
 	"math"
 	"strconv"
 
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/actorgrpc/actorgrpc/clients/go/internal/wire"
 )
 
 // toValue converts a Go value to a JSON-shaped protobuf Value (the form of
