@@ -172,14 +172,17 @@ func (m *mailboxConn) ask(k wire.EnvKey, args, kwargs []byte) (*call, uint64, er
 	id := m.nextID
 	m.pending[id] = c
 	m.enqueueLocked(k, id, args, kwargs)
-	if m.writing || m.queue.len() != 1 || m.queue.frames[0].size() > directWriteMax {
+	if m.writing || len(m.pending) > 1 || m.queue.len() != 1 || m.queue.frames[0].size() > directWriteMax {
 		m.wakeWriterLocked()
 		m.mu.Unlock()
 		return c, id, nil
 	}
-	// A lone ask while nothing is being written: the caller writes it at
-	// once, without handing it to the writer goroutine (one goroutine switch
-	// less, often one thread wake-up less, on every sequential round trip).
+	// A lone ask (no other call pending, nothing being written): the caller
+	// writes it at once, without handing it to the writer goroutine (one
+	// goroutine switch less, often one thread wake-up less, on every
+	// sequential round trip). Calls made while others are pending go
+	// through the writer, which lets a burst gather into a few frames:
+	// writing each at once, alone, would cost the receiver a frame per call.
 	m.writing = true
 	m.directWrites.Add(1) // before closed can be set: close waits for it
 	data, lastID := m.popLocked()
