@@ -1,10 +1,13 @@
-// Package actorgrpc is a thin Go client of an actorgrpc arbiter: spawn actors,
-// send them commands, inspect them and stop them, through ArbiterService.
+// Package actorgrpc is the Go client of an actorgrpc arbiter and its actors:
+// spawn actors, send them commands, inspect them and stop them.
 //
-// Values sent to actors are JSON-shaped (see Send); results come back as
-// nil, bool, float64, string, []any or map[string]any. Every call takes a
-// context whose deadline also bounds the remote command. Failures are *Error
-// values that match sentinel errors with errors.Is:
+// Commands go straight to the actor's mailbox (Send, Tell): the client asks
+// the arbiter where a target is once, then keeps one multiplexed, batched
+// stream per actor address, as Python's own actors do. SendViaArbiter makes
+// the arbiter forward the call instead (one unary call per message: simple,
+// slower). Values sent to actors are JSON-shaped (see Send); results come
+// back as nil, bool, float64, string, []any or map[string]any. Failures are
+// *Error values that match sentinel errors with errors.Is:
 //
 //	c, err := actorgrpc.Dial(ctx, "127.0.0.1:7070")
 //	...
@@ -25,45 +28,39 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
-	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 
 	pb "github.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1"
 )
 
-// Client talks to one arbiter. It is safe for concurrent use.
+// Client talks to one arbiter and, directly, to its actors. It is safe for
+// concurrent use.
 type Client struct {
+	address string
+	opts    options
 	conn    *grpc.ClientConn
 	arbiter pb.ArbiterServiceClient
-}
-
-// Option configures Dial.
-type Option func(*options)
-
-type options struct {
-	dial []grpc.DialOption
-}
-
-// WithDialOptions passes gRPC dial options through, after the client's own
-// defaults (plaintext transport), so they can override them, e.g. with
-// grpc.WithTransportCredentials.
-func WithDialOptions(opts ...grpc.DialOption) Option {
-	return func(o *options) { o.dial = append(o.dial, opts...) }
+	router  *router
 }
 
 // Dial connects to the arbiter at address ("host:port") and waits until the
 // connection is ready or ctx ends, so that a wrong address fails here, not at
-// the first call. The connection is plaintext unless a dial option says
-// otherwise: actorgrpc binds to loopback by default.
+// the first call. Every connection the client makes (to the arbiter and to
+// each actor's mailbox) uses the same credentials: see WithToken and WithTLS.
+// Without WithTLS it is plaintext: actorgrpc binds to loopback by default.
 func Dial(ctx context.Context, address string, opts ...Option) (*Client, error) {
-	o := options{dial: []grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-	}}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	conn, err := grpc.NewClient(address, o.dial...)
+	o, err := buildOptions(opts)
 	if err != nil {
-		return nil, localError("dial", address, codes.InvalidArgument, "%v", err)
+		return nil, localError("dial", address, codes.InvalidArgument, ReasonInvalidArgument, "%v", err)
+	}
+	dialOpts, err := o.dialOptions()
+	if err != nil {
+		return nil, localError("dial", address, codes.InvalidArgument, ReasonInvalidArgument, "%v", err)
+	}
+	conn, err := grpc.NewClient(address, dialOpts...)
+	if err != nil {
+		return nil, localError("dial", address, codes.InvalidArgument, ReasonInvalidArgument, "%v", err)
 	}
 	conn.Connect()
 	for {
@@ -72,303 +69,58 @@ func Dial(ctx context.Context, address string, opts ...Option) (*Client, error) 
 			break
 		}
 		if !conn.WaitForStateChange(ctx, state) {
+			why := connectionError(conn)
 			conn.Close()
-			return nil, &Error{Op: "dial", Target: address, Code: codes.Unavailable,
-				Message: fmt.Sprintf("arbiter not reachable (connection %s): %v",
-					state, ctx.Err())}
+			return nil, localError("dial", address, codes.Unavailable, ReasonActorUnavailable,
+				"arbiter not reachable (connection %s: %v)%s", state, ctx.Err(), why)
 		}
 	}
-	return &Client{conn: conn, arbiter: pb.NewArbiterServiceClient(conn)}, nil
+	arbiter := pb.NewArbiterServiceClient(conn)
+	return &Client{
+		address: address,
+		opts:    o,
+		conn:    conn,
+		arbiter: arbiter,
+		router:  newRouter(arbiter, address, dialOpts, o.maxMessageBytes, o.maxPending),
+	}, nil
 }
 
-// Close closes the connection; calls in flight fail with ErrCanceled.
-func (c *Client) Close() error { return c.conn.Close() }
+// probeTimeout bounds the health check that tells why a connection failed.
+const probeTimeout = 500 * time.Millisecond
+
+// connectionError says why a connection is not ready (a refused connection,
+// a failed TLS handshake, ...): what a fail-fast call on it reports.
+func connectionError(conn *grpc.ClientConn) string {
+	if conn.GetState() != connectivity.TransientFailure {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	_, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	if st, ok := status.FromError(err); ok && st.Code() == codes.Unavailable {
+		return ": " + st.Message()
+	}
+	return ""
+}
+
+// Close closes the client: tells still queued are written (within a second),
+// calls in flight fail with ErrCanceled, and every connection is closed.
+func (c *Client) Close() error {
+	c.router.close()
+	if err := c.conn.Close(); err != nil {
+		return fmt.Errorf("actorgrpc: close: %w", err)
+	}
+	return nil
+}
+
+// Address is the arbiter's address, as given to Dial.
+func (c *Client) Address() string { return c.address }
 
 // Arbiter is the generated ArbiterService stub on the client's connection,
-// for requests the thin client does not cover. Its errors are raw gRPC status
+// for requests the client does not cover. Its errors are raw gRPC status
 // errors.
 func (c *Client) Arbiter() pb.ArbiterServiceClient { return c.arbiter }
 
-// Conn is the client's gRPC connection (e.g. for the health service).
+// Conn is the client's gRPC connection to the arbiter (e.g. for the health
+// service).
 func (c *Client) Conn() *grpc.ClientConn { return c.conn }
-
-// State is an actor's life-cycle state; the numbers are pulsar's ACTOR_STATES.
-type State int32
-
-// The states of an actor, in life-cycle order.
-const (
-	StateInitial   State = State(pb.ActorState_ACTOR_STATE_UNSPECIFIED)
-	StateInactive  State = State(pb.ActorState_ACTOR_STATE_INACTIVE)
-	StateStarting  State = State(pb.ActorState_ACTOR_STATE_STARTING)
-	StateRun       State = State(pb.ActorState_ACTOR_STATE_RUN)
-	StateStopping  State = State(pb.ActorState_ACTOR_STATE_STOPPING)
-	StateClose     State = State(pb.ActorState_ACTOR_STATE_CLOSE)
-	StateTerminate State = State(pb.ActorState_ACTOR_STATE_TERMINATE)
-)
-
-var stateNames = [...]string{"INITIAL", "INACTIVE", "STARTING", "RUN", "STOPPING", "CLOSE", "TERMINATE"}
-
-// String is pulsar's name of the state ("RUN").
-func (s State) String() string {
-	if s >= 0 && int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return fmt.Sprintf("State(%d)", int32(s))
-}
-
-// MarshalText writes the state's name, so that JSON shows "RUN", not 3.
-func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// UnmarshalText reads a state's name as written by MarshalText.
-func (s *State) UnmarshalText(b []byte) error {
-	for i, name := range stateNames {
-		if name == string(b) {
-			*s = State(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("actorgrpc: unknown state %q", b)
-}
-
-// ActorRef is how to reach an actor.
-type ActorRef struct {
-	AID     string `json:"aid"`     // unique id of this incarnation
-	Name    string `json:"name"`    // unique among live actors
-	Address string `json:"address"` // host:port of its MailboxService
-	State   State  `json:"state"`
-}
-
-func refFromPB(r *pb.ActorRef) ActorRef {
-	return ActorRef{AID: r.GetAid(), Name: r.GetName(), Address: r.GetAddress(), State: State(r.GetState())}
-}
-
-// SpawnOptions are the parameters of a new actor; all are optional.
-type SpawnOptions struct {
-	// Name, unique among live actors; generated from the aid when empty.
-	Name string
-	// Kind is "process" (the default) or "thread".
-	Kind string
-	// Start, Stopping and PeriodicTask are hooks as "module:function"
-	// references, resolved inside the modules the operator allowed.
-	Start, Stopping, PeriodicTask string
-	// PeriodicInterval is the time between two runs of PeriodicTask (server
-	// default 1 s).
-	PeriodicInterval time.Duration
-	// Timeout is how long the actor may go without heartbeat before it is
-	// declared hung (server default 30 s).
-	Timeout time.Duration
-	// Extra is the initial content of the actor's `extra` dictionary.
-	Extra map[string]any
-	// Monitor names the monitor that supervises the actor; empty for the arbiter.
-	Monitor string
-}
-
-// Spawn starts an actor and returns once it is running (its start hook has
-// returned). A bad hook reference fails with ErrInvalidArgument, a hook the
-// operator did not allow with ErrPermissionDenied, a taken name with
-// ErrAlreadyExists.
-func (c *Client) Spawn(ctx context.Context, o SpawnOptions) (ActorRef, error) {
-	extra, err := toStruct(o.Extra)
-	if err != nil {
-		return ActorRef{}, localError("spawn", o.Name, codes.InvalidArgument, "extra%v", err)
-	}
-	resp, err := c.arbiter.Spawn(ctx, &pb.SpawnRequest{
-		Name:             o.Name,
-		Kind:             o.Kind,
-		Start:            o.Start,
-		Stopping:         o.Stopping,
-		PeriodicTask:     o.PeriodicTask,
-		PeriodicInterval: o.PeriodicInterval.Seconds(),
-		Timeout:          o.Timeout.Seconds(),
-		Extra:            extra,
-		Monitor:          o.Monitor,
-	})
-	if err != nil {
-		return ActorRef{}, wrap("spawn", o.Name, err)
-	}
-	return refFromPB(resp.GetActor()), nil
-}
-
-// Command is a command for an actor, with everything Send cannot express.
-type Command struct {
-	// Target is the actor's aid or name; "arbiter" for the arbiter itself.
-	Target string
-	// Action is the command's name.
-	Action string
-	// Args and Kwargs are its positional and keyword arguments (see Send for
-	// the Go values allowed).
-	Args   []any
-	Kwargs map[string]any
-	// Timeout bounds the command at the server. Zero means the context's
-	// deadline if it has one, else the server's default (5 s).
-	Timeout time.Duration
-}
-
-// timeoutGrace is how much longer than Command.Timeout the client waits for
-// the server's own DEADLINE_EXCEEDED, so that the server's answer (which also
-// cancels the command) normally wins over the client giving up.
-const timeoutGrace = time.Second
-
-// Send runs action on the actor target with positional arguments and returns
-// its result.
-//
-// Arguments may be nil, bool, string, any integer or float, []any,
-// map[string]any, or anything encoding/json can marshal (structs with json
-// tags, typed slices and maps, json.RawMessage); numbers travel as float64.
-// The result is what structpb.Value.AsInterface gives: nil, bool, float64
-// (also for integers: 5 comes back as float64(5)), string, []any or
-// map[string]any.
-//
-// The context's deadline is passed to the server, which cancels the command
-// when it passes; the error then matches ErrDeadlineExceeded.
-func (c *Client) Send(ctx context.Context, target, action string, args ...any) (any, error) {
-	return c.SendCommand(ctx, Command{Target: target, Action: action, Args: args})
-}
-
-// SendCommand is Send with keyword arguments and a per-command timeout.
-func (c *Client) SendCommand(ctx context.Context, cmd Command) (any, error) {
-	args, err := toList(cmd.Args)
-	if err != nil {
-		return nil, localError("send", cmd.Target, codes.InvalidArgument, "%s: args%v", cmd.Action, err)
-	}
-	kwargs, err := toStruct(cmd.Kwargs)
-	if err != nil {
-		return nil, localError("send", cmd.Target, codes.InvalidArgument, "%s: kwargs%v", cmd.Action, err)
-	}
-	timeout := cmd.Timeout
-	if timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout+timeoutGrace)
-		defer cancel()
-	} else if deadline, ok := ctx.Deadline(); ok {
-		// gRPC propagates the deadline too; timeout_seconds states it in the
-		// message itself for servers (and forwarding hops) that read only that.
-		timeout = time.Until(deadline)
-		if timeout <= 0 {
-			return nil, wrap("send", cmd.Target, context.DeadlineExceeded)
-		}
-	}
-	resp, err := c.arbiter.Send(ctx, &pb.SendRequest{
-		Target:         cmd.Target,
-		Action:         cmd.Action,
-		Args:           args,
-		Kwargs:         kwargs,
-		TimeoutSeconds: timeout.Seconds(),
-	})
-	if err != nil {
-		return nil, wrap("send", cmd.Target, err)
-	}
-	return fromValue(resp.GetResult()), nil
-}
-
-// Info returns the info dictionary of the actor target (aid or name), or of
-// the arbiter when target is "": keys `actor`, `events`, `extra`, `system`,
-// and `monitors` / `workers` for the arbiter and monitors.
-func (c *Client) Info(ctx context.Context, target string) (map[string]any, error) {
-	resp, err := c.arbiter.Info(ctx, &pb.InfoRequest{Target: target})
-	if err != nil {
-		return nil, wrap("info", target, err)
-	}
-	return resp.GetInfo().AsMap(), nil
-}
-
-// Stopped is the outcome of Stop.
-type Stopped struct {
-	// Actor is its last known reference; State is StateClose or StateTerminate.
-	Actor ActorRef
-	// ExitCode is the process exit code, or minus the signal number that ended it.
-	ExitCode int
-}
-
-// Stop stops the actor target gracefully (escalating to terminate and kill)
-// and returns once it has exited.
-func (c *Client) Stop(ctx context.Context, target string) (Stopped, error) {
-	resp, err := c.arbiter.Stop(ctx, &pb.StopRequest{Target: target})
-	if err != nil {
-		return Stopped{}, wrap("stop", target, err)
-	}
-	return Stopped{Actor: refFromPB(resp.GetActor()), ExitCode: int(resp.GetExitCode())}, nil
-}
-
-// ActorSummary is what the arbiter knows about one actor.
-type ActorSummary struct {
-	Actor          ActorRef       `json:"actor"`
-	Kind           string         `json:"kind"` // "process", "thread", "monitor" or "arbiter"
-	PID            int            `json:"pid"`  // 0 when not started
-	Monitor        string         `json:"monitor"`
-	Uptime         time.Duration  `json:"uptime"`
-	Restarts       int            `json:"restarts"`
-	HeartbeatAge   time.Duration  `json:"heartbeat_age"`
-	MemoryRSSBytes int64          `json:"memory_rss_bytes"`
-	CPUPercent     float64        `json:"cpu_percent"`
-	ExitCode       int            `json:"exit_code"`
-	Details        map[string]any `json:"details,omitempty"`
-}
-
-func summaryFromPB(s *pb.ActorSummary) ActorSummary {
-	return ActorSummary{
-		Actor:          refFromPB(s.GetActor()),
-		Kind:           s.GetKind(),
-		PID:            int(s.GetPid()),
-		Monitor:        s.GetMonitor(),
-		Uptime:         seconds(s.GetUptimeSeconds()),
-		Restarts:       int(s.GetRestarts()),
-		HeartbeatAge:   seconds(s.GetHeartbeatAgeSeconds()),
-		MemoryRSSBytes: s.GetMemoryRssBytes(),
-		CPUPercent:     s.GetCpuPercent(),
-		ExitCode:       int(s.GetExitCode()),
-		Details:        s.GetDetails().AsMap(),
-	}
-}
-
-func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
-
-// ListOptions filter ListActors; the zero value lists every live actor.
-type ListOptions struct {
-	// NamePrefix keeps actors whose name starts with it.
-	NamePrefix string
-	// State keeps actors in that state; StateInitial (zero) means any.
-	State State
-	// Monitor keeps actors supervised by that monitor.
-	Monitor string
-	// IncludeExited also lists actors that have exited recently.
-	IncludeExited bool
-	// PageSize is how many actors one request fetches (0 = server default).
-	PageSize int
-}
-
-// ListActors returns the actors the arbiter knows, ordered by name, fetching
-// every page.
-func (c *Client) ListActors(ctx context.Context, o ListOptions) ([]ActorSummary, error) {
-	req := &pb.ListActorsRequest{
-		NamePrefix:    o.NamePrefix,
-		State:         pb.ActorState(o.State),
-		Monitor:       o.Monitor,
-		PageSize:      int32(o.PageSize),
-		IncludeExited: o.IncludeExited,
-	}
-	var out []ActorSummary
-	for {
-		resp, err := c.arbiter.ListActors(ctx, req)
-		if err != nil {
-			return nil, wrap("list_actors", "", err)
-		}
-		for _, s := range resp.GetActors() {
-			out = append(out, summaryFromPB(s))
-		}
-		if resp.GetNextPageToken() == "" {
-			return out, nil
-		}
-		req.PageToken = resp.GetNextPageToken()
-	}
-}
-
-// GetActor resolves an aid or a name ("arbiter" for the arbiter) to what the
-// arbiter knows about the actor.
-func (c *Client) GetActor(ctx context.Context, target string) (ActorSummary, error) {
-	resp, err := c.arbiter.GetActor(ctx, &pb.GetActorRequest{Target: target})
-	if err != nil {
-		return ActorSummary{}, wrap("get_actor", target, err)
-	}
-	return summaryFromPB(resp.GetActor()), nil
-}

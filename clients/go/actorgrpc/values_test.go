@@ -2,7 +2,9 @@ package actorgrpc
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -29,7 +31,7 @@ func TestValuesRoundTrip(t *testing.T) {
 		map[string]any{"k": 1.0},
 		map[string]any{"raw": []any{nil}},
 	}
-	l, err := toList(in)
+	l, err := toList(in, "args")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,12 +43,12 @@ func TestValuesRoundTrip(t *testing.T) {
 }
 
 func TestValuesRefuseWhatHasNoJSONShape(t *testing.T) {
-	if _, err := toList([]any{1, map[string]any{"ch": make(chan int)}}); err == nil {
+	if _, err := toList([]any{1, map[string]any{"ch": make(chan int)}}, "args"); err == nil {
 		t.Fatal("a channel was accepted")
-	} else if got := err.Error(); got[:5] != "[1]: " {
+	} else if got := err.Error(); !strings.HasPrefix(got, "args[1].ch: ") {
 		t.Errorf("the error does not say where: %q", got)
 	}
-	if l, err := toList(nil); l != nil || err != nil {
+	if l, err := toList(nil, "args"); l != nil || err != nil {
 		t.Errorf("toList(nil) = %v, %v; want no args", l, err)
 	}
 	if fromValue(nil) != nil {
@@ -54,16 +56,30 @@ func TestValuesRefuseWhatHasNoJSONShape(t *testing.T) {
 	}
 }
 
-func TestStateJSON(t *testing.T) {
-	data, err := json.Marshal(ActorRef{Name: "w", State: StateRun})
-	if err != nil || string(data) != `{"aid":"","name":"w","address":"","state":"RUN"}` {
-		t.Fatalf("marshal: %s, %v", data, err)
+// toValue (ArbiterService.Send's form) applies the number policy of the
+// direct path's JSON, with the same words.
+func TestValuesNumberPolicy(t *testing.T) {
+	for _, ok := range []any{MaxSafeInteger, -MaxSafeInteger, uint64(MaxSafeInteger), 1.5, 1e300} {
+		if _, err := toValue(ok, "args[0]"); err != nil {
+			t.Errorf("toValue(%#v) refused: %v", ok, err)
+		}
 	}
-	var ref ActorRef
-	if err := json.Unmarshal(data, &ref); err != nil || ref.State != StateRun {
-		t.Fatalf("unmarshal: %+v, %v", ref, err)
+	const spec = "is out of range: JSON-shaped values carry integers within ±(2^53 - 1)"
+	for v, msg := range map[any]string{
+		MaxSafeInteger + 1:          "args[0]: integer 9007199254740992 " + spec,
+		uint64(1 << 63):             "args[0]: integer 9223372036854775808 " + spec,
+		math.NaN():                  "args[0]: number NaN is out of range: JSON-shaped values carry no NaN or infinities",
+		float32(math.Inf(1)):        "args[0]: number +Inf is out of range: JSON-shaped values carry no NaN or infinities",
+		int(-(MaxSafeInteger + 10)): "args[0]: integer -9007199254741001 " + spec,
+	} {
+		if _, err := toValue(v, "args[0]"); err == nil || err.Error() != msg {
+			t.Errorf("toValue(%#v): %v, want %q", v, err, msg)
+		}
 	}
-	if State(42).String() != "State(42)" {
-		t.Errorf("State(42) = %s", State(42))
+	type big struct {
+		N int64 `json:"n"`
+	}
+	if _, err := toValue([]big{{N: 1 << 60}}, "extra"); err == nil || err.Error() != "extra[0].n: integer 1152921504606846976 "+spec {
+		t.Errorf("toValue of a struct: %v", err)
 	}
 }

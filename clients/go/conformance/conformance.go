@@ -1,5 +1,10 @@
 // Package conformance runs the shared wire conformance cases
-// (tests/conformance/cases.json at the repo root) through the Go client.
+// (tests/conformance/cases.json at the repo root) through the Go client, on
+// either data path: "send" steps go through SendViaArbiter (ArbiterService)
+// or straight to the actor's mailbox (Send); the other steps use the control
+// plane. With Runner.Program, spawned actors are exec actors running that
+// program (the Go demo actor), except where a step asks for a kind or hooks
+// of its own (those are Python's).
 package conformance
 
 import (
@@ -81,13 +86,37 @@ func target(name string) string {
 // second), a stop waits for it to exit; 20 s leaves room for a loaded machine.
 const StepTimeout = 20 * time.Second
 
+// Path is how "send" steps reach the actor.
+type Path string
+
+// The two data paths.
+const (
+	// ViaArbiter sends with ArbiterService.Send (SendCommandViaArbiter).
+	ViaArbiter Path = "via-arbiter"
+	// Direct sends to the actor's MailboxService stream (SendCommand).
+	Direct Path = "direct"
+)
+
+// Paths are both data paths, in the order the runner uses them.
+var Paths = []Path{ViaArbiter, Direct}
+
+// Runner runs cases with one client.
+type Runner struct {
+	Client *actorgrpc.Client
+	// Path is how "send" steps go.
+	Path Path
+	// Program, when set, makes spawn steps that name no kind and no hooks
+	// spawn exec actors of this registered program.
+	Program string
+}
+
 // RunCase runs the steps of c in order and returns the failure of the first
 // step that does not meet its expectation, or nil.
-func RunCase(ctx context.Context, c *actorgrpc.Client, cs Case) error {
+func (r *Runner) RunCase(ctx context.Context, cs Case) error {
 	for i, step := range cs.Steps {
-		if err := runStep(ctx, c, step); err != nil {
+		if err := r.runStep(ctx, step); err != nil {
 			req, _ := json.Marshal(step.Request)
-			return fmt.Errorf("step %d (%s %s): %w", i+1, step.Op, req, err)
+			return fmt.Errorf("step %d (%s %s, %s): %w", i+1, step.Op, req, r.Path, err)
 		}
 	}
 	return nil
@@ -106,7 +135,8 @@ func Cleanup(ctx context.Context, c *actorgrpc.Client, cs Case) {
 	}
 }
 
-func runStep(parent context.Context, c *actorgrpc.Client, step Step) error {
+func (r *Runner) runStep(parent context.Context, step Step) error {
+	c := r.Client
 	ctx, cancel := context.WithTimeout(parent, StepTimeout)
 	defer cancel()
 	req := step.Request
@@ -116,13 +146,21 @@ func runStep(parent context.Context, c *actorgrpc.Client, step Step) error {
 	var err error
 	switch step.Op {
 	case "spawn":
-		_, err = c.Spawn(ctx, actorgrpc.SpawnOptions{
+		kind, kerr := actorgrpc.ParseKind(str("kind"))
+		if kerr != nil {
+			return fmt.Errorf("bad kind in the case: %w", kerr)
+		}
+		o := actorgrpc.SpawnOptions{
 			Name:         target(str("name")),
-			Kind:         str("kind"),
+			Kind:         kind,
 			Start:        str("start"),
 			Stopping:     str("stopping"),
 			PeriodicTask: str("periodic_task"),
-		})
+		}
+		if r.Program != "" && o.Kind == actorgrpc.KindUnspecified && o.Start == "" && o.Stopping == "" && o.PeriodicTask == "" {
+			o.Kind, o.Program = actorgrpc.KindExec, r.Program
+		}
+		_, err = c.Spawn(ctx, o)
 	case "send":
 		cmd := actorgrpc.Command{Target: target(str("target")), Action: str("action")}
 		if args, ok := req["args"].([]any); ok {
@@ -134,7 +172,11 @@ func runStep(parent context.Context, c *actorgrpc.Client, step Step) error {
 		if t, ok := req["timeout_seconds"].(float64); ok {
 			cmd.Timeout = time.Duration(t * float64(time.Second))
 		}
-		result, err = c.SendCommand(ctx, cmd)
+		if r.Path == Direct {
+			result, err = c.SendCommand(ctx, cmd)
+		} else {
+			result, err = c.SendCommandViaArbiter(ctx, cmd)
+		}
 	case "info":
 		result, err = c.Info(ctx, target(str("target")))
 	case "stop":

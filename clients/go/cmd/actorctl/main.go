@@ -1,13 +1,19 @@
 // Command actorctl drives a running actorgrpc arbiter from the shell: the
 // example program of the Go client.
 //
-//	actorctl [-address HOST:PORT] [-timeout D] COMMAND ARGS...
+//	actorctl [-address HOST:PORT] [-timeout D] [credentials] COMMAND ARGS...
 //
-//	spawn [-kind process|thread] [-start module:fn] NAME
-//	send TARGET ACTION [ARG...] [KEY=VALUE...]   ARG and VALUE are JSON, else strings
+//	spawn [-kind process|thread|exec] [-program NAME] [-restart TYPE] [-start module:fn] NAME
+//	send [-via-arbiter] TARGET ACTION [ARG...] [KEY=VALUE...]   ARG and VALUE are JSON, else strings
 //	info [TARGET]                                 no TARGET: the arbiter
 //	stop TARGET
-//	ps [-all] [PREFIX]
+//	ps [-all] [-json] [PREFIX]
+//
+// Credentials are Python's CLI's, with the same environment variables:
+// -token ($ACTORGRPC_TOKEN), -token-file ($ACTORGRPC_TOKEN_FILE), -tls
+// ($ACTORGRPC_TLS), -cacert ($ACTORGRPC_CACERT), -cert ($ACTORGRPC_CERT),
+// -key ($ACTORGRPC_KEY), -tls-server-name; the same for the arbiter and every
+// actor reached directly.
 //
 // Results are printed as JSON on stdout. Errors go to stderr with the gRPC
 // code name; the exit status is 1 for a failed call, 2 for bad usage.
@@ -22,24 +28,26 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/actorgrpc/actorgrpc/clients/go/actorgrpc"
+	"github.com/actorgrpc/actorgrpc/clients/go/internal/cliflags"
 )
 
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `usage: actorctl [-address HOST:PORT] [-timeout D] COMMAND ARGS...
+const usage = `usage: actorctl [-address HOST:PORT] [-timeout D] [-token T | -token-file F]
+                [-tls] [-cacert F] [-cert F -key F] [-tls-server-name N] COMMAND ARGS...
 
 commands:
-  spawn [-kind process|thread] [-start module:fn] NAME
-  send TARGET ACTION [ARG...] [KEY=VALUE...]   ARG and VALUE are JSON, else strings
+  spawn [-kind process|thread|exec] [-program NAME] [-restart TYPE] [-start module:fn] NAME
+  send [-via-arbiter] TARGET ACTION [ARG...] [KEY=VALUE...]
+                                                ARG and VALUE are JSON, else strings
   info [TARGET]                                 no TARGET: the arbiter
   stop TARGET
-  ps [-all] [PREFIX]                            -all: include exited actors
+  ps [-all] [-json] [PREFIX]                    -all: include exited actors
 
 flags:
 `
@@ -61,6 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	address := fs.String("address", defaultAddress, "arbiter address (default $ACTORGRPC_ADDRESS, else 127.0.0.1:7070)")
 	timeout := fs.Duration("timeout", 10*time.Second, "deadline of the whole command")
+	creds := cliflags.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -70,7 +79,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	c, err := actorgrpc.Dial(ctx, *address)
+	opts, err := creds.Options()
+	if err != nil {
+		fmt.Fprintf(stderr, "actorctl: %v\n", err)
+		return 2
+	}
+	c, err := actorgrpc.Dial(ctx, *address, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "actorctl: %v\n", err)
 		return 1
@@ -110,7 +124,9 @@ func dispatch(ctx context.Context, c *actorgrpc.Client, command string, args []s
 		fs := flag.NewFlagSet("spawn", flag.ContinueOnError)
 		fs.SetOutput(stderr)
 		var o actorgrpc.SpawnOptions
-		fs.StringVar(&o.Kind, "kind", "", `"process" (default) or "thread"`)
+		fs.TextVar(&o.Kind, "kind", actorgrpc.KindUnspecified, `process (the default), thread or exec`)
+		fs.TextVar(&o.Restart, "restart", actorgrpc.RestartUnspecified, `temporary, transient or permanent (default: the supervisor's)`)
+		fs.StringVar(&o.Program, "program", "", `for -kind exec: the name of a program the operator registered`)
 		fs.StringVar(&o.Start, "start", "", `start hook, "module:function"`)
 		fs.StringVar(&o.Stopping, "stopping", "", `stopping hook, "module:function"`)
 		if err := fs.Parse(args); err != nil {
@@ -122,6 +138,16 @@ func dispatch(ctx context.Context, c *actorgrpc.Client, command string, args []s
 		o.Name = fs.Arg(0)
 		return c.Spawn(ctx, o)
 	case "send":
+		if len(args) < 2 {
+			return nil, usageError{"send takes TARGET ACTION [ARG...] [KEY=VALUE...]"}
+		}
+		fs := flag.NewFlagSet("send", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		viaArbiter := fs.Bool("via-arbiter", false, "send through the arbiter (ArbiterService.Send) instead of to the actor's mailbox")
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
 		if len(args) < 2 {
 			return nil, usageError{"send takes TARGET ACTION [ARG...] [KEY=VALUE...]"}
 		}
@@ -138,6 +164,9 @@ func dispatch(ctx context.Context, c *actorgrpc.Client, command string, args []s
 				return nil, usageError{"positional ARG after KEY=VALUE: " + a}
 			}
 			cmd.Args = append(cmd.Args, parseValue(a))
+		}
+		if *viaArbiter {
+			return c.SendCommandViaArbiter(ctx, cmd)
 		}
 		return c.SendCommand(ctx, cmd)
 	case "info":
@@ -158,6 +187,7 @@ func dispatch(ctx context.Context, c *actorgrpc.Client, command string, args []s
 		fs := flag.NewFlagSet("ps", flag.ContinueOnError)
 		fs.SetOutput(stderr)
 		all := fs.Bool("all", false, "include exited actors")
+		asJSON := fs.Bool("json", false, "print the summaries as JSON (as `actorgrpc ps --json` does)")
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
@@ -167,6 +197,12 @@ func dispatch(ctx context.Context, c *actorgrpc.Client, command string, args []s
 		actors, err := c.ListActors(ctx, actorgrpc.ListOptions{NamePrefix: fs.Arg(0), IncludeExited: *all})
 		if err != nil {
 			return nil, err
+		}
+		if *asJSON {
+			if actors == nil {
+				actors = []actorgrpc.ActorSummary{}
+			}
+			return actors, nil
 		}
 		return table(actors), nil
 	}
@@ -193,20 +229,4 @@ func isIdentifier(s string) bool {
 		}
 	}
 	return true
-}
-
-// text is output printed as is, not as JSON.
-type text string
-
-// table formats actors like ps does.
-func table(actors []actorgrpc.ActorSummary) text {
-	var b strings.Builder
-	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tAID\tKIND\tSTATE\tPID\tUPTIME\tRSS_MB\tADDRESS")
-	for _, a := range actors {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%.1f\t%s\n", a.Actor.Name, a.Actor.AID, a.Kind,
-			a.Actor.State, a.PID, a.Uptime.Round(time.Second), float64(a.MemoryRSSBytes)/(1<<20), a.Actor.Address)
-	}
-	w.Flush()
-	return text(b.String())
 }

@@ -1,5 +1,6 @@
-// Command rttbench measures the round-trip time of sequential Sends from Go to
-// a Python process actor through ArbiterService.Send, and prints one JSON line:
+// Command rttbench measures the round-trip time of sequential sends from Go to
+// a Python process actor through ArbiterService.Send (SendViaArbiter), and
+// prints one JSON line (cmd/gobench measures the direct path and more):
 //
 //	{"go_send_rtt_p50_us": 812.4, "go_send_rtt_p90_us": ..., "go_send_rtt_p99_us": ..., "n": 2000}
 //
@@ -20,6 +21,7 @@ import (
 
 	"github.com/actorgrpc/actorgrpc/clients/go/actorgrpc"
 	"github.com/actorgrpc/actorgrpc/clients/go/internal/arbiterproc"
+	"github.com/actorgrpc/actorgrpc/clients/go/internal/cliflags"
 )
 
 func main() {
@@ -34,7 +36,12 @@ func run() error {
 	n := flag.Int("n", 2000, "measured round trips")
 	warmup := flag.Int("warmup", 200, "round trips before measuring (connection, caches, JIT-free but warm)")
 	action := flag.String("action", "ping", "command to send (no arguments)")
+	creds := cliflags.Register(flag.CommandLine)
 	flag.Parse()
+	opts, err := creds.Options()
+	if err != nil {
+		return err
+	}
 	if *n <= 0 {
 		return fmt.Errorf("-n must be positive")
 	}
@@ -55,13 +62,13 @@ func run() error {
 	// Connecting, spawning and stopping take well under a second each.
 	setup, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := actorgrpc.Dial(setup, *address)
+	c, err := actorgrpc.Dial(setup, *address, opts...)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	name := fmt.Sprintf("go-rttbench-%d", os.Getpid())
-	ref, err := c.Spawn(setup, actorgrpc.SpawnOptions{Name: name, Kind: "process"})
+	ref, err := c.Spawn(setup, actorgrpc.SpawnOptions{Name: name, Kind: actorgrpc.KindProcess})
 	if err != nil {
 		return err
 	}
@@ -77,7 +84,7 @@ func run() error {
 	rtts := make([]time.Duration, 0, *n)
 	for i := 0; i < *warmup+*n; i++ {
 		start := time.Now()
-		if _, err := c.Send(ctx, ref.AID, *action); err != nil {
+		if _, err := c.SendViaArbiter(ctx, ref.AID, *action); err != nil {
 			return err
 		}
 		if i >= *warmup {

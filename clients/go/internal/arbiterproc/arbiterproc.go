@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -95,12 +96,20 @@ type Arbiter struct {
 	out  *lineLog
 	once sync.Once
 	err  error
+	// killedOnPurpose: KillOnlyArbiter ended it; its exit is no error.
+	killedOnPurpose atomic.Bool
 }
 
 // Start runs an arbiter and returns once it prints its address. The process
 // runs in its own process group; Stop (which callers must always call) ends
 // it, and with it every process of that group.
 func Start(ctx context.Context, extraArgs ...string) (*Arbiter, error) {
+	return StartWithEnv(ctx, nil, extraArgs...)
+}
+
+// StartWithEnv is Start with environment variables ("NAME=value") added to
+// this process's.
+func StartWithEnv(ctx context.Context, env []string, extraArgs ...string) (*Arbiter, error) {
 	root, err := RepoRoot()
 	if err != nil {
 		return nil, err
@@ -114,7 +123,7 @@ func Start(ctx context.Context, extraArgs ...string) (*Arbiter, error) {
 	cmd := exec.Command(python, args...)
 	cmd.Dir = root
 	// Unbuffered: the ready line must not sit in a pipe buffer.
-	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
+	cmd.Env = append(append(os.Environ(), "PYTHONUNBUFFERED=1"), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	ready := make(chan string, 1)
 	out := &lineLog{onLine: func(line string) {
@@ -160,6 +169,15 @@ func (a *Arbiter) wait() {
 	a.once.Do(func() { a.err = a.cmd.Wait() })
 }
 
+// KillOnlyArbiter SIGKILLs the arbiter process alone (not its process
+// group) and waits for it: what its actors do when their arbiter dies is
+// theirs to show. Stop still checks that none outlives it.
+func (a *Arbiter) KillOnlyArbiter() {
+	a.killedOnPurpose.Store(true)
+	_ = a.cmd.Process.Kill()
+	a.wait()
+}
+
 // Output is everything the arbiter printed so far (stdout and stderr).
 func (a *Arbiter) Output() string { return a.out.String() }
 
@@ -174,6 +192,9 @@ func (a *Arbiter) PID() int { return a.cmd.Process.Pid }
 // report. Stop is safe to call twice.
 func (a *Arbiter) Stop(pids ...int) error {
 	pid := a.cmd.Process.Pid
+	// Its actors, wherever they run (their own sessions, for exec actors):
+	// once the arbiter is gone they would be reparented, and no longer found.
+	pids = append(pids, descendants(pid)...)
 	_ = a.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() {
@@ -193,7 +214,7 @@ func (a *Arbiter) Stop(pids ...int) error {
 	var errs []error
 	if killed {
 		errs = append(errs, fmt.Errorf("arbiterproc: arbiter ignored SIGTERM for %v and was killed", StopTimeout))
-	} else if a.err != nil && !isSIGTERMExit(a.err) {
+	} else if a.err != nil && !isSIGTERMExit(a.err) && !a.killedOnPurpose.Load() {
 		errs = append(errs, fmt.Errorf("arbiterproc: arbiter exited with %v", a.err))
 	}
 	if left := survivors(pid, pids); len(left) > 0 {
@@ -237,22 +258,61 @@ func survivors(pgid int, pids []int) []int {
 	}
 }
 
-// procStat reads the state and process group of pid from /proc/PID/stat.
-func procStat(pid int) (state string, pgrp int, ok bool) {
+// descendants lists the live processes below pid (children, grandchildren...).
+func descendants(pid int) []int {
+	children := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, ok := procParent(p); ok {
+			children[ppid] = append(children[ppid], p)
+		}
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		out = append(out, children[p]...)
+		queue = append(queue, children[p]...)
+	}
+	return out
+}
+
+// procParent reads the parent of pid from /proc/PID/stat.
+func procParent(pid int) (int, bool) {
+	fields, ok := procStatFields(pid)
+	if !ok || len(fields) < 2 {
+		return 0, false
+	}
+	ppid, err := strconv.Atoi(fields[1])
+	return ppid, err == nil
+}
+
+// procStatFields are the fields of /proc/PID/stat after "pid (comm)".
+func procStatFields(pid int) ([]string, bool) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return "", 0, false
+		return nil, false
 	}
 	// "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses.
 	i := bytes.LastIndexByte(data, ')')
 	if i < 0 {
+		return nil, false
+	}
+	return strings.Fields(string(data[i+1:])), true
+}
+
+// procStat reads the state and process group of pid from /proc/PID/stat.
+func procStat(pid int) (state string, pgrp int, ok bool) {
+	fields, ok := procStatFields(pid)
+	if !ok || len(fields) < 3 {
 		return "", 0, false
 	}
-	fields := strings.Fields(string(data[i+1:]))
-	if len(fields) < 3 {
-		return "", 0, false
-	}
-	pgrp, err = strconv.Atoi(fields[2])
+	pgrp, err := strconv.Atoi(fields[2])
 	return fields[0], pgrp, err == nil
 }
 

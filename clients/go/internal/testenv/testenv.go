@@ -29,14 +29,16 @@ var (
 	startErr   error
 )
 
-// Run starts the arbiter, runs the tests and stops the arbiter, checking that
-// no actor process outlived it. Use as: func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }.
-func Run(m *testing.M) int {
+// Run starts the arbiter (with extra serve arguments, if any), runs the
+// tests and stops the arbiter, checking that no actor process outlived it.
+// Use as: func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }.
+func Run(m *testing.M, args ...string) int {
+	defer removeBuilt()
 	if address = os.Getenv("ACTORGRPC_ADDRESS"); address != "" {
 		fmt.Fprintf(os.Stderr, "testenv: using the arbiter at ACTORGRPC_ADDRESS=%s\n", address)
 		return m.Run()
 	}
-	arb, err := arbiterproc.Start(context.Background())
+	arb, err := arbiterproc.Start(context.Background(), args...)
 	switch {
 	case errors.Is(err, arbiterproc.ErrNoPython):
 		skipReason = err.Error()
@@ -112,10 +114,12 @@ func Client(t testing.TB, opts ...actorgrpc.Option) *actorgrpc.Client {
 	return c
 }
 
-// StartArbiter starts a private arbiter for a test that must stop it (e.g. to
-// see calls fail while it shuts down); it is stopped when t ends if the test
-// did not. It skips like Address when the venv is missing.
-func StartArbiter(t testing.TB) *arbiterproc.Arbiter {
+// StartArbiter starts a private arbiter, with extra serve arguments, for a
+// test that must stop it (e.g. to see calls fail while it shuts down) or
+// needs its own settings (tokens, TLS, programs); it is stopped when t ends
+// if the test did not, and no process of it may survive. It skips like
+// Address when the venv is missing.
+func StartArbiter(t testing.TB, args ...string) *arbiterproc.Arbiter {
 	t.Helper()
 	root, err := arbiterproc.RepoRoot()
 	if err != nil {
@@ -124,7 +128,7 @@ func StartArbiter(t testing.TB) *arbiterproc.Arbiter {
 	if _, err := arbiterproc.Python(root); errors.Is(err, arbiterproc.ErrNoPython) {
 		t.Skipf("!!! SKIPPED: no Python venv to run the arbiter: %v", err)
 	}
-	arb, err := arbiterproc.Start(context.Background())
+	arb, err := arbiterproc.Start(context.Background(), args...)
 	if err != nil {
 		t.Fatal(err)
 	}
