@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import pwd
 import random
 import shutil
 import signal
@@ -136,6 +137,8 @@ class EtcdCluster:
         self.run_as = run_as
         self.token = token
         self.etcdctl_user: str | None = None  # "user:password" once auth is on
+        #: Every etcd process this cluster ever started (restarts included).
+        self.started_pids: list[int] = []
 
     @classmethod
     def start_local(cls, base_dir: Path, size: int = 1, *, attempts: int = 3,
@@ -184,7 +187,8 @@ class EtcdCluster:
             _, cert, key = self.tls
             argv += ["--cert-file", str(cert), "--key-file", str(key)]
         if self.run_as is not None:
-            argv = ["setpriv", f"--reuid={self.run_as}", f"--regid={self.run_as}",
+            account = pwd.getpwnam(self.run_as)
+            argv = ["setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}",
                     "--clear-groups", *argv]
         return argv
 
@@ -194,9 +198,11 @@ class EtcdCluster:
         member.data_dir.parent.mkdir(parents=True, exist_ok=True)
         if self.run_as is not None:
             member.data_dir.mkdir(mode=0o700, exist_ok=True)
-            shutil.chown(member.data_dir, self.run_as, self.run_as)
+            account = pwd.getpwnam(self.run_as)
+            os.chown(member.data_dir, account.pw_uid, account.pw_gid)
         with open(member.log_path, "ab") as log:
             member.process = self._popen(self.argv(member), log)
+        self.started_pids.append(member.process.pid)
 
     def start(self, *, ready_timeout: float = 30.0) -> None:
         """Start every member and wait until each serves (raises, stopping them, if not)."""
