@@ -29,15 +29,18 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import psutil
+
+if TYPE_CHECKING:
+    from .netns import Network
 
 ETCD = shutil.which("etcd") or "/usr/bin/etcd"
 ETCDCTL = shutil.which("etcdctl") or "/usr/bin/etcdctl"
 
-# Starts a long-running process, its output to the open log file.
-Popen = Callable[[Sequence[str], IO[bytes]], "subprocess.Popen[bytes]"]
+# Starts a member's long-running process, its output to the open log file.
+Popen = Callable[["EtcdMember", Sequence[str], IO[bytes]], "subprocess.Popen[bytes]"]
 # Runs a short command to completion within a timeout (seconds).
 Run = Callable[[Sequence[str], float], "subprocess.CompletedProcess[str]"]
 
@@ -50,7 +53,8 @@ ELECTION_TIMEOUT_MS = 1000
 _PORT_RANGE = (20000, 32000)
 
 
-def local_popen(argv: Sequence[str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+def local_popen(member: EtcdMember, argv: Sequence[str],
+                log: IO[bytes]) -> subprocess.Popen[bytes]:
     """Start ``argv`` on this host in its own session (so it can be signalled as a group)."""
     return subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -162,6 +166,21 @@ class EtcdCluster:
                 last = exc
         raise RuntimeError(f"etcd could not get free ports in {attempts} attempts: {last}")
 
+    @classmethod
+    def in_network(cls, network: Network, hosts: Sequence[str], base_dir: Path,
+                   **kwargs: object) -> EtcdCluster:
+        """A member on each of ``hosts`` (named after it, ports 2379/2380 on its address),
+        probed with etcdctl from the network's driver namespace. Not started yet."""
+        assert network.driver is not None, "probes run in the driver namespace"
+        driver = network.driver.name
+        members = [EtcdMember(name=host, host=network.host(host).ip, client_port=2379,
+                              peer_port=2380, data_dir=base_dir / host,
+                              log_path=base_dir / f"{host}.log") for host in hosts]
+        return cls(members,
+                   popen=lambda member, argv, log: network.popen(member.name, argv, stdout=log),
+                   run=lambda argv, timeout: network.run(driver, argv, timeout=timeout),
+                   **kwargs)  # type: ignore[arg-type]
+
     # ------------------------------------------------------------------ starting
 
     @property
@@ -201,7 +220,7 @@ class EtcdCluster:
             account = pwd.getpwnam(self.run_as)
             os.chown(member.data_dir, account.pw_uid, account.pw_gid)
         with open(member.log_path, "ab") as log:
-            member.process = self._popen(self.argv(member), log)
+            member.process = self._popen(member, self.argv(member), log)
         self.started_pids.append(member.process.pid)
 
     def start(self, *, ready_timeout: float = 30.0) -> None:
