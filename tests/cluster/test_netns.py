@@ -7,6 +7,7 @@ tested from inside namespaces, and the root namespace's view only with a route l
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -261,3 +262,69 @@ def test_three_etcd_members_on_three_hosts_survive_a_cut_leader(tmp_path: Path,
         finally:
             cluster.close()
         cluster.assert_no_process_left(cluster.started_pids)
+
+
+def _events(log: Path, kind: str) -> list[dict]:
+    try:
+        lines = log.read_text().splitlines()
+    except FileNotFoundError:
+        return []
+    return [e for e in (json.loads(line) for line in lines if line.startswith("{"))
+            if e["event"] == kind]
+
+
+@pytest.mark.timeout(120)
+def test_a_cut_off_holder_fences_itself_before_its_name_is_claimed_elsewhere(
+        tmp_path: Path, timings) -> None:
+    # The cluster's central promise on real hosts: h2 holds names/w1 under a lease;
+    # cut off, it reports its lease lost (and would stop the actor) MARGIN seconds
+    # before etcd can expire the lease and let h3 claim the name; healed, it claims
+    # nothing that moved. name_holder.py stands in for the arbiters.
+    ttl, margin = 3, 1.0
+    with Network(["h1", "h2", "h3"]) as network:
+        cluster = EtcdCluster.in_network(network, ["h1"], tmp_path / "etcd")
+        try:
+            cluster.start(ready_timeout=30)
+            logs = {host: tmp_path / f"{host}.jsonl" for host in ("h2", "h3")}
+
+            def holder(host: str) -> subprocess.Popen:
+                with open(logs[host], "w") as out:
+                    return network.popen(host, [
+                        sys.executable, "-m", "tests.cluster.name_holder",
+                        "--endpoints", cluster.members[0].endpoint, "--key", "names/w1",
+                        "--me", host, "--ttl", str(ttl), "--margin", str(margin),
+                        "--seconds", "100"], stdout=out, stderr=subprocess.STDOUT,
+                        cwd=str(ROOT))
+
+            holder("h2")
+            # 20 s: a Python start-up, an etcd connection and one transaction.
+            wait_until(lambda: _events(logs["h2"], "claimed"), 20, "h2 owns the name")
+            holder("h3")
+            wait_until(lambda: _events(logs["h3"], "refused"), 20, "h3 is refused")
+            assert _events(logs["h3"], "refused")[0]["owner"] == "h2"
+
+            network.cut("h2")
+            cut = time.monotonic()
+            # etcd frees the name TTL after h2's last renewal (<= TTL after the cut)
+            # plus up to 0.5 s for its expiry check; h3 retries every 0.1 s. 5 s more
+            # bounds it on a loaded machine.
+            wait_until(lambda: _events(logs["h3"], "claimed"), ttl + 5, "h3 claims the name")
+            lost = _events(logs["h2"], "lost")
+            claimed = _events(logs["h3"], "claimed")[0]["t"]
+            assert lost, "h2 never reported its lease lost"
+            assert lost[0]["t"] < claimed, "the name ran on two hosts at once"
+            # 0.1 s: the wake-up delays of two event loops on a loaded machine.
+            assert claimed - lost[0]["t"] >= margin - 0.1
+            timings.record(f"netns, lease TTL {ttl} s, margin {margin} s: "
+                           "cut -> holder fenced", lost[0]["t"] - cut)
+            timings.record(f"netns, lease TTL {ttl} s: cut -> name claimed on another host",
+                           claimed - cut)
+
+            network.heal("h2")
+            # h2 gets a new lease and finds the name taken: 15 s bounds its reconnect.
+            wait_until(lambda: any(e["owner"] == "h3" for e in _events(logs["h2"], "refused")),
+                       15, "h2 rejoins and is refused")
+            assert len(_events(logs["h2"], "claimed")) == 1
+            assert len(_events(logs["h3"], "lost")) == 0
+        finally:
+            cluster.close()
