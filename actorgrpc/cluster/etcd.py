@@ -651,7 +651,10 @@ def _map_error(exc: grpc.aio.AioRpcError) -> EtcdError:
         return EtcdTimeout(text)
     if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
         return EtcdAuthError(text)
-    if code == grpc.StatusCode.FAILED_PRECONDITION and "authentication failed" in details:
+    if any(marker in details for marker in ("authentication failed", "auth token",
+                                             "user name is empty", "permission denied")):
+        # etcd 3.4 answers a wrong password, or no user at all when authentication
+        # is on, with INVALID_ARGUMENT.
         return EtcdAuthError(text)
     return EtcdError(text)
 

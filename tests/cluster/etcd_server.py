@@ -132,14 +132,20 @@ class EtcdCluster:
 
     def __init__(self, members: Sequence[EtcdMember], *, popen: Popen = local_popen,
                  run: Run = local_run, tls: tuple[Path, Path, Path] | None = None,
-                 run_as: str | None = None, token: str = "actorgrpc-test") -> None:
+                 client_cert: tuple[Path, Path] | None = None,
+                 run_as: str | None = None, token: str = "actorgrpc-test",
+                 extra_args: Sequence[str] = ()) -> None:
         """``tls``: (CA, server certificate, server key) files for the client API.
-        ``run_as``: a user to run etcd as (the data dirs are given to it)."""
+        ``client_cert``: (certificate, key) that clients must present (mutual TLS,
+        signed by the same CA); etcdctl probes use it. ``run_as``: a user to run etcd
+        as (the data dirs are given to it). ``extra_args``: more etcd flags."""
         self.members = list(members)
         self._popen, self._run = popen, run
         self.tls = tls
+        self.client_cert = client_cert
         self.run_as = run_as
         self.token = token
+        self.extra_args = list(extra_args)
         self.etcdctl_user: str | None = None  # "user:password" once auth is on
         #: Every etcd process this cluster ever started (restarts included).
         self.started_pids: list[int] = []
@@ -205,6 +211,9 @@ class EtcdCluster:
         if self.tls is not None:
             _, cert, key = self.tls
             argv += ["--cert-file", str(cert), "--key-file", str(key)]
+            if self.client_cert is not None:
+                argv += ["--client-cert-auth", "--trusted-ca-file", str(self.tls[0])]
+        argv += self.extra_args
         if self.run_as is not None:
             account = pwd.getpwnam(self.run_as)
             argv = ["setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}",
@@ -242,6 +251,8 @@ class EtcdCluster:
                 "--dial-timeout", "1s", "--command-timeout", "2s"]
         if self.tls is not None:
             argv += ["--cacert", str(self.tls[0])]
+        if self.client_cert is not None:
+            argv += ["--cert", str(self.client_cert[0]), "--key", str(self.client_cert[1])]
         if self.etcdctl_user is not None:
             argv += ["--user", self.etcdctl_user]
         return self._run([*argv, *args], timeout)

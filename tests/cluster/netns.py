@@ -110,16 +110,17 @@ def _live_owners(exclude: int | None = None) -> set[int]:
     return owners
 
 
-def clean_stale() -> list[str]:
+def clean_stale(*, everything: bool = False) -> list[str]:
     """Remove the namespaces (and their processes) of runs whose owner is dead.
 
     Returns the names removed. Runs of live processes are left alone, so two test
-    runs at once do not break each other.
+    runs at once do not break each other; ``everything`` removes those too (by hand,
+    for a run that hangs).
     """
     removed = []
     for name in list_namespaces():
         match = _NAME.match(name)
-        if match and not psutil.pid_exists(int(match.group(1))):
+        if match and (everything or not psutil.pid_exists(int(match.group(1)))):
             _kill_and_reap(namespace_pids(name))
             _ip("netns", "del", name, check=False)
             removed.append(name)
@@ -354,3 +355,28 @@ def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.05
         if time.monotonic() > deadline:
             raise TimeoutError(f"not within {timeout} s: {what}")
         time.sleep(interval)  # polling interval of a bounded wait
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m tests.cluster.netns clean [--all]``: remove what crashed runs left."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tests.cluster.netns")
+    parser.add_argument("command", choices=["clean", "list"])
+    parser.add_argument("--all", action="store_true",
+                        help="also the namespaces of runs that are still alive")
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        for name in list_namespaces():
+            if _NAME.match(name):
+                print(name, *namespace_pids(name))
+        return 0
+    removed = clean_stale(everything=args.all)
+    if args.all:
+        _route_guard(SUBNET, False)
+    print(f"removed {len(removed)} namespace(s): {' '.join(removed) or '-'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -20,6 +20,7 @@ import psutil
 import pytest
 
 from actorgrpc.cluster import (
+    EtcdAuthError,
     EtcdClient,
     EtcdTimeout,
     EtcdUnavailable,
@@ -389,6 +390,11 @@ async def test_watch_on_a_member_without_leader_does_not_stay_silent(etcd3, timi
             noticed = time.monotonic() - lost_quorum
             timings.record("watch on a member that lost its leader -> stream cancelled",
                            noticed)
+            # New calls are refused at once ("no leader"), not held until a deadline.
+            started = time.monotonic()
+            with pytest.raises(EtcdUnavailable, match="no leader"):
+                await watcher.put("k/refused", "x", timeout=5)
+            assert time.monotonic() - started < 0.5  # vs the 5 s deadline
             etcd3.restart_member(m1, ready_timeout=30)
             async with EtcdClient([m1.endpoint]) as writer:
                 # Quorum is back once m1 rejoined; its first writes may still be refused
@@ -532,3 +538,86 @@ async def test_deadlines_fire_against_a_stopped_member(etcd1, timings) -> None:
             assert elapsed <= timeout + 0.3, (name, elapsed)
         timings.record("a get against a killed member (retried until its deadline) fails after",
                        elapsed)
+
+
+# --------------------------------------------------------------- TLS and passwords
+
+
+def _certificates(directory: Path) -> dict[str, Path]:
+    """A CA, a server certificate for 127.0.0.1/localhost, a client certificate."""
+    import trustme
+
+    ca = trustme.CA()
+    server = ca.issue_cert("127.0.0.1", "localhost")
+    client = ca.issue_cert("arbiter-h1")
+    files = {"ca": directory / "ca.pem", "cert": directory / "server.pem",
+             "key": directory / "server-key.pem", "client": directory / "client.pem",
+             "client_key": directory / "client-key.pem"}
+    ca.cert_pem.write_to_path(str(files["ca"]))
+    server.cert_chain_pems[0].write_to_path(str(files["cert"]))
+    server.private_key_pem.write_to_path(str(files["key"]))
+    client.cert_chain_pems[0].write_to_path(str(files["client"]))
+    client.private_key_pem.write_to_path(str(files["client_key"]))
+    return files
+
+
+@pytest.mark.timeout(60)
+async def test_mutual_tls(tmp_path: Path) -> None:
+    files = _certificates(tmp_path)
+    cluster = EtcdCluster.start_local(tmp_path / "etcd", 1,
+                                      tls=(files["ca"], files["cert"], files["key"]),
+                                      client_cert=(files["client"], files["client_key"]))
+    try:
+        endpoint = f"https://{cluster.members[0].endpoint}"
+        ca = files["ca"].read_bytes()
+        async with EtcdClient([endpoint], ca_cert=ca, cert_chain=files["client"].read_bytes(),
+                              cert_key=files["client_key"].read_bytes()) as etcd:
+            await etcd.put("k", "over tls")
+            assert (await etcd.get("k")).value == b"over tls"
+            lease = await etcd.grant(TTL)
+            await until(lambda: lease.renewals >= 1, TTL + 1, "a renewal over TLS")
+            async with etcd.watch("k") as watch:
+                async with asyncio.timeout(5):
+                    await watch.connected.wait()
+        # Without a client certificate the handshake is refused: an error in time.
+        async with EtcdClient([endpoint], ca_cert=ca, timeout=1.0) as anonymous:
+            with pytest.raises((EtcdUnavailable, EtcdTimeout)):
+                await anonymous.get("k")
+        # A client that does not trust the CA refuses the server.
+        (tmp_path / "other").mkdir()
+        other_ca = _certificates(tmp_path / "other")["ca"].read_bytes()
+        async with EtcdClient([endpoint], ca_cert=other_ca, timeout=1.0,
+                              cert_chain=files["client"].read_bytes(),
+                              cert_key=files["client_key"].read_bytes()) as distrustful:
+            with pytest.raises((EtcdUnavailable, EtcdTimeout)):
+                await distrustful.get("k")
+    finally:
+        cluster.close()
+        cluster.assert_no_process_left(cluster.started_pids)
+
+
+@pytest.mark.timeout(60)
+async def test_user_and_password_with_a_token_that_expires(tmp_path: Path) -> None:
+    token_ttl = 1  # seconds of idleness after which etcd forgets a simple token
+    cluster = EtcdCluster.start_local(tmp_path / "etcd", 1,
+                                      extra_args=["--auth-token-ttl", str(token_ttl)])
+    try:
+        cluster.enable_auth("s3cret")
+        with pytest.raises(EtcdAuthError):
+            await EtcdClient(cluster.endpoints, user="root", password="wrong").connect()
+        async with EtcdClient(cluster.endpoints) as anonymous:
+            with pytest.raises(EtcdAuthError):
+                await anonymous.put("k", "v")
+        async with EtcdClient(cluster.endpoints, user="root", password="s3cret") as etcd:
+            await etcd.put("k", "v")
+            first_token = etcd._token
+            # Idle past the token's TTL: this wait is what the test is about (etcd
+            # drops a simple token after token_ttl s without use; 1 s more of margin).
+            await asyncio.sleep(token_ttl + 1)
+            assert (await etcd.get("k")).value == b"v"  # refused, re-authenticated, sent again
+            assert etcd._token != first_token
+            lease = await etcd.grant(TTL)
+            assert (await etcd.create_if_absent("n", "x", lease=lease)).won
+    finally:
+        cluster.close()
+        cluster.assert_no_process_left(cluster.started_pids)
