@@ -1,9 +1,9 @@
 """The one place that speaks to etcd: a small asyncio client with what the cluster needs.
 
 Everything etcd-specific (the client library, its generated protos, gRPC status codes,
-etcd's error texts) stays in this module; the rest of the cluster layer sees
-:class:`EtcdClient`, plain data classes and the exceptions of errors.py, to which
-gRPC errors are mapped here and nowhere else.
+etcd's error texts) stays in this module and its two helpers, _wire.py (conversions,
+error mapping) and watch.py; the rest of the cluster layer sees :class:`EtcdClient`,
+the plain data of model.py and the exceptions of errors.py.
 
 Why not the library's own helpers: ``etcd3aio`` 0.3.0 is used for its generated
 protos and stubs (they load with grpcio 1.85 / protobuf 7), not for its logic: its
@@ -20,33 +20,31 @@ it is cancelled by etcd after about 3 election timeouts) instead of going silent
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import enum
 import ipaddress
 import logging
 import socket
 import time
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 import grpc.aio
 
-# etcd3aio bundles etcd's generated protos (and the stubs) and puts them on sys.path;
-# importing them through it is what makes them load at all with protobuf 7. They are
-# a private module of the library: the exact version is pinned in constraints.txt.
-from etcd3aio._protobuf import kv_pb2, rpc_pb2, rpc_pb2_grpc
-
-from .errors import (
-    EtcdAuthError,
-    EtcdError,
-    EtcdTimeout,
-    EtcdUnavailable,
-    LeaseNotFound,
-    WatchCompacted,
+from ._wire import (
+    encode_key,
+    encode_value,
+    from_kv,
+    map_error,
+    prefix_end,
+    prefix_range,
+    rpc_pb2,
+    rpc_pb2_grpc,
 )
+from .errors import EtcdError, EtcdTimeout, EtcdUnavailable, LeaseNotFound
 from .lease import Lease
+from .model import Event, EventType, KeyValue, Range, TxnResult
+from .watch import Watch
 
 if TYPE_CHECKING:
     from .election import Election
@@ -92,8 +90,12 @@ _CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     # A restarted member is reconnected within ~1 s (gRPC's default backoff grows
     # to 120 s, which would keep a watch away from a single-member cluster).
     ("grpc.initial_reconnect_backoff_ms", 100),
-    ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 1_000),
+    # gRPC uses this as the minimum *connect timeout* (default 20 s; the timeout is
+    # the larger of it and the current backoff): an attempt to reach a cut-off member
+    # is given up after 0.5-1 s (a TCP + TLS handshake on a LAN takes milliseconds),
+    # so a member that comes back is reached again within ~1-2 s, not ~20.
+    ("grpc.min_reconnect_backoff_ms", 500),
     # Only transparent retries (the request never left this process): safe for writes.
     ("grpc.enable_retries", 1),
 ]
@@ -101,123 +103,10 @@ _CHANNEL_OPTIONS: list[tuple[str, Any]] = [
 _T = TypeVar("_T")
 
 
-# ---------------------------------------------------------------------- data types
-
-
-@dataclasses.dataclass(frozen=True)
-class KeyValue:
-    """A key as stored: its value, revisions and the lease that holds it (0: none)."""
-
-    key: str
-    value: bytes
-    create_revision: int
-    mod_revision: int
-    version: int
-    lease: int
-
-
-@dataclasses.dataclass(frozen=True)
-class Range:
-    """The keys under a prefix, read at one store ``revision`` (watch from revision + 1)."""
-
-    kvs: list[KeyValue]
-    revision: int
-
-
-@dataclasses.dataclass(frozen=True)
-class TxnResult:
-    """The outcome of a compare-and-write.
-
-    ``succeeded``: the compare held and the write was applied at ``revision``.
-    ``current``: the key as it is after the transaction: ours when a put succeeded,
-    None after a delete or when the key is absent, the other owner's otherwise.
-    """
-
-    succeeded: bool
-    revision: int
-    current: KeyValue | None
-
-    @property
-    def won(self) -> bool:
-        """Alias of ``succeeded`` for :meth:`EtcdClient.create_if_absent`."""
-        return self.succeeded
-
-
-class EventType(enum.Enum):
-    """What happened to a key."""
-
-    PUT = "put"
-    DELETE = "delete"
-
-
-@dataclasses.dataclass(frozen=True)
-class Event:
-    """One change seen by a watch.
-
-    ``revision`` is the store revision of the change (all the keys a transaction or a
-    lease expiry removed share one). For a DELETE, ``value`` is empty and ``lease``,
-    ``create_revision`` and ``version`` are 0; ``prev`` is the key before the change
-    when the watch asked for it.
-    """
-
-    type: EventType
-    key: str
-    value: bytes
-    revision: int
-    create_revision: int
-    version: int
-    lease: int
-    prev: KeyValue | None = None
-
-
-def _key(key: str) -> bytes:
-    # surrogateescape: any bytes etcd holds round-trip through our str keys.
-    return key.encode("utf-8", "surrogateescape")
-
-
-def _str(key: bytes) -> str:
-    return key.decode("utf-8", "surrogateescape")
-
-
-def _value(value: str | bytes) -> bytes:
-    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
-
-
 def _lease_id(lease: Lease | int | None) -> int:
     if lease is None:
         return 0
     return lease.id if isinstance(lease, Lease) else int(lease)
-
-
-def prefix_end(prefix: str) -> bytes:
-    """The exclusive end of the key range that holds every key starting with ``prefix``."""
-    raw = bytearray(_key(prefix))
-    for i in range(len(raw) - 1, -1, -1):
-        if raw[i] < 0xFF:
-            raw[i] += 1
-            return bytes(raw[: i + 1])
-    return b"\0"  # every byte is 0xff: etcd reads "\0" as "to the end of the keyspace"
-
-
-def _prefix_range(prefix: str) -> tuple[bytes, bytes]:
-    """(key, range_end) of a prefix; the empty prefix is every key (etcd's "\\0", "\\0")."""
-    return (_key(prefix), prefix_end(prefix)) if prefix else (b"\0", b"\0")
-
-
-def _kv(kv: kv_pb2.KeyValue) -> KeyValue:
-    return KeyValue(key=_str(kv.key), value=bytes(kv.value),
-                    create_revision=kv.create_revision, mod_revision=kv.mod_revision,
-                    version=kv.version, lease=kv.lease)
-
-
-def _event(event: kv_pb2.Event) -> Event:
-    kv = event.kv
-    return Event(
-        type=EventType.PUT if event.type == kv_pb2.Event.PUT else EventType.DELETE,
-        key=_str(kv.key), value=bytes(kv.value), revision=kv.mod_revision,
-        create_revision=kv.create_revision, version=kv.version, lease=kv.lease,
-        prev=_kv(event.prev_kv) if event.HasField("prev_kv") else None,
-    )
 
 
 # ------------------------------------------------------------------------ endpoints
@@ -409,7 +298,7 @@ class EtcdClient:
                     reauthenticated = True
                     await self._authenticate(token)
                     continue
-                error = _map_error(exc)
+                error = map_error(exc)
                 retryable = (code == grpc.StatusCode.UNAVAILABLE
                              or (code == grpc.StatusCode.DEADLINE_EXCEEDED and idempotent))
                 if idempotent and retryable and deadline - time.monotonic() > pause:
@@ -425,38 +314,38 @@ class EtcdClient:
     async def put(self, key: str, value: str | bytes, *, lease: Lease | int | None = None,
                   timeout: float | None = None) -> int:
         """Store ``value`` at ``key`` (held by ``lease`` if given). Returns the revision."""
-        request = rpc_pb2.PutRequest(key=_key(key), value=_value(value), lease=_lease_id(lease))
+        request = rpc_pb2.PutRequest(key=encode_key(key), value=encode_value(value), lease=_lease_id(lease))
         response = await self._call(lambda t: self._kv_stub.Put(
             request, timeout=t, metadata=self._metadata()), timeout, idempotent=False)
         return response.header.revision
 
     async def get(self, key: str, *, timeout: float | None = None) -> KeyValue | None:
         """The key, or None when absent (a linearizable read)."""
-        request = rpc_pb2.RangeRequest(key=_key(key))
+        request = rpc_pb2.RangeRequest(key=encode_key(key))
         response = await self._call(lambda t: self._kv_stub.Range(
             request, timeout=t, metadata=self._metadata()), timeout, idempotent=True)
-        return _kv(response.kvs[0]) if response.kvs else None
+        return from_kv(response.kvs[0]) if response.kvs else None
 
     async def get_prefix(self, prefix: str, *, timeout: float | None = None) -> Range:
         """Every key under ``prefix``, sorted by key, with the revision they were read at."""
-        key, end = _prefix_range(prefix)
+        key, end = prefix_range(prefix)
         request = rpc_pb2.RangeRequest(key=key, range_end=end,
                                        sort_order=rpc_pb2.RangeRequest.ASCEND,
                                        sort_target=rpc_pb2.RangeRequest.KEY)
         response = await self._call(lambda t: self._kv_stub.Range(
             request, timeout=t, metadata=self._metadata()), timeout, idempotent=True)
-        return Range(kvs=[_kv(kv) for kv in response.kvs], revision=response.header.revision)
+        return Range(kvs=[from_kv(kv) for kv in response.kvs], revision=response.header.revision)
 
     async def delete(self, key: str, *, timeout: float | None = None) -> bool:
         """Delete ``key``. Returns whether it existed."""
-        request = rpc_pb2.DeleteRangeRequest(key=_key(key))
+        request = rpc_pb2.DeleteRangeRequest(key=encode_key(key))
         response = await self._call(lambda t: self._kv_stub.DeleteRange(
             request, timeout=t, metadata=self._metadata()), timeout, idempotent=False)
         return response.deleted > 0
 
     async def delete_prefix(self, prefix: str, *, timeout: float | None = None) -> int:
         """Delete every key under ``prefix`` in one revision. Returns how many."""
-        key, end = _prefix_range(prefix)
+        key, end = prefix_range(prefix)
         request = rpc_pb2.DeleteRangeRequest(key=key, range_end=end)
         response = await self._call(lambda t: self._kv_stub.DeleteRange(
             request, timeout=t, metadata=self._metadata()), timeout, idempotent=False)
@@ -476,13 +365,13 @@ class EtcdClient:
         """One transaction: ``success`` if ``compare`` holds, else read the key."""
         request = rpc_pb2.TxnRequest(
             compare=[compare], success=[success],
-            failure=[rpc_pb2.RequestOp(request_range=rpc_pb2.RangeRequest(key=_key(key)))])
+            failure=[rpc_pb2.RequestOp(request_range=rpc_pb2.RangeRequest(key=encode_key(key)))])
         response = await self._call(lambda t: self._kv_stub.Txn(
             request, timeout=t, metadata=self._metadata()), timeout, idempotent=False)
         current = None
         if not response.succeeded:
             kvs = response.responses[0].response_range.kvs
-            current = _kv(kvs[0]) if kvs else None
+            current = from_kv(kvs[0]) if kvs else None
         return response.succeeded, response.header.revision, current
 
     async def create_if_absent(self, key: str, value: str | bytes, *,
@@ -495,11 +384,11 @@ class EtcdClient:
         (non-zero) lease, that is reported as won too: it makes a retry after an
         :class:`EtcdTimeout` safe (the first attempt may have been applied).
         """
-        data, lease_id = _value(value), _lease_id(lease)
-        compare = rpc_pb2.Compare(key=_key(key), target=rpc_pb2.Compare.CREATE,
+        data, lease_id = encode_value(value), _lease_id(lease)
+        compare = rpc_pb2.Compare(key=encode_key(key), target=rpc_pb2.Compare.CREATE,
                                   result=rpc_pb2.Compare.EQUAL, create_revision=0)
         put = rpc_pb2.RequestOp(request_put=rpc_pb2.PutRequest(
-            key=_key(key), value=data, lease=lease_id))
+            key=encode_key(key), value=data, lease=lease_id))
         succeeded, revision, current = await self._txn(key, compare, put, timeout)
         if succeeded:
             current = KeyValue(key=key, value=data, create_revision=revision,
@@ -513,11 +402,11 @@ class EtcdClient:
                               lease: Lease | int | None = None,
                               timeout: float | None = None) -> TxnResult:
         """Put only if the key's ``mod_revision`` is the given one (0: the key is absent)."""
-        data, lease_id = _value(value), _lease_id(lease)
-        compare = rpc_pb2.Compare(key=_key(key), target=rpc_pb2.Compare.MOD,
+        data, lease_id = encode_value(value), _lease_id(lease)
+        compare = rpc_pb2.Compare(key=encode_key(key), target=rpc_pb2.Compare.MOD,
                                   result=rpc_pb2.Compare.EQUAL, mod_revision=mod_revision)
         put = rpc_pb2.RequestOp(request_put=rpc_pb2.PutRequest(
-            key=_key(key), value=data, lease=lease_id))
+            key=encode_key(key), value=data, lease=lease_id))
         succeeded, revision, current = await self._txn(key, compare, put, timeout)
         if succeeded:
             # The create revision of an overwritten key is not in a put's answer.
@@ -529,9 +418,9 @@ class EtcdClient:
     async def compare_and_delete(self, key: str, mod_revision: int, *,
                                  timeout: float | None = None) -> TxnResult:
         """Delete only if the key's ``mod_revision`` is the given one."""
-        compare = rpc_pb2.Compare(key=_key(key), target=rpc_pb2.Compare.MOD,
+        compare = rpc_pb2.Compare(key=encode_key(key), target=rpc_pb2.Compare.MOD,
                                   result=rpc_pb2.Compare.EQUAL, mod_revision=mod_revision)
-        delete = rpc_pb2.RequestOp(request_delete_range=rpc_pb2.DeleteRangeRequest(key=_key(key)))
+        delete = rpc_pb2.RequestOp(request_delete_range=rpc_pb2.DeleteRangeRequest(key=encode_key(key)))
         succeeded, revision, current = await self._txn(key, compare, delete, timeout)
         return TxnResult(succeeded=succeeded, revision=revision, current=current)
 
@@ -606,12 +495,12 @@ class EtcdClient:
 
     def watch(self, key: str, *, start_revision: int = 0, prev_kv: bool = False) -> Watch:
         """Watch one key from ``start_revision`` (0: from now on). See :class:`Watch`."""
-        return Watch(self, _key(key), b"", start_revision, prev_kv)
+        return Watch(self, encode_key(key), b"", start_revision, prev_kv)
 
     def watch_prefix(self, prefix: str, *, start_revision: int = 0,
                      prev_kv: bool = False) -> Watch:
         """Watch every key under ``prefix`` from ``start_revision`` (0: from now on)."""
-        key, end = _prefix_range(prefix)
+        key, end = prefix_range(prefix)
         return Watch(self, key, end, start_revision, prev_kv)
 
     def _track_watch(self, watch: Watch, alive: bool) -> None:
@@ -639,175 +528,3 @@ class EtcdClient:
                 "raft_term": response.raftTerm, "revision": response.header.revision}
 
 
-def _map_error(exc: grpc.aio.AioRpcError) -> EtcdError:
-    """One gRPC status of etcd → our exception (the message keeps etcd's text)."""
-    code, details = exc.code(), exc.details() or ""
-    text = f"etcd: {code.name}: {details}"
-    if "lease not found" in details:
-        return LeaseNotFound(text)
-    if code == grpc.StatusCode.UNAVAILABLE:
-        return EtcdUnavailable(text)
-    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-        return EtcdTimeout(text)
-    if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
-        return EtcdAuthError(text)
-    if any(marker in details for marker in ("authentication failed", "auth token",
-                                             "user name is empty", "permission denied")):
-        # etcd 3.4 answers a wrong password, or no user at all when authentication
-        # is on, with INVALID_ARGUMENT.
-        return EtcdAuthError(text)
-    return EtcdError(text)
-
-
-# -------------------------------------------------------------------------- watch
-
-
-class Watch:
-    """Ordered events on a key or a prefix that survive disconnects.
-
-    Iterate with ``async for events in watch``: each item is the list of events of one
-    etcd answer, in revision order (events of one revision are never split). When the
-    stream breaks (member restarted or killed, member lost its leader, network cut),
-    the watch opens a new stream, on any member, from the revision after the last one
-    delivered: nothing is lost or repeated. It raises :class:`WatchCompacted` when
-    that revision was compacted (read again and start a new watch), and other
-    :class:`EtcdError` for what retrying cannot fix (permissions). ``close()`` ends it.
-    """
-
-    def __init__(self, client: EtcdClient, key: bytes, range_end: bytes, start_revision: int,
-                 prev_kv: bool) -> None:
-        self._client = client
-        self._key, self._range_end, self._prev_kv = key, range_end, prev_kv
-        #: The next revision this watch will deliver (0 until the first stream said
-        #: which revision "now" was, when started without a revision).
-        self.next_revision = start_revision
-        #: Streams opened again after a break (for tests and metrics).
-        self.reconnects = 0
-        #: Set while a stream is established; cleared when it breaks.
-        self.connected = asyncio.Event()
-        self._queue: asyncio.Queue[list[Event] | BaseException] = asyncio.Queue()
-        self._closed = False
-        client._track_watch(self, True)
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="etcd-watch")
-
-    def __aiter__(self) -> AsyncIterator[list[Event]]:
-        return self
-
-    async def __anext__(self) -> list[Event]:
-        if self._closed and self._queue.empty():
-            raise StopAsyncIteration
-        item = await self._queue.get()
-        if isinstance(item, StopAsyncIteration):
-            self._queue.put_nowait(item)  # keep ending every later __anext__
-            raise StopAsyncIteration
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    async def close(self) -> None:
-        """Stop the watch; a pending or later ``__anext__`` ends the iteration."""
-        if not self._closed:
-            self._closed = True
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._queue.put_nowait(StopAsyncIteration())
-            self._client._track_watch(self, False)
-
-    async def __aenter__(self) -> Watch:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    async def _run(self) -> None:
-        pause = _RETRY_PAUSE
-        try:
-            while True:
-                token = self._client._token
-                try:
-                    await self._stream()
-                    log.debug("etcd watch: stream ended by the server, reopening")
-                except grpc.aio.AioRpcError as exc:
-                    error = _map_error(exc)
-                    if (exc.code() == grpc.StatusCode.UNAUTHENTICATED
-                            and "invalid auth token" in (exc.details() or "")
-                            and self._client._user is not None):
-                        await self._client._authenticate(token)  # expired: get another
-                    elif not isinstance(error, (EtcdUnavailable, EtcdTimeout)) and \
-                            exc.code() != grpc.StatusCode.CANCELLED:
-                        raise error from exc
-                    log.info("etcd watch: stream broke (%s), reopening from revision %d",
-                             error, self.next_revision)
-                except (asyncio.TimeoutError, EtcdUnavailable) as exc:
-                    log.info("etcd watch: %s, reopening from revision %d",
-                             exc or "no answer to the create request", self.next_revision)
-                if self.connected.is_set():
-                    pause = _RETRY_PAUSE  # it had worked: the first retry comes quickly
-                self.connected.clear()
-                self.reconnects += 1
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, _RETRY_PAUSE_MAX)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:  # what retrying cannot fix: hand it to the reader
-            self._queue.put_nowait(exc)
-        finally:
-            self.connected.clear()
-
-    async def _stream(self) -> None:
-        """One watch stream: create it, then deliver its events until it breaks."""
-        client = self._client
-        if client._channel is None:
-            raise EtcdError("the etcd client was closed")
-        call = client._watch_stub.Watch(metadata=client._metadata())
-        try:
-            create = rpc_pb2.WatchCreateRequest(
-                key=self._key, range_end=self._range_end, start_revision=self.next_revision,
-                prev_kv=self._prev_kv)
-            # The created answer is bounded like any call; what follows may be silent
-            # for hours, which is why the streams rely on gRPC keepalive pings and on
-            # etcd cancelling a leaderless member's streams (hasleader).
-            async with asyncio.timeout(client.timeout):
-                await call.write(rpc_pb2.WatchRequest(create_request=create))
-                created = await call.read()
-            if created is grpc.aio.EOF:
-                raise EtcdUnavailable("watch stream closed before it was created")
-            self._check_cancel(created)
-            if self.next_revision == 0:
-                # Started "from now": the stream is in sync at the created revision.
-                self.next_revision = created.header.revision + 1
-            self.connected.set()
-            if created.events:  # etcd does not put events in the created answer; be safe
-                self._deliver(created)
-            while True:
-                response = await call.read()
-                if response is grpc.aio.EOF:
-                    return
-                self._check_cancel(response)
-                if response.events:
-                    self._deliver(response)
-                elif not response.created:
-                    # A progress notification: sent only to a watcher in sync, so every
-                    # event up to the header's revision has been delivered.
-                    self.next_revision = max(self.next_revision, response.header.revision + 1)
-        finally:
-            call.cancel()
-
-    def _check_cancel(self, response: rpc_pb2.WatchResponse) -> None:
-        if response.compact_revision:
-            raise WatchCompacted(response.compact_revision)
-        if response.canceled:
-            reason = response.cancel_reason or "no reason given"
-            if "permission denied" in reason or "auth" in reason:
-                raise EtcdAuthError(f"etcd watch canceled: {reason}")
-            raise EtcdUnavailable(f"etcd watch canceled: {reason}")
-
-    def _deliver(self, response: rpc_pb2.WatchResponse) -> None:
-        events = [_event(e) for e in response.events]
-        # Resume after the last delivered revision: a revision's events come in one
-        # answer (no fragmenting is asked for), so none of them can be split.
-        self.next_revision = events[-1].revision + 1
-        self._queue.put_nowait(events)

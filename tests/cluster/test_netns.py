@@ -328,3 +328,43 @@ def test_a_cut_off_holder_fences_itself_before_its_name_is_claimed_elsewhere(
             assert len(_events(logs["h3"], "lost")) == 0
         finally:
             cluster.close()
+
+
+@pytest.mark.timeout(120)
+def test_a_watch_on_a_cut_off_member_notices_and_catches_up_after_heal(
+        tmp_path: Path, timings) -> None:
+    # A member that vanishes without closing its connections (cut off) cannot tell
+    # the watch that it lost its leader: only gRPC keepalive pings notice (every 6 s,
+    # 2 s to answer). Once healed, the watch gets what was written meanwhile.
+    with Network(["h1", "h2", "h3"]) as network:
+        cluster = EtcdCluster.in_network(network, ["h1", "h2", "h3"], tmp_path / "etcd")
+        try:
+            cluster.start(ready_timeout=30)
+            h1, h2, h3 = cluster.members
+            log = tmp_path / "watch.jsonl"
+            with open(log, "w") as out:
+                network.popen("driver", [sys.executable, "-m", "tests.cluster.watch_probe",
+                                         "--endpoints", h1.endpoint, "--prefix", "k/",
+                                         "--seconds", "100"],
+                              stdout=out, stderr=subprocess.STDOUT, cwd=str(ROOT))
+            # 20 s: a Python start-up and an etcd connection.
+            wait_until(lambda: _events(log, "connected"), 20, "the watch is up")
+            network.cut("h1")
+            cut = time.monotonic()
+            # keepalive: a ping within 6 s, 2 s for its answer; 6 s more on a loaded machine.
+            wait_until(lambda: _events(log, "disconnected"), 14, "the watch notices the cut")
+            noticed = _events(log, "disconnected")[0]["t"] - cut
+            assert noticed <= 8 + 0.5, noticed  # 0.5 s: the probe's reporting delay
+            timings.record("netns: watch's member cut off -> stream broken (keepalive)", noticed)
+            put = cluster.etcdctl("put", "k/during-cut", "x", endpoints=[h2.endpoint, h3.endpoint])
+            assert put.returncode == 0, put.stderr
+            network.heal("h1")
+            healed = time.monotonic()
+            # h1 rejoins (a heartbeat or an election, ~1-2 s) and the watch reopens
+            # there from where it stopped; 20 s bounds it.
+            wait_until(lambda: _events(log, "events"), 20, "the watch delivers the write")
+            assert [e["keys"] for e in _events(log, "events")] == [["k/during-cut"]]
+            timings.record("netns: heal -> the watch delivers what was written during the cut",
+                           _events(log, "events")[0]["t"] - healed)
+        finally:
+            cluster.close()
