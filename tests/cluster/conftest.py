@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 from .etcd_server import EtcdCluster
+from .netns import MARKER, list_namespaces
 
 HERE = Path(__file__).resolve().parent
 
@@ -95,11 +96,18 @@ def etcd3(tmp_path: Path) -> Iterator[EtcdCluster]:
     yield from _cluster(tmp_path, 3)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def no_stray_children() -> Iterator[None]:
-    """Fail if the test leaves a child process of pytest behind (alive or zombie)."""
+    """Every test: fail if it leaves a process or a namespace of this run behind.
+
+    Children of pytest (etcd members, ``ip netns exec`` processes, probes), alive or
+    zombie, and network namespaces named after this pytest process.
+    """
     me = psutil.Process()
     before = {p.pid for p in me.children(recursive=True)}
     yield
     left = [p for p in me.children(recursive=True) if p.pid not in before]
     assert not left, f"processes left behind: {[(p.pid, p.name()) for p in left]}"
+    mine = f"{MARKER}{os.getpid()}-"
+    namespaces = [name for name in list_namespaces() if name.startswith(mine)]
+    assert not namespaces, f"network namespaces left behind: {namespaces}"

@@ -76,7 +76,7 @@ async def next_events(watch, timeout: float) -> list:
 
 
 @pytest.mark.timeout(60)
-def test_etcd_runs_unprivileged_with_a_temp_data_dir(no_stray_children) -> None:
+def test_etcd_runs_unprivileged_with_a_temp_data_dir() -> None:
     if os.geteuid() != 0:
         pytest.skip("!!! SKIPPED: needs root to start etcd as another user !!!")
     base = Path(tempfile.mkdtemp(prefix="actorgrpc-etcd-"))

@@ -148,8 +148,9 @@ def test_a_sigterm_unwinds_through_teardown(tmp_path: Path) -> None:
     try:
         prefix = child.stdout.readline().strip()
         assert prefix.startswith(MARKER), prefix
+        # `ip netns exec` joins the namespace just after it starts: poll for it.
+        wait_until(lambda: len(namespace_pids(prefix + "h1")) == 1, 5, "the sleep in h1")
         sleeper = namespace_pids(prefix + "h1")
-        assert len(sleeper) == 1
         child.send_signal(signal.SIGTERM)
         child.wait(30)  # teardown takes well under a second; 30 s only bounds a hang
     finally:
