@@ -26,6 +26,7 @@ from actorgrpc.cluster import (
     EtcdUnavailable,
     EventType,
     LeaseLost,
+    WatchCompacted,
 )
 
 from .etcd_server import EtcdCluster
@@ -317,6 +318,27 @@ async def test_watch_sees_puts_and_deletes_in_order(etcd1) -> None:
         assert revisions[5] == revisions[6], "a lease's keys are deleted in one revision"
         assert all(a < b for a, b in zip(revisions[:5], revisions[1:6]))
         assert seen[4].prev.value == b"1b" and seen[5].prev.lease == lease.id
+
+
+@pytest.mark.timeout(30)
+async def test_a_watch_from_a_compacted_revision_says_so(etcd1) -> None:
+    # Events before the compaction are gone: the watch must not pretend otherwise
+    # (the caller reads the state again and watches from the read's revision).
+    async with EtcdClient(etcd1.endpoints) as etcd:
+        first = await etcd.put("names/a", "1")
+        await etcd.put("names/a", "2")
+        last = await etcd.put("names/a", "3")
+        compacted = etcd1.etcdctl("compact", str(last))
+        assert compacted.returncode == 0, compacted.stderr
+        async with etcd.watch_prefix("names/", start_revision=first) as watch:
+            with pytest.raises(WatchCompacted) as raised:
+                await next_events(watch, 5)
+        assert raised.value.compact_revision == last
+        snapshot = await etcd.get_prefix("names/")
+        assert [kv.value for kv in snapshot.kvs] == [b"3"]
+        async with etcd.watch_prefix("names/", start_revision=snapshot.revision + 1) as watch:
+            await etcd.put("names/a", "4")
+            assert [e.value for e in await next_events(watch, 5)] == [b"4"]
 
 
 @pytest.mark.timeout(60)
