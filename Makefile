@@ -86,3 +86,25 @@ image:
 # Build, run, health-check, Spawn/Send through grpcurl, stop. Needs root, podman, minutes.
 container-smoke: tools
 	bash scripts/container-smoke.sh
+
+# The cluster layer's tests (tests/cluster/, see its README): real etcd members, and
+# hosts as network namespaces. Root only. Installs etcd (apt) and the cluster extra
+# when missing; the whole run is bounded (SIGTERM after 5 min: the namespace harness
+# still tears down; SIGKILL 60 s later, whose leftovers the next run removes).
+.PHONY: test-cluster cluster-need-root
+CLUSTER_TIMEOUT ?= 300
+
+cluster-need-root:
+	@if [ "$$(id -u)" -ne 0 ]; then \
+	  echo "make test-cluster: refusing to run as $$(id -un): the cluster tests need root (network namespaces, ip netns, etcd run as another user). Run it as root, e.g. sudo make test-cluster." >&2; \
+	  exit 1; \
+	fi
+
+$(VENV)/.cluster-installed: $(VENV)/.installed pyproject.toml constraints.txt
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,cluster]'
+	touch $@
+
+test-cluster: cluster-need-root $(VENV)/.cluster-installed
+	bash scripts/cluster/install-etcd.sh
+	ACTORGRPC_CLUSTER_TESTS=1 timeout --signal=TERM --kill-after=60 $(CLUSTER_TIMEOUT) \
+		$(PY) -m pytest -q -p no:cacheprovider tests/cluster
