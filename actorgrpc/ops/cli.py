@@ -8,10 +8,15 @@ the configuration file in config.py; this module parses options and makes calls.
 
 from __future__ import annotations
 
+import os
+
+# Before anything imports grpc (see actorgrpc/supervisor/__init__.py): the arbiter
+# this command may run starts processes with fork+exec while gRPC runs.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
+
 import asyncio
 import functools
 import json
-import os
 import sys
 import time
 

@@ -347,8 +347,10 @@ class Arbiter(PulsarArbiterNames, Actor):
 
     async def _end_streamless(self, record: ActorRecord) -> None:
         # Usually its process just exited and its exit is on the way: wait for it
-        # before calling it a failure and stopping what is left.
-        if await record.join(STREAM_END_GRACE):
+        # before calling it a failure and stopping what is left. One that said it was
+        # stopping (a stop command) gets the time a stop may take.
+        stopping = record.state >= ACTOR_STATES.STOPPING
+        if await record.join(self.action_timeout if stopping else STREAM_END_GRACE):
             return
         record.failure = record.failure or "its heartbeat stream ended"
         await record.stop("heartbeat stream ended", requested=False)

@@ -439,12 +439,10 @@ class Benchmark:
 
 
 def _fork_server(arbiter: psutil.Process) -> psutil.Process | None:
-    """The arbiter's fork server: the child forked from it without an exec (its
-    command line is the arbiter's own), if it has one."""
+    """The arbiter's fork server (it names itself "actor:forksrv"), if it has one."""
     try:
-        command = arbiter.cmdline()
         for child in arbiter.children():
-            if child.cmdline() == command and not child.name().startswith("actor:"):
+            if child.name() == "actor:forksrv":
                 return child
     except psutil.Error:
         pass
