@@ -42,6 +42,7 @@ _PUBLIC = {
     "InvalidArgument": "actorgrpc.contract.errors",
     "MessageTooLarge": "actorgrpc.contract.errors",
     "PermissionDenied": "actorgrpc.contract.errors",
+    "ResourceExhausted": "actorgrpc.contract.errors",
     "SpawnError": "actorgrpc.contract.errors",
     "Unauthenticated": "actorgrpc.contract.errors",
     "ActorProxy": "actorgrpc.contract.proxy",
@@ -87,6 +88,7 @@ __all__ = [
     "Monitor",
     "PermissionDenied",
     "ProcessConcurrency",
+    "ResourceExhausted",
     "SpawnError",
     "Unauthenticated",
     "arbiter",
@@ -126,8 +128,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; nothing is imported at run
     from actorgrpc.contract.errors import (ActorAlreadyExists, ActorError, ActorNotFound,
                                            ActorTimeout, ActorUnavailable, CommandError,
                                            CommandNotFound, InvalidArgument,
-                                           MessageTooLarge, PermissionDenied, SpawnError,
-                                           Unauthenticated)
+                                           MessageTooLarge, PermissionDenied,
+                                           ResourceExhausted, SpawnError, Unauthenticated)
     from actorgrpc.contract.proxy import ActorProxy
     from actorgrpc.supervisor.arbiter import Arbiter, arbiter
     from actorgrpc.supervisor.monitor import Monitor

@@ -27,7 +27,13 @@ run_part "buf (for tests/test_lint.py)" buf npm scripts/install-buf.sh \
   "buf was NOT installed and tests/test_lint.py fails unless ACTORGRPC_ALLOW_SKIP=1"
 
 section "Python tests (unit, integration, conformance, generated-code check)"
-.venv/bin/python -m pytest -q -p no:cacheprovider || status=1
+.venv/bin/python -m pytest -q -p no:cacheprovider --durations=15 || status=1
+
+# The data plane once more without gRPC's private internals (the fast path of
+# actorgrpc/transport/stream_ops.py): what runs on a grpcio it was not tested with.
+section "Python data-plane tests again, ACTORGRPC_GRPC_FAST_PATH=0"
+ACTORGRPC_GRPC_FAST_PATH=0 .venv/bin/python -m pytest -q -p no:cacheprovider -m dataplane \
+  || status=1
 
 run_part "Go client tests" go go scripts/test-go.sh "the Go client was NOT tested"
 # npm comes with Node.js; test-js.sh needs both.

@@ -198,3 +198,9 @@ def shout(actor, size):
     sys.stdout.write("x" * (size - 1) + "\n")
     sys.stdout.flush()
     return size
+
+
+@command()
+async def own_timeout(actor):
+    """Raise the command's own TimeoutError (not a deadline of actorgrpc's)."""
+    raise TimeoutError("the database did not answer")

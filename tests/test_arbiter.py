@@ -12,6 +12,9 @@ from actorgrpc import ACTOR_STATES
 
 from .support import wait_for_async
 
+#: The message path: run again with gRPC's private fast path off (make test).
+pytestmark = pytest.mark.dataplane
+
 
 async def test_spawn_process_actor_and_talk_to_it(client, arbiter_process):
     proxy = await client.spawn(name="basic")

@@ -6,6 +6,9 @@ import pytest
 import actorgrpc
 from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc, mailbox_pb2
 
+#: The message path: run again with gRPC's private fast path off (make test).
+pytestmark = pytest.mark.dataplane
+
 
 @pytest.fixture
 async def stub(arbiter_process):
@@ -330,3 +333,40 @@ def _nested(depth: int):
     for _ in range(depth):
         value = [value]
     return value
+
+
+async def test_errors_echo_a_bounded_prefix_and_carry_details(stub):
+    """A 20 kB target used to make a status too large for gRPC's metadata
+    (RESOURCE_EXHAUSTED "metadata size exceeds hard limit"); every error, streams
+    included, carries the ErrorInfo that clients map from."""
+    from actorgrpc.contract.errors import error_info_of
+
+    huge = "t" * 20_000
+    for call in (stub.Send(arbiter_pb2.SendRequest(target=huge, action="ping")),
+                 stub.Info(arbiter_pb2.InfoRequest(target=huge)),
+                 stub.GetActor(arbiter_pb2.GetActorRequest(target=huge)),
+                 stub.Stop(arbiter_pb2.StopRequest(target=huge))):
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await call
+        assert info.value.code() == grpc.StatusCode.NOT_FOUND
+        assert len(info.value.details()) < 300
+        assert error_info_of(info.value.trailing_metadata()).metadata["error_class"] == \
+            "ActorNotFound"
+    logs = stub.Logs(arbiter_pb2.LogsRequest(target=huge))
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        async for _ in logs:
+            pass
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND and len(info.value.details()) < 300
+    assert error_info_of(info.value.trailing_metadata()).reason == "ACTOR_NOT_FOUND"
+
+
+async def test_a_commands_own_timeout_error_is_its_error_not_a_deadline(client, target):
+    """UNKNOWN "TimeoutError: ...", as any exception a command raises; only a deadline
+    of the call is DEADLINE_EXCEEDED."""
+    with pytest.raises(actorgrpc.CommandError, match="TimeoutError: the database") as info:
+        await client.send(target, "own_timeout")
+    assert info.value.remote_type == "TimeoutError"
+    with pytest.raises(actorgrpc.CommandError, match="TimeoutError"):
+        await client.send_via_arbiter("target", "own_timeout")
+    with pytest.raises(actorgrpc.ActorTimeout):
+        await client.send(target, "sleep", 5, _timeout=0.2)

@@ -8,6 +8,9 @@ import pytest
 
 import actorgrpc
 
+#: The message path: run again with gRPC's private fast path off (make test).
+pytestmark = pytest.mark.dataplane
+
 CASES = json.load(open(os.path.join(os.path.dirname(__file__), "conformance", "cases.json")))
 PREFIX = "py-"
 

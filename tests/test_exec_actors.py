@@ -21,6 +21,9 @@ from actorgrpc.supervisor.programs import parse_program_option
 
 from .support import ROOT, ArbiterProcess, assert_all_gone, wait_for_async
 
+#: The message path: run again with gRPC's private fast path off (make test).
+pytestmark = pytest.mark.dataplane
+
 PROGRAM = shlex.join([sys.executable, os.path.join(ROOT, "tests", "scripts",
                                                     "minimal_exec_actor.py")])
 #: Seconds for a restart or a hung detection with 0.1 s heartbeats and a 1 s timeout,

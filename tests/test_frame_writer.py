@@ -1,9 +1,13 @@
+import pytest
 """FrameWriter: one frame written at a time, the rest batched behind it, and write
 failures reported instead of leaving the writer stuck."""
 
 import asyncio
 
 from actorgrpc.contract.framing import FrameWriter
+
+#: The message path: run again with gRPC's private fast path off (make test).
+pytestmark = pytest.mark.dataplane
 
 
 class Recorder:
@@ -71,3 +75,23 @@ async def test_a_write_that_awaits_something_other_than_a_future_is_an_error():
     writer.write_now(b"lone")
     assert len(errors) == 1 and "awaited" in str(errors[0])
     assert not writer.writing
+
+
+def test_the_fast_path_has_one_gate():
+    """gRPC's private internals are used only on the grpcio releases they were tested
+    with, and never with ACTORGRPC_GRPC_FAST_PATH=0."""
+    import os
+    import subprocess
+    import sys
+
+    probe = "from actorgrpc.transport import stream_ops; print(stream_ops.FAST_PATH)"
+    for value, expected in (("0", "False"), ("1", None)):
+        result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                env={**os.environ, "ACTORGRPC_GRPC_FAST_PATH": value},
+                                timeout=60)
+        if expected is None:
+            import grpc
+
+            from actorgrpc.transport.stream_ops import FAST_PATH_RELEASES
+            expected = str(grpc.__version__.startswith(FAST_PATH_RELEASES))
+        assert result.stdout.strip() == expected, result.stderr

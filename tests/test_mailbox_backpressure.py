@@ -1,3 +1,4 @@
+import pytest
 """The mailbox stream stops reading while its replies cannot be written.
 
 A client that sends asks without reading the replies must not make the actor
@@ -15,6 +16,9 @@ from actorgrpc.contract.consts import ACTOR_STATES, KIND_THREAD
 from actorgrpc.actor.context import clear_actor
 from actorgrpc.actor.mailbox import MAX_REPLY_BATCH, MailboxHost, MailboxServicer
 from actorgrpc.v1 import mailbox_pb2
+
+#: The message path: run again with gRPC's private fast path off (make test).
+pytestmark = pytest.mark.dataplane
 
 
 class HeldContext:

@@ -27,6 +27,9 @@ from actorgrpc.contract.wire import envelope_json_entry, json_list
 
 from .support import wait_for_async
 
+#: The message path: run again with gRPC's private fast path off (make test).
+pytestmark = pytest.mark.dataplane
+
 
 @pytest.fixture
 async def actor_server():

@@ -3,9 +3,14 @@
 import asyncio
 import os
 
+import pytest
+
 import actorgrpc
 
 from .support import ROOT, ArbiterProcess
+
+#: The message path: run again with gRPC's private fast path off (make test).
+pytestmark = pytest.mark.dataplane
 
 #: The benchmark's counting commands (bench/actorgrpc_bench, a dev tool, not installed).
 BENCH_PATH = {"PYTHONPATH": os.pathsep.join([ROOT, os.path.join(ROOT, "bench")])}

@@ -12,7 +12,7 @@ EXPECTED_API = {
     "Arbiter", "ArbiterConcurrency", "Client", "CommandError", "CommandNotFound",
     "Concurrency", "DEFAULT_SEND_TIMEOUT", "InvalidArgument", "MONITOR_TASK_PERIOD",
     "MessageTooLarge", "Monitor", "PermissionDenied", "ProcessConcurrency", "SpawnError",
-    "Unauthenticated", "arbiter", "command", "connect", "get_actor", "hook", "send",
+    "ResourceExhausted", "Unauthenticated", "arbiter", "command", "connect", "get_actor", "hook", "send",
     "spawn",
 }
 
@@ -55,7 +55,7 @@ def test_wire_states_are_pulsars_plus_one_with_the_same_names():
     (actorgrpc.ActorUnavailable, grpc.StatusCode.UNAVAILABLE),
     (actorgrpc.ActorTimeout, grpc.StatusCode.DEADLINE_EXCEEDED),
     (actorgrpc.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
-    (actorgrpc.MessageTooLarge, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (actorgrpc.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (actorgrpc.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
 ])
 def test_error_codes_round_trip(cls, code):
@@ -114,3 +114,14 @@ def test_all_is_sorted_and_every_name_resolves_lazily():
     assert set(dir(actorgrpc)) >= set(actorgrpc.__all__)
     with pytest.raises(AttributeError):
         actorgrpc.no_such_name  # noqa: B018
+
+
+def test_message_too_large_is_a_bound_and_a_bad_argument():
+    assert issubclass(actorgrpc.MessageTooLarge, actorgrpc.ResourceExhausted)
+    assert issubclass(actorgrpc.MessageTooLarge, actorgrpc.InvalidArgument)
+    # The ErrorInfo's error_class refines the code's class when they agree.
+    refined = errors.error_from_status(grpc.StatusCode.RESOURCE_EXHAUSTED, "x",
+                                       error_class="MessageTooLarge")
+    assert type(refined) is actorgrpc.MessageTooLarge
+    assert type(errors.error_from_status(grpc.StatusCode.NOT_FOUND, "x",
+                                         error_class="MessageTooLarge")) is actorgrpc.ActorNotFound

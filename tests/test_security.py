@@ -23,6 +23,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from .support import ROOT, ArbiterProcess
 
+#: The message path: run again with gRPC's private fast path off (make test).
+pytestmark = pytest.mark.dataplane
+
 ADMIN = "admin-token-0123456789abcdef"
 READ = "read-token-0123456789abcdef"
 #: Seconds a single call may take on a loaded 2-core machine.

@@ -8,6 +8,9 @@ from actorgrpc.contract import wire
 from actorgrpc.v1 import mailbox_pb2
 from actorgrpc.contract.values import from_list, from_struct, from_value, to_value
 
+#: The message path: run again with gRPC's private fast path off (make test).
+pytestmark = pytest.mark.dataplane
+
 VALUES = [None, True, False, 0, -1, 1.5, -2.25e300, 2**53, "", "é✓" * 50, "x" * 20000,
           [], {}, [1, [2, [3, {"a": None}]]], {"k": {"": [True, {"z": []}]}},
           {"big": list(range(300))}, (1, 2)]

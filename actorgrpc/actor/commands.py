@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from actorgrpc.contract.errors import CommandNotFound, InvalidArgument
+from actorgrpc.contract.errors import CommandNotFound, InvalidArgument, shown
 from actorgrpc.contract.references import register_reference
 
 __all__ = ["command", "Command", "get_command", "command_names"]
@@ -67,7 +67,7 @@ def get_command(action: str) -> Command:
     try:
         return _COMMANDS[action]
     except KeyError:
-        raise CommandNotFound(f"unknown command {action!r}") from None
+        raise CommandNotFound(f"unknown command {shown(action)}") from None
 
 
 def command_names() -> list[str]:

@@ -208,8 +208,8 @@ class Actor(PulsarActorNames):
             await self.runtime.on_state_change(self)
             if self.stopping_hook is not None:
                 try:
-                    await asyncio.wait_for(_call_hook(self.stopping_hook, self),
-                                           STOPPING_HOOK_TIMEOUT)
+                    async with asyncio.timeout(STOPPING_HOOK_TIMEOUT):
+                        await _call_hook(self.stopping_hook, self)
                 except Exception:
                     logger.exception("%s: stopping hook failed", self)
         if exc is not None and exit_code is None:

@@ -11,7 +11,7 @@ import grpc
 
 from actorgrpc.actor import system_info
 from actorgrpc.contract.enums import kind_to_wire, state_to_wire
-from actorgrpc.transport.status import fill_failure
+from actorgrpc.contract.errors import fill_failure
 from actorgrpc.v1 import monitor_pb2, monitor_pb2_grpc
 
 logger = logging.getLogger("actorgrpc.actor.heartbeat")
@@ -125,7 +125,8 @@ class HeartbeatStream:
 
     async def _read_orders(self, welcome_timeout: float) -> None:
         try:
-            response = await asyncio.wait_for(self.call.read(), welcome_timeout)
+            async with asyncio.timeout(welcome_timeout):
+                response = await self.call.read()
             if response is grpc.aio.EOF or response.WhichOneof("message") != "welcome":
                 raise MonitorLost("the monitor did not welcome this actor")
             self.interval = response.welcome.heartbeat_interval_seconds or 1.0

@@ -17,14 +17,14 @@ from google.protobuf.message import DecodeError
 
 from actorgrpc.actor.commands import _COMMANDS, get_command
 from actorgrpc.contract.consts import ACTOR_STATES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT
-from actorgrpc.contract.errors import (ActorTimeout, ActorUnavailable, CommandError,
+from actorgrpc.contract.errors import (ActorError, ActorTimeout, ActorUnavailable, CommandError,
                      InvalidArgument, MessageTooLarge)
 from actorgrpc.client.mailbox import ActorNotHosted
-from actorgrpc.contract.errors import status_of
-from actorgrpc.transport.status import rpc_method
+from actorgrpc.contract.errors import shown, status_of
 from actorgrpc.v1 import mailbox_pb2, mailbox_pb2_grpc
 from actorgrpc.contract.values import _problem, fill_value, from_list, from_struct
 from actorgrpc.contract.framing import FrameWriter
+from actorgrpc.transport.stream_ops import FAST_PATH
 from actorgrpc.contract.wire import (NotJson, batch_reply_entry, failure_entry, json_bytes, json_list,
                    json_value, listed, reply_entry, reply_json_entry, scan_id_and_tell,
                    split_entries)
@@ -64,7 +64,7 @@ class MailboxHost:
     def actor_for(self, aid: str):
         actor = self.actors.get(aid) if aid else self.main
         if actor is None or actor.state >= _CLOSED:
-            raise ActorNotHosted(f"no actor {aid!r} at this address")
+            raise ActorNotHosted(f"no actor {shown(aid)} at this address")
         return actor
 
     # -- running commands -------------------------------------------------------
@@ -109,9 +109,7 @@ class MailboxHost:
                 task = asyncio.ensure_future(outcome)
                 actor.command_tasks.add(task)
                 try:
-                    outcome = await asyncio.wait_for(task, timeout)
-                except asyncio.TimeoutError:
-                    raise ActorTimeout(f"{action!r} did not answer within {timeout:g} s") from None
+                    outcome = await _within(task, timeout, action)
                 except asyncio.CancelledError:
                     if task.cancelled() and actor.after_run():
                         raise ActorUnavailable(f"actor {actor.name!r} stopped while handling "
@@ -143,6 +141,20 @@ def _call_ids(envelope):
     return (envelope.id,)
 
 
+async def _within(awaitable, seconds: float, action: str):
+    """``awaitable``'s result; ActorTimeout when ``seconds`` pass first (it is then
+    cancelled). A TimeoutError the command raised itself stays the command's own."""
+    timer = asyncio.timeout(seconds)
+    try:
+        async with timer:
+            return await awaitable
+    except TimeoutError:
+        if timer.expired():
+            raise ActorTimeout(f"{shown(action)} did not answer within {seconds:g} s") \
+                from None
+        raise
+
+
 async def _run_to_end(function, actor, args, kwargs):
     result = function(actor, *args, **kwargs)
     if inspect.isawaitable(result):
@@ -161,7 +173,6 @@ class MailboxServicer(mailbox_pb2_grpc.MailboxServiceServicer):
     def __init__(self, host: MailboxHost):
         self.host = host
 
-    @rpc_method
     async def Call(self, request, context):
         timeout = request.timeout_seconds or context.time_remaining() or DEFAULT_SEND_TIMEOUT
         result = await self.host.call_local(
@@ -171,7 +182,7 @@ class MailboxServicer(mailbox_pb2_grpc.MailboxServiceServicer):
         try:
             fill_value(response.result, result, "result")
         except Exception as exc:
-            raise CommandError(f"the result of {request.action!r} is not JSON-shaped: {exc}")
+            raise CommandError(f"the result of {shown(request.action)} is not JSON-shaped: {exc}")
         return response
 
     async def Stream(self, request_iterator, context):
@@ -246,7 +257,8 @@ class _StreamSession:
         self.idle = asyncio.Event()
         self.writer = FrameWriter(context.write, max_bytes=self.limit,
                                   max_entries=MAX_REPLY_BATCH, on_error=self._broken,
-                                  on_idle=self.idle.set, max_queued=MAX_QUEUED_REPLY_FRAMES)
+                                  on_idle=self.idle.set, max_queued=MAX_QUEUED_REPLY_FRAMES,
+                                  hand_driven=FAST_PATH)
         self.context = context
         self.error: BaseException | None = None
         #: True while the replies to a frame of several envelopes are collected.
@@ -262,8 +274,7 @@ class _StreamSession:
                 if envelopes is grpc.aio.EOF:
                     break
                 if type(envelopes) is MalformedFrame:
-                    await self.context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                             envelopes.description)
+                    raise InvalidArgument(envelopes.description)
                 if len(envelopes) == 1:
                     handle(envelopes[0])
                 else:
@@ -400,7 +411,7 @@ class _StreamSession:
                         run.add(call_id, json_bytes(outcome))
                         continue
                     except NotJson:
-                        error = CommandError(f"the result of {action!r} is not JSON-shaped: "
+                        error = CommandError(f"the result of {shown(action)} is not JSON-shaped: "
                                              f"{_problem(outcome, 'result')}")
             run.flush()  # replies keep the order of the calls
             self._fail(call_id, error)
@@ -411,7 +422,7 @@ class _StreamSession:
         self.inflight += 1
         actor.mailbox_depth += 1
         if envelope.timeout_seconds > 0:
-            outcome = asyncio.wait_for(outcome, envelope.timeout_seconds)
+            outcome = _within(outcome, envelope.timeout_seconds, envelope.action)
         task = asyncio.ensure_future(outcome)
         actor.command_tasks.add(task)
         task.add_done_callback(
@@ -424,13 +435,13 @@ class _StreamSession:
         actor.processed += 1
         if task.cancelled():
             exc = (ActorUnavailable(f"actor {actor.name!r} stopped while handling "
-                                    f"{envelope.action!r}")
-                   if actor.after_run() else ActorTimeout(f"{envelope.action!r} was cancelled"))
+                                    f"{shown(envelope.action)}")
+                   if actor.after_run() else
+                   ActorUnavailable(f"{shown(envelope.action)} was cancelled"))
         else:
+            # The server's own deadline is an ActorTimeout already (see _within); a
+            # TimeoutError is the command's own: UNKNOWN, like any error it raises.
             exc = task.exception()
-            if isinstance(exc, asyncio.TimeoutError):
-                exc = ActorTimeout(
-                    f"{envelope.action!r} did not finish within {envelope.timeout_seconds:g} s")
         if envelope.tell:
             if exc is not None:
                 actor.log_command_error(envelope.action, exc)
@@ -445,19 +456,22 @@ class _StreamSession:
         try:
             entry = (reply_json_entry if as_json else reply_entry)(call_id, result)
         except NotJson:
-            self._fail(call_id, CommandError(f"the result of {action!r} is not JSON-shaped: "
+            self._fail(call_id, CommandError(f"the result of {shown(action)} is not JSON-shaped: "
                                              f"{_problem(result, 'result')}"))
             return
         if len(entry) > self.limit:
             self._fail(call_id, MessageTooLarge(
-                f"the result of {action!r} exceeds the maximum message size "
+                f"the result of {shown(action)} exceeds the maximum message size "
                 f"({self.host.max_message_bytes} bytes)"))
             return
         self._reply(entry)
 
     def _fail(self, call_id: int, exc: BaseException) -> None:
         code, message, remote_type = status_of(exc)
-        self._reply(failure_entry(call_id, code.value[0], message, remote_type))
+        # Failure.type: the user's exception type for a command that raised, else the
+        # class of our own error (MessageTooLarge, ActorNotHosted, ...).
+        kind = remote_type or (type(exc).__name__ if isinstance(exc, ActorError) else "")
+        self._reply(failure_entry(call_id, code.value[0], message, kind))
 
     def _reply(self, entry: bytes) -> None:
         """Send one Reply: written at once, alone, when it is the only one to go and

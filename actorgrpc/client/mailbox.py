@@ -22,7 +22,7 @@ from actorgrpc.contract.errors import (ActorTimeout, ActorUnavailable, InvalidAr
 from actorgrpc.v1 import mailbox_pb2
 from actorgrpc.contract.values import _problem, from_value
 from actorgrpc.contract.framing import FrameWriter
-from actorgrpc.transport.stream_ops import one_loop_turn, stream_ops
+from actorgrpc.transport.stream_ops import FAST_PATH, one_loop_turn, stream_ops
 from actorgrpc.contract.wire import (ENVELOPE_OVERHEAD, NotJson, envelope_json_entry, json_bytes, json_list,
                    json_value, utf8_len)
 
@@ -128,7 +128,9 @@ def failure_to_error(failure) -> errors.ActorError:
     code = errors.code_from_number(failure.code)
     if failure.type == NOT_HOSTED:
         return ActorNotHosted(failure.message)
-    return error_from_status(code, failure.message, failure.type)
+    if code == grpc.StatusCode.UNKNOWN:  # a command that raised: type is its exception's
+        return error_from_status(code, failure.message, failure.type)
+    return error_from_status(code, failure.message, error_class=failure.type)
 
 
 class MailboxConnection:
@@ -154,7 +156,8 @@ class MailboxConnection:
         self._writer = FrameWriter(None,  # the stream's send, once it is open
                                    max_bytes=self._limit, max_entries=MAX_BATCH,
                                    on_error=self._write_failed,
-                                   max_queued=MAX_QUEUED_FRAMES)
+                                   max_queued=MAX_QUEUED_FRAMES,
+                                  hand_driven=FAST_PATH)
         #: The writer's queue of frames (calls are encoded straight into it).
         self._frames = self._writer.frames
         self._pending: dict[int, asyncio.Future] = {}
@@ -167,6 +170,8 @@ class MailboxConnection:
         self._reader: asyncio.Task | None = None
         #: Futures of the callers waiting while the connection is being made.
         self._connecting: list[asyncio.Future] | None = None
+        #: Its own background tasks (connecting, closing the channel).
+        self._background: set[asyncio.Task] = set()
         #: True while the stream is open (``submit`` may be used); never when closed.
         self.up = False
         self.closed = False
@@ -259,6 +264,11 @@ class MailboxConnection:
 
     # -- internals ------------------------------------------------------------
 
+    def _keep(self, task: asyncio.Task) -> None:
+        """Hold a background task of this connection until it is done."""
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     def _queue(self, call_id: int, target: str, action: str, args, kwargs,
                timeout: float, tell: bool) -> int:
         """Encode a call and send it; the number of frames left waiting.
@@ -318,7 +328,7 @@ class MailboxConnection:
         loop = asyncio.get_running_loop()
         if self._connecting is None:
             self._connecting = []
-            asyncio.ensure_future(self._connect())
+            self._keep(asyncio.ensure_future(self._connect()))
         waiter = loop.create_future()
         self._connecting.append(waiter)
         timer = loop.call_later(min(timeout, CONNECT_TIMEOUT), _give_up, waiter,
@@ -363,7 +373,7 @@ class MailboxConnection:
             call.cancel()
             if not self.closed:
                 self.closed = True
-                asyncio.ensure_future(channel.close(grace=None))
+                self._keep(asyncio.ensure_future(channel.close(grace=None)))
                 if self.on_closed is not None:
                     self.on_closed(self)
         else:
@@ -466,7 +476,7 @@ class MailboxConnection:
         self._fail_pending(_stream_error(self.address, exc))
         if self._reader is not None and self._reader is not asyncio.current_task():
             self._reader.cancel()
-        asyncio.ensure_future(self._channel.close(grace=None))
+        self._keep(asyncio.ensure_future(self._channel.close(grace=None)))
         if self.on_closed is not None:
             self.on_closed(self)
 

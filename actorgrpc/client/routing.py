@@ -14,7 +14,7 @@ import asyncio
 from actorgrpc.transport.channels import PLAINTEXT, ChannelSecurity, open_channel
 from actorgrpc.contract.consts import (ARBITER_TARGET, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT,
                      MAX_RESTART_WAIT)
-from actorgrpc.contract.errors import ActorNotFound, InvalidArgument, error_from_rpc_error
+from actorgrpc.contract.errors import ActorNotFound, InvalidArgument, error_from_rpc_error, shown
 from actorgrpc.client.mailbox import ActorNotHosted, MailboxConnection, NotDelivered
 from actorgrpc.contract.proxy import ActorProxy
 from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc
@@ -63,7 +63,7 @@ class Router:
         if isinstance(target, ActorProxy):
             return target
         if not isinstance(target, str) or not target:
-            raise InvalidArgument(f"bad target {target!r}: expected an ActorProxy, aid or name")
+            raise InvalidArgument(f"bad target {shown(target)}: expected an ActorProxy, aid or name")
         alias = self._aliases.get(target)
         if alias is not None:
             return alias
@@ -82,7 +82,7 @@ class Router:
             raise error_from_rpc_error(exc) from None
         proxy = ActorProxy.from_ref(response.actor.actor)
         if not proxy.address:
-            raise ActorNotFound(f"actor {target!r} is not running")
+            raise ActorNotFound(f"actor {shown(target)} is not running")
         self._cache[target] = proxy
         return proxy
 

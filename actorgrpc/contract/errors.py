@@ -7,8 +7,11 @@ The exception tree::
     ├── CommandNotFound             UNIMPLEMENTED  the actor has no such command
     ├── InvalidArgument             INVALID_ARGUMENT  malformed request, bad hook
     │   │                                          reference, bad arguments, values
-    │   │                                          that are not JSON-shaped
+    │                                              that are not JSON-shaped
+    ├── ResourceExhausted           RESOURCE_EXHAUSTED  a bound was reached (a full
+    │   │                                          mailbox, too many actors, ...)
     │   └── MessageTooLarge         RESOURCE_EXHAUSTED  over the maximum message size
+    │                                              (also an InvalidArgument)
     ├── ActorAlreadyExists          ALREADY_EXISTS a live actor already has the name
     ├── CommandError                UNKNOWN        the remote command raised;
     │   │                                          message "Type: text"
@@ -42,6 +45,7 @@ __all__ = [
     "CommandNotFound",
     "InvalidArgument",
     "MessageTooLarge",
+    "ResourceExhausted",
     "ActorAlreadyExists",
     "CommandError",
     "SpawnError",
@@ -53,6 +57,8 @@ __all__ = [
     "error_from_status",
     "error_from_rpc_error",
     "status_details",
+    "fill_failure",
+    "shown",
     "ERROR_DOMAIN",
 ]
 
@@ -95,7 +101,13 @@ class InvalidArgument(ActorError, ValueError):
     code = grpc.StatusCode.INVALID_ARGUMENT
 
 
-class MessageTooLarge(InvalidArgument):
+class ResourceExhausted(ActorError):
+    """A bound was reached: a full mailbox, too many actors or streams, ..."""
+
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+class MessageTooLarge(ResourceExhausted, InvalidArgument):
     """A message exceeds the maximum message size."""
 
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -147,7 +159,7 @@ _CLASS_OF_CODE: dict[grpc.StatusCode, type[ActorError]] = {
         ActorNotFound,
         CommandNotFound,
         InvalidArgument,
-        MessageTooLarge,
+        ResourceExhausted,
         ActorAlreadyExists,
         ActorUnavailable,
         ActorTimeout,
@@ -245,3 +257,24 @@ def error_from_rpc_error(error: grpc.RpcError) -> ActorError:
     metadata = info.metadata if info is not None else {}
     return error_from_status(code, details or "", metadata.get("exception_type", ""),
                              metadata.get("error_class", ""))
+
+
+def fill_failure(failure, exc: BaseException) -> None:
+    """Describe ``exc`` in a ``Failure`` message (replies on a stream, a failed start)."""
+    code, message, remote_type = status_of(exc)
+    failure.code = code.value[0]
+    failure.message = message
+    failure.type = remote_type or (type(exc).__name__ if isinstance(exc, ActorError) else "")
+
+
+#: The longest piece of a client's input an error message repeats.
+SHOWN_INPUT_CHARACTERS = 64
+
+
+def shown(value: object, limit: int = SHOWN_INPUT_CHARACTERS) -> str:
+    """``repr(value)``, cut to ``limit`` characters: an error message never echoes a
+    client's input in full (a 20 kB target made a status too large to send)."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > limit:
+        text = text[:limit] + f"… ({len(text)} characters)"
+    return repr(text) if isinstance(value, str) else text

@@ -23,7 +23,8 @@ class FrameWriter:
 
     def __init__(self, write: Callable[[bytes], Awaitable[None]] | None, *, max_bytes: int,
                  max_entries: int, on_error: Callable[[BaseException], None],
-                 on_idle: Callable[[], None] | None = None, max_queued: int = 0):
+                 on_idle: Callable[[], None] | None = None, max_queued: int = 0,
+                 hand_driven: bool = True):
         #: Writes one frame's bytes: the client's stream send (set once the stream is
         #: open, see ``actorgrpc.transport.stream_ops``) or ``context.write`` (server).
         self.write_frame = write
@@ -36,6 +37,10 @@ class FrameWriter:
         #: Frames that may wait before ``room()`` makes a sender wait (0: never).
         self._max_queued = max_queued
         self._room: asyncio.Future | None = None
+        self._task: asyncio.Task | None = None
+        #: Drive each write coroutine by hand (what a Task does, without one per
+        #: frame), or run it as a Task: see actorgrpc.transport.stream_ops.FAST_PATH.
+        self._hand_driven = hand_driven
 
     def push(self, entry: bytes) -> int:
         """Queue one entry; the number of frames now waiting."""
@@ -96,7 +101,23 @@ class FrameWriter:
             self.writing = False
             self._on_error(exc)
             return
-        self._step(write)
+        if self._hand_driven:
+            self._step(write)
+            return
+        task = asyncio.ensure_future(write)
+        self._task = task
+        task.add_done_callback(self._written)
+
+    def _written(self, task: asyncio.Task) -> None:
+        self._task = None
+        if task.cancelled():
+            self.writing = False
+            self._on_error(asyncio.CancelledError())
+        elif task.exception() is not None:
+            self.writing = False
+            self._on_error(task.exception())
+        else:
+            self._write_next()
 
     def _step(self, write) -> None:
         """Run the ``write`` coroutine until it waits; resume it when that is done."""

@@ -11,7 +11,7 @@ from actorgrpc.contract.consts import (DEFAULT_ACTOR_TIMEOUT, KIND_EXEC, KIND_PR
                      RESTART_TYPES,
                      SPAWNABLE_KINDS)
 from actorgrpc.contract.enums import kind_from_wire, kind_to_wire, restart_from_wire, restart_to_wire
-from actorgrpc.contract.errors import InvalidArgument
+from actorgrpc.contract.errors import InvalidArgument, shown
 from actorgrpc.contract.references import reference_of
 from actorgrpc.v1 import arbiter_pb2
 from actorgrpc.contract.values import from_struct, to_struct
@@ -79,14 +79,14 @@ class SpawnSpec:
                 f"bad kind {self.kind!r}: expected one of {', '.join(SPAWNABLE_KINDS)}")
         if self.name and not _NAME.match(self.name):
             raise InvalidArgument(
-                f"bad actor name {self.name!r}: 1-128 characters of letters, digits "
+                f"bad actor name {shown(self.name)}: 1-128 characters of letters, digits "
                 "and _ . : @ - (not starting with a punctuation mark)")
         if self.name in ("arbiter", "monitor"):
             raise InvalidArgument(f"the name {self.name!r} is reserved")
         if _AID_SHAPED.fullmatch(self.name):
             # Names and aids share one namespace of targets: such a name would
             # capture every call meant for the actor whose aid it is.
-            raise InvalidArgument(f"bad actor name {self.name!r}: it looks like an aid "
+            raise InvalidArgument(f"bad actor name {shown(self.name)}: it looks like an aid "
                                   "(12 hexadecimal digits)")
         if self.restart and self.restart not in RESTART_TYPES:
             raise InvalidArgument(

@@ -654,8 +654,9 @@ def watch_command(address, name_prefix, existing, as_json, count, timeout):
 
     async def bounded():
         try:
-            await asyncio.wait_for(go(), timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(timeout):
+                await go()
+        except TimeoutError:
             pass
 
     _run(bounded, address)

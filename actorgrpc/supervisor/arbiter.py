@@ -28,7 +28,7 @@ from actorgrpc.contract.consts import (ACTOR_ACTION_TIMEOUT, ACTOR_STATES,
                                        DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SPAWN_TIMEOUT,
                                        HEARTBEAT_INTERVAL, KIND_ARBITER, MONITOR_TASK_PERIOD,
                                        OWN_PROCESS_KINDS, READY_LINE_PREFIX)
-from actorgrpc.contract.errors import ActorError, InvalidArgument
+from actorgrpc.contract.errors import ActorError, InvalidArgument, shown
 from actorgrpc.contract.proxy import ActorProxy
 from actorgrpc.contract.spawn_spec import SpawnSpec
 from actorgrpc.supervisor import events, log_files
@@ -320,7 +320,7 @@ class Arbiter(PulsarArbiterNames, Actor):
         if spec.monitor and spec.monitor != self.aid:
             monitor = self.monitors.get(spec.monitor)
             if monitor is None:
-                raise InvalidArgument(f"no monitor named {spec.monitor!r}")
+                raise InvalidArgument(f"no monitor named {shown(spec.monitor)}")
             return await self.spawner.spawn(spec, monitor=monitor)
         return await self.root.spawn(spec)
 

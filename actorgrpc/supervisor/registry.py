@@ -6,7 +6,7 @@ import asyncio
 from collections import OrderedDict
 
 from actorgrpc.contract.consts import ACTOR_STATES
-from actorgrpc.contract.errors import ActorAlreadyExists, ActorNotFound
+from actorgrpc.contract.errors import ActorAlreadyExists, ActorNotFound, shown
 
 #: Exited actors kept for their crash reports (oldest forgotten first).
 EXITED_KEPT = 500
@@ -77,7 +77,7 @@ class Registry:
         aid = self.names.get(target, target)
         found = self.live.get(aid) or self.local.get(aid)
         if found is None:
-            raise ActorNotFound(f"no live actor with aid or name {target!r}")
+            raise ActorNotFound(f"no live actor with aid or name {shown(target)}")
         return found
 
     def find_any(self, target: str):

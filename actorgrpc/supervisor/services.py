@@ -14,12 +14,12 @@ from actorgrpc.supervisor.events import EXISTING
 from actorgrpc.contract.consts import (ACTOR_STATES, DEFAULT_SEND_TIMEOUT, KIND_MONITOR, MAX_RESTART_WAIT,
                      OWN_PROCESS_KINDS)
 from actorgrpc.contract.enums import state_from_wire
-from actorgrpc.contract.errors import ActorNotFound, ActorUnavailable, InvalidArgument, status_of
+from actorgrpc.contract.errors import (ActorNotFound, ActorUnavailable, InvalidArgument,
+                                       PermissionDenied, ResourceExhausted, shown, status_of)
 from actorgrpc.supervisor.page_tokens import PageCursor
 from actorgrpc.contract.proxy import ActorProxy
 from actorgrpc.contract.spawn_spec import SpawnSpec
-from actorgrpc.transport.server import MalformedRequest
-from actorgrpc.transport.status import rpc_method
+from actorgrpc.transport.boundary import MalformedRequest
 from actorgrpc.supervisor.summaries import summary_of, timestamp
 from actorgrpc.supervisor.record import ActorRecord, Load, StopOrder
 from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc, monitor_pb2, monitor_pb2_grpc
@@ -45,14 +45,12 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
     def __init__(self, arbiter):
         self.arbiter = arbiter
 
-    @rpc_method
     async def Spawn(self, request, context):
         self._refuse_if_stopping()
         spec = SpawnSpec.from_request(request)
         proxy = await self.arbiter.spawn(_spec=spec)
         return arbiter_pb2.SpawnResponse(actor=proxy.to_ref())
 
-    @rpc_method
     async def Send(self, request, context):
         started = time.perf_counter()
         code = "OK"
@@ -90,8 +88,6 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
         return arbiter_pb2.SendResponse(result=to_value(result, "result"))
 
     async def WatchActors(self, request, context):
-        if type(request).__name__ == "MalformedRequest":
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.description)
         bus = self.arbiter.events
         subscription = bus.subscribe()
         # Headers now, not with the first event: the client knows that the watch is
@@ -109,9 +105,8 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
                 # Checked before waiting: an overflowed subscription gets no more
                 # events, so waiting for the next one would wait forever.
                 if subscription.overflowed:
-                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                        "watcher too slow: events were dropped; watch again "
-                                        "(include_existing) to catch up")
+                    raise ResourceExhausted("watcher too slow: events were dropped; watch "
+                                            "again (include_existing) to catch up")
                 event = await subscription.queue.get()
                 if event.actor.actor.name.startswith(request.name_prefix):
                     # A client that reads nothing holds the write (flow control): after
@@ -122,15 +117,10 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
             bus.unsubscribe(subscription)
 
     async def Logs(self, request, context):
-        if type(request).__name__ == "MalformedRequest":
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.description)
-        try:
-            found = self.arbiter.registry.find_any(request.target)
-        except ActorNotFound as exc:
-            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
+        found = self.arbiter.registry.find_any(request.target)
         if not isinstance(found, ActorRecord) or found.kind not in OWN_PROCESS_KINDS:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                f"{request.target!r} has no output of its own (not a process actor)")
+            raise InvalidArgument(f"{shown(request.target)} has no output of its own (not an "
+                                  "actor with a process of its own)")
         count = 100 if request.tail_lines == 0 else max(request.tail_lines, 0)
         # One position splits the tail from what follows: no line is lost or doubled.
         end = log_files.size_of(found.log_path)
@@ -145,7 +135,6 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
         if self.arbiter.after_run():
             raise ActorUnavailable("the arbiter is shutting down")
 
-    @rpc_method
     async def Info(self, request, context):
         registry = self.arbiter.registry
         if not request.target or request.target == self.arbiter.aid:
@@ -169,7 +158,6 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
                 info["supervision"] = found.summary_dict()
         return arbiter_pb2.InfoResponse(info=to_struct(info, "info"))
 
-    @rpc_method
     async def Stop(self, request, context):
         if not request.target:
             raise InvalidArgument("target is required")
@@ -186,7 +174,6 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
         self.arbiter.stop_soon("Stop RPC")
         return arbiter_pb2.StopResponse(actor=found.proxy.to_ref())
 
-    @rpc_method
     async def ListActors(self, request, context):
         registry = self.arbiter.registry
         page_size = request.page_size or DEFAULT_PAGE_SIZE
@@ -224,7 +211,6 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
             return item.monitor.name if item.monitor else self.arbiter.name
         return getattr(item, "monitor_name", "arbiter")
 
-    @rpc_method
     async def GetActor(self, request, context):
         if not request.target:
             raise InvalidArgument("target is required")
@@ -242,7 +228,7 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
         found = await self.arbiter.find_running(target, wait)
         if isinstance(found, ActorRecord) and found.state != ACTOR_STATES.RUN:
             if found.state < ACTOR_STATES.RUN:
-                raise ActorNotFound(f"actor {target!r} is still starting")
+                raise ActorNotFound(f"actor {shown(target)} is still starting")
         return found.proxy
 
 
@@ -257,16 +243,14 @@ class MonitorServicer(monitor_pb2_grpc.MonitorServiceServicer):
         if first is grpc.aio.EOF:
             return
         if isinstance(first, MalformedRequest) or first.WhichOneof("message") != "hello":
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                "the first message of a heartbeat stream must be a hello")
+            raise InvalidArgument("the first message of a heartbeat stream must be a hello")
         hello = first.hello
         record = self.arbiter.registry.live.get(hello.aid)
         # One answer for every refusal (unknown aid, a thread actor, a stream already
         # attached, a wrong secret): a stranger learns nothing from which it was.
         if not isinstance(record, ActorRecord) or not record.accepts_hello(hello.secret):
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED,
-                                "hello refused: no actor awaits a hello with this aid "
-                                "and secret")
+            raise PermissionDenied("hello refused: no actor awaits a hello with this aid and "
+                                   "secret")
         record.on_hello(hello.address, hello.pid)
         if hello.HasField("beat"):
             record.on_beat(*_beat_of(hello.beat))
@@ -281,8 +265,7 @@ class MonitorServicer(monitor_pb2_grpc.MonitorServiceServicer):
                 if isinstance(message, MalformedRequest):
                     # Not a message of ours: this actor's client is broken, or is not
                     # the actor. Either way it cannot be supervised through this stream.
-                    await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                        message.description[:200])
+                    raise InvalidArgument(message.description)
                 kind = message.WhichOneof("message")
                 if kind == "beat":
                     record.on_beat(*_beat_of(message.beat))

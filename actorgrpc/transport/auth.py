@@ -25,8 +25,7 @@ from typing import Iterable
 
 import grpc
 
-from actorgrpc.contract.errors import (STATUS_DETAILS_KEY, ActorError, PermissionDenied, Unauthenticated,
-                     status_details)
+from actorgrpc.contract.errors import ActorError, PermissionDenied, Unauthenticated
 
 __all__ = ["Role", "TokenTable", "TokenFileError", "load_token_file", "parse_token_file",
            "bearer_metadata", "required_role", "AuthInterceptor", "token_from_metadata"]
@@ -170,13 +169,13 @@ def token_from_metadata(metadata) -> str | None:
 
 def _refusal(handler, error: ActorError):
     """A handler of the same shape as ``handler`` that refuses the call with ``error``."""
-    trailer = ((STATUS_DETAILS_KEY, status_details(error)),)
+    from actorgrpc.transport.boundary import abort_with
 
     async def refuse_unary(request, context):
-        await context.abort(error.code, str(error), trailing_metadata=trailer)
+        await abort_with(context, error)
 
     async def refuse_stream(request_or_iterator, context):
-        await context.abort(error.code, str(error), trailing_metadata=trailer)
+        await abort_with(context, error)
         yield  # pragma: no cover - makes this an async generator
 
     if handler is None or handler.unary_unary:

@@ -12,6 +12,7 @@ from google.protobuf.message import DecodeError
 from dataclasses import dataclass
 
 from actorgrpc.transport.auth import AuthInterceptor, TokenTable
+from actorgrpc.transport.boundary import ErrorBoundary, MalformedRequest
 from actorgrpc.transport.channels import server_options
 from actorgrpc.contract.errors import ActorError
 from actorgrpc.v1 import arbiter_pb2, mailbox_pb2, monitor_pb2
@@ -42,8 +43,11 @@ def build_server(address: str, *, mailbox=None, arbiter=None, monitor=None,
     everything, and load balancers and containers can probe readiness. Every call
     but health checks goes through the token check (see ``actorgrpc.transport.auth``).
     """
+    # The token check first: a refused call never reaches a servicer; then the error
+    # boundary, the one place where exceptions become statuses.
     server = grpc.aio.server(
-        interceptors=[AuthInterceptor(security.tokens, operator_auth=security.operator_auth)],
+        interceptors=[AuthInterceptor(security.tokens, operator_auth=security.operator_auth),
+                      ErrorBoundary()],
         options=server_options(max_message_bytes, exclusive_port=exclusive_port))
     names = []
     for servicer, descriptor in (
@@ -74,13 +78,6 @@ async def set_serving(health_servicer, names, serving: bool) -> None:
               else health_pb2.HealthCheckResponse.NOT_SERVING)
     for name in ["", *names]:
         await health_servicer.set(name, status)
-
-
-class MalformedRequest:
-    """Stands for a request whose bytes did not parse; handlers answer INVALID_ARGUMENT."""
-
-    def __init__(self, message_class, error: Exception):
-        self.description = (f"malformed {message_class.DESCRIPTOR.full_name}: {error}")
 
 
 def _tolerant_deserializer(message_class):

@@ -3,14 +3,36 @@
 A round trip on a mailbox stream runs on two cold CPU caches; every Python layer it
 passes through shows in its latency. grpc.aio's public ``write`` and ``read`` wrap
 gRPC core's own coroutines in two more coroutine layers each; once the stream is
-open, the core's coroutines can be used directly.
+open, the core's coroutines can be used directly. And a frame's write is driven by
+hand (actorgrpc.contract.framing) instead of through a Task per frame.
+
+Both rest on gRPC-Python's private internals (``_cython_call``, what its coroutines
+await): one gate, ``FAST_PATH``, turns them on only for the grpcio releases they were
+written and tested against, and ``ACTORGRPC_GRPC_FAST_PATH=0`` turns them off (CI
+runs the data-plane tests a second time that way). Off, the public API is used.
 """
 
 from __future__ import annotations
 
+import os
 import types
 
-__all__ = ["stream_ops", "one_loop_turn"]
+import grpc
+
+__all__ = ["FAST_PATH", "stream_ops", "one_loop_turn"]
+
+#: grpcio releases whose private internals the fast path was tested against.
+FAST_PATH_RELEASES = ("1.85.",)
+
+
+def _fast_path_enabled() -> bool:
+    if os.environ.get("ACTORGRPC_GRPC_FAST_PATH", "1") == "0":
+        return False
+    return grpc.__version__.startswith(FAST_PATH_RELEASES)
+
+
+#: True when gRPC's private internals are used on the hot path (see above).
+FAST_PATH = _fast_path_enabled()
 
 
 def stream_ops(call):
@@ -24,6 +46,8 @@ def stream_ops(call):
     done, and turn core errors into the call's status; the caller reads that status
     from the public ``read`` when a write or read fails.
     """
+    if not FAST_PATH:
+        return call.write, call.read
     core = getattr(call, "_cython_call", None)
     send = getattr(core, "send_serialized_message", None)
     receive = getattr(core, "receive_serialized_message", None)

@@ -591,9 +591,10 @@ type Failure struct {
 	Code int32 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
 	// Human readable message: for a command that raised, "ExceptionType: text".
 	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	// The exception's class name when the failure came from user code, or the
-	// actorgrpc error class ("ActorNotHosted" when the target is not hosted at that
-	// address and the command did not run).
+	// For code UNKNOWN (a command that raised): the exception's type ("ValueError").
+	// Otherwise the actorgrpc error class ("MessageTooLarge", "ActorTimeout", ...;
+	// "ActorNotHosted" when the target is not hosted at that address and the command
+	// did not run), as ErrorInfo.metadata["error_class"] says on a unary call.
 	Type          string `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
