@@ -11,7 +11,8 @@ from actorgrpc.contract.values import from_list, from_struct, from_value, to_val
 #: The message path: run again with gRPC's private fast path off (make test).
 pytestmark = pytest.mark.dataplane
 
-VALUES = [None, True, False, 0, -1, 1.5, -2.25e300, 2**53, "", "é✓" * 50, "x" * 20000,
+VALUES = [None, True, False, 0, -1, 1.5, -2.25e300, 2**53 - 1, -(2**53 - 1), "", "é✓" * 50,
+          "x" * 20000,
           [], {}, [1, [2, [3, {"a": None}]]], {"k": {"": [True, {"z": []}]}},
           {"big": list(range(300))}, (1, 2)]
 
@@ -26,7 +27,8 @@ def test_values_round_trip(value):
     assert parsed == to_value(value)
 
 
-@pytest.mark.parametrize("bad", [{1, 2}, b"bytes", object(), 2**60, math.nan, math.inf,
+@pytest.mark.parametrize("bad", [{1, 2}, b"bytes", object(), 2**53, -(2**53), 2**60, math.nan,
+                                 math.inf,
                                  {1: "int key"}, [1, {"x": {2}}]])
 def test_not_json_is_refused(bad):
     with pytest.raises(wire.NotJson):

@@ -25,9 +25,10 @@ from actorgrpc.v1 import mailbox_pb2, mailbox_pb2_grpc
 from actorgrpc.contract.values import _problem, fill_value, from_list, from_struct
 from actorgrpc.contract.framing import FrameWriter
 from actorgrpc.transport.stream_ops import FAST_PATH
-from actorgrpc.contract.wire import (NotJson, batch_reply_entry, failure_entry, json_bytes, json_list,
-                   json_value, listed, reply_entry, reply_json_entry, scan_id_and_tell,
-                   split_entries)
+from actorgrpc.contract.values import check_numbers
+from actorgrpc.contract.wire import (NotJson, batch_reply_entry, failure_entry, has_suspect_numbers,
+                   json_arguments, json_bytes, json_list, listed, reply_entry,
+                   reply_json_entry, scan_id_and_tell, split_entries)
 
 logger = logging.getLogger("actorgrpc.mailbox")
 
@@ -329,9 +330,11 @@ class _StreamSession:
         try:
             if args_json:
                 try:
-                    args = json_value(args_json)
+                    args = json_arguments(args_json)
                     kwargs_json = envelope.kwargs_json
-                    kwargs = json_value(kwargs_json) if kwargs_json else {}
+                    kwargs = json_arguments(kwargs_json) if kwargs_json else {}
+                except InvalidArgument:
+                    raise
                 except ValueError as exc:
                     raise InvalidArgument(f"args_json / kwargs_json is not valid JSON: {exc}") \
                         from None
@@ -381,6 +384,8 @@ class _StreamSession:
             return
         start = self.host.start
         run = _ResultRun(self, action)
+        # The number policy, per call: a call out of range fails alone.
+        suspect = has_suspect_numbers(batch_json)
         for call_id, args in enumerate(calls, first_id):
             if actor.state >= _CLOSED:
                 # As for envelopes that would have followed: not hosted any more.
@@ -392,6 +397,8 @@ class _StreamSession:
                     if type(args) is not list:
                         raise InvalidArgument("every element of batch_args_json must be a "
                                               "JSON array (the positional arguments)")
+                    if suspect:
+                        check_numbers(args)
                     outcome = start(actor, action, args, {})
                 except Exception as exc:
                     actor.processed += 1

@@ -3,8 +3,14 @@
 Everything user code sends or returns crosses the wire as ``google.protobuf.Value``
 (JSON's data model), so Go, Node.js and grpcurl read it as plain JSON and nothing
 is ever unpickled. Numbers are JSON numbers (doubles): integral numbers come back
-as ``int``, others as ``float``; integers beyond 2**53 cannot be represented
-exactly and are refused rather than silently rounded.
+as ``int``, others as ``float``.
+
+The number policy, the same in every client and server (and in the conformance
+cases): an integer must lie within ±(2^53 − 1), where a double still holds every
+integer exactly; beyond, and NaN and the infinities, are refused with
+INVALID_ARGUMENT and ``out_of_range_message``'s words, never silently rounded. (A
+float is a float at any finite size; JavaScript, which cannot tell 1e300 from an
+integer, refuses it as one.)
 """
 
 from __future__ import annotations
@@ -16,8 +22,41 @@ from google.protobuf import struct_pb2
 
 from actorgrpc.contract.errors import InvalidArgument
 
-_MAX_SAFE_INT = 2**53
+#: The largest integer every client's JSON numbers hold exactly (JavaScript's
+#: Number.MAX_SAFE_INTEGER).
+MAX_SAFE_INTEGER = 2**53 - 1
+_MAX_SAFE_INT = MAX_SAFE_INTEGER
 _NULL = struct_pb2.NULL_VALUE
+
+
+def out_of_range_message(number: int) -> str:
+    """The words of the number policy, in every client and server."""
+    return (f"integer {shown_number(number)} is out of range: JSON-shaped values carry "
+            "integers within ±(2^53 - 1)")
+
+
+def shown_number(number: int) -> str:
+    text = str(number)
+    return text if len(text) <= 40 else f"{text[:20]}…({len(text)} digits)"
+
+
+def check_numbers(value: Any) -> None:
+    """InvalidArgument when ``value`` (parsed JSON) holds a number the policy refuses:
+    an integer beyond ±(2^53 - 1), or a non-finite number. Walks without recursion."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is int:
+            if not -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
+                raise InvalidArgument(out_of_range_message(item))
+        elif kind is float:
+            if not math.isfinite(item):
+                raise InvalidArgument(f"{item} is not a JSON number")
+        elif kind is list:
+            stack.extend(item)
+        elif kind is dict:
+            stack.extend(item.values())
 
 
 class _NotJson(Exception):
@@ -91,7 +130,7 @@ def _problem(obj: Any, path: str) -> str:
     if isinstance(obj, int):
         if -_MAX_SAFE_INT <= obj <= _MAX_SAFE_INT:
             return ""
-        return f"{path}: integer {obj} is too large for a JSON number"
+        return f"{path}: {out_of_range_message(obj)}"
     if isinstance(obj, float):
         return "" if math.isfinite(obj) else f"{path}: {obj} is not a JSON number"
     if isinstance(obj, dict):
@@ -160,7 +199,9 @@ def from_value(value: struct_pb2.Value) -> Any:
         number = value.number_value
         if number.is_integer() and -_MAX_SAFE_INT <= number <= _MAX_SAFE_INT:
             return int(number)
-        return number
+        if number != number or number in (math.inf, -math.inf):
+            raise InvalidArgument(f"{number} is not a JSON number")
+        return number  # a float, however large: only integers lose their digits
     if kind == "bool_value":
         return value.bool_value
     if kind == "struct_value":

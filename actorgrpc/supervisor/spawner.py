@@ -18,6 +18,8 @@ __all__ = ["Spawner", "new_aid"]
 
 #: Seconds a killed actor that never ran is given to exit before it is forgotten.
 CLEANUP_TIMEOUT = 5.0
+#: Seconds an actor that reported a failed start has to exit by itself.
+FAILED_EXIT_GRACE = 0.5
 
 
 def new_aid() -> str:
@@ -78,7 +80,10 @@ class Spawner:
     async def _abandon(self, record: ActorRecord, why: str = "") -> None:
         """A spawn that failed: nothing of it may be left (process, name)."""
         if record.handle is not None and record.exit_code is None:
-            record.kill()
-            await record.join(CLEANUP_TIMEOUT)
+            # An actor that reported its failure exits by itself (code 3): its own exit
+            # code, not SIGKILL, then goes into its crash report.
+            if not (record.failure and await record.join(FAILED_EXIT_GRACE)):
+                record.kill()
+                await record.join(CLEANUP_TIMEOUT)
         self.arbiter.registry.release(record)
         record.publish(events.FAILED, record.failure or why)

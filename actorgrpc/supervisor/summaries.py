@@ -14,7 +14,8 @@ import time
 from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from actorgrpc.contract.consts import ACTOR_STATES, KIND_ARBITER, OWN_PROCESS_KINDS
+from actorgrpc.contract.consts import (ACTOR_STATES, ARBITER_TARGET, KIND_ARBITER,
+                                       OWN_PROCESS_KINDS, PERMANENT, TEMPORARY)
 from actorgrpc.contract.enums import kind_to_wire, restart_to_wire, state_to_wire, wire_state_name
 from actorgrpc.v1 import actor_pb2
 
@@ -63,11 +64,15 @@ def _record_summary(record) -> actor_pb2.ActorSummary:
     load = record.load
     summary = actor_pb2.ActorSummary(
         actor=_ref(record.proxy), kind=kind_to_wire(record.kind), pid=record.pid,
-        monitor=record.monitor.name if record.monitor else "",
+        monitor=record.monitor.name if record.monitor else ARBITER_TARGET,
         created_at=timestamp(record.created_at),
         uptime_seconds=round(time.time() - record.started_at, 3)
         if running and record.started_at else 0.0,
-        restarts=record.restarts, restart=restart_to_wire(record.spec.restart),
+        restarts=record.restarts,
+        # As given, or its supervisor's default (OTP's: permanent workers, temporary
+        # children of the arbiter).
+        restart=restart_to_wire(record.spec.restart
+                                or (PERMANENT if record.monitor else TEMPORARY)),
         backoff_seconds=round(record.backoff, 3),
         heartbeat_age_seconds=round(time.monotonic() - record.last_beat, 3)
         if record.kind in OWN_PROCESS_KINDS and record.is_alive() else 0.0,

@@ -21,6 +21,9 @@ class ChannelSecurity:
     server_name: str = ""
 
 
+#: Calls one server lets wait before its handlers take them (see server_options).
+MAX_PENDING_CALLS = 10_000
+
 #: No TLS, no token: a loopback arbiter without authentication.
 PLAINTEXT = ChannelSecurity()
 
@@ -69,7 +72,14 @@ def server_options(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, *,
     # Loopback links, as for channels: no HTTP/2 BDP probe pings. On the server
     # side they followed every burst of data, a heartbeat included, with a ping and
     # its answer: a quarter of an idle arbiter's CPU with 50 actors beating.
-    options = message_options(max_message_bytes) + [("grpc.http2.bdp_probe", 0)]
+    options = message_options(max_message_bytes) + [
+        ("grpc.http2.bdp_probe", 0),
+        # Calls that arrived and wait for the server to take them: gRPC core's
+        # default (1,000, 3,000 at most) cancelled bursts of a few thousand unary
+        # calls with a bare CANCELLED. Bounded still: beyond these, core refuses.
+        ("grpc.server.max_pending_requests", MAX_PENDING_CALLS),
+        ("grpc.server.max_pending_requests_hard_limit", 2 * MAX_PENDING_CALLS),
+    ]
     if exclusive_port:
         # A second arbiter on the same port must fail instead of sharing it.
         options.append(("grpc.so_reuseport", 0))

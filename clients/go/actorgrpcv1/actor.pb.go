@@ -411,7 +411,8 @@ type ActorSummary struct {
 	UptimeSeconds float64 `protobuf:"fixed64,6,opt,name=uptime_seconds,json=uptimeSeconds,proto3" json:"uptime_seconds,omitempty"`
 	// How many times its supervisor restarted the actor under this name.
 	Restarts int32 `protobuf:"varint,7,opt,name=restarts,proto3" json:"restarts,omitempty"`
-	// Its restart type (as given, or its supervisor's default).
+	// Its restart type: as given, or its supervisor's default (PERMANENT for a
+	// monitor's workers, TEMPORARY for actors spawned directly).
 	Restart RestartType `protobuf:"varint,8,opt,name=restart,proto3,enum=actorgrpc.v1.RestartType" json:"restart,omitempty"`
 	// Seconds its supervisor waited before starting this incarnation (backoff).
 	BackoffSeconds float64 `protobuf:"fixed64,9,opt,name=backoff_seconds,json=backoffSeconds,proto3" json:"backoff_seconds,omitempty"`

@@ -600,7 +600,8 @@ type ActorBoot struct {
 	Extra *structpb.Struct `protobuf:"bytes,9,opt,name=extra,proto3" json:"extra,omitempty"`
 	// Largest gRPC message to send or accept, in bytes.
 	MaxMessageBytes int64 `protobuf:"varint,10,opt,name=max_message_bytes,json=maxMessageBytes,proto3" json:"max_message_bytes,omitempty"`
-	// Name of its monitor ("arbiter" when spawned directly).
+	// The aid of its monitor (a monitor's aid is its name), "arbiter" when spawned
+	// directly: `send("monitor", ...)` from the actor goes there.
 	Monitor       string `protobuf:"bytes,11,opt,name=monitor,proto3" json:"monitor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

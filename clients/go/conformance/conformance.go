@@ -8,6 +8,7 @@
 package conformance
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -64,13 +65,46 @@ func Load(path string) (*Suite, error) {
 		return nil, err
 	}
 	var s Suite
-	if err := json.Unmarshal(data, &s); err != nil {
+	// Numbers as written: an integer in a case is an integer (int64), as it is in
+	// Python's and Node's runners, so the number policy applies to it.
+	decoder := json.NewDecoder(bytes.NewReader(data))
+	decoder.UseNumber()
+	if err := decoder.Decode(&s); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(s.Cases) == 0 {
 		return nil, fmt.Errorf("%s: no cases", path)
 	}
+	for _, c := range s.Cases {
+		for _, step := range c.Steps {
+			for key, value := range step.Request {
+				step.Request[key] = numbersOf(value)
+			}
+		}
+	}
 	return &s, nil
+}
+
+// numbersOf turns the json.Numbers of a decoded value into int64 (integers that fit)
+// or float64 (the rest).
+func numbersOf(value any) any {
+	switch v := value.(type) {
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return i
+		}
+		f, _ := v.Float64()
+		return f
+	case []any:
+		for i := range v {
+			v[i] = numbersOf(v[i])
+		}
+	case map[string]any:
+		for k := range v {
+			v[k] = numbersOf(v[k])
+		}
+	}
+	return value
 }
 
 // target maps a name of the cases to the name the Go runner uses: prefixed,
@@ -156,6 +190,7 @@ func (r *Runner) runStep(parent context.Context, step Step) error {
 			Start:        str("start"),
 			Stopping:     str("stopping"),
 			PeriodicTask: str("periodic_task"),
+			Program:      str("program"),
 		}
 		if r.Program != "" && o.Kind == actorgrpc.KindUnspecified && o.Start == "" && o.Stopping == "" && o.PeriodicTask == "" {
 			o.Kind, o.Program = actorgrpc.KindExec, r.Program
