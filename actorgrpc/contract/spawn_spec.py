@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from actorgrpc.contract.consts import (DEFAULT_ACTOR_TIMEOUT, KIND_EXEC, KIND_PROCESS, KIND_THREAD,
-                     RESTART_TYPES,
-                     SPAWNABLE_KINDS)
+from actorgrpc.contract.consts import DEFAULT_ACTOR_TIMEOUT, KIND_EXEC, KIND_PROCESS, KIND_THREAD
 from actorgrpc.contract.enums import kind_from_wire, kind_to_wire, restart_from_wire, restart_to_wire
 from actorgrpc.contract.errors import InvalidArgument, shown
 from actorgrpc.contract.references import reference_of
@@ -20,8 +17,20 @@ __all__ = ["SpawnSpec"]
 
 #: What an aid looks like (see Arbiter.spawn_record); no name may look like one.
 _AID_SHAPED = re.compile(r"[0-9a-f]{12}")
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,127}$")
 HOOK_FIELDS = ("start", "stopping", "periodic_task")
+
+
+def checked(params: dict) -> dict:
+    """``params`` validated by the schema (InvalidArgument naming the first problem)."""
+    from pydantic import ValidationError
+
+    from actorgrpc.contract.schema import SpawnParams, invalid_argument
+
+    try:
+        model = SpawnParams.model_validate(params)
+    except ValidationError as error:
+        raise invalid_argument(error, "spawn") from None
+    return {name: getattr(model, name) for name in params}
 
 
 @dataclass
@@ -45,13 +54,7 @@ class SpawnSpec:
 
     @classmethod
     def from_kwargs(cls, **params) -> "SpawnSpec":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(params) - known)
-        if unknown:
-            raise InvalidArgument(
-                f"unknown spawn parameter(s) {', '.join(unknown)}; "
-                f"expected some of {', '.join(sorted(known))}")
-        spec = cls(**{k: v for k, v in params.items() if v is not None})
+        spec = cls(**checked({k: v for k, v in params.items() if v is not None}))
         spec.validate()
         return spec
 
@@ -74,13 +77,9 @@ class SpawnSpec:
         return spec
 
     def validate(self) -> None:
-        if self.kind not in SPAWNABLE_KINDS:
-            raise InvalidArgument(
-                f"bad kind {self.kind!r}: expected one of {', '.join(SPAWNABLE_KINDS)}")
-        if self.name and not _NAME.match(self.name):
-            raise InvalidArgument(
-                f"bad actor name {shown(self.name)}: 1-128 characters of letters, digits "
-                "and _ . : @ - (not starting with a punctuation mark)")
+        """The schema's checks (types, ranges, shapes: actorgrpc.contract.schema), then
+        the rules between fields."""
+        checked({f.name: getattr(self, f.name) for f in fields(self)})
         if self.name in ("arbiter", "monitor"):
             raise InvalidArgument(f"the name {self.name!r} is reserved")
         if _AID_SHAPED.fullmatch(self.name):
@@ -88,16 +87,6 @@ class SpawnSpec:
             # capture every call meant for the actor whose aid it is.
             raise InvalidArgument(f"bad actor name {shown(self.name)}: it looks like an aid "
                                   "(12 hexadecimal digits)")
-        if self.restart and self.restart not in RESTART_TYPES:
-            raise InvalidArgument(
-                f"bad restart {self.restart!r}: expected one of {', '.join(RESTART_TYPES)}")
-        if not isinstance(self.extra, dict):
-            raise InvalidArgument("extra must be a dictionary")
-        for attribute in ("timeout", "periodic_interval"):
-            value = getattr(self, attribute)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) \
-                    or not math.isfinite(value) or value <= 0:
-                raise InvalidArgument(f"{attribute} must be a positive number of seconds")
         if self.kind == KIND_EXEC:
             if not self.program:
                 raise InvalidArgument("an exec actor needs `program`: the name of a program "

@@ -21,7 +21,6 @@ import sys
 import time
 
 import click
-from click.core import ParameterSource
 
 from actorgrpc.contract.consts import ACTOR_STATES, DEFAULT_BIND, DEFAULT_MAX_MESSAGE_BYTES
 from actorgrpc.contract.errors import ActorError
@@ -49,9 +48,24 @@ def main():
 
 # -- serve ---------------------------------------------------------------------------
 
+def _read_config_file(ctx: click.Context, _param, path):
+    """Read ``--config`` before any other option (it is eager), so that the file's
+    values become the options' defaults: a flag on the command line wins over the
+    file, the file over the built-in defaults (click's default_map)."""
+    from actorgrpc.ops.config import ConfigError, ServeConfig, load_config
+
+    try:
+        config = load_config(path) if path else ServeConfig()
+    except ConfigError as exc:
+        raise click.BadParameter(f"\n{exc}", param_hint="--config") from None
+    ctx.default_map = {**(ctx.default_map or {}), **config.defaults()}
+    ctx.meta["actorgrpc.config"] = config
+    return path
+
+
 @main.command()
-@click.option("--config", "config_path", default=None, metavar="FILE",
-              type=click.Path(dir_okay=False),
+@click.option("--config", "config_path", default=None, metavar="FILE", is_eager=True,
+              type=click.Path(dir_okay=False), callback=_read_config_file,
               help="TOML configuration file; options given here override it.")
 @click.option("--bind", default=DEFAULT_BIND, show_default=True,
               help="HOST:PORT to serve on (port 0 picks a free port).")
@@ -101,38 +115,14 @@ def serve(config_path, bind, modules, start, monitors, run_dir, max_message_byte
           insecure, programs):
     """Run an arbiter until SIGTERM or SIGINT."""
     from actorgrpc.supervisor.arbiter import Arbiter
-    from actorgrpc.ops.config import ConfigError, ServeConfig, load_config
     from actorgrpc.actor.logs import configure_logging
     from actorgrpc.transport.server import BindError
 
-    try:
-        config = load_config(config_path) if config_path else ServeConfig()
-    except ConfigError as exc:
-        raise click.BadParameter(f"\n{exc}", param_hint="--config") from None
-    given = click.get_current_context().get_parameter_source
-
-    def pick(option: str, value, from_file):
-        """The command line wins over the file, the file over the defaults."""
-        if given(option) not in (ParameterSource.DEFAULT, None) or from_file is None:
-            return value
-        return from_file
-
-    bind = pick("bind", bind, config.bind)
-    start = pick("start", start, config.start)
-    run_dir = pick("run_dir", run_dir, config.run_dir)
-    max_message_bytes = pick("max_message_bytes", max_message_bytes,
-                             config.max_message_bytes)
-    log_level = pick("log_level", log_level, config.log_level).upper()
-    log_format = pick("log_format", log_format, config.log_format)
-    metrics_port = pick("metrics_port", metrics_port, config.metrics_port)
-    dashboard_port = pick("dashboard_port", dashboard_port, config.dashboard_port)
+    config = click.get_current_context().meta["actorgrpc.config"]
+    log_level = log_level.upper()
     security = _serve_security(
-        bind, insecure=pick("insecure", insecure, config.insecure),
-        auth_token_file=pick("auth_token_file", auth_token_file, config.auth_token_file),
-        tls_cert=pick("tls_cert", tls_cert, config.tls_cert),
-        tls_key=pick("tls_key", tls_key, config.tls_key),
-        tls_client_ca=pick("tls_client_ca", tls_client_ca, config.tls_client_ca),
-        tls_ca=pick("tls_ca", tls_ca, config.tls_ca))
+        bind, insecure=insecure, auth_token_file=auth_token_file, tls_cert=tls_cert,
+        tls_key=tls_key, tls_client_ca=tls_client_ca, tls_ca=tls_ca)
     timings = config.arbiter_kwargs()
     if heartbeat_interval is not None:
         timings["heartbeat_interval"] = heartbeat_interval

@@ -1,9 +1,12 @@
 """``actorgrpc serve --config FILE``: the arbiter's settings in a TOML file.
 
-Why a schema of our own instead of passing the TOML through: an operator's typo
-(``num_worker = 4``) must stop the arbiter at start with the file, line and key
-named, not be ignored. tomllib reports the line of syntax errors; for unknown keys
-and wrong types the key's line is found by scanning the text (``locate``).
+The file is validated by one declarative schema, built from the same models that
+validate spawn parameters and restart policies (actorgrpc.contract.schema), so a
+monitor's workers in the file and an actor spawned by a client obey the same rules.
+An operator's typo (``num_worker = 4``) stops the arbiter at start with the file,
+line and key named; every problem of the file is reported at once. tomllib reports
+the line of syntax errors; for the schema's findings the key's line is found by
+scanning the text (``locate``).
 
 The file (every table and key optional)::
 
@@ -14,11 +17,15 @@ The file (every table and key optional)::
     [metrics]     port
     [dashboard]   port
     [programs.NAME]  command (a list of strings), env (a table of strings), cwd:
-                     a program that EXEC actors may run (see actorgrpc.supervisor.programs)
-    [monitors.NAME]  num_workers, kind, start, stopping, periodic_task,
-                     periodic_interval, timeout, extra, and the restart policy
-                     (restart, strategy, max_restarts, max_seconds, backoff_initial,
-                     backoff_max, backoff_jitter, stable_seconds) passed to add_monitor as is
+                     a program that EXEC actors may run (see supervisor.programs)
+    [monitors.NAME]  num_workers, and the workers' spawn parameters (kind, start,
+                     stopping, periodic_task, periodic_interval, timeout, extra,
+                     restart, program) and restart policy (strategy, max_restarts,
+                     max_seconds, backoff_initial, backoff_max, backoff_jitter,
+                     stable_seconds), passed to add_monitor as is
+
+``ServeConfig.defaults()`` are the values the file gives the ``serve`` command's
+options: click's ``default_map`` (a flag on the command line wins over the file).
 """
 
 from __future__ import annotations
@@ -26,109 +33,157 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
 
-__all__ = ["ConfigError", "ServeConfig", "load_config", "parse_config", "locate"]
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, ValidationError
 
-_NUMBER = (int, float)
-_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+from actorgrpc.contract.schema import (PositiveSeconds, RestartPolicyParams, WorkerParams,
+                                       StrictModel)
 
-#: table → key → (accepted Python types, description for messages)
-SCHEMA: dict[str, dict[str, tuple[tuple, str]]] = {
-    "server": {
-        "bind": ((str,), "a HOST:PORT string"),
-        "modules": ((list,), "a list of module names"),
-        "start": ((str,), 'a "module:function" string'),
-        "run_dir": ((str,), "a folder path"),
-        "max_message_bytes": ((int,), "a positive integer"),
-    },
-    "supervision": {
-        "heartbeat_interval": (_NUMBER, "a positive number of seconds"),
-        "monitor_task_period": (_NUMBER, "a positive number of seconds"),
-        "spawn_timeout": (_NUMBER, "a positive number of seconds"),
-        "action_timeout": (_NUMBER, "a positive number of seconds"),
-    },
-    "logging": {
-        "level": ((str,), f"one of {', '.join(_LOG_LEVELS)}"),
-        "format": ((str,), '"text" or "json"'),
-    },
-    "security": {
-        "auth_token_file": ((str,), "a path to a token file"),
-        "tls_cert": ((str,), "a path to a PEM certificate chain"),
-        "tls_key": ((str,), "a path to a PEM private key"),
-        "tls_client_ca": ((str,), "a path to PEM CA certificates"),
-        "tls_ca": ((str,), "a path to PEM CA certificates"),
-        "insecure": ((bool,), "true or false"),
-    },
-    "metrics": {"port": ((int,), "a port number (0-65535)")},
-    "dashboard": {"port": ((int,), "a port number (0-65535)")},
-}
+__all__ = ["ConfigError", "ServeConfig", "ConfigFile", "load_config", "parse_config",
+           "locate"]
 
-#: Keys of a ``[monitors.NAME]`` table; all but num_workers go to add_monitor as is.
-MONITOR_KEYS: dict[str, tuple[tuple, str]] = {
-    "num_workers": ((int,), "a non-negative integer"),
-    "kind": ((str,), '"process" or "thread"'),
-    "start": ((str,), 'a "module:function" string'),
-    "stopping": ((str,), 'a "module:function" string'),
-    "periodic_task": ((str,), 'a "module:function" string'),
-    "periodic_interval": (_NUMBER, "a positive number of seconds"),
-    "timeout": (_NUMBER, "a positive number of seconds"),
-    "extra": ((dict,), "a table"),
-    # The restart policy (validated here for type only; the monitor checks values).
-    "restart": ((str,), '"permanent", "transient" or "temporary"'),
-    "strategy": ((str,), 'a strategy name such as "one_for_one"'),
-    "max_restarts": ((int,), "a non-negative integer"),
-    "max_seconds": (_NUMBER, "a positive number of seconds"),
-    "backoff_initial": (_NUMBER, "a non-negative number of seconds"),
-    "backoff_max": (_NUMBER, "a non-negative number of seconds"),
-    "backoff_jitter": (_NUMBER, "a non-negative fraction (0.2 = up to 20 %)"),
-    "stable_seconds": (_NUMBER, "a non-negative number of seconds"),
-}
+_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.:@-]*$"
+_MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
-_POSITIVE = {"max_message_bytes", "heartbeat_interval", "monitor_task_period",
-             "spawn_timeout", "action_timeout", "periodic_interval", "timeout", "max_seconds"}
-_NON_NEGATIVE = {"num_workers", "max_restarts", "backoff_initial", "backoff_max",
-                 "backoff_jitter", "stable_seconds"}
+
+def _shaped(pattern: str, what: str):
+    """A string of one shape; the message says the shape in words, not as a regex."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            raise ValueError(f"must be {what}")
+        return value
+    return AfterValidator(check)
+
+
+Port = Annotated[StrictInt, Field(ge=0, le=65535)]
+BindAddress = Annotated[str, _shaped(r"^.*:[0-9]+$", "a HOST:PORT string")]
+ModuleName = Annotated[str, _shaped(_MODULE.pattern, "a module name (dotted identifiers)")]
+
+
+class ServerSection(StrictModel):
+    bind: BindAddress | None = None
+    modules: list[ModuleName] = []
+    start: str | None = None
+    run_dir: str | None = None
+    max_message_bytes: Annotated[StrictInt, Field(gt=0)] | None = None
+
+
+class SupervisionSection(StrictModel):
+    heartbeat_interval: PositiveSeconds | None = None
+    monitor_task_period: PositiveSeconds | None = None
+    spawn_timeout: PositiveSeconds | None = None
+    action_timeout: PositiveSeconds | None = None
+
+
+class LoggingSection(StrictModel):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL",
+                   "debug", "info", "warning", "error", "critical"] | None = None
+    format: Literal["text", "json"] | None = None
+
+
+class SecuritySection(StrictModel):
+    auth_token_file: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_client_ca: str | None = None
+    tls_ca: str | None = None
+    insecure: StrictBool | None = None
+
+
+class PortSection(StrictModel):
+    port: Port | None = None
+
+
+class MonitorSection(WorkerParams, RestartPolicyParams):
+    """A pool: its size, its workers' spawn parameters and its restart policy."""
+
+    num_workers: Annotated[StrictInt, Field(ge=0)] = 1
+
+
+class ProgramSection(StrictModel):
+    command: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    env: dict[str, str] = {}
+    cwd: str | None = None
+
+
+class ConfigFile(StrictModel):
+    """The whole file."""
+
+    server: ServerSection = ServerSection()
+    supervision: SupervisionSection = SupervisionSection()
+    logging: LoggingSection = LoggingSection()
+    security: SecuritySection = SecuritySection()
+    metrics: PortSection = PortSection()
+    dashboard: PortSection = PortSection()
+    monitors: dict[Annotated[str, Field(pattern=_NAME)], MonitorSection] = {}
+    programs: dict[Annotated[str, Field(pattern=_NAME)], ProgramSection] = {}
 
 
 class ConfigError(ValueError):
     """A configuration file that cannot be used; ``str()`` names file, line and key."""
 
 
+#: Option of ``serve`` → (section, key) of the file that gives its default.
+_OPTIONS = {
+    "bind": ("server", "bind"), "start": ("server", "start"),
+    "run_dir": ("server", "run_dir"), "max_message_bytes": ("server", "max_message_bytes"),
+    "heartbeat_interval": ("supervision", "heartbeat_interval"),
+    "spawn_timeout": ("supervision", "spawn_timeout"),
+    "log_level": ("logging", "level"), "log_format": ("logging", "format"),
+    "auth_token_file": ("security", "auth_token_file"), "tls_cert": ("security", "tls_cert"),
+    "tls_key": ("security", "tls_key"), "tls_client_ca": ("security", "tls_client_ca"),
+    "tls_ca": ("security", "tls_ca"), "insecure": ("security", "insecure"),
+    "metrics_port": ("metrics", "port"), "dashboard_port": ("dashboard", "port"),
+}
+
+
 @dataclass
 class ServeConfig:
     """Settings of ``actorgrpc serve``; ``None`` means "not set in the file"."""
 
-    bind: str | None = None
-    modules: list[str] = field(default_factory=list)
-    start: str | None = None
-    run_dir: str | None = None
-    max_message_bytes: int | None = None
-    heartbeat_interval: float | None = None
-    monitor_task_period: float | None = None
-    spawn_timeout: float | None = None
-    action_timeout: float | None = None
-    log_level: str | None = None
-    log_format: str | None = None
-    metrics_port: int | None = None
-    dashboard_port: int | None = None
-    auth_token_file: str | None = None
-    tls_cert: str | None = None
-    tls_key: str | None = None
-    tls_client_ca: str | None = None
-    tls_ca: str | None = None
-    insecure: bool | None = None
-    #: Programs EXEC actors may run.
-    programs: list = field(default_factory=list)
-    #: Monitor name → keyword arguments of ``Arbiter.add_monitor``.
-    monitors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    file: ConfigFile = field(default_factory=ConfigFile)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _OPTIONS:
+            section, key = _OPTIONS[name]
+            return getattr(getattr(self.file, section), key)
+        if name in ("monitor_task_period", "action_timeout"):
+            return getattr(self.file.supervision, name)
+        raise AttributeError(name)
+
+    @property
+    def modules(self) -> list[str]:
+        return list(self.file.server.modules)
+
+    @property
+    def monitors(self) -> dict[str, dict[str, Any]]:
+        """Monitor name → keyword arguments of ``Arbiter.add_monitor`` (what the file
+        set, as given)."""
+        return {name: section.model_dump(exclude_unset=True) | {
+                    "num_workers": section.num_workers}
+                for name, section in self.file.monitors.items()}
+
+    @property
+    def programs(self) -> list:
+        from actorgrpc.supervisor.programs import Program
+
+        return [Program(name=name, command=tuple(p.command), env=dict(p.env), cwd=p.cwd)
+                for name, p in self.file.programs.items()]
+
+    def defaults(self) -> dict[str, Any]:
+        """The file's values of ``serve``'s options (click's ``default_map``)."""
+        return {option: value for option in _OPTIONS
+                if (value := getattr(self, option)) is not None}
 
     def arbiter_kwargs(self) -> dict:
         """The supervision timings that were set, as ``Arbiter(...)`` keyword arguments."""
-        return {key: getattr(self, key) for key in
+        return {key: getattr(self.file.supervision, key) for key in
                 ("heartbeat_interval", "monitor_task_period", "spawn_timeout",
                  "action_timeout")
-                if getattr(self, key) is not None}
+                if getattr(self.file.supervision, key) is not None}
 
 
 def load_config(path: str) -> ServeConfig:
@@ -153,151 +208,82 @@ def parse_config(text: str, path: str = "<config>") -> ServeConfig:
     except tomllib.TOMLDecodeError as exc:
         # The message ends with "(at line N, column M)".
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    problems = _Problems(text, path)
-    config = ServeConfig()
-    for table, value in data.items():
-        if table == "monitors":
-            _read_monitors(value, config, problems)
-        elif table == "programs":
-            _read_programs(value, config, problems)
-        elif table in SCHEMA:
-            if not isinstance(value, dict):
-                problems.add((table,), f"must be a table [{table}]")
-                continue
-            _read_table(table, value, config, problems)
+    try:
+        return ServeConfig(ConfigFile.model_validate(data))
+    except ValidationError as error:
+        raise ConfigError(_describe(error, text, path)) from None
+
+
+def _describe(error: ValidationError, text: str, path: str) -> str:
+    """Every problem, one per line, in line order: ``path:line: [table] key: what``."""
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = tuple(part for part in item["loc"] if not _is_branch(part))
+        keys = tuple(str(part) for part in loc if not isinstance(part, int))
+        table, key = _table_and_key(keys)
+        # A list item is named like TOML's arrays are read: modules[1].
+        key += "".join(f"[{part}]" for part in loc if isinstance(part, int))
+        if item["type"] == "extra_forbidden":
+            expected = ", ".join(_keys_of(keys[:-1]))
+            message = (f"unknown key {key!r} in [{table}]" if table else
+                       f"unknown table or key {key!r}") + \
+                (f"; expected one of {expected}" if expected else "")
         else:
-            known = ", ".join(f"[{name}]" for name in [*SCHEMA, "monitors.NAME",
-                                                       "programs.NAME"])
-            problems.add((table,), f"unknown table or key {table!r}; expected {known}")
-    problems.raise_if_any()
-    return config
+            what = _what(item)
+            message = f"[{table}] {key}: {what}" if table and key else \
+                f"[{table or key}]: {what}"
+        problems.append((locate(text, keys), message))
+    problems.sort(key=lambda problem: problem[0] or 0)
+    return "\n".join(f"{path}:{line}: {message}" if line else f"{path}: {message}"
+                     for line, message in problems)
 
 
-_FIELD_OF = {("logging", "level"): "log_level", ("logging", "format"): "log_format",
-             ("metrics", "port"): "metrics_port", ("dashboard", "port"): "dashboard_port"}
+def _what(item: dict) -> str:
+    """pydantic's message in the file's words, and the value that was given."""
+    message = item["msg"].removeprefix("Value error, ")
+    if item["type"] in ("model_type", "dict_type"):
+        return "must be a table"
+    message = message.replace("Input should be", "must be")
+    return f"{message}, got {_toml(item['input'])}"
 
 
-def _read_table(table: str, values: dict, config: ServeConfig, problems) -> None:
-    schema = SCHEMA[table]
-    for key, value in values.items():
-        if key not in schema:
-            problems.add((table, key), f"unknown key {key!r} in [{table}]; expected one "
-                         f"of {', '.join(schema)}")
-            continue
-        if not _check(table, key, value, schema[key], problems, (table, key)):
-            continue
-        setattr(config, _FIELD_OF.get((table, key), key), value)
-
-
-def _read_monitors(monitors, config: ServeConfig, problems) -> None:
-    if not isinstance(monitors, dict):
-        problems.add(("monitors",), "must be tables [monitors.NAME]")
-        return
-    for name, params in monitors.items():
-        where = ("monitors", name)
-        if not isinstance(params, dict):
-            problems.add(where, f"[monitors.{name}] must be a table of settings")
-            continue
-        if not re.match(r"^[A-Za-z0-9_][A-Za-z0-9_.:@-]*$", name):
-            problems.add(where, f"bad monitor name {name!r}")
-            continue
-        accepted = {}
-        for key, value in params.items():
-            if key not in MONITOR_KEYS:
-                problems.add(where + (key,), f"unknown key {key!r} in [monitors.{name}]; "
-                             f"expected one of {', '.join(MONITOR_KEYS)}")
-            elif _check(f"monitors.{name}", key, value, MONITOR_KEYS[key], problems,
-                        where + (key,)):
-                accepted[key] = value
-        accepted.setdefault("num_workers", 1)
-        config.monitors[name] = accepted
-
-
-def _read_programs(programs, config: ServeConfig, problems) -> None:
-    from actorgrpc.supervisor.programs import Program
-
-    if not isinstance(programs, dict):
-        problems.add(("programs",), "must be tables [programs.NAME]")
-        return
-    for name, params in programs.items():
-        where = ("programs", name)
-        if not isinstance(params, dict):
-            problems.add(where, f"[programs.{name}] must be a table with a command")
-            continue
-        unknown = set(params) - {"command", "env", "cwd"}
-        if unknown:
-            problems.add(where, f"unknown key(s) {', '.join(sorted(unknown))} in "
-                         f"[programs.{name}]; expected command, env, cwd")
-            continue
-        env = params.get("env", {})
-        if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
-            problems.add(where + ("env",), f"[programs.{name}] env must be a table of strings")
-            continue
-        cwd = params.get("cwd")
-        if cwd is not None and not isinstance(cwd, str):
-            problems.add(where + ("cwd",), f"[programs.{name}] cwd must be a folder path")
-            continue
-        command = params.get("command")
-        try:
-            if not isinstance(command, list):
-                raise ValueError(f"program {name!r}: command must be a list of strings")
-            config.programs.append(Program(name=name, command=tuple(command), env=env,
-                                           cwd=cwd))
-        except ValueError as exc:
-            problems.add(where, f"[programs.{name}] {exc}")
-
-
-def _check(table: str, key: str, value, rule, problems, where) -> bool:
-    types, description = rule
-    # bool is an int in Python; "true" is never a number or a count here.
-    ok = isinstance(value, types) and (bool in types or not isinstance(value, bool))
-    if ok and key in _POSITIVE:
-        ok = value > 0
-    if ok and key in _NON_NEGATIVE:
-        ok = value >= 0
-    if ok and key == "port":
-        ok = 0 <= value <= 65535
-    if ok and key == "modules":
-        ok = all(isinstance(m, str) and m for m in value)
-    if ok and key == "level":
-        ok = value.upper() in _LOG_LEVELS
-    if ok and key == "format":
-        ok = value in ("text", "json")
-    if ok and key == "kind":
-        ok = value in ("process", "thread")
-    if ok and key == "bind":
-        ok = ":" in value and value.rsplit(":", 1)[1].isdigit()
-    if not ok:
-        problems.add(where, f"[{table}] {key} must be {description}, got {_show(value)}")
-    return ok
-
-
-def _show(value) -> str:
+def _toml(value: Any) -> str:
+    """A value as the file spells it (true, not True; "4", not '4')."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return f'"{value}"'
-    return repr(value)
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
-class _Problems:
-    """Collects every problem of a file, so the operator fixes them in one go."""
+def _keys_of(where: tuple) -> list[str]:
+    """The keys the schema allows in the table at ``where`` (for "expected one of")."""
+    if not where:
+        return sorted(ConfigFile.model_fields)
+    if len(where) == 2 and where[0] in ("monitors", "programs"):
+        model: Any = MonitorSection if where[0] == "monitors" else ProgramSection
+    elif len(where) == 1 and where[0] in ConfigFile.model_fields:
+        model = ConfigFile.model_fields[where[0]].annotation
+    else:
+        return []
+    return sorted(model.model_fields) if isinstance(model, type) else []
 
-    def __init__(self, text: str, path: str):
-        self.text = text
-        self.path = path
-        self.items: list[tuple[int | None, str]] = []
 
-    def add(self, where: tuple, message: str) -> None:
-        self.items.append((locate(self.text, where), message))
+def _is_branch(part) -> bool:
+    """A name pydantic gives the branch of a union it tried, not a key of the file."""
+    return isinstance(part, str) and ("[" in part or part.startswith(("constrained-",
+                                                                       "function-")))
 
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        self.items.sort(key=lambda item: item[0] or 0)
-        raise ConfigError("\n".join(
-            f"{self.path}:{line}: {message}" if line else f"{self.path}: {message}"
-            for line, message in self.items))
+
+def _table_and_key(loc: tuple) -> tuple[str, str]:
+    if len(loc) >= 3 and loc[0] in ("monitors", "programs"):
+        return f"{loc[0]}.{loc[1]}", ".".join(loc[2:])
+    if len(loc) == 2 and loc[0] in ("monitors", "programs"):
+        return f"{loc[0]}.{loc[1]}", ""
+    if len(loc) >= 2:
+        return loc[0], ".".join(loc[1:])
+    return "", loc[0] if loc else ""
 
 
 _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")

@@ -23,7 +23,6 @@ import time
 from collections import deque
 from dataclasses import dataclass, fields
 
-from actorgrpc.contract.errors import InvalidArgument
 
 from actorgrpc.contract.consts import TEMPORARY, TRANSIENT
 
@@ -56,25 +55,19 @@ class RestartPolicy:
 
     @classmethod
     def from_params(cls, params: dict) -> "RestartPolicy":
-        """Take this policy's keys out of ``params`` (validated); leave the rest."""
+        """Take this policy's keys out of ``params`` (validated by the schema:
+        actorgrpc.contract.schema.RestartPolicyParams); leave the rest."""
+        from pydantic import ValidationError
+
+        from actorgrpc.contract.schema import RestartPolicyParams, invalid_argument
+
         names = {f.name for f in fields(cls)}
         values = {key: params.pop(key) for key in list(params) if key in names}
-        policy = cls(**values)
-        policy.validate()
-        return policy
-
-    def validate(self) -> None:
-        if self.strategy not in STRATEGIES:
-            raise InvalidArgument(
-                f"bad strategy {self.strategy!r}: expected one of {', '.join(STRATEGIES)}")
-        if not isinstance(self.max_restarts, int) or self.max_restarts < 0:
-            raise InvalidArgument("max_restarts must be a whole number >= 0")
-        for name in ("max_seconds", "backoff_initial", "backoff_max", "stable_seconds"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or value < 0:
-                raise InvalidArgument(f"{name} must be a number of seconds >= 0")
-        if not 0 <= self.backoff_jitter < 1:
-            raise InvalidArgument("backoff_jitter must be a fraction in [0, 1)")
+        try:
+            model = RestartPolicyParams.model_validate(values)
+        except ValidationError as error:
+            raise invalid_argument(error, "restart policy") from None
+        return cls(**model.model_dump())
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
