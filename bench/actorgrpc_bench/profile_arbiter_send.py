@@ -1,0 +1,130 @@
+"""Where the arbiter's time goes while clients drive ArbiterService.Send.
+
+    python -m actorgrpc_bench.profile_arbiter_send [--seconds 12] [--in-flight 1000]
+        [--top 25] [--native/--no-native] [--raw FILE]
+
+(with bench/ on PYTHONPATH, or ``.venv/bin/python -m`` from bench/). It starts an
+arbiter under test and a Python process actor, drives ``echo`` through
+ArbiterService.Send with ``--in-flight`` calls at once, from the Go client when Go
+is here (it leaves the CPU to the arbiter), else from this process; and records the
+arbiter with py-spy (``pip install py-spy``; root, or ptrace allowed). It prints the
+calls/s, the arbiter's and the actor's CPU per call, and the arbiter main thread's
+top frames by self and by inclusive share. ``--native`` (the default) sees into
+gRPC's Cython and C core too, at the price of pausing the arbiter for each sample
+(throughput drops while it records: shares, not speed, are what it is for).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+from actorgrpc.client.connect import connect
+from actorgrpc_bench.arbiter_process import ArbiterUnderTest
+from actorgrpc_bench.polyglot_clients import run_once
+from actorgrpc_bench.polyglot_programs import GO_DIR, PolyglotPrograms
+from actorgrpc_bench.process_stats import cpu_seconds
+from actorgrpc_bench.python_client import arbiter_send_burst
+from actorgrpc_bench.stack_profile import ThreadProfile, table
+
+#: Samples per second py-spy takes (its default is 100: 250 makes a 12 s
+#: recording of ~3,000 main-thread samples, ±1 % on a 25 % share).
+SAMPLE_RATE = 250
+
+ACTOR = "bench-profiled"
+
+
+def _log(*parts) -> None:
+    print(*parts, file=sys.stderr, flush=True)
+
+
+async def _drive(client, programs: PolyglotPrograms, address: str, in_flight: int,
+                 until: asyncio.Future) -> tuple[int, float]:
+    """Bursts of ArbiterService.Send until ``until`` is done; (calls, seconds)."""
+    calls, start = 0, time.perf_counter()
+    while not until.done():
+        if programs.has_go:
+            # One Go repetition per burst: a few hundred ms each, so the driving
+            # stops soon after the recording does.
+            await run_once([programs.gobench, "-address", address, "-actor", ACTOR,
+                            "-measure", "arbiter", "-repetitions", "1",
+                            "-arbiter-count", str(in_flight),
+                            "-arbiter-in-flight", str(in_flight)],
+                           programs.environment(None), GO_DIR)
+        else:
+            await arbiter_send_burst(client, ACTOR, in_flight)
+        calls += in_flight
+    return calls, time.perf_counter() - start
+
+
+async def profile(seconds: float, in_flight: int, top: int, native: bool,
+                  raw_path: str | None) -> None:
+    py_spy = shutil.which("py-spy") or os.path.join(os.path.dirname(sys.executable), "py-spy")
+    if not os.path.exists(py_spy):
+        raise SystemExit("py-spy is not installed: .venv/bin/pip install py-spy")
+    programs = PolyglotPrograms(_log)
+    run_dir = tempfile.mkdtemp(prefix="actorgrpc-bench-profile-")
+    raw = raw_path or os.path.join(run_dir, "stacks.txt")
+    arbiter = None
+    try:
+        programs.prepare()
+        arbiter = ArbiterUnderTest(run_dir)
+        async with connect(arbiter.address) as client:
+            await client.spawn(name=ACTOR)
+            actor_pid = (await client.send(ACTOR, "info"))["actor"]["process_id"]
+            await arbiter_send_burst(client, ACTOR, in_flight)  # warm: routes, streams
+            command = [py_spy, "record", "--pid", str(arbiter.pid), "--duration",
+                       str(int(seconds)), "--rate", str(SAMPLE_RATE), "--format", "raw",
+                       "--function", "--threads", "--output", raw]
+            if native:
+                command.append("--native")
+            spy = await asyncio.create_subprocess_exec(
+                *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+            recorded = asyncio.ensure_future(spy.communicate())
+            arbiter_cpu, actor_cpu = cpu_seconds(arbiter.pid), cpu_seconds(actor_pid)
+            calls, elapsed = await _drive(client, programs, arbiter.address, in_flight,
+                                          recorded)
+            arbiter_cpu = cpu_seconds(arbiter.pid) - arbiter_cpu
+            actor_cpu = cpu_seconds(actor_pid) - actor_cpu
+            _, spy_errors = await recorded
+            if spy.returncode != 0:
+                raise SystemExit(f"py-spy failed: {spy_errors.decode(errors='replace')}")
+            await client.stop(ACTOR)
+        with open(raw) as lines:
+            main_thread = ThreadProfile(lines, "MainThread")
+    finally:
+        if arbiter is not None:
+            arbiter.stop()
+        programs.close()
+        shutil.rmtree(run_dir, ignore_errors=True)
+    driver = "the Go client" if programs.has_go else "this Python process"
+    print(f"ArbiterService.Send from {driver}, {in_flight} in flight, py-spy "
+          f"{'--native ' if native else ''}at {SAMPLE_RATE} Hz for {int(seconds)} s")
+    print(f"  {calls / elapsed:.0f} calls/s while recording; CPU per call: arbiter "
+          f"{arbiter_cpu / calls * 1e6:.0f} µs, actor {actor_cpu / calls * 1e6:.0f} µs")
+    print(f"  arbiter main thread: {main_thread.total} samples\n")
+    print(table(main_thread.top_inclusive(top), "inclusive (Python frames below the loop)"))
+    print()
+    print(table(main_thread.top_self(top), "self"))
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=12)
+    parser.add_argument("--in-flight", type=int, default=1000)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--native", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--raw", default=None, help="keep py-spy's collapsed stacks here")
+    args = parser.parse_args(argv)
+    import uvloop
+
+    uvloop.run(profile(args.seconds, args.in_flight, args.top, args.native, args.raw))
+
+
+if __name__ == "__main__":
+    main()
