@@ -22,11 +22,13 @@ class ArbiterUnderTest:
     """An ``actorgrpc serve`` process for the benchmark.
 
     ``programs`` (name → command line) are registered for EXEC actors
-    (``--program NAME=COMMAND``): the Go and Node.js demo actors.
+    (``--program NAME=COMMAND``): the Go and Node.js demo actors. ``code`` is a
+    folder holding another ``actorgrpc`` package to run instead of the checkout's
+    (first on PYTHONPATH: a candidate change, compared by compare_arbiters).
     """
 
     def __init__(self, run_dir: str, tls: bool = False, auth: bool = False,
-                 programs: dict[str, str] | None = None):
+                 programs: dict[str, str] | None = None, code: str | None = None):
         command = [sys.executable, "-m", "actorgrpc", "serve", "--bind", "127.0.0.1:0",
                    "-m", "actorgrpc.examples.demo", "-m", "actorgrpc_bench.commands",
                    "--run-dir", run_dir, "--log-level", "WARNING"]
@@ -52,7 +54,10 @@ class ArbiterUnderTest:
                 command += ["--auth-token-file", os.path.join(secrets, TOKENS)]
                 self.token = load_token_file(os.path.join(secrets, TOKENS))[0][0]
                 self.client_options["token"] = self.token
-        self.process = subprocess.Popen(command, env=environment(), stdout=subprocess.PIPE,
+        env = environment()
+        if code is not None:
+            env["PYTHONPATH"] = os.pathsep.join([os.path.abspath(code), env["PYTHONPATH"]])
+        self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, text=True)
         deadline = time.monotonic() + READY_TIMEOUT
         while True:

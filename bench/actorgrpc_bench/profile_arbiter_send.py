@@ -3,22 +3,32 @@
     python -m actorgrpc_bench.profile_arbiter_send [--seconds 12] [--in-flight 1000]
         [--top 25] [--native/--no-native] [--raw FILE]
 
-(with bench/ on PYTHONPATH, or ``.venv/bin/python -m`` from bench/). It starts an
+(with bench/ on PYTHONPATH, or ``../.venv/bin/python -m`` from bench/). It starts an
 arbiter under test and a Python process actor, drives ``echo`` through
 ArbiterService.Send with ``--in-flight`` calls at once, from the Go client when Go
 is here (it leaves the CPU to the arbiter), else from this process; and records the
 arbiter with py-spy (``pip install py-spy``; root, or ptrace allowed). It prints the
 calls/s, the arbiter's and the actor's CPU per call, and the arbiter main thread's
-top frames by self and by inclusive share. ``--native`` (the default) sees into
-gRPC's Cython and C core too, at the price of pausing the arbiter for each sample
-(throughput drops while it records: shares, not speed, are what it is for).
+top frames by self and by inclusive share.
+
+By default py-spy samples without stopping the arbiter (``--nonblocking``): the
+arbiter runs at full speed, and time in C (gRPC's Cython and core, uvloop) is
+charged to the nearest Python frame, ``Runner.run`` for the loop itself. ``--native``
+sees into the C frames, but stops the arbiter for every sample: its throughput
+drops to a fifth, and the shares of system calls grow with it; use it to name C
+frames, not to weigh them.
 """
 
 from __future__ import annotations
 
+import os
+
+# Before grpc is imported (as the actorgrpc command line does): this process runs
+# gRPC and starts programs; gRPC's fork handlers would only warn and get in the way.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
+
 import argparse
 import asyncio
-import os
 import shutil
 import sys
 import tempfile
@@ -81,8 +91,7 @@ async def profile(seconds: float, in_flight: int, top: int, native: bool,
             command = [py_spy, "record", "--pid", str(arbiter.pid), "--duration",
                        str(int(seconds)), "--rate", str(SAMPLE_RATE), "--format", "raw",
                        "--function", "--threads", "--output", raw]
-            if native:
-                command.append("--native")
+            command.append("--native" if native else "--nonblocking")
             spy = await asyncio.create_subprocess_exec(
                 *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
             recorded = asyncio.ensure_future(spy.communicate())
@@ -104,7 +113,7 @@ async def profile(seconds: float, in_flight: int, top: int, native: bool,
         shutil.rmtree(run_dir, ignore_errors=True)
     driver = "the Go client" if programs.has_go else "this Python process"
     print(f"ArbiterService.Send from {driver}, {in_flight} in flight, py-spy "
-          f"{'--native ' if native else ''}at {SAMPLE_RATE} Hz for {int(seconds)} s")
+          f"{'--native' if native else '--nonblocking'} at {SAMPLE_RATE} Hz for {int(seconds)} s")
     print(f"  {calls / elapsed:.0f} calls/s while recording; CPU per call: arbiter "
           f"{arbiter_cpu / calls * 1e6:.0f} µs, actor {actor_cpu / calls * 1e6:.0f} µs")
     print(f"  arbiter main thread: {main_thread.total} samples\n")
@@ -118,7 +127,8 @@ def main(argv=None) -> None:
     parser.add_argument("--seconds", type=float, default=12)
     parser.add_argument("--in-flight", type=int, default=1000)
     parser.add_argument("--top", type=int, default=25)
-    parser.add_argument("--native", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--native", action="store_true",
+                        help="see into C frames (stops the arbiter for every sample)")
     parser.add_argument("--raw", default=None, help="keep py-spy's collapsed stacks here")
     args = parser.parse_args(argv)
     import uvloop

@@ -39,6 +39,8 @@ class ThreadProfile:
                 if thread not in frames[0]:
                     continue
                 frames = frames[1:]
+            if not frames:  # a thread caught between Python frames
+                continue
             count = int(count)
             self.total += count
             self.self_counts[frames[-1]] += count
