@@ -1,7 +1,8 @@
 """`actorgrpc bench --quick --json` runs and reports every figure (no timing asserted).
 
-Minutes of CPU on two cores: not part of `make test`. Run with `make test-bench`
-(which sets ACTORGRPC_BENCH_TEST=1 and installs the Node.js client's packages).
+The runs take minutes of CPU on two cores: not part of `make test`. Run them with
+`make test-bench` (which sets ACTORGRPC_BENCH_TEST=1 and installs the Node.js
+client's packages). The pure parts (goals table, profile reading) are tested always.
 """
 
 import json
@@ -15,7 +16,7 @@ import pytest
 
 from .support import ROOT, assert_all_gone
 
-pytestmark = pytest.mark.skipif(
+bench_run = pytest.mark.skipif(
     os.environ.get("ACTORGRPC_BENCH_TEST") != "1",
     reason="the benchmark takes minutes: run it with `make test-bench` "
            "(or ACTORGRPC_BENCH_TEST=1 pytest tests/test_bench.py)")
@@ -105,6 +106,7 @@ def _check_polyglot(figures: dict) -> None:
         print(f"!!! polyglot figures NOT checked, toolchain missing: {', '.join(missing)} !!!")
 
 
+@bench_run
 @pytest.mark.timeout(600)
 def test_quick_benchmark_reports_every_figure():
     figures = _run_quick_benchmark()
@@ -116,6 +118,7 @@ def test_quick_benchmark_reports_every_figure():
     assert figures["machine"]["quick"] is True
 
 
+@bench_run
 @pytest.mark.timeout(600)
 def test_quick_benchmark_with_tls_and_tokens_runs_the_polyglot_programs_too():
     # The Go and Node.js programs get the run's CA and token: with either missing
@@ -124,3 +127,43 @@ def test_quick_benchmark_with_tls_and_tokens_runs_the_polyglot_programs_too():
     _positive_with_spread(figures, "arbiter_send_throughput")
     _check_polyglot(figures)
     assert figures["machine"]["tls"] is True and figures["machine"]["auth"] is True
+
+
+# -- the pure parts, in every run -------------------------------------------------------
+
+@pytest.fixture
+def bench_package(monkeypatch):
+    """actorgrpc_bench importable (a dev tool in bench/, not installed)."""
+    monkeypatch.syspath_prepend(os.path.join(ROOT, "bench"))
+
+
+def test_goals_table_says_skipped_with_the_reason_instead_of_leaving_a_goal_out(bench_package):
+    from actorgrpc_bench.run import goals_table
+
+    lines = goals_table({"go_send_rtt_ratio": 1.5, "go_ask_ratio": 0.9,
+                         "polyglot_skipped": {"js": "node is not on PATH"}})
+    by_key = {line.split()[0]: line for line in lines[1:]}
+    assert by_key["go_send_rtt_ratio"].split()[4] == "NO"  # 1.5 > 1.3
+    assert by_key["go_ask_ratio"].split()[4] == "yes"  # 0.9 >= 0.8
+    for key in ("js_send_rtt_ratio", "js_ask_ratio"):
+        assert "SKIPPED: node is not on PATH" in by_key[key]
+    # Nothing skipped and no figure: no line (a figure the run did not make).
+    assert "send_rtt_ratio" not in by_key
+
+
+def test_stack_profile_shares_of_one_thread(bench_package):
+    from actorgrpc_bench.stack_profile import ThreadProfile
+
+    lines = [
+        "thread (1): MainThread;main (a.py:1);loop (b.py:2);send (services.py:3) 6\n",
+        "thread (1): MainThread;main (a.py:1);loop (b.py:2) 3\n",
+        "thread (1): MainThread;main (a.py:1);loop (b.py:2);write (framing.py:9) 1\n",
+        "thread (2): Thread-1;poll (p.py:1) 50\n",
+        "thread (1): MainThread 4\n",  # caught between Python frames: not a sample
+    ]
+    profile = ThreadProfile(lines, "MainThread")
+    assert profile.total == 10
+    assert profile.top_self(1) == [("send (services.py:3)", 0.6)]
+    # main and loop are in every sample (the root chain): left out.
+    assert profile.top_inclusive(5) == [("send (services.py:3)", 0.6),
+                                        ("write (framing.py:9)", 0.1)]

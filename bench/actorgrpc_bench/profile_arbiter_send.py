@@ -48,6 +48,37 @@ SAMPLE_RATE = 250
 
 ACTOR = "bench-profiled"
 
+#: The arbiter's main thread by part, from the leaf frame of each sample: (part,
+#: patterns of the leaf). First match wins; "Runner.run" is the loop's own frame,
+#: so a leaf there is C code with no Python frame above it in this call: gRPC's
+#: Cython and core (the unary calls' machinery, completion queue events) and uvloop.
+PARTS = [
+    ("gRPC Cython/core + uvloop (no Python frame)", ("Runner.run",)),
+    ("mailbox stream write (gRPC's, from framing)", ("FrameWriter._step ",)),
+    ("mailbox stream read + reply decode", ("MailboxConnection._read_loop",)),
+    ("asyncio/inspect: gRPC's per-call tasks, asyncio.wait", (
+        "asyncio/", "_weakrefset", "inspect.py", "<frozen abc>")),
+    ("actorgrpc: interceptors, error boundary, deserializer", (
+        "transport/auth.py", "transport/boundary.py", "transport/server.py")),
+    ("actorgrpc: Value/ListValue <-> Python", ("contract/values.py",)),
+    ("actorgrpc: router, mailbox client, envelopes", (
+        "contract/wire.py", "client/mailbox.py", "client/routing.py", "contract/framing.py")),
+    ("actorgrpc: ArbiterServicer.Send, registry", (
+        "supervisor/services.py", "supervisor/registry.py", "supervisor/record.py",
+        "supervisor/arbiter.py")),
+]
+
+
+def by_part(profile: ThreadProfile) -> list[tuple[str, float]]:
+    """Self shares summed by PARTS; what matches none is "other"."""
+    sums: dict[str, int] = {}
+    for frame, count in profile.self_counts.items():
+        part = next((name for name, patterns in PARTS
+                     if any(pattern in frame for pattern in patterns)), "other")
+        sums[part] = sums.get(part, 0) + count
+    return sorted(((part, profile.share(count)) for part, count in sums.items()),
+                  key=lambda row: -row[1])
+
 
 def _log(*parts) -> None:
     print(*parts, file=sys.stderr, flush=True)
@@ -117,6 +148,8 @@ async def profile(seconds: float, in_flight: int, top: int, native: bool,
     print(f"  {calls / elapsed:.0f} calls/s while recording; CPU per call: arbiter "
           f"{arbiter_cpu / calls * 1e6:.0f} µs, actor {actor_cpu / calls * 1e6:.0f} µs")
     print(f"  arbiter main thread: {main_thread.total} samples\n")
+    print(table(by_part(main_thread), "by part (self time of the leaf frames)"))
+    print()
     print(table(main_thread.top_inclusive(top), "inclusive (Python frames below the loop)"))
     print()
     print(table(main_thread.top_self(top), "self"))

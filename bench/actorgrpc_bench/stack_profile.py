@@ -4,7 +4,9 @@ Each line is ``frame;frame;...;leaf COUNT`` (with ``--threads``, the first frame
 names the thread). Shares are of that thread's samples: *self* counts a frame
 when it is the leaf, *inclusive* when it is anywhere in the stack. Frames present
 in nearly every stack (the chain from ``main`` down to the event loop) say
-nothing and are left out of the inclusive table.
+nothing and are left out of the inclusive table. ("Nearly every": py-spy's
+``--nonblocking`` reads a running thread's stack, and one in ten comes back cut
+short above the loop; its leaf, what self shares count, is still right.)
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import collections
 import os
 import re
 
-#: A frame present in at least this share of the samples is part of the common
-#: root chain (runpy, click, Arbiter.start, the loop's run_forever).
+#: A frame present in at least this share of the most common frame's samples is
+#: part of the root chain (runpy, click, Arbiter.start, the loop's run_forever).
 ROOT_CHAIN_SHARE = 0.95
 
 _PYTHON_FRAME = re.compile(r"\(.*\.py:\d+\)$")
@@ -58,8 +60,9 @@ class ThreadProfile:
         """Frames by inclusive share, below the root chain (Python frames only by
         default: native frames without symbols are addresses)."""
         rows = []
+        most = max(self.inclusive.values(), default=0)
         for frame, count in self.inclusive.most_common():
-            if self.share(count) >= ROOT_CHAIN_SHARE:
+            if count >= ROOT_CHAIN_SHARE * most:
                 continue
             if python_only and not _PYTHON_FRAME.search(frame):
                 continue
