@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import psutil
 import pytest
@@ -52,33 +53,36 @@ POLYGLOT_KEYS = {
              "node_actor_send_rtt_p50_us", "node_actor_send_rtt_ratio",
              "node_actor_ask_throughput", "exec_actor_baseline_bidi_rtt_p50_us"],
 }
-#: Words in the command line of a process the benchmark starts, beside "actorgrpc"
-#: (the Node.js programs run from the checkout, whose path need not say it).
-MARKERS = ("actorgrpc", "demo-actor.js", "jsbench.js", "gobench", "demoactor")
+#: An environment variable the test gives the benchmark, with a value of its own:
+#: every process the benchmark starts inherits it (the arbiter, its fork server and
+#: actors, the Go and Node.js programs and demo actors), and no process of another
+#: test or session on this machine has it.
+RUN_MARK = "ACTORGRPC_BENCH_TEST_RUN"
 
 
-def _ours() -> dict:
-    """Processes of actorgrpc on this machine (arbiters, fork servers, actors, and
-    the Go and Node.js programs)."""
-    found = {}
-    for process in psutil.process_iter(["pid", "name", "cmdline"]):
-        cmdline = " ".join(process.info["cmdline"] or [])
-        if ((process.info["name"] or "").startswith("actor:")
-                or any(marker in cmdline for marker in MARKERS)):
-            found[process.pid] = process
+def _started_by(mark: str) -> list:
+    """Live processes whose environment carries ``RUN_MARK=mark``."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get(RUN_MARK) == mark:
+                found.append(process)
+        except (psutil.Error, OSError):  # gone, or not ours to read
+            continue
     return found
 
 
 def _run_quick_benchmark(*flags: str) -> dict:
-    before = _ours()
-    # 540 s bound: the quick mode takes ~60 s here (plus a cold Go build, up to a
+    mark = f"{os.getpid()}-{time.monotonic_ns()}"
+    # 540 s bound: the quick mode takes ~70 s here (plus a cold Go build, up to a
     # few minutes); it also checks that asks and tells come back complete and in
     # order, and stops every process it started.
     result = subprocess.run(
         [sys.executable, "-m", "actorgrpc", "bench", "--quick", "--json", *flags],
-        cwd=ROOT, capture_output=True, text=True, timeout=540)
+        cwd=ROOT, capture_output=True, text=True, timeout=540,
+        env={**os.environ, RUN_MARK: mark})
     assert result.returncode == 0, result.stderr[-3000:]
-    assert_all_gone([p for pid, p in _ours().items() if pid not in before])
+    assert_all_gone(_started_by(mark))
     return json.loads(result.stdout)
 
 
