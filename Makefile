@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BIND ?= 127.0.0.1:7070
 PROTO_FILES := $(wildcard protos/actorgrpc/v1/*.proto)
 
-.PHONY: all install run test fuzz test-python test-go test-js proto proto-check lint bench bench-quick clean tools image container-smoke bench-peers bench-peers-quick
+.PHONY: all install run test fuzz test-python test-go test-js test-bench proto proto-check lint bench bench-quick clean tools image container-smoke bench-peers bench-peers-quick
 
 all: install
 
@@ -64,6 +64,16 @@ bench: install
 
 bench-quick: install
 	$(VENV)/bin/actorgrpc bench --quick
+
+# The benchmark's own test (tests/test_bench.py: every figure reported, plain and
+# with --tls --auth, no process left behind; no speed asserted). Minutes, so not
+# in `make test`. The Node.js client's packages first, when npm is there (the
+# benchmark runs jsbench.js and the Node demo actor; without Node it says SKIPPED).
+test-bench: install
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd clients/js && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "!!! make test-bench: npm is not installed: the Node.js figures are SKIPPED !!!"; fi
+	ACTORGRPC_BENCH_TEST=1 $(PY) -m pytest -q -p no:cacheprovider -s tests/test_bench.py
 
 # The same workloads on Ray, Thespian and multiprocessing, side by side (minutes;
 # separate environments under .bench-envs/). Not part of the tests.

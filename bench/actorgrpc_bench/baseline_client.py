@@ -9,6 +9,7 @@ import grpc
 
 from actorgrpc_bench.baselines import STREAM, UNARY
 from actorgrpc_bench.helper_process import start_helper, stop_helper
+from actorgrpc_bench.process_stats import cpu_seconds
 from actorgrpc_bench.stats import percentile
 
 PAYLOAD = b"hello-world-payload"
@@ -38,6 +39,20 @@ class Baselines:
                 await call(PAYLOAD)
                 timings.append(time.perf_counter() - start)
         return timings
+
+    async def unary_burst(self, count: int) -> tuple[float, float]:
+        """(calls/s, the server's CPU µs per call) of ``count`` unary calls in
+        flight at once: what a bare grpc.aio server does where the arbiter serves
+        ArbiterService.Send."""
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{self.grpc_port}") as channel:
+            call = channel.unary_unary(UNARY)
+            await asyncio.gather(*[call(PAYLOAD) for _ in range(min(WARM_UP, count))])
+            server_cpu = cpu_seconds(self.process.pid)
+            start = time.perf_counter()
+            await asyncio.gather(*[call(PAYLOAD) for _ in range(count)])
+            elapsed = time.perf_counter() - start
+            used = cpu_seconds(self.process.pid) - server_cpu
+        return count / elapsed, used / count * 1e6
 
     async def bidi_rtt(self, count: int) -> list[float]:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{self.grpc_port}") as channel:
