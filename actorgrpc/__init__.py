@@ -123,13 +123,27 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; nothing is imported at run
     from actorgrpc.actor.runtime import Concurrency
     from actorgrpc.client.connect import Client, connect
     from actorgrpc.compat import ActorProxyMonitor, ArbiterConcurrency, ProcessConcurrency
-    from actorgrpc.contract.consts import (ACTOR_ACTION_TIMEOUT, ACTOR_STATES,
-                                           DEFAULT_SEND_TIMEOUT, MONITOR_TASK_PERIOD)
-    from actorgrpc.contract.errors import (ActorAlreadyExists, ActorError, ActorNotFound,
-                                           ActorTimeout, ActorUnavailable, CommandError,
-                                           CommandNotFound, InvalidArgument,
-                                           MessageTooLarge, PermissionDenied,
-                                           ResourceExhausted, SpawnError, Unauthenticated)
+    from actorgrpc.contract.consts import (
+        ACTOR_ACTION_TIMEOUT,
+        ACTOR_STATES,
+        DEFAULT_SEND_TIMEOUT,
+        MONITOR_TASK_PERIOD,
+    )
+    from actorgrpc.contract.errors import (
+        ActorAlreadyExists,
+        ActorError,
+        ActorNotFound,
+        ActorTimeout,
+        ActorUnavailable,
+        CommandError,
+        CommandNotFound,
+        InvalidArgument,
+        MessageTooLarge,
+        PermissionDenied,
+        ResourceExhausted,
+        SpawnError,
+        Unauthenticated,
+    )
     from actorgrpc.contract.proxy import ActorProxy
     from actorgrpc.supervisor.arbiter import Arbiter, arbiter
     from actorgrpc.supervisor.monitor import Monitor

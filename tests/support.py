@@ -67,7 +67,8 @@ class ArbiterProcess:
             except queue.Empty:
                 if self.process.poll() is not None:
                     raise AssertionError(
-                        f"arbiter exited with {self.process.returncode}:\n{self.stderr()}")
+                        f"arbiter exited with {self.process.returncode}:\n{self.stderr()}"
+                    ) from None
                 continue
             if line.startswith(READY_LINE_PREFIX):
                 return line[len(READY_LINE_PREFIX):].strip()
@@ -89,7 +90,7 @@ class ArbiterProcess:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise AssertionError(f"arbiter ignored {sig!r}:\n{self.stderr()}")
+            raise AssertionError(f"arbiter ignored {sig!r}:\n{self.stderr()}") from None
 
     def kill_only_the_arbiter(self) -> None:
         """SIGKILL the arbiter alone: what happens to its children is theirs to show."""
@@ -172,6 +173,6 @@ def logged_url(arbiter: ArbiterProcess, marker: str, pattern: str) -> str:
     import re
 
     # 10 s: the line is logged before the ready line; only the stderr pump may lag.
-    line = wait_for(lambda: next((l for l in arbiter.stderr_lines if marker in l), None),
+    line = wait_for(lambda: next((line for line in arbiter.stderr_lines if marker in line), None),
                     10, f"the line with {marker!r}")
     return re.search(pattern, line).group(1)

@@ -76,7 +76,8 @@ DENIED = [
 
 #: References that are not even well-formed: INVALID_ARGUMENT.
 MALFORMED = [
-    "", "nocolon", "a:b:c", ":f", "m:", "1m:f", "m:f()", "m:f x", " tests.sample_actors:mark_started",
+    "", "nocolon", "a:b:c", ":f", "m:", "1m:f", "m:f()", "m:f x",
+    " tests.sample_actors:mark_started",
     "tests.sample_actors:mark_started\n", "tests.sample_actors:m\u0430rk_started",
     "tests.sample_actors:" + "x" * 300, "tests/sample_actors:mark_started",
     "tests.sample_actors:mark_started;id", "tests..sample_actors:mark_started",

@@ -6,9 +6,9 @@ import psutil
 import pytest
 
 import actorgrpc
-from actorgrpc.v1 import actor_pb2
-from actorgrpc.contract.enums import state_from_wire
 from actorgrpc import ACTOR_STATES
+from actorgrpc.contract.enums import state_from_wire
+from actorgrpc.v1 import actor_pb2
 
 from .support import wait_for_async
 
@@ -282,7 +282,7 @@ async def test_spawns_use_standby_processes_and_work_without_them(tmp_path):
             async with actorgrpc.connect(arbiter.address) as client:
                 # Standbys are forked once the arbiter serves: wait until both exist.
                 if expect_warm:
-                    await wait_for_async(lambda: len(_standbys(arbiter)) == 2, 30,
+                    await wait_for_async(lambda arbiter=arbiter: len(_standbys(arbiter)) == 2, 30,
                                          "two standby processes")
                 warm = {p.pid for p in _standbys(arbiter)}
                 proxy = await client.spawn(name="warm", start="tests.sample_actors:mark_started")

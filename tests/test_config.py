@@ -89,21 +89,24 @@ def test_an_empty_file_sets_nothing():
     ("[server]\nbind = 1\nbind = 2\n", "line 3"),
     # Unknown keys and tables: the line of the key, its table and the keys expected.
     ('[server]\n\nbnd = "x"\n', "x.toml:3: unknown key 'bnd' in [server]; expected one of bind"),
-    ("[severs]\nbind = 1\n", "x.toml:1: unknown table or key 'severs'; expected one of dashboard, logging"),
+    ("[severs]\nbind = 1\n",
+     "x.toml:1: unknown table or key 'severs'; expected one of dashboard, logging"),
     ("heartbeat_interval = 1\n", "x.toml:1: unknown table or key 'heartbeat_interval'"),
     ("[monitors.web]\nnum_worker = 2\n", "x.toml:2: unknown key 'num_worker' in "
                                          "[monitors.web]"),
     # Wrong types: the key's line, what was expected and what was given.
     ("[monitors.web]\nkind = 'thread'\nnum_workers = \"4\"\n",
      'x.toml:3: [monitors.web] num_workers: must be a valid integer, got "4"'),
-    ("[monitors.web]\nnum_workers = -1\n", "x.toml:2: [monitors.web] num_workers: must be greater than or equal to 0, got -1"),
+    ("[monitors.web]\nnum_workers = -1\n",
+     "x.toml:2: [monitors.web] num_workers: must be greater than or equal to 0, got -1"),
     ("[monitors.web]\nmax_restarts = true\n", "max_restarts: must be a valid integer, got true"),
     ("[monitors.web]\nrestart = 3\n", "x.toml:2: [monitors.web] restart: must be '', 'permanent'"),
     ("[monitors.web]\nbackoff_max = 'long'\n", "backoff_max: must be a valid number, got \"long\""),
     ("[supervision]\nspawn_timeout = 0\n", "x.toml:2: [supervision] spawn_timeout: must be "
                                            "greater than 0, got 0"),
     ("[server]\nmodules = 'a.b'\n", "x.toml:2: [server] modules: must be a valid list"),
-    ("[server]\nmodules = ['a', 3]\n", "x.toml:2: [server] modules[1]: must be a valid string, got 3"),
+    ("[server]\nmodules = ['a', 3]\n",
+     "x.toml:2: [server] modules[1]: must be a valid string, got 3"),
     ("[server]\nbind = '127.0.0.1'\n", "bind: must be a HOST:PORT string, got \"127.0.0.1\""),
     ("[logging]\nformat = 'xml'\n", 'x.toml:2: [logging] format: must be \'text\' or \'json\''),
     ("[logging]\nlevel = 'LOUD'\n", "level: must be 'DEBUG'"),
@@ -114,7 +117,8 @@ def test_an_empty_file_sets_nothing():
     ("[supervision]\nspawn_timeout = inf\n", "spawn_timeout: must be a finite number, got inf"),
     ("[monitors.a]\nname = 'x'\n", "unknown key 'name' in [monitors.a]"),
     ("[programs.p]\ncommand = []\n", "x.toml:2: [programs.p] command: List should have at least 1"),
-    ("monitors.web.num_workers = 'x'\n", "x.toml:1: [monitors.web] num_workers: must be a valid integer"),
+    ("monitors.web.num_workers = 'x'\n",
+     "x.toml:1: [monitors.web] num_workers: must be a valid integer"),
 ])
 def test_bad_files_are_refused_naming_line_and_key(text, expected):
     with pytest.raises(ConfigError) as caught:

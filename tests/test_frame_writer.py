@@ -1,8 +1,9 @@
-import pytest
 """FrameWriter: one frame written at a time, the rest batched behind it, and write
 failures reported instead of leaving the writer stuck."""
 
 import asyncio
+
+import pytest
 
 from actorgrpc.contract.framing import FrameWriter
 

@@ -18,8 +18,8 @@ import re
 import shlex
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pytest
 
@@ -298,7 +298,7 @@ def test_readme_lists_the_operator_commands():
     assert len(commands) == len(EXPECTED), (
         f"README has {len(commands)} grpcurl commands, EXPECTED has {len(EXPECTED)}:\n"
         + "\n".join(commands))
-    for command, step in zip(commands, EXPECTED):
+    for command, step in zip(commands, EXPECTED, strict=True):
         assert step.marker in command, f"expected {step.marker!r} in {command!r}"
     streams = [c for c in commands if "/WatchActors" in c or "/Logs" in c]
     assert streams and all(" -max-time " in c for c in streams), \
@@ -320,8 +320,8 @@ SECURITY_SECTION = "## Security"
 
 def test_readme_security_commands_against_a_tls_arbiter_with_tokens(grpcurl, tmp_path):
     """The Security section's grpcurl lines, with its secrets/ made by `secrets init`."""
-    from actorgrpc.transport.auth import load_token_file
     from actorgrpc.ops.provision import init_secrets
+    from actorgrpc.transport.auth import load_token_file
 
     from .support import ArbiterProcess
 

@@ -12,8 +12,8 @@ import psutil
 import pytest
 
 import actorgrpc
-from actorgrpc.transport.auth import bearer_metadata
 from actorgrpc.contract.enums import state_from_wire
+from actorgrpc.transport.auth import bearer_metadata
 from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc, monitor_pb2, monitor_pb2_grpc
 
 from .support import ArbiterProcess

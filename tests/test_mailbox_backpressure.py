@@ -1,4 +1,3 @@
-import pytest
 """The mailbox stream stops reading while its replies cannot be written.
 
 A client that sends asks without reading the replies must not make the actor
@@ -10,11 +9,13 @@ context is a stand-in here, so that a write can be held pending at will.
 import asyncio
 
 import grpc
+import pytest
 
-from actorgrpc.actor.core import Actor
-from actorgrpc.contract.consts import ACTOR_STATES, KIND_THREAD
 from actorgrpc.actor.context import clear_actor
-from actorgrpc.actor.mailbox import MAX_REPLY_BATCH, MailboxHost, MailboxServicer
+from actorgrpc.actor.core import Actor
+from actorgrpc.actor.mailbox import MailboxHost
+from actorgrpc.actor.mailbox_servicer import MAX_REPLY_BATCH, MailboxServicer
+from actorgrpc.contract.consts import ACTOR_STATES, KIND_THREAD
 from actorgrpc.v1 import mailbox_pb2
 
 #: The message path: run again with gRPC's private fast path off (make test).

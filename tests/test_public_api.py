@@ -12,7 +12,8 @@ EXPECTED_API = {
     "Arbiter", "ArbiterConcurrency", "Client", "CommandError", "CommandNotFound",
     "Concurrency", "DEFAULT_SEND_TIMEOUT", "InvalidArgument", "MONITOR_TASK_PERIOD",
     "MessageTooLarge", "Monitor", "PermissionDenied", "ProcessConcurrency", "SpawnError",
-    "ResourceExhausted", "Unauthenticated", "arbiter", "command", "connect", "get_actor", "hook", "send",
+    "ResourceExhausted", "Unauthenticated", "arbiter", "command", "connect", "get_actor", "hook",
+    "send",
     "spawn",
 }
 

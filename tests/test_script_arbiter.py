@@ -4,9 +4,9 @@ import os
 import subprocess
 import sys
 
-from .support import ROOT, assert_all_gone
-
 import psutil
+
+from .support import ROOT, assert_all_gone
 
 
 def test_script_spawns_sends_and_exits_zero():

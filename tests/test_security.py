@@ -13,13 +13,13 @@ import sys
 import grpc
 import pytest
 import trustme
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 import actorgrpc
 from actorgrpc.transport.auth import TokenFileError, bearer_metadata, parse_token_file
 from actorgrpc.transport.security import InsecureBindError, check_exposure
 from actorgrpc.transport.tls import ClientTls
 from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc, mailbox_pb2, mailbox_pb2_grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from .support import ROOT, ArbiterProcess
 

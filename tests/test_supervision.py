@@ -13,8 +13,8 @@ import psutil
 import pytest
 
 import actorgrpc
-from actorgrpc.contract.enums import state_from_wire
 from actorgrpc import ACTOR_STATES
+from actorgrpc.contract.enums import state_from_wire
 from actorgrpc.v1 import arbiter_pb2
 
 from .support import assert_all_gone, supervised_arbiter, wait_for, wait_for_async
@@ -116,7 +116,8 @@ async def _gone(client, name):
 async def test_monitor_strategies(fast_arbiter):
     async with actorgrpc.connect(fast_arbiter.address) as client:
         for prefix in ("pool-", "all-", "rest-"):
-            await wait_for_async(lambda: _full_pool(client, prefix, 3), RECOVERY, prefix)
+            await wait_for_async(lambda prefix=prefix: _full_pool(client, prefix, 3), RECOVERY,
+                                 prefix)
         before = {p: await _aids(client, p) for p in ("pool-", "all-", "rest-")}
         for prefix in ("pool-", "all-", "rest-"):
             with pytest.raises(actorgrpc.ActorUnavailable):

@@ -5,8 +5,9 @@ import math
 import pytest
 
 from actorgrpc.contract import wire
-from actorgrpc.v1 import mailbox_pb2
+from actorgrpc.contract.framing import FrameQueue
 from actorgrpc.contract.values import from_list, from_struct, from_value, to_value
+from actorgrpc.v1 import mailbox_pb2
 
 #: The message path: run again with gRPC's private fast path off (make test).
 pytestmark = pytest.mark.dataplane
@@ -61,7 +62,7 @@ def test_envelopes_and_replies_parse_back():
 
 
 def test_frame_queue_bounds_frames_by_count_and_bytes():
-    queue = wire.FrameQueue(max_bytes=10, max_entries=3)
+    queue = FrameQueue(max_bytes=10, max_entries=3)
     assert not queue
     for entry in (b"aaaa", b"bbbb", b"cc", b"d", b"eeeeeeeeee"):
         queue.push(entry)
@@ -74,7 +75,7 @@ def test_frame_queue_bounds_frames_by_count_and_bytes():
 
 
 def test_consecutive_tells_of_one_command_share_an_envelope():
-    queue = wire.FrameQueue(max_bytes=1 << 20, max_entries=5)
+    queue = FrameQueue(max_bytes=1 << 20, max_entries=5)
     for n in (1, 2, 3):
         queue.push_call(("a1", "count", True, 0.0), wire.json_bytes([n]))
     queue.push_call(("a2", "count", True, 0.0), b"[4]")  # another actor: a new envelope
@@ -94,7 +95,7 @@ def test_consecutive_tells_of_one_command_share_an_envelope():
     # Bytes bound a batch too: a tell that does not fit starts the next frame. The
     # first call counts its envelope's fields (2 + 5 + ENVELOPE_OVERHEAD bytes) and
     # "[0]," (4), each next one 4 bytes: three fit in 43 bytes, not four.
-    queue = wire.FrameQueue(max_bytes=2 + 5 + wire.ENVELOPE_OVERHEAD + 3 * 4,
+    queue = FrameQueue(max_bytes=2 + 5 + wire.ENVELOPE_OVERHEAD + 3 * 4,
                             max_entries=100)
     for n in range(4):
         queue.push_call(("a1", "count", True, 0.0), b"[%d]" % n)
@@ -106,7 +107,7 @@ def test_consecutive_tells_of_one_command_share_an_envelope():
 def test_frames_are_bounded_in_bytes_for_any_text():
     # A command name of 60 CJK characters is 180 bytes of UTF-8, not 60.
     action = "处理" * 30
-    queue = wire.FrameQueue(max_bytes=1000, max_entries=100)
+    queue = FrameQueue(max_bytes=1000, max_entries=100)
     for n in range(40):
         queue.push_call(("a1", action, False, 5.0), b"[%d]" % n, n + 1)
         queue.push(wire.envelope_json_entry(0, "a1", action, [n], {}, 0.0, True))
@@ -123,7 +124,7 @@ def test_json_list_says_why_text_is_not_an_array():
 
 
 def test_consecutive_asks_share_an_envelope_and_a_reply():
-    queue = wire.FrameQueue(max_bytes=1 << 20, max_entries=100)
+    queue = FrameQueue(max_bytes=1 << 20, max_entries=100)
     key = ("a1", "echo", False, 5.0)
     for call_id in (7, 8, 9):
         queue.push_call(key, b"[%d]" % call_id, call_id)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from actorgrpc.contract.errors import CommandNotFound, InvalidArgument, shown
 from actorgrpc.contract.references import register_reference

@@ -10,9 +10,9 @@ import threading
 import time
 from collections import deque
 
+from actorgrpc.actor.context import get_actor, set_actor
 from actorgrpc.compat import PulsarActorNames
 from actorgrpc.contract.consts import ACTOR_STATES, KIND_ARBITER, KIND_MONITOR, KIND_PROCESS
-from actorgrpc.actor.context import get_actor, set_actor
 from actorgrpc.contract.errors import ActorError
 
 __all__ = ["Actor"]

@@ -11,7 +11,7 @@ import grpc
 
 from actorgrpc.actor import system_info
 from actorgrpc.contract.enums import kind_to_wire, state_to_wire
-from actorgrpc.contract.errors import fill_failure
+from actorgrpc.contract.errors import STREAM_ERRORS, fill_failure
 from actorgrpc.v1 import monitor_pb2, monitor_pb2_grpc
 
 logger = logging.getLogger("actorgrpc.actor.heartbeat")
@@ -89,8 +89,8 @@ class HeartbeatStream:
         try:
             await self._write(request)
             await self.call.done_writing()
-        except BaseException:
-            pass
+        except STREAM_ERRORS as exc:  # the monitor is gone: it sees the process exit
+            logger.debug("%s: could not report its failed start: %s", self.actor, exc)
 
     async def close(self) -> None:
         """A last beat with the final state, then close our side."""
@@ -102,8 +102,8 @@ class HeartbeatStream:
         try:
             await self.beat()
             await self.call.done_writing()
-        except BaseException:
-            pass
+        except STREAM_ERRORS as exc:  # the monitor is gone: it sees the process exit
+            logger.debug("%s: no last beat: %s", self.actor, exc)
 
     async def _write(self, request) -> None:
         async with self._write_lock:
@@ -120,7 +120,7 @@ class HeartbeatStream:
                 await asyncio.sleep(self.interval)
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except STREAM_ERRORS:
             self._on_lost()
 
     async def _read_orders(self, welcome_timeout: float) -> None:
@@ -139,7 +139,7 @@ class HeartbeatStream:
                     self.actor.stop_soon(f"ordered by its monitor: {response.stop.reason}")
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except (*STREAM_ERRORS, MonitorLost, TimeoutError) as exc:
             if not self._closing and not self.lost.is_set():
                 logger.warning("%s: heartbeat stream to its monitor failed: %s", self.actor, exc)
         self._on_lost()

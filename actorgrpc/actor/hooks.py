@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Any, Callable, Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from actorgrpc.contract.errors import InvalidArgument, PermissionDenied
-from actorgrpc.contract.references import registered, register_reference
+from actorgrpc.contract.references import register_reference, registered
 
 __all__ = ["HookResolver", "hook"]
 

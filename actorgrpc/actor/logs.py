@@ -47,7 +47,8 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data)
 
 
-TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(actor_name)s(%(aid)s) pid=%(process)d %(name)s: %(message)s"
+TEXT_FORMAT = ("%(asctime)s %(levelname)-7s %(actor_name)s(%(aid)s) pid=%(process)d "
+               "%(name)s: %(message)s")
 
 
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:

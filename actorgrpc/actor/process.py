@@ -23,14 +23,15 @@ import sys
 import grpc
 
 from actorgrpc.actor.core import Actor
-from actorgrpc.actor.heartbeat import HeartbeatStream
+from actorgrpc.actor.heartbeat import HeartbeatStream, MonitorLost
 from actorgrpc.actor.hooks import HookResolver
-from actorgrpc.actor.mailbox import MailboxHost, MailboxServicer
+from actorgrpc.actor.mailbox import MailboxHost
+from actorgrpc.actor.mailbox_servicer import MailboxServicer
 from actorgrpc.actor.process_control import die_with_parent, set_process_name
 from actorgrpc.actor.runtime import Concurrency
 from actorgrpc.client.routing import Router
 from actorgrpc.contract.consts import KIND_PROCESS, MONITOR_TARGET
-from actorgrpc.contract.errors import error_from_rpc_error
+from actorgrpc.contract.errors import STREAM_ERRORS, ActorError, error_from_rpc_error
 from actorgrpc.contract.proxy import ActorProxy
 from actorgrpc.contract.spawn_spec import SpawnSpec
 from actorgrpc.transport.channels import open_channel
@@ -127,8 +128,8 @@ class ProcessConcurrency(Concurrency):
         if self.heartbeat is not None:
             try:
                 await self.heartbeat.beat()
-            except Exception:
-                pass
+            except STREAM_ERRORS as exc:  # the heartbeat's own reader notices the loss
+                logger.debug("%s: state change not reported: %s", actor, exc)
 
 
 class Prepared:
@@ -147,7 +148,7 @@ class Prepared:
         self.metadata = self.client_security.metadata
         try:
             self.hooks.import_all()
-        except BaseException as exc:  # reported to the monitor once connected
+        except Exception as exc:  # noqa: BLE001 - operators' modules: reported once connected
             self.boot_error = exc
         # Start connecting to the monitor now: the TCP and HTTP/2 handshakes overlap
         # with building the mailbox server.
@@ -187,8 +188,8 @@ class Prepared:
                                        security=self.client_security)
         try:
             await connection.call(WARM_UP_AID, "ping", (), None, WELCOME_TIMEOUT)
-        except Exception:
-            pass  # "not hosted": the answer itself is the point
+        except ActorError:
+            pass  # "not hosted" (or no answer): the round trip itself is the point
         finally:
             await connection.close()
 
@@ -230,12 +231,11 @@ async def run_standby(common: dict, assignments) -> int:
     return await become_actor(prepared, spec)
 
 
-async def become_actor(prepared: Prepared, spec: dict) -> int:
-    """Be the actor of ``spec`` in a prepared process, until it stops."""
-    set_process_name(f"actor:{spec['name']}")
-    loop = asyncio.get_running_loop()
-    hooks, host, server = prepared.hooks, prepared.host, prepared.server
-    address = prepared.address
+def _actor_of(prepared: Prepared, spec: dict, loop) -> tuple[Actor, HeartbeatStream,
+                                                               BaseException | None]:
+    """The actor of ``spec``, hosted, with its heartbeat stream and its hooks; and the
+    error that prevents its start (an unimportable module or hook), if any."""
+    hooks, host = prepared.hooks, prepared.host
     monitor_proxy = ActorProxy(spec["monitor"], spec["monitor"], spec["arbiter_address"])
     router = prepared.router
     router.add_alias(MONITOR_TARGET, monitor_proxy)
@@ -244,7 +244,7 @@ async def become_actor(prepared: Prepared, spec: dict) -> int:
     actor = Actor(aid=spec["aid"], name=spec["name"], kind=KIND_PROCESS, runtime=runtime,
                   hooks=hooks, extra=spec.get("extra"), monitor=spec["monitor"],
                   timeout=spec["timeout"], periodic_interval=spec["periodic_interval"])
-    actor.address = address
+    actor.address = prepared.address
     actor.bind_loop()
     host.add(actor, main=True)
 
@@ -258,8 +258,17 @@ async def become_actor(prepared: Prepared, spec: dict) -> int:
             actor.start_hook = _hook(hooks, spec.get("start"))
             actor.stopping_hook = _hook(hooks, spec.get("stopping"))
             actor.periodic_task_hook = _hook(hooks, spec.get("periodic_task"))
-        except BaseException as exc:
+        except Exception as exc:  # noqa: BLE001 - an operator's hook: reported, not raised
             failure = exc
+    return actor, heartbeat, failure
+
+
+async def become_actor(prepared: Prepared, spec: dict) -> int:
+    """Be the actor of ``spec`` in a prepared process, until it stops."""
+    set_process_name(f"actor:{spec['name']}")
+    loop = asyncio.get_running_loop()
+    server = prepared.server
+    actor, heartbeat, failure = _actor_of(prepared, spec, loop)
     # Without a start hook the actor is running as soon as it boots: its hello then
     # carries that state, and the spawn completes after one message, not two.
     running_at_hello = failure is None and actor.start_hook is None
@@ -267,7 +276,7 @@ async def become_actor(prepared: Prepared, spec: dict) -> int:
         await actor.boot()
     try:
         await heartbeat.hello(spec["secret"], WELCOME_TIMEOUT, with_beat=running_at_hello)
-    except Exception as exc:
+    except (*STREAM_ERRORS, MonitorLost, TimeoutError) as exc:
         logger.error("%s: could not reach its monitor at %s: %s", actor,
                      spec["arbiter_address"], exc)
         return EXIT_MONITOR_LOST
@@ -277,7 +286,7 @@ async def become_actor(prepared: Prepared, spec: dict) -> int:
             if failure is not None:
                 raise failure
             await actor.boot()
-        except BaseException as exc:
+        except Exception as exc:  # noqa: BLE001 - the user's start hook: reported as a failed start
             logger.error("%s: failed to start: %s: %s", actor, type(exc).__name__, exc)
             await heartbeat.fail(exc)
             await server.stop(grace=None)

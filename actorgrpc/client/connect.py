@@ -7,17 +7,17 @@ import os
 
 import grpc
 
-from actorgrpc.transport.auth import bearer_metadata
-from actorgrpc.transport.channels import ChannelSecurity
+from actorgrpc.client.routing import Router
 from actorgrpc.contract.consts import DEFAULT_SEND_TIMEOUT
 from actorgrpc.contract.enums import state_to_wire
 from actorgrpc.contract.errors import error_from_rpc_error
 from actorgrpc.contract.proxy import ActorProxy
-from actorgrpc.client.routing import Router
 from actorgrpc.contract.spawn_spec import SpawnSpec
+from actorgrpc.contract.values import from_struct
+from actorgrpc.transport.auth import bearer_metadata
+from actorgrpc.transport.channels import ChannelSecurity
 from actorgrpc.transport.tls import ClientTls
 from actorgrpc.v1 import arbiter_pb2
-from actorgrpc.contract.values import from_struct
 
 __all__ = ["Client", "connect", "client_security"]
 
@@ -71,7 +71,7 @@ class Client:
         #: Metadata of every call (the bearer token): pass it to calls on ``stub``.
         self.metadata = self.router.metadata
 
-    async def __aenter__(self) -> "Client":
+    async def __aenter__(self) -> Client:
         return self
 
     async def __aexit__(self, *exc_info) -> None:

@@ -10,23 +10,39 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 
 import grpc
 
+from actorgrpc.client.outcomes import (
+    NOT_HOSTED,
+    REFUSALS,
+    ActorNotHosted,
+    Deadlines,
+    NotDelivered,
+    encode_call,
+    failure_to_error,
+    give_up,
+    stream_error,
+)
 from actorgrpc.contract import errors
-from actorgrpc.transport.channels import PLAINTEXT, ChannelSecurity, open_channel
 from actorgrpc.contract.consts import DEFAULT_MAX_MESSAGE_BYTES
-from actorgrpc.contract.errors import (ActorTimeout, ActorUnavailable, InvalidArgument, MessageTooLarge,
-                     error_from_status)
-from actorgrpc.v1 import mailbox_pb2
-from actorgrpc.contract.values import _problem, from_value
+from actorgrpc.contract.errors import (
+    ActorTimeout,
+    ActorUnavailable,
+)
 from actorgrpc.contract.framing import FrameWriter
+from actorgrpc.contract.values import from_value
+from actorgrpc.contract.wire import (
+    envelope_json_entry,
+    json_list,
+    json_value,
+)
+from actorgrpc.transport.channels import PLAINTEXT, ChannelSecurity, open_channel
 from actorgrpc.transport.stream_ops import FAST_PATH, one_loop_turn, stream_ops
-from actorgrpc.contract.wire import (ENVELOPE_OVERHEAD, NotJson, envelope_json_entry, json_bytes, json_list,
-                   json_value, utf8_len)
+from actorgrpc.v1 import mailbox_pb2
 
-__all__ = ["MailboxConnection", "NotDelivered", "ActorNotHosted"]
+__all__ = ["MailboxConnection", "NotDelivered", "ActorNotHosted", "NOT_HOSTED",
+           "failure_to_error"]
 
 logger = logging.getLogger("actorgrpc.mailbox")
 
@@ -44,95 +60,6 @@ CONNECT_TIMEOUT = 5.0
 STATUS_WAIT = 1.0
 #: The full name of MailboxService.Stream.
 STREAM_METHOD = "/actorgrpc.v1.MailboxService/Stream"
-#: Failure.type the mailbox uses when the target aid is not hosted at that address.
-NOT_HOSTED = "ActorNotHosted"
-
-
-class NotDelivered(ActorUnavailable):
-    """The connection could not be made: the message was never delivered."""
-
-
-class ActorNotHosted(errors.ActorNotFound):
-    """The address answered, but no longer hosts that actor; the command did not run.
-
-    Raised by the receiving mailbox (and sent on the wire with Failure.type
-    NOT_HOSTED): the only NOT_FOUND after which a sender may safely try again.
-    """
-
-    def __init__(self, message: str, *, remote_type: str = NOT_HOSTED):
-        super().__init__(message, remote_type=remote_type)
-
-
-class _Deadlines:
-    """The deadlines of pending calls, oldest first: calls with the same timeout
-    expire in the order they were made, so one queue and one timer serve them all.
-
-    Parallel deques of plain values rather than a tuple per call: with tens of
-    thousands of calls in flight, every long-lived object is one more for the
-    garbage collector to walk.
-    """
-
-    __slots__ = ("at", "ids", "actions", "timeouts")
-
-    def __init__(self):
-        self.at: deque = deque()
-        self.ids: deque = deque()
-        self.actions: deque = deque()
-        self.timeouts: deque = deque()
-
-    def popleft(self) -> tuple:
-        """(call id, action, timeout) of the oldest, forgotten."""
-        self.at.popleft()
-        return self.ids.popleft(), self.actions.popleft(), self.timeouts.popleft()
-
-    def drop_oldest(self) -> None:
-        """Forget the oldest (its call was answered)."""
-        self.at.popleft()
-        self.ids.popleft()
-        self.actions.popleft()
-        self.timeouts.popleft()
-
-    def clear(self) -> None:
-        for queue in (self.at, self.ids, self.actions, self.timeouts):
-            queue.clear()
-
-
-def _give_up(waiter: asyncio.Future, error: Exception) -> None:
-    if not waiter.done():
-        waiter.set_exception(error)
-
-
-#: Statuses that end a stream because of the caller, not because the actor died: its
-#: calls fail with that status (a missing token, a refused role, ...).
-_REFUSALS = frozenset({grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED,
-                       grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED})
-
-
-def _stream_error(address: str, exc) -> errors.ActorError:
-    """What the calls pending on a stream that ended with ``exc`` fail with."""
-    if isinstance(exc, grpc.aio.AioRpcError) and exc.code() in _REFUSALS:
-        return errors.error_from_rpc_error(exc)
-    detail = ""
-    if isinstance(exc, grpc.aio.AioRpcError):
-        detail = f": {exc.code().name} {exc.details()}"
-    elif type(exc).__module__.startswith("grpc"):  # core's errors name no status
-        detail = f": the stream failed in gRPC ({type(exc).__name__})"
-    elif exc is not None:
-        detail = f": {exc!r}"
-    return ActorUnavailable(f"the connection to the actor at {address} was lost while the "
-                            f"call was pending (the actor may have died){detail}")
-
-
-def failure_to_error(failure) -> errors.ActorError:
-    """The exception for a ``Failure`` on a stream."""
-    code = errors.code_from_number(failure.code)
-    if failure.type == NOT_HOSTED:
-        return ActorNotHosted(failure.message)
-    if code == grpc.StatusCode.UNKNOWN:  # a command that raised: type is its exception's
-        return error_from_status(code, failure.message, failure.type)
-    return error_from_status(code, failure.message, error_class=failure.type)
-
-
 class MailboxConnection:
     """A stream to the MailboxService at one address, shared by every caller of a loop.
 
@@ -161,8 +88,7 @@ class MailboxConnection:
         #: The writer's queue of frames (calls are encoded straight into it).
         self._frames = self._writer.frames
         self._pending: dict[int, asyncio.Future] = {}
-        self._deadlines = _Deadlines()
-        self._sweeper: asyncio.TimerHandle | None = None
+        self._deadlines = Deadlines(self._expire)
         self._call = None
         #: The event loop of the open stream (``submit`` runs on it; looked up once:
         #: asyncio.get_running_loop costs ~0.2 µs of a ~6 µs call here).
@@ -201,36 +127,13 @@ class MailboxConnection:
         # call pending then fails: this one too.)
         self._queue(call_id, target, action, args, kwargs, timeout, False)
         self._pending[call_id] = future
-        # Deadlines: calls with the same timeout expire in the order they were made,
-        # so one queue and one timer serve them all; a call with a shorter timeout
-        # than those queued gets a timer of its own.
-        deadline = loop.time() + timeout
-        deadlines = self._deadlines
-        at = deadlines.at
-        if at and deadline < at[-1]:
-            loop.call_at(deadline, self._expire, call_id, action, timeout)
-        else:
-            at.append(deadline)
-            deadlines.ids.append(call_id)
-            deadlines.actions.append(action)
-            deadlines.timeouts.append(timeout)
-            if self._sweeper is None:
-                self._sweeper = loop.call_at(deadline, self._sweep)
+        self._deadlines.track(loop, call_id, action, timeout)
         return future
 
     def _expire(self, call_id: int, action: str, timeout: float) -> None:
         future = self._pending.pop(call_id, None)
         if future is not None and not future.done():
             future.set_exception(ActorTimeout(f"{action!r} did not answer within {timeout:g} s"))
-
-    def _sweep(self) -> None:
-        self._sweeper = None
-        deadlines = self._deadlines
-        now = asyncio.get_running_loop().time()
-        while deadlines.at and deadlines.at[0] <= now:
-            self._expire(*deadlines.popleft())
-        if deadlines.at:
-            self._sweeper = asyncio.get_running_loop().call_at(deadlines.at[0], self._sweep)
 
     async def tell(self, target: str, action: str, args, kwargs):
         """Queue ``action`` for actor ``target`` without waiting for any reply."""
@@ -258,7 +161,7 @@ class MailboxConnection:
         if self._reader is not None:
             self._reader.cancel()
         for waiter in self._connecting or ():
-            _give_up(waiter, NotDelivered(f"connection to {self.address} closed"))
+            give_up(waiter, NotDelivered(f"connection to {self.address} closed"))
         self._fail_pending(ActorUnavailable(f"connection to {self.address} closed"))
         await self._channel.close(grace=None)
 
@@ -282,34 +185,15 @@ class MailboxConnection:
         # Only asks: a caller waits for them. Tells come in bursts, where one going
         # alone would only make the frames after it smaller.
         alone = not tell and writer.can_write_now()
-        try:
-            if kwargs:
-                entry = envelope_json_entry(call_id, target, action, args, kwargs, timeout,
-                                            tell)
-                size = len(entry)
-            else:
-                part = json_bytes(args) if args else b"[]"
-                # The same bound whether the call goes alone or joins a batch, so
-                # whether it is refused never depends on what else is in flight. A
-                # character is at most 4 bytes of UTF-8: counted exactly only near
-                # the limit.
-                size = len(part) + ENVELOPE_OVERHEAD
-                if size + 4 * (len(target) + len(action)) > self._limit:
-                    size += utf8_len(target) + utf8_len(action)
-        except NotJson:
-            problem = _problem(list(args), "args") if args else None
-            raise InvalidArgument(problem or _problem(kwargs, "kwargs")
-                                  or "arguments: not JSON-shaped") from None
-        if size > self._limit:
-            raise MessageTooLarge(f"message of {size} bytes exceeds the maximum of "
-                                  f"{self.max_message_bytes} bytes")
+        entry, part = encode_call(call_id, target, action, args, kwargs, timeout, tell,
+                                  self._limit, self.max_message_bytes)
         if alone:
-            if not kwargs:
+            if entry is None:
                 entry = envelope_json_entry(call_id, target, action, None, None, timeout,
                                             tell, args_json=part)
             writer.write_now(entry)  # one envelope is a whole StreamRequest
             return 0
-        if kwargs:
+        if entry is not None:
             queued = self._frames.push(entry)
         else:
             queued = self._frames.push_call((target, action, tell, timeout), part, call_id)
@@ -331,7 +215,7 @@ class MailboxConnection:
             self._keep(asyncio.ensure_future(self._connect()))
         waiter = loop.create_future()
         self._connecting.append(waiter)
-        timer = loop.call_later(min(timeout, CONNECT_TIMEOUT), _give_up, waiter,
+        timer = loop.call_later(min(timeout, CONNECT_TIMEOUT), give_up, waiter,
                                 NotDelivered(f"could not connect to {self.address}"))
         try:
             await waiter
@@ -364,8 +248,8 @@ class MailboxConnection:
                 await call.read()  # raises the status that ended it (a refused token...)
             if self.closed or call.done():
                 raise NotDelivered(f"connection to {self.address} closed while connecting")
-        except Exception as exc:
-            if isinstance(exc, grpc.aio.AioRpcError) and exc.code() in _REFUSALS:
+        except Exception as exc:  # noqa: BLE001 - every caller waiting on it is told
+            if isinstance(exc, grpc.aio.AioRpcError) and exc.code() in REFUSALS:
                 error = errors.error_from_rpc_error(exc)
             else:
                 error = exc if isinstance(exc, NotDelivered) else NotDelivered(
@@ -433,7 +317,7 @@ class MailboxConnection:
             self._broken(None)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - handed to every pending caller
             self._broken(exc)
 
     def _batch_results(self, first_id: int, batch: bytes) -> None:
@@ -473,7 +357,7 @@ class MailboxConnection:
             return
         self.closed = True
         self.up = False
-        self._fail_pending(_stream_error(self.address, exc))
+        self._fail_pending(stream_error(self.address, exc))
         if self._reader is not None and self._reader is not asyncio.current_task():
             self._reader.cancel()
         self._keep(asyncio.ensure_future(self._channel.close(grace=None)))
@@ -487,8 +371,5 @@ class MailboxConnection:
         self._pending.clear()
         self._writer.close()  # tells are fire and forget: queued ones are lost
         self._deadlines.clear()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            self._sweeper = None
 
 

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import asyncio
 
-from actorgrpc.transport.channels import PLAINTEXT, ChannelSecurity, open_channel
-from actorgrpc.contract.consts import (ARBITER_TARGET, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT,
-                     MAX_RESTART_WAIT)
-from actorgrpc.contract.errors import ActorNotFound, InvalidArgument, error_from_rpc_error, shown
-from actorgrpc.client.mailbox import ActorNotHosted, MailboxConnection, NotDelivered
-from actorgrpc.contract.proxy import ActorProxy
-from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc
-
 import grpc
+
+from actorgrpc.client.mailbox import ActorNotHosted, MailboxConnection, NotDelivered
+from actorgrpc.contract.consts import (
+    ARBITER_TARGET,
+    DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_SEND_TIMEOUT,
+    MAX_RESTART_WAIT,
+)
+from actorgrpc.contract.errors import ActorNotFound, InvalidArgument, error_from_rpc_error, shown
+from actorgrpc.contract.proxy import ActorProxy
+from actorgrpc.transport.channels import PLAINTEXT, ChannelSecurity, open_channel
+from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc
 
 __all__ = ["Router"]
 
@@ -63,7 +67,8 @@ class Router:
         if isinstance(target, ActorProxy):
             return target
         if not isinstance(target, str) or not target:
-            raise InvalidArgument(f"bad target {shown(target)}: expected an ActorProxy, aid or name")
+            raise InvalidArgument(f"bad target {shown(target)}: expected an ActorProxy, aid "
+                                  "or name")
         alias = self._aliases.get(target)
         if alias is not None:
             return alias
@@ -133,7 +138,7 @@ class Router:
                     and connection is not None and connection.up):
                 try:
                     future = connection.submit(proxy.aid, action, args, kwargs, timeout)
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - the caller's future carries it
                     future = asyncio.get_running_loop().create_future()
                     future.set_exception(exc)
                     return future

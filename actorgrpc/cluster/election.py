@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+
 from .errors import LeaseLost
 from .etcd import EtcdClient, EventType, KeyValue
 from .lease import Lease
@@ -30,7 +31,10 @@ def _oldest(kvs: list[KeyValue]) -> KeyValue | None:
 
 
 class Election:
-    """One candidate (this process) in the election ``name``; made by :meth:`EtcdClient.election`."""
+    """One candidate (this process) in the election ``name``.
+
+    Made by :meth:`EtcdClient.election`.
+    """
 
     def __init__(self, client: EtcdClient, name: str, lease: Lease,
                  value: str | bytes = b"") -> None:

@@ -151,7 +151,7 @@ class Lease:
                 attempt = max(0.05, min(interval, self._loss_at() - now))
                 try:
                     ttl = await self._client.keep_alive_once(self.id, timeout=attempt)
-                except Exception as exc:  # EtcdError, or a closed client
+                except Exception as exc:  # noqa: BLE001 - EtcdError or a closed client: retried
                     log.info("etcd lease %x: renewal failed (%s), %.1f s left",
                              self.id, exc, self.remaining())
                     next_renewal = time.monotonic() + pause

@@ -110,7 +110,7 @@ class Watch:
                     # closed by keepalive.
                     log.info("etcd watch: stream broke (%s), reopening from revision %d",
                              error, self.next_revision)
-                except (asyncio.TimeoutError, EtcdUnavailable) as exc:
+                except (TimeoutError, EtcdUnavailable) as exc:
                     log.info("etcd watch: %s, reopening from revision %d",
                              exc or "no answer to the create request", self.next_revision)
                 if self.connected.is_set():
@@ -121,7 +121,7 @@ class Watch:
                 pause = min(pause * 2, _RETRY_PAUSE_MAX)
         except asyncio.CancelledError:
             raise
-        except BaseException as exc:  # what retrying cannot fix: hand it to the reader
+        except Exception as exc:  # noqa: BLE001 - what retrying cannot fix: the reader gets it
             self._queue.put_nowait(exc)
         finally:
             self.connected.clear()

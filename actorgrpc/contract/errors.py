@@ -33,10 +33,11 @@ A user's own ``TimeoutError`` is a command that raised (UNKNOWN), not a deadline
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, message
 from google.rpc import error_details_pb2, status_pb2
 
 __all__ = [
@@ -60,7 +61,14 @@ __all__ = [
     "fill_failure",
     "shown",
     "ERROR_DOMAIN",
+    "STREAM_ERRORS",
 ]
+
+#: What reading or writing a gRPC stream raises once the call or its peer has gone: a
+#: status (RpcError), grpc.aio's own "the call is over" errors (BaseError: usage,
+#: abort, a batch that could not run) and asyncio's "already finished". Code that
+#: writes a last word on a stream that may be closed catches exactly these.
+STREAM_ERRORS = (grpc.RpcError, grpc.aio.BaseError, asyncio.InvalidStateError, ConnectionError)
 
 #: ErrorInfo.domain of every actorgrpc error.
 ERROR_DOMAIN = "actorgrpc.v1"
@@ -239,7 +247,7 @@ def error_info_of(trailing_metadata) -> error_details_pb2.ErrorInfo | None:
             continue
         try:
             status = status_pb2.Status.FromString(value)
-        except Exception:  # a peer's garbage: fall back to the code alone
+        except message.DecodeError:  # a peer's garbage: fall back to the code alone
             return None
         for detail in status.details:
             info = error_details_pb2.ErrorInfo()

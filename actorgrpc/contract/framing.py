@@ -1,6 +1,6 @@
 """Writing batched frames on one gRPC stream, for both ends of the mailbox stream.
 
-Entries (encoded envelopes or replies) queue into frames (see ``wire.FrameQueue``);
+Entries (encoded envelopes or replies) queue into frames (FrameQueue);
 one frame is written at a time, and whatever queues meanwhile leaves together in
 the next one.
 
@@ -13,9 +13,10 @@ cancelling a caller cannot cancel the stream that every caller shares.
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable
 
-from actorgrpc.contract.wire import FrameQueue
+from actorgrpc.contract.wire import ENVELOPE_OVERHEAD, CallBatch, utf8_len
 
 
 class FrameWriter:
@@ -97,7 +98,7 @@ class FrameWriter:
     def _start(self, frame: bytes) -> None:
         try:
             write = self.write_frame(frame)
-        except BaseException as exc:  # e.g. no stream to write on
+        except Exception as exc:  # noqa: BLE001 - e.g. no stream to write on: on_error gets it
             self.writing = False
             self._on_error(exc)
             return
@@ -126,7 +127,7 @@ class FrameWriter:
         except StopIteration:
             self._write_next()
             return
-        except BaseException as exc:  # the stream broke, or was cancelled
+        except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 - broke or cancelled
             self.writing = False
             self._on_error(exc)
             return
@@ -147,3 +148,93 @@ class FrameWriter:
         room, self._room = self._room, None
         if room is not None and not room.done():
             room.set_result(None)
+
+
+class FrameQueue:
+    """Encoded entries waiting to be written, grouped into frames.
+
+    Both ends of the mailbox stream batch this way: whatever queues while a frame is
+    being written leaves together in the next one, and a frame never holds more than
+    ``max_entries`` calls nor more than ``max_bytes`` bytes. Calls may also be
+    coalesced (``push_call``): consecutive calls of one command to one actor share
+    one envelope, so a burst costs one envelope instead of one per message.
+    """
+
+    def __init__(self, max_bytes: int, max_entries: int):
+        self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        self._frames: deque = deque()
+        self._size = 0  # bytes in the last frame
+        self._count = 0  # calls in the last frame
+        #: The CallBatch the last frame ends with, while more calls may join it.
+        self._batch: CallBatch | None = None
+        #: ids of the frames holding a CallBatch (encoded when popped).
+        self._with_batches: set[int] = set()
+
+    def push(self, entry: bytes) -> int:
+        """Queue an entry; the number of frames now waiting."""
+        self._batch = None  # later tells must not overtake this entry
+        size = len(entry)
+        frames = self._frames
+        if (not frames or self._count >= self.max_entries
+                or self._size + size > self.max_bytes):
+            frames.append([])
+            self._size = 0
+            self._count = 0
+        frames[-1].append(entry)
+        self._size += size
+        self._count += 1
+        return len(frames)
+
+    def push_call(self, key: tuple, part: bytes, call_id: int = 0) -> int:
+        """Queue a call whose arguments are the JSON array ``part``: it joins the
+        batch the last frame ends with when that has the same ``key`` (see
+        CallBatch) and, for an ask, ``call_id`` follows its last id; else it starts
+        a batch. The number of frames now waiting."""
+        size = len(part) + 1
+        batch = self._batch
+        frames = self._frames
+        if (batch is not None and batch.key == key and self._count < self.max_entries
+                and self._size + size <= self.max_bytes
+                and (not call_id or batch.first_id + len(batch.parts) == call_id)):
+            batch.parts.append(part + b",")  # listed(part), inline: the hot path
+        else:
+            size += utf8_len(key[0]) + utf8_len(key[1]) + ENVELOPE_OVERHEAD
+            if (not frames or self._count >= self.max_entries
+                    or self._size + size > self.max_bytes):
+                frames.append([])
+                self._size = 0
+                self._count = 0
+            batch = self._batch = CallBatch(key, call_id, part)
+            frames[-1].append(batch)
+            self._with_batches.add(id(frames[-1]))
+        self._size += size
+        self._count += 1
+        return len(frames)
+
+    def pop(self) -> bytes:
+        """The oldest frame, as the bytes of one StreamRequest or StreamResponse."""
+        frame = self._frames.popleft()
+        if not self._frames:
+            self._size = 0
+            self._count = 0
+            self._batch = None
+        if self._with_batches and id(frame) in self._with_batches:
+            self._with_batches.discard(id(frame))
+            return b"".join([entry.encode() if type(entry) is CallBatch else entry
+                             for entry in frame])
+        return b"".join(frame)
+
+    def clear(self) -> None:
+        self._frames.clear()
+        self._size = 0
+        self._count = 0
+        self._batch = None
+        self._with_batches.clear()
+
+    def __bool__(self) -> bool:
+        return bool(self._frames)
+
+    def __len__(self) -> int:
+        """The number of frames waiting."""
+        return len(self._frames)

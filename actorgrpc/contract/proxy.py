@@ -26,13 +26,13 @@ class ActorProxy:
     state: int = ACTOR_STATES.RUN
 
     @classmethod
-    def from_ref(cls, ref: actor_pb2.ActorRef) -> "ActorProxy":
+    def from_ref(cls, ref: actor_pb2.ActorRef) -> ActorProxy:
         state = state_from_wire(ref.state)
         return cls(ref.aid, ref.name, ref.address,
                    ACTOR_STATES.INITIAL if state is None else state)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ActorProxy":
+    def from_dict(cls, data: dict) -> ActorProxy:
         return cls(data["aid"], data.get("name", data["aid"]), data["address"],
                    int(data.get("state", ACTOR_STATES.RUN)))
 

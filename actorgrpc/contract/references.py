@@ -8,7 +8,8 @@ its reference (a function cannot cross into another process, its name can).
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from actorgrpc.contract.errors import InvalidArgument
 

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, f
 from actorgrpc.contract.consts import DEFAULT_ACTOR_TIMEOUT, KIND_PROCESS
 from actorgrpc.contract.errors import InvalidArgument
 
-__all__ = ["SpawnParams", "WorkerParams", "RestartPolicyParams", "PositiveSeconds", "Seconds", "NAME_PATTERN",
+__all__ = ["SpawnParams", "WorkerParams", "RestartPolicyParams", "PositiveSeconds", "Seconds",
+           "NAME_PATTERN",
            "invalid_argument", "StrictModel"]
 
 #: A finite number of seconds > 0 (NaN and the infinities refused).

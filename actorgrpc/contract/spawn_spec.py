@@ -7,11 +7,16 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from actorgrpc.contract.consts import DEFAULT_ACTOR_TIMEOUT, KIND_EXEC, KIND_PROCESS, KIND_THREAD
-from actorgrpc.contract.enums import kind_from_wire, kind_to_wire, restart_from_wire, restart_to_wire
+from actorgrpc.contract.enums import (
+    kind_from_wire,
+    kind_to_wire,
+    restart_from_wire,
+    restart_to_wire,
+)
 from actorgrpc.contract.errors import InvalidArgument, shown
 from actorgrpc.contract.references import reference_of
-from actorgrpc.v1 import arbiter_pb2
 from actorgrpc.contract.values import from_struct, to_struct
+from actorgrpc.v1 import arbiter_pb2
 
 __all__ = ["SpawnSpec"]
 
@@ -53,13 +58,13 @@ class SpawnSpec:
     program: str = ""
 
     @classmethod
-    def from_kwargs(cls, **params) -> "SpawnSpec":
+    def from_kwargs(cls, **params) -> SpawnSpec:
         spec = cls(**checked({k: v for k, v in params.items() if v is not None}))
         spec.validate()
         return spec
 
     @classmethod
-    def from_request(cls, request: arbiter_pb2.SpawnRequest) -> "SpawnSpec":
+    def from_request(cls, request: arbiter_pb2.SpawnRequest) -> SpawnSpec:
         spec = cls(
             name=request.name,
             kind=kind_from_wire(request.kind, KIND_PROCESS),

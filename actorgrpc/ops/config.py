@@ -37,8 +37,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, ValidationError
 
-from actorgrpc.contract.schema import (PositiveSeconds, RestartPolicyParams, WorkerParams,
-                                       StrictModel)
+from actorgrpc.contract.schema import (
+    PositiveSeconds,
+    RestartPolicyParams,
+    StrictModel,
+    WorkerParams,
+)
 
 __all__ = ["ConfigError", "ServeConfig", "ConfigFile", "load_config", "parse_config",
            "locate"]

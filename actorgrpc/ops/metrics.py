@@ -17,9 +17,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.aiohttp import make_aiohttp_handler
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from actorgrpc.supervisor import events
 from actorgrpc.contract.consts import ACTOR_STATES, OWN_PROCESS_KINDS
 from actorgrpc.ops.web import WebSite
+from actorgrpc.supervisor import events
 
 __all__ = ["MetricsPlugin", "ArbiterCollector", "SEND_BUCKETS"]
 

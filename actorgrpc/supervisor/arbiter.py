@@ -19,15 +19,24 @@ import threading
 
 from actorgrpc.actor.core import Actor
 from actorgrpc.actor.hooks import HookResolver
-from actorgrpc.actor.mailbox import MailboxHost, MailboxServicer
+from actorgrpc.actor.mailbox import MailboxHost
+from actorgrpc.actor.mailbox_servicer import MailboxServicer
 from actorgrpc.actor.runtime import Concurrency
 from actorgrpc.client.routing import Router
 from actorgrpc.compat import PulsarArbiterNames
-from actorgrpc.contract.consts import (ACTOR_ACTION_TIMEOUT, ACTOR_STATES,
-                                       ARBITER_TARGET, DEFAULT_BIND,
-                                       DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SPAWN_TIMEOUT,
-                                       HEARTBEAT_INTERVAL, KIND_ARBITER, MONITOR_TASK_PERIOD,
-                                       OWN_PROCESS_KINDS, READY_LINE_PREFIX)
+from actorgrpc.contract.consts import (
+    ACTOR_ACTION_TIMEOUT,
+    ACTOR_STATES,
+    ARBITER_TARGET,
+    DEFAULT_BIND,
+    DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_SPAWN_TIMEOUT,
+    HEARTBEAT_INTERVAL,
+    KIND_ARBITER,
+    MONITOR_TASK_PERIOD,
+    OWN_PROCESS_KINDS,
+    READY_LINE_PREFIX,
+)
 from actorgrpc.contract.errors import ActorError, InvalidArgument, shown
 from actorgrpc.contract.proxy import ActorProxy
 from actorgrpc.contract.spawn_spec import SpawnSpec
@@ -50,14 +59,14 @@ logger = logging.getLogger("actorgrpc.arbiter")
 
 __all__ = ["Arbiter", "ArbiterConcurrency", "arbiter"]
 
-_arbiter: "Arbiter | None" = None
+_arbiter: Arbiter | None = None
 
 #: Seconds an actor whose heartbeat stream ended has to exit by itself before it is
 #: stopped: its exit report follows the end of its stream within milliseconds.
 STREAM_END_GRACE = 1.0
 
 
-def arbiter(**params) -> "Arbiter":
+def arbiter(**params) -> Arbiter:
     """The arbiter of this process, created on first call with ``params``.
 
     ``arbiter(bind=..., modules=[...], start=hook).start()`` runs it until

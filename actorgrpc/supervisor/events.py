@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 from actorgrpc.supervisor.summaries import summary_of, timestamp
 from actorgrpc.v1 import arbiter_pb2
@@ -61,12 +61,12 @@ class EventBus:
                 self._queues.discard(subscription)
                 subscription.overflowed = True
 
-    def subscribe(self) -> "Subscription":
+    def subscribe(self) -> Subscription:
         subscription = Subscription(self.watcher_queue_size)
         self._queues.add(subscription)
         return subscription
 
-    def unsubscribe(self, subscription: "Subscription") -> None:
+    def unsubscribe(self, subscription: Subscription) -> None:
         self._queues.discard(subscription)
 
     def add_listener(self, listener: Callable) -> None:

@@ -13,6 +13,9 @@ DEFAULT_MAX_LOG_BYTES = 10 * 1024 * 1024
 DEFAULT_LOG_BACKUPS = 3
 #: Seconds between two looks at a followed file.
 FOLLOW_POLL_INTERVAL = 0.2
+#: The most a follower reads at once, and the longest line it holds back waiting
+#: for its end (a longer one is sent in pieces).
+FOLLOW_READ_BYTES = 1 << 20
 
 
 def size_of(path: str) -> int:
@@ -48,16 +51,18 @@ async def follow(path: str, alive, position: int = 0):
     """
     pending = b""
     while True:
-        size = os.path.getsize(path) if os.path.exists(path) else 0
+        # Off the event loop (a file may sit on a slow disk), a bounded step at a time
+        # (a log that grew by gigabytes is sent in pieces, not read whole).
+        size, data = await asyncio.to_thread(_read_step, path, position)
         if size < position:
             position = 0
-        if size > position:
-            with open(path, "rb") as handle:
-                handle.seek(position)
-                data = handle.read(size - position)
-            position = size
+            continue
+        if data:
+            position += len(data)
             data = pending + data
             complete, _, pending = data.rpartition(b"\n")
+            if len(pending) > FOLLOW_READ_BYTES:
+                complete, pending = data, b""
             if complete:
                 yield complete.decode("utf-8", "replace").split("\n")
         elif not alive():
@@ -66,6 +71,19 @@ async def follow(path: str, alive, position: int = 0):
             return
         else:
             await asyncio.sleep(FOLLOW_POLL_INTERVAL)
+
+
+def _read_step(path: str, position: int) -> tuple[int, bytes]:
+    """The file's size and up to FOLLOW_READ_BYTES of it from ``position``."""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size <= position:
+                return size, b""
+            handle.seek(position)
+            return size, handle.read(min(size - position, FOLLOW_READ_BYTES))
+    except FileNotFoundError:
+        return 0, b""
 
 
 def rotate_if_large(path: str, max_bytes: int = DEFAULT_MAX_LOG_BYTES,

@@ -106,7 +106,7 @@ class Monitor(Supervisor, Actor):
             try:
                 record = await self.arbiter.spawner.spawn(self.spec_for(slot, None),
                                                           monitor=self)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - logged; the next upkeep tries again
                 logger.error("%s: could not start worker %s: %s", self,
                              self.worker_name(slot), exc)
                 continue

@@ -29,7 +29,7 @@ class PageCursor:
     filters: str
 
     @classmethod
-    def for_filters(cls, *filters) -> "PageCursor":
+    def for_filters(cls, *filters) -> PageCursor:
         text = json.dumps([str(f) for f in filters])
         return cls(hashlib.sha256(text.encode()).hexdigest()[:16])
 

@@ -13,8 +13,8 @@ import secrets
 import signal
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from actorgrpc.compat import PulsarRecordNames
 from actorgrpc.contract.consts import ACTOR_ACTION_TIMEOUT, ACTOR_STATES, OWN_PROCESS_KINDS

@@ -23,7 +23,6 @@ import time
 from collections import deque
 from dataclasses import dataclass, fields
 
-
 from actorgrpc.contract.consts import TEMPORARY, TRANSIENT
 
 ONE_FOR_ONE = "one_for_one"
@@ -54,7 +53,7 @@ class RestartPolicy:
     stable_seconds: float = 5.0
 
     @classmethod
-    def from_params(cls, params: dict) -> "RestartPolicy":
+    def from_params(cls, params: dict) -> RestartPolicy:
         """Take this policy's keys out of ``params`` (validated by the schema:
         actorgrpc.contract.schema.RestartPolicyParams); leave the rest."""
         from pydantic import ValidationError

@@ -9,21 +9,33 @@ import time
 
 import grpc
 
-from actorgrpc.supervisor import log_files
-from actorgrpc.supervisor.events import EXISTING
-from actorgrpc.contract.consts import (ACTOR_STATES, DEFAULT_SEND_TIMEOUT, KIND_MONITOR, MAX_RESTART_WAIT,
-                     OWN_PROCESS_KINDS)
+from actorgrpc.contract.consts import (
+    ACTOR_STATES,
+    DEFAULT_SEND_TIMEOUT,
+    KIND_MONITOR,
+    MAX_RESTART_WAIT,
+    OWN_PROCESS_KINDS,
+)
 from actorgrpc.contract.enums import state_from_wire
-from actorgrpc.contract.errors import (ActorNotFound, ActorUnavailable, InvalidArgument,
-                                       PermissionDenied, ResourceExhausted, shown, status_of)
-from actorgrpc.supervisor.page_tokens import PageCursor
+from actorgrpc.contract.errors import (
+    ActorNotFound,
+    ActorUnavailable,
+    InvalidArgument,
+    PermissionDenied,
+    ResourceExhausted,
+    shown,
+    status_of,
+)
 from actorgrpc.contract.proxy import ActorProxy
 from actorgrpc.contract.spawn_spec import SpawnSpec
-from actorgrpc.transport.boundary import MalformedRequest
-from actorgrpc.supervisor.summaries import summary_of, timestamp
-from actorgrpc.supervisor.record import ActorRecord, Load, StopOrder
-from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc, monitor_pb2, monitor_pb2_grpc
 from actorgrpc.contract.values import from_list, from_struct, to_struct, to_value
+from actorgrpc.supervisor import log_files
+from actorgrpc.supervisor.events import EXISTING
+from actorgrpc.supervisor.page_tokens import PageCursor
+from actorgrpc.supervisor.record import ActorRecord, Load, StopOrder
+from actorgrpc.supervisor.summaries import summary_of, timestamp
+from actorgrpc.transport.boundary import MalformedRequest
+from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc, monitor_pb2, monitor_pb2_grpc
 
 logger = logging.getLogger("actorgrpc.supervisor.services")
 

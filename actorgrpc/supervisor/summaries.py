@@ -14,8 +14,14 @@ import time
 from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from actorgrpc.contract.consts import (ACTOR_STATES, ARBITER_TARGET, KIND_ARBITER,
-                                       OWN_PROCESS_KINDS, PERMANENT, TEMPORARY)
+from actorgrpc.contract.consts import (
+    ACTOR_STATES,
+    ARBITER_TARGET,
+    KIND_ARBITER,
+    OWN_PROCESS_KINDS,
+    PERMANENT,
+    TEMPORARY,
+)
 from actorgrpc.contract.enums import kind_to_wire, restart_to_wire, state_to_wire, wire_state_name
 from actorgrpc.v1 import actor_pb2
 

@@ -20,8 +20,13 @@ import time
 
 from actorgrpc.contract.consts import TEMPORARY
 from actorgrpc.supervisor import events
-from actorgrpc.supervisor.restart import (ONE_FOR_ALL, REST_FOR_ONE, RestartPolicy,
-                                          RestartTracker, should_restart)
+from actorgrpc.supervisor.restart import (
+    ONE_FOR_ALL,
+    REST_FOR_ONE,
+    RestartPolicy,
+    RestartTracker,
+    should_restart,
+)
 
 logger = logging.getLogger("actorgrpc.supervision")
 
@@ -144,7 +149,7 @@ class Supervisor:
                 record = await self.arbiter.spawner.spawn(
                     self.spec_for(key, previous), monitor=self.monitor_object(),
                     restarts=restarts)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - counted as one more crash
                 logger.error("could not restart %s: %s", self.name_of(key), exc)
                 # A replacement that cannot start is one more crash.
                 if not tracker.allow():

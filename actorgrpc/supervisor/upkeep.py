@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from actorgrpc.contract.consts import ACTOR_STATES, KIND_THREAD, OWN_PROCESS_KINDS
 from actorgrpc.supervisor import events, log_files

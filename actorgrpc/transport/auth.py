@@ -20,8 +20,8 @@ import enum
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import grpc
 
@@ -79,11 +79,11 @@ class TokenTable:
     entries: tuple[tuple[bytes, Role], ...] = ()
 
     @classmethod
-    def of(cls, tokens: Iterable[tuple[str, Role]]) -> "TokenTable":
+    def of(cls, tokens: Iterable[tuple[str, Role]]) -> TokenTable:
         return cls(tuple((digest(token), role) for token, role in tokens))
 
     @classmethod
-    def from_accepted(cls, accepted: Iterable) -> "TokenTable":
+    def from_accepted(cls, accepted: Iterable) -> TokenTable:
         """From ``[[sha256 hex, role number], ...]`` (an actor's spawn specification)."""
         return cls(tuple((bytes.fromhex(hex_digest), Role(role))
                          for hex_digest, role in accepted))

@@ -16,8 +16,7 @@ import logging
 
 import grpc
 
-from actorgrpc.contract.errors import (STATUS_DETAILS_KEY, InvalidArgument, status_details,
-                                       status_of)
+from actorgrpc.contract.errors import STATUS_DETAILS_KEY, InvalidArgument, status_details, status_of
 
 logger = logging.getLogger("actorgrpc.rpc")
 
@@ -51,7 +50,7 @@ def _guard_unary(behaviour):
             return await behaviour(_checked(request), context)
         except (grpc.aio.AbortError, asyncio.CancelledError):
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the boundary: every error becomes a status
             await abort_with(context, exc)
     return guarded
 
@@ -66,7 +65,7 @@ def _guard_stream(behaviour):
                     yield response
             except (grpc.aio.AbortError, asyncio.CancelledError, GeneratorExit):
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the boundary: every error, a status
                 await abort_with(context, exc)
         return guarded_generator
 
@@ -75,7 +74,7 @@ def _guard_stream(behaviour):
             return await behaviour(_checked(request_or_iterator), context)
         except (grpc.aio.AbortError, asyncio.CancelledError):
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the boundary: every error becomes a status
             await abort_with(context, exc)
     return guarded
 

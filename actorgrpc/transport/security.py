@@ -4,8 +4,8 @@ credential and TLS, as servers check them and as internal clients present them."
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from actorgrpc.transport.auth import Role, TokenTable, bearer_metadata
 from actorgrpc.transport.channels import ChannelSecurity
@@ -48,7 +48,7 @@ class SecuritySettings:
 
     @classmethod
     def create(cls, operator_tokens: Iterable[tuple[str, Role]] = (),
-               tls: TlsFiles | None = None) -> "SecuritySettings":
+               tls: TlsFiles | None = None) -> SecuritySettings:
         """New settings with a fresh internal credential (256 random bits)."""
         operator_tokens = list(operator_tokens)
         credential = secrets.token_urlsafe(32)
@@ -75,7 +75,7 @@ class SecuritySettings:
                 "tls": self.tls.as_dict() if self.tls else None}
 
     @classmethod
-    def from_spec(cls, spec: dict) -> "SecuritySettings":
+    def from_spec(cls, spec: dict) -> SecuritySettings:
         return cls(credential=spec["credential"],
                    tokens=TokenTable.from_accepted(spec["accepted_tokens"]),
                    operator_auth=spec["operator_auth"], tls=TlsFiles.from_dict(spec["tls"]))

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import grpc
+from google.protobuf import message_factory
+from google.protobuf.message import DecodeError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from google.protobuf import message_factory
-from google.protobuf.message import DecodeError
-
-from dataclasses import dataclass
-
+from actorgrpc.contract.errors import ActorError
 from actorgrpc.transport.auth import AuthInterceptor, TokenTable
 from actorgrpc.transport.boundary import ErrorBoundary, MalformedRequest
 from actorgrpc.transport.channels import server_options
-from actorgrpc.contract.errors import ActorError
 from actorgrpc.v1 import arbiter_pb2, mailbox_pb2, monitor_pb2
 
 __all__ = ["build_server", "BindError", "ServerSecurity"]
@@ -66,7 +65,8 @@ def build_server(address: str, *, mailbox=None, arbiter=None, monitor=None,
         port = (server.add_insecure_port(address) if security.credentials is None
                 else server.add_secure_port(address, security.credentials))
     except RuntimeError as exc:
-        raise BindError(f"cannot listen on {address}: {exc} (is another server using it?)") from None
+        raise BindError(f"cannot listen on {address}: {exc} (is another server using "
+                        "it?)") from None
     if not port:
         raise BindError(f"cannot listen on {address}: the address is in use or invalid")
     return server, port, health_servicer, names

@@ -46,7 +46,7 @@ class TlsFiles:
     server_name: str = ""
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "TlsFiles | None":
+    def from_dict(cls, data: dict | None) -> TlsFiles | None:
         return cls(**data) if data else None
 
     def as_dict(self) -> dict:
@@ -74,7 +74,7 @@ class TlsFiles:
                 certificate_chain=read_pem(self.cert_file, "TLS certificate"))
         return grpc.ssl_channel_credentials(roots)
 
-    def client(self) -> "ClientTls":
+    def client(self) -> ClientTls:
         return ClientTls(ca_file=self.ca_file or self.cert_file,
                          cert_file=self.cert_file if self.client_ca_file else "",
                          key_file=self.key_file if self.client_ca_file else "",

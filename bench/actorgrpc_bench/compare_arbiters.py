@@ -131,7 +131,7 @@ async def compare(candidate: str, repetitions: int, in_flight: int, sequential: 
           f"repetitions, alternating. A = {a.label}, B = {b.label}")
     print(f"{'figure':<26}{'A':>10}{'B':>10}{'B/A':>9}  spread of B/A")
     for key in a.samples:
-        ratios = [y / x for x, y in zip(a.samples[key], b.samples[key])]
+        ratios = [y / x for x, y in zip(a.samples[key], b.samples[key], strict=True)]
         ratio, spread = summarize(ratios)
         print(f"{key:<26}{rounded(summarize(a.samples[key])[0]):>10}"
               f"{rounded(summarize(b.samples[key])[0]):>10}{rounded(ratio):>9}  "

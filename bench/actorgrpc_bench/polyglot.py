@@ -11,10 +11,20 @@ too (``polyglot_baseline_*``, ``exec_actor_baseline_*``).
 from __future__ import annotations
 
 from actorgrpc_bench.baseline_client import Baselines, p50_us
-from actorgrpc_bench.polyglot_clients import (ARBITER_SEND_BURST, ClientSizes, go_command,
-                                              js_command, run_once)
-from actorgrpc_bench.polyglot_programs import (GO_ACTOR_PROGRAM, GO_DIR, JS_DIR,
-                                               NODE_ACTOR_PROGRAM, PolyglotPrograms)
+from actorgrpc_bench.polyglot_clients import (
+    ARBITER_SEND_BURST,
+    ClientSizes,
+    go_command,
+    js_command,
+    run_once,
+)
+from actorgrpc_bench.polyglot_programs import (
+    GO_ACTOR_PROGRAM,
+    GO_DIR,
+    JS_DIR,
+    NODE_ACTOR_PROGRAM,
+    PolyglotPrograms,
+)
 from actorgrpc_bench.process_stats import cpu_seconds
 from actorgrpc_bench.python_client import arbiter_send_burst, ask_burst, sequential_rtt
 

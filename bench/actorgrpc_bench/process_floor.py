@@ -58,7 +58,7 @@ def _child(collector_port: int, parent_pid: int) -> None:
         if os.getppid() != parent_pid:  # the parent died before prctl took effect
             os._exit(1)
         uvloop.run(_serve_and_report(collector_port))
-    except BaseException:
+    except BaseException:  # noqa: BLE001 - a forked child: report, then _exit, never unwind
         traceback.print_exc()  # on the benchmark's stderr
         code = 1
     os._exit(code)

@@ -90,7 +90,7 @@ class ProcessFloor:
         while not self._all_reported.is_set():
             try:
                 await asyncio.wait_for(self._all_reported.wait(), REPORT_POLL)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 if not all(pid_alive(pid) for pid in pids):
                     raise RuntimeError("a bare gRPC process of the floor exited before "
                                        "reporting (its traceback is above)") from None

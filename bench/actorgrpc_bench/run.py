@@ -25,6 +25,7 @@ import time
 import psutil
 
 from actorgrpc.client.connect import connect
+from actorgrpc.contract.errors import ActorError
 from actorgrpc_bench.arbiter_process import ArbiterUnderTest
 from actorgrpc_bench.baseline_client import WARM_UP, Baselines, p50_us
 from actorgrpc_bench.polyglot import PolyglotPhases
@@ -95,7 +96,7 @@ class CpuMeter:
         """Seconds of CPU since this meter started: this process first, then the
         others in order."""
         return [own_cpu_seconds() - self.own] + [
-            cpu_seconds(pid) - before for pid, before in zip(self.pids, self.others)]
+            cpu_seconds(pid) - before for pid, before in zip(self.pids, self.others, strict=True)]
 
 
 class Benchmark:
@@ -263,7 +264,8 @@ class Benchmark:
 
         spawn_times = []
         for _ in range(settings.repetitions):
-            spawn_times.append(statistics.median([await one() for _ in range(settings.spawn_count)]))
+            times = [await one() for _ in range(settings.spawn_count)]
+            spawn_times.append(statistics.median(times))
         self.record("spawn_p50_ms", spawn_times)
 
         spawn_cpu: dict[str, list[float]] = {}
@@ -313,7 +315,8 @@ class Benchmark:
         self.record("raw_grpc_process_50_s", floor_seconds)
         self.record("raw_grpc_process_cpu_ms", floor_cpu)
         self.record("raw_grpc_process_uss_mb", floor_uss)
-        self.record("spawn_50_ratio", [ours / bare for ours, bare in zip(bursts, floor_seconds)])
+        self.record("spawn_50_ratio", [ours / bare for ours, bare in
+                                        zip(bursts, floor_seconds, strict=True)])
 
     async def _memory_and_cpu(self, client, arbiter: ArbiterUnderTest) -> None:
         self.log("memory and idle CPU")
@@ -355,8 +358,8 @@ class Benchmark:
                 try:
                     if await client.send(name, "ping", _timeout=1.0) == "pong":
                         break
-                except Exception:
-                    pass
+                except ActorError:
+                    pass  # not restarted yet
                 await asyncio.sleep(0.0005)
             samples.append((time.perf_counter() - start) * 1000)
             if (await client.send(name, "info"))["actor"]["process_id"] == pid:

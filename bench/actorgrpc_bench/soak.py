@@ -44,7 +44,7 @@ async def _soak(seconds: float, log) -> dict:
                     batch = await asyncio.gather(*[client.send(actor, "echo", {"i": i})
                                                    for i in range(500)])
                     counters["asks"] += len(batch)
-                    for index in range(500):
+                    for _ in range(500):
                         await client.tell(actor, "bench_count")
                     counters["tells"] += 500
                     await client.send(actor, "bench_counted", reset=True)

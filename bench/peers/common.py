@@ -114,7 +114,7 @@ class Results:
         print(json.dumps(self.data), flush=True)
 
 
-def rtt_rounds(plan: "Plan", call) -> list:
+def rtt_rounds(plan: Plan, call) -> list:
     """``plan.rounds`` rounds of ``plan.rtt_msgs`` sequential ``call()`` round trips (s)."""
     rounds = []
     for _ in range(plan.rounds):

@@ -106,7 +106,7 @@ def table(results, statuses) -> tuple[str, dict]:
     widths = [max(len(r[i]) for r in [header] + lines) for i in range(len(header))]
 
     def row(r):
-        return "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+        return "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip()
 
     out = [row(header), row(["-" * w for w in widths])] + [row(r) for r in lines]
     out.append("")
@@ -146,7 +146,8 @@ def main():
             "quick": args.quick,
             "machine": {
                 "cpus": os.cpu_count(),
-                "loadavg_start": load_start.read_text().split()[:3] if load_start.exists() else None,
+                "loadavg_start": (load_start.read_text().split()[:3]
+                                  if load_start.exists() else None),
                 "loadavg_end": [f"{x:.2f}" for x in os.getloadavg()],
             },
             "status": statuses,

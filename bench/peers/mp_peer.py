@@ -16,8 +16,7 @@ import threading
 import time
 from multiprocessing.connection import wait
 
-from common import (Plan, Results, arg_parser, log, now, rtt_rounds, terminate_gracefully,
-                    uss_mb)
+from common import Plan, Results, arg_parser, log, now, rtt_rounds, terminate_gracefully, uss_mb
 
 MSG = "hello"
 TIMEOUT = 60  # seconds for any single reply; a stuck workload fails instead of hanging
@@ -215,7 +214,8 @@ def main():
     parser.add_argument("--start-method", default="spawn", choices=["spawn", "forkserver", "fork"])
     args = parser.parse_args()
     plan = Plan(args.quick)
-    res = Results("multiprocessing", f"python {platform.python_version()} ({args.start_method})", args.quick)
+    res = Results("multiprocessing",
+                  f"python {platform.python_version()} ({args.start_method})", args.quick)
     terminate_gracefully()
     ctx = mp.get_context(args.start_method)
     res.run_all((spawn_one, spawn_many, messaging, restart, idle_memory), ctx, res, plan)

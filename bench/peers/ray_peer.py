@@ -16,8 +16,6 @@ import time
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report upload
 
 import ray  # noqa: E402
-from ray.exceptions import GetTimeoutError, RayActorError  # noqa: E402
-
 from common import (  # noqa: E402
     Plan,
     Results,
@@ -30,6 +28,7 @@ from common import (  # noqa: E402
     uss_mb,
     wait_until,
 )
+from ray.exceptions import GetTimeoutError, RayActorError  # noqa: E402
 
 MSG = "hello"
 

@@ -19,8 +19,6 @@ import time
 # a loopback-only network namespace because Thespian listens on all interfaces.
 os.environ.setdefault("THESPIAN_BASE_IPADDR", "127.0.0.1")
 
-from thespian.actors import Actor, ActorExitRequest, ActorSystem, ChildActorExited  # noqa: E402
-
 from common import (  # noqa: E402
     Plan,
     Results,
@@ -33,6 +31,7 @@ from common import (  # noqa: E402
     uss_mb,
     wait_until,
 )
+from thespian.actors import Actor, ActorExitRequest, ActorSystem, ChildActorExited  # noqa: E402
 
 MSG = "hello"
 TIMEOUT = 60  # seconds for any single ask; a stuck workload fails instead of hanging
@@ -223,7 +222,8 @@ def free_port() -> int:
 def main():
     parser = arg_parser(__doc__.splitlines()[0])
     parser.add_argument("--admin-port", type=int, default=0, help="default: a free port")
-    parser.add_argument("--cleanup", action="store_true", help="shut down the admin on --admin-port")
+    parser.add_argument("--cleanup", action="store_true",
+                        help="shut down the admin on --admin-port")
     args = parser.parse_args()
     capabilities = {"Admin Port": args.admin_port or free_port(), "Process Startup Method": "fork"}
     if args.cleanup:

@@ -50,7 +50,8 @@ class Timings:
         self._test = test
 
     def record(self, what: str, seconds: float, note: str = "") -> None:
-        _TIMINGS.append((self._test, f"{what}: {seconds:.3f} s{'  (' + note + ')' if note else ''}"))
+        suffix = f"  ({note})" if note else ""
+        _TIMINGS.append((self._test, f"{what}: {seconds:.3f} s{suffix}"))
 
 
 @pytest.fixture

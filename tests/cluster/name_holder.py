@@ -53,7 +53,7 @@ async def hold(args: argparse.Namespace) -> None:
                 # tests includes up to this much.
                 try:
                     await asyncio.wait_for(lease.wait_lost(), 0.1)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             await lease.stop_keep_alive()
 

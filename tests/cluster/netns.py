@@ -311,11 +311,11 @@ class Network:
         for process in processes:
             try:
                 self.stop(process, timeout=3.0)  # 3 s to exit cleanly, then SIGKILL
-            except Exception as exc:  # keep going: the namespaces must go regardless
+            except Exception as exc:  # noqa: BLE001 - keep going: the namespaces must go
                 errors.append(f"stopping {process.args}: {exc}")
         try:
             _teardown_names(self.prefix, list(self._namespaces()), self.subnet)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - reported below with the others
             errors.append(str(exc))
         self._finalizer.detach()
         self._built = False

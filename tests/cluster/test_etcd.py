@@ -316,7 +316,7 @@ async def test_watch_sees_puts_and_deletes_in_order(etcd1) -> None:
             ("delete", "names/b", b""), ("delete", "names/c", b""), ("put", "names/d", b"4")]
         revisions = [e.revision for e in seen]
         assert revisions[5] == revisions[6], "a lease's keys are deleted in one revision"
-        assert all(a < b for a, b in zip(revisions[:5], revisions[1:6]))
+        assert all(a < b for a, b in zip(revisions[:5], revisions[1:6], strict=True))
         assert seen[4].prev.value == b"1b" and seen[5].prev.lease == lease.id
 
 
@@ -382,7 +382,7 @@ async def test_watch_moves_to_another_member_and_loses_nothing(etcd3) -> None:
             for i, member in enumerate((m0, m1)):
                 etcd3.kill_member(member)
                 # A new election may be under way: 10 s bounds it (~1-2 s here).
-                await retry_write(lambda: writer.put(f"k/{i}", "while down", timeout=1), 10)
+                await retry_write(lambda i=i: writer.put(f"k/{i}", "while down", timeout=1), 10)
                 expected.append(f"k/{i}")
                 etcd3.restart_member(member)
             await retry_write(lambda: writer.put("k/end", "x", timeout=1), 10)
@@ -434,7 +434,7 @@ async def test_election_has_one_leader_and_fails_over(etcd1, timings) -> None:
     try:
         leases = [await c.grant(TTL) for c in clients]
         elections = [c.election("cluster/leader", lease, f"arbiter-{i}")
-                     for i, (c, lease) in enumerate(zip(clients, leases))]
+                     for i, (c, lease) in enumerate(zip(clients, leases, strict=True))]
         observed: list[bytes | None] = []
 
         async def observe() -> None:

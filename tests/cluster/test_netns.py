@@ -24,7 +24,8 @@ from .netns import MARKER, Network, list_namespaces, namespace_pids, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="!!! SKIPPED: network namespaces need root !!!")
+pytestmark = pytest.mark.skipif(os.geteuid() != 0,
+                                reason="!!! SKIPPED: network namespaces need root !!!")
 
 
 def ping(network: Network, source: str, target: str, wait: float = 1.0) -> bool:

@@ -1,7 +1,6 @@
 """A user's own script, pulsar style: the arbiter's start hook spawns, sends, stops."""
 
-from actorgrpc import send, spawn
-from actorgrpc import arbiter
+from actorgrpc import arbiter, send, spawn
 
 
 async def start(arb):

@@ -18,8 +18,7 @@ import sys
 import grpc
 from google.protobuf import json_format, struct_pb2
 
-from actorgrpc.v1 import (actor_pb2, mailbox_pb2, mailbox_pb2_grpc, monitor_pb2,
-                          monitor_pb2_grpc)
+from actorgrpc.v1 import actor_pb2, mailbox_pb2, mailbox_pb2_grpc, monitor_pb2, monitor_pb2_grpc
 
 
 def read_boot() -> monitor_pb2.ActorBoot:
@@ -54,7 +53,8 @@ class Mailbox(mailbox_pb2_grpc.MailboxServiceServicer):
         try:
             result = self.run(request.action, json_format.MessageToDict(request.args))
         except KeyError:
-            await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"unknown command {request.action!r}")
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED,
+                                f"unknown command {request.action!r}")
         value = struct_pb2.Value()
         json_format.ParseDict(result, value)
         return mailbox_pb2.CallResponse(result=value)

@@ -9,14 +9,14 @@ from importlib import resources
 
 from aiohttp import web
 
-from actorgrpc.supervisor import log_files
 from actorgrpc.contract.consts import ACTOR_STATES, OWN_PROCESS_KINDS
 from actorgrpc.contract.errors import ActorError, ActorNotFound
-from actorgrpc.supervisor.events import event_name
-from actorgrpc.ops.web import WebSite
-from actorgrpc.supervisor.summaries import summary_json, summary_of
-from actorgrpc.supervisor.record import ActorRecord
 from actorgrpc.ops.dashboard.rates import RateTracker
+from actorgrpc.ops.web import WebSite
+from actorgrpc.supervisor import log_files
+from actorgrpc.supervisor.events import event_name
+from actorgrpc.supervisor.record import ActorRecord
+from actorgrpc.supervisor.summaries import summary_json, summary_of
 
 logger = logging.getLogger("actorgrpc.ops.dashboard")
 

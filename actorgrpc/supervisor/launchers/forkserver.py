@@ -17,7 +17,7 @@ import os
 import signal
 import socket
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from actorgrpc.contract.errors import ActorUnavailable
 from actorgrpc.supervisor.handles import PidfdHandle
@@ -52,7 +52,7 @@ class ForkServer:
         self.alive = True
 
     @classmethod
-    async def start(cls, on_exit, on_lost) -> "ForkServer":
+    async def start(cls, on_exit, on_lost) -> ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         reports, their_reports = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:

@@ -36,7 +36,8 @@ class ProcessLauncher:
             spec_file.seek(0)
             env = dict(os.environ, ACTORGRPC_SPEC_FD=str(spec_file.fileno()))
             # Children find modules the way the arbiter did (its script's folder, cwd).
-            with open(record.log_path, "ab") as log:
+            # A local file opened for appending: microseconds, cheaper than a thread hop.
+            with open(record.log_path, "ab") as log:  # noqa: ASYNC230
                 process = await asyncio.create_subprocess_exec(
                     *self.command(), stdin=subprocess.DEVNULL, stdout=log,
                     stderr=subprocess.STDOUT, env=env, close_fds=True,

@@ -78,7 +78,7 @@ class _ThreadLife:
         actor.bind_loop()
         try:
             await actor.boot()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the user's start hook: a failed start
             self.host_loop.call_soon_threadsafe(self.report_failure, exc)
             return 1
         self.arbiter.mailbox_host.add(actor)

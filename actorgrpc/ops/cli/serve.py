@@ -1,0 +1,185 @@
+"""``actorgrpc serve``: run an arbiter until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from actorgrpc.contract.consts import DEFAULT_BIND, DEFAULT_MAX_MESSAGE_BYTES
+from actorgrpc.contract.errors import ActorError
+
+
+def _read_config_file(ctx: click.Context, _param, path):
+    """Read ``--config`` before any other option (it is eager), so that the file's
+    values become the options' defaults: a flag on the command line wins over the
+    file, the file over the built-in defaults (click's default_map)."""
+    from actorgrpc.ops.config import ConfigError, ServeConfig, load_config
+
+    try:
+        config = load_config(path) if path else ServeConfig()
+    except ConfigError as exc:
+        raise click.BadParameter(f"\n{exc}", param_hint="--config") from None
+    ctx.default_map = {**(ctx.default_map or {}), **config.defaults()}
+    ctx.meta["actorgrpc.config"] = config
+    return path
+
+
+@click.command()
+@click.option("--config", "config_path", default=None, metavar="FILE", is_eager=True,
+              type=click.Path(dir_okay=False), callback=_read_config_file,
+              help="TOML configuration file; options given here override it.")
+@click.option("--bind", default=DEFAULT_BIND, show_default=True,
+              help="HOST:PORT to serve on (port 0 picks a free port).")
+@click.option("-m", "--module", "modules", multiple=True,
+              help="Module whose @commands and hooks actors may use (repeatable; "
+                   "added to the file's modules).")
+@click.option("--start", default=None, help="Arbiter start hook, as module:function.")
+@click.option("--monitor", "monitors", multiple=True, metavar="NAME=N",
+              help="Add a monitor keeping N process workers alive (repeatable; sets "
+                   "num_workers of a monitor of the file).")
+@click.option("--run-dir", default=None, help="Folder for actor logs (default: a temp dir).")
+@click.option("--max-message-bytes", default=DEFAULT_MAX_MESSAGE_BYTES, show_default=True,
+              type=click.IntRange(min=1), help="Largest message accepted or sent.")
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+                                case_sensitive=False))
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--heartbeat-interval", type=click.FloatRange(min=0, min_open=True),
+              default=None, help="Seconds between two heartbeats of an actor (default 1).")
+@click.option("--spawn-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds an actor may take to reach RUN (default 30).")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics (off by default).")
+@click.option("--dashboard", "dashboard_port", type=click.IntRange(0, 65535), default=None,
+              metavar="PORT", help="Serve the web dashboard on 127.0.0.1:PORT (off by default).")
+@click.option("--auth-token-file", default=None, type=click.Path(dir_okay=False),
+              help="Require a token on every call: one \"ROLE TOKEN\" per line, role admin "
+                   "or read.")
+@click.option("--tls-cert", default=None, type=click.Path(dir_okay=False),
+              help="Serve TLS with this PEM certificate chain (the arbiter and its actors).")
+@click.option("--tls-key", default=None, type=click.Path(dir_okay=False),
+              help="The PEM private key of --tls-cert.")
+@click.option("--tls-client-ca", default=None, type=click.Path(dir_okay=False),
+              help="Require client certificates signed by this CA (mutual TLS).")
+@click.option("--tls-ca", default=None, type=click.Path(dir_okay=False),
+              help="CA that signed --tls-cert, for the actors' own connections "
+                   "(default: the certificate itself, right when it is self-signed).")
+@click.option("--insecure", is_flag=True, default=None,
+              help="Allow a non-loopback --bind without TLS and a token.")
+@click.option("--program", "programs", multiple=True, metavar="NAME=COMMAND",
+              help="Register a program that EXEC actors may run (repeatable; the "
+                   "command is split like a shell would, never run by one).")
+def serve(config_path, bind, modules, start, monitors, run_dir, max_message_bytes,
+          log_level, log_format, heartbeat_interval, spawn_timeout, metrics_port,
+          dashboard_port, auth_token_file, tls_cert, tls_key, tls_client_ca, tls_ca,
+          insecure, programs):
+    """Run an arbiter until SIGTERM or SIGINT."""
+    from actorgrpc.actor.logs import configure_logging
+    from actorgrpc.supervisor.arbiter import Arbiter
+    from actorgrpc.transport.server import BindError
+
+    config = click.get_current_context().meta["actorgrpc.config"]
+    log_level = log_level.upper()
+    security = _serve_security(
+        bind, insecure=insecure, auth_token_file=auth_token_file, tls_cert=tls_cert,
+        tls_key=tls_key, tls_client_ca=tls_client_ca, tls_ca=tls_ca)
+    timings = config.arbiter_kwargs()
+    if heartbeat_interval is not None:
+        timings["heartbeat_interval"] = heartbeat_interval
+    if spawn_timeout is not None:
+        timings["spawn_timeout"] = spawn_timeout
+    registered = _programs(config, programs)
+    pools = _pools(config, monitors)
+    configure_logging(log_level, log_format)
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    plugins = _plugins(metrics_port, dashboard_port)
+    try:
+        arb = Arbiter(bind=bind, modules=[*config.modules, *modules], start=start,
+                      run_dir=run_dir, max_message_bytes=max_message_bytes, announce=True,
+                      log_level=log_level, log_format=log_format, plugins=plugins,
+                      programs=list(registered.values()), **security, **timings)
+        for name, params in pools.items():
+            arb.add_monitor(name, **params)
+        code = arb.start()
+    except BindError as exc:
+        raise click.ClickException(str(exc)) from None
+    except ActorError as exc:
+        raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
+    sys.exit(code)
+
+
+def _programs(config, options) -> dict:
+    """The file's programs, then those of ``--program`` (which win by name)."""
+    from actorgrpc.supervisor.programs import parse_program_option
+
+    registered = {program.name: program for program in config.programs}
+    for item in options:
+        try:
+            program = parse_program_option(item)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--program") from None
+        registered[program.name] = program
+    return registered
+
+
+def _pools(config, options) -> dict:
+    """The file's monitors; ``--monitor NAME=N`` sets (or adds) one's num_workers."""
+    pools = {name: dict(params) for name, params in config.monitors.items()}
+    for item in options:
+        name, _, count = item.partition("=")
+        if not name or not count.isdigit():
+            raise click.BadParameter(f"expected NAME=N, got {item!r}", param_hint="--monitor")
+        pools.setdefault(name, {})["num_workers"] = int(count)
+    return pools
+
+
+def _plugins(metrics_port, dashboard_port) -> list:
+    plugins = []
+    try:
+        if metrics_port is not None:
+            from actorgrpc.ops.metrics import MetricsPlugin
+
+            plugins.append(MetricsPlugin(metrics_port))
+        if dashboard_port is not None:
+            from actorgrpc.ops.dashboard import DashboardPlugin
+
+            plugins.append(DashboardPlugin(dashboard_port))
+    except ImportError as exc:
+        raise click.ClickException(f"--metrics-port and --dashboard need the ops extra "
+                                   f"(pip install 'actorgrpc[ops]'): {exc}") from None
+    return plugins
+
+
+def _serve_security(bind: str, *, insecure, auth_token_file, tls_cert, tls_key,
+                    tls_client_ca, tls_ca) -> dict:
+    """Tokens and TLS of ``serve`` as Arbiter keyword arguments; refuses a
+    non-loopback bind without both unless ``insecure``."""
+    from actorgrpc.transport.auth import TokenFileError, load_token_file
+    from actorgrpc.transport.security import InsecureBindError, check_exposure
+    from actorgrpc.transport.tls import TlsError, TlsFiles
+
+    tokens = []
+    if auth_token_file:
+        try:
+            tokens = load_token_file(auth_token_file)
+        except TokenFileError as exc:
+            raise click.BadParameter(str(exc), param_hint="--auth-token-file") from None
+    tls = None
+    if tls_cert or tls_key or tls_client_ca or tls_ca:
+        if not (tls_cert and tls_key):
+            raise click.UsageError("TLS needs both --tls-cert and --tls-key")
+        tls = TlsFiles(cert_file=tls_cert, key_file=tls_key, ca_file=tls_ca or "",
+                       client_ca_file=tls_client_ca or "")
+        try:
+            tls.check()
+        except TlsError as exc:
+            raise click.ClickException(str(exc)) from None
+    try:
+        check_exposure(bind, tokens=tokens, tls=tls, insecure=bool(insecure))
+    except InsecureBindError as exc:
+        raise click.ClickException(str(exc)) from None
+    return {"auth_tokens": tokens, "tls": tls, "insecure": bool(insecure)}
