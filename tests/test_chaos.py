@@ -22,7 +22,7 @@ hold whatever the interleaving.
 * the arbiter still serves and stops cleanly.
 
 Replay a failure with ``ACTORGRPC_CHAOS_SEED=<seed printed in the failure>``;
-``ACTORGRPC_CHAOS_LOG=<file>`` writes the arbiter's whole log there when it fails.
+``ACTORGRPC_CHAOS_LOG=<file>`` writes the arbiter's whole log there.
 """
 
 from __future__ import annotations
@@ -75,14 +75,20 @@ ASK_GRACE = 3.0
 SPAWN_TIMEOUT = 10.0
 #: Seconds for any other call (Stop of a SIGSTOPped actor: 3 steps of 1 s).
 CALL_TIMEOUT = 15.0
-#: Seconds for the arbiter to settle after the chaos: hung detection (1.5 s), stop
-#: escalation (2 s), restart backoff (at most 0.5 s, below), new fork server and
-#: standbys (~1 s), several times over on a loaded machine.
-SETTLE_TIMEOUT = 30.0
+#: Seconds for the arbiter to settle after the chaos: the last asks' deadlines (2 s),
+#: hung detection (1.5 s), stop escalation (2 s), restart backoff (at most 0.5 s,
+#: below), new fork server and standbys (~1 s): ~5 s here, 4 times that on a loaded
+#: machine.
+SETTLE_TIMEOUT = 20.0
+#: Seconds for every actor to be gone once each was sent a Stop: they stop at the
+#: same time, each within 3 steps of ACTION_TIMEOUT; the margin covers a loaded
+#: machine.
+STOP_ALL_TIMEOUT = 15.0
 #: Seconds for the last tells to an undisturbed actor to be counted (milliseconds).
 TALLY_TIMEOUT = 10.0
-#: Seconds for closed connections and pidfds to be released after the last actor
-#: stopped (gRPC closes a connection a few ms after its peer is gone).
+#: Seconds for closed connections, pidfds and thread actors' loops to be released
+#: after the last actor stopped: gRPC closes a connection a few ms after its peer
+#: is gone; a wedged thread actor ends WEDGE_SECONDS after its wedge began.
 FD_TIMEOUT = 10.0
 #: Seconds after a fork server kill during which a process spawn may fail: the
 #: arbiter notices the loss, starts a new fork server and its standbys in ~1 s.
@@ -101,8 +107,8 @@ ASK_ERRORS = (actorgrpc.ActorNotFound, actorgrpc.ActorUnavailable, actorgrpc.Act
 SPAWN_ERRORS = (actorgrpc.SpawnError, actorgrpc.ActorUnavailable)
 
 #: Relative weights of the operations of the schedule.
-WEIGHTS = {"spawn": 14, "ask": 34, "tell": 22, "stop": 6, "kill": 7, "sigstop": 5,
-           "wedge": 3, "kill_fork_server": 1}
+WEIGHTS = {"spawn": 14, "ask": 34, "tell": 22, "info": 4, "stop": 6, "kill": 7,
+           "sigstop": 5, "wedge": 3, "kill_fork_server": 1}
 #: Chaos that every schedule has at least this many times (inserted if it drew fewer).
 AT_LEAST = {"kill": 3, "sigstop": 2, "wedge": 1, "kill_fork_server": 1, "stop": 1}
 #: Most fork server kills in a run (each kills every process actor).
@@ -123,7 +129,7 @@ class Step:
 
 
 def schedule(rng: random.Random) -> list[Step]:
-    ops, weights = zip(*WEIGHTS.items())
+    ops, weights = zip(*WEIGHTS.items(), strict=True)
     drawn = rng.choices(ops, weights, k=STEPS)
     # The first steps spawn, so that the chaos has targets.
     drawn[:6] = ["spawn"] * 6
@@ -241,6 +247,7 @@ class Chaos:
         self.accepted_asks = 0
         self.answered_ok: dict[str, tuple[str, str]] = {}  # token → (mode, target)
         self.spawns: collections.Counter = collections.Counter()
+        self.infos: collections.Counter = collections.Counter()
         self.applied: collections.Counter = collections.Counter()
         self.sigstopped: dict[int, psutil.Process] = {}
         #: What the chaos did to each aid (shared with its Incarnation, if ours).
@@ -399,6 +406,35 @@ class Chaos:
         except TimeoutError:
             self.violation(f"tells to {target.name} waited for room for 10 s")
 
+    async def do_info(self, step: Step) -> None:
+        """Info through the arbiter, by name (live or exited) or by aid."""
+        target = self.pick(step.r[0], list(self.mine.values()))
+        if target is None:
+            return
+        self.task(self._info(target.name if step.r[1] < 0.5 else target.aid))
+
+    async def _info(self, target: str) -> None:
+        guard = asyncio.timeout(ASK_TIMEOUT + ASK_GRACE)
+        try:
+            async with guard:
+                info = await self.client.info(target, _timeout=ASK_TIMEOUT)
+        except TimeoutError as exc:
+            if guard.expired():
+                self.violation(f"Info {target} got no answer within "
+                               f"{ASK_TIMEOUT + ASK_GRACE} s")
+            else:
+                self.infos[type(exc).__name__] += 1
+            return
+        except ASK_ERRORS as exc:
+            self.infos[type(exc).__name__] += 1
+            return
+        except Exception as exc:  # noqa: BLE001
+            self.violation(f"Info {target} failed with {exc!r}")
+            return
+        self.infos["ok"] += 1
+        if target not in (info["actor"].get("name"), info["actor"].get("aid")):
+            self.violation(f"Info {target} answered for {info['actor']}")
+
     async def do_stop(self, step: Step) -> None:
         if step.r[1] < 0.5:
             target = self.pick(step.r[0], self.believed_alive())
@@ -499,9 +535,12 @@ class Chaos:
                 process.send_signal(signal.SIGCONT)
 
     async def do_wedge(self, step: Step) -> None:
+        # Each at most once: wedges queue up in a thread, and a thread blocked for
+        # longer than FD_TIMEOUT would still hold its loop's fds at the fd check.
         records = [a for a in await self.live_records()
                    if kind_from_wire(a.kind) == "thread"
-                   and state_from_wire(a.actor.state) == actorgrpc.ACTOR_STATES.RUN]
+                   and state_from_wire(a.actor.state) == actorgrpc.ACTOR_STATES.RUN
+                   and "wedged" not in self.disturbances[a.actor.aid]]
         record = self.pick(step.r[0], records)
         if record is None:
             return
@@ -612,22 +651,22 @@ async def test_chaos(tmp_path):
         # at most 0.5 s of backoff so the run settles quickly.
         "restart_policy": {"max_restarts": 1000, "max_seconds": 1.0, "backoff_max": 0.5}})
     sampler = ProcessSampler(arbiter.pid)
+    arbiter_process = psutil.Process(arbiter.pid)
     started = time.monotonic()
     try:
         try:
             await _run(arbiter, str(chaos_dir), steps, sampler)
         finally:
             sampler.close()
-            leftovers = [p for p in [psutil.Process(arbiter.pid), *sampler.seen.values()]
-                         if _alive(p)]
+            leftovers = [p for p in [arbiter_process, *sampler.seen.values()] if _alive(p)]
             if arbiter.process.poll() is None:
                 arbiter.kill()
+            if os.environ.get("ACTORGRPC_CHAOS_LOG"):
+                with open(os.environ["ACTORGRPC_CHAOS_LOG"], "w") as handle:
+                    handle.write("\n".join(arbiter.stderr_lines))
             # Every process the arbiter ever started is gone with it.
             assert_all_gone(leftovers)
     except BaseException as exc:
-        if os.environ.get("ACTORGRPC_CHAOS_LOG"):
-            with open(os.environ["ACTORGRPC_CHAOS_LOG"], "w") as handle:
-                handle.write("\n".join(arbiter.stderr_lines))
         exc.add_note(f"chaos seed {seed}: replay with ACTORGRPC_CHAOS_SEED={seed} "
                      f"({time.monotonic() - started:.1f} s into the run)\n"
                      f"arbiter stderr (last lines):\n" + "\n".join(arbiter.stderr_lines[-25:]))
@@ -658,6 +697,7 @@ async def _run(arbiter, chaos_dir: str, steps, sampler) -> None:
         chaos_seconds = time.monotonic() - chaos_started
         # Nothing stays SIGSTOPped: each is continued once found hung (see
         # _continue_when_hung), and here whatever the run left.
+        settle_started = time.monotonic()
         try:
             await wait_for_async(chaos.settled, SETTLE_TIMEOUT, "the arbiter to settle")
         except AssertionError as exc:
@@ -668,6 +708,7 @@ async def _run(arbiter, chaos_dir: str, steps, sampler) -> None:
             for process in list(chaos.sigstopped.values()):
                 if _alive(process):
                     process.send_signal(signal.SIGCONT)
+        settle_seconds = time.monotonic() - settle_started
         sampler.sample()
         await _check_records(chaos, client, arbiter, sampler)
         await _check_tells_and_asks(chaos, client)
@@ -693,10 +734,19 @@ async def _run(arbiter, chaos_dir: str, steps, sampler) -> None:
         await asyncio.gather(*(client.stop(a.actor.aid, _timeout=CALL_TIMEOUT)
                                for a in live), return_exceptions=True)
 
-        async def no_actor_left():
-            return not await chaos.live_records() and len(chaos.standbys()) == STANDBY
+        left: list = []
 
-        await wait_for_async(no_actor_left, SETTLE_TIMEOUT, "every actor stopped")
+        async def no_actor_left():
+            left[:] = [f"{a.actor.name}({a.actor.aid}) {state_from_wire(a.actor.state)}"
+                       for a in await chaos.live_records()]
+            return not left and len(chaos.standbys()) == STANDBY
+
+        try:
+            await wait_for_async(no_actor_left, STOP_ALL_TIMEOUT, "every actor stopped")
+        except AssertionError as exc:
+            exc.add_note(f"still live: {left}; {len(chaos.standbys())} standbys; "
+                         "violations so far:\n" + "\n".join(chaos.violations))
+            raise
         try:
             wait_for(lambda: arbiter_process.num_fds() <= fds_before, FD_TIMEOUT,
                      "the arbiter's fds back to the baseline")
@@ -709,10 +759,12 @@ async def _run(arbiter, chaos_dir: str, steps, sampler) -> None:
         sampler.sample()
         _check_processes(chaos, sampler, set())
 
-        print(f"\nchaos seed {SEED}: {len(steps)} steps in {chaos_seconds:.1f} s; applied "
+        print(f"\nchaos seed {SEED}: {len(steps)} steps in {chaos_seconds:.1f} s, settled "
+              f"in {settle_seconds:.1f} s; applied "
               f"{dict(chaos.applied)}; spawns {dict(chaos.spawns)}; asks "
               f"{chaos.accepted_asks} {dict(chaos.asks)}; tells "
-              f"{sum(chaos.sent_tells.values())}; SIGSTOPped found hung {chaos.hung_seen}; "
+              f"{sum(chaos.sent_tells.values())}; infos {dict(chaos.infos)}; "
+              f"SIGSTOPped found hung {chaos.hung_seen}; "
               f"processes seen {len(sampler.seen)}")
         assert not chaos.violations, (
             f"{len(chaos.violations)} violation(s):\n" + "\n".join(chaos.violations))
@@ -860,7 +912,7 @@ async def _check_tells_and_asks(chaos: Chaos, client) -> None:
     for token, aids in ran.items():
         if len(aids) > 1 and token != "w":
             chaos.violation(f"ask {token} ran {len(aids)} times ({aids})")
-    for token, (mode, target) in chaos.answered_ok.items():
+    for token, (_mode, target) in chaos.answered_ok.items():
         aids = ran.get(token, [])
         if len(aids) != 1:
             chaos.violation(f"ask {token} was answered but ran {len(aids)} times")

@@ -221,6 +221,15 @@ def reason_of(class_name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", class_name).upper()
 
 
+def public_class_of(exc: BaseException) -> str:
+    """The name of the nearest public ActorError class of ``exc`` (a private subclass
+    such as the supervisor's StoppedBeforeRunning is sent as its public parent)."""
+    for cls in type(exc).__mro__:
+        if issubclass(cls, ActorError) and cls.__name__ in __all__:
+            return cls.__name__
+    return "CommandError"
+
+
 def status_details(exc: BaseException) -> bytes:
     """The serialized ``google.rpc.Status`` of ``exc``, for the status-details trailer.
 
@@ -229,7 +238,7 @@ def status_details(exc: BaseException) -> bytes:
     in any language map errors without reading messages.
     """
     code, message, remote_type = status_of(exc)
-    error_class = type(exc).__name__ if isinstance(exc, ActorError) else "CommandError"
+    error_class = public_class_of(exc)
     metadata = {"error_class": error_class}
     if remote_type:
         metadata["exception_type"] = remote_type

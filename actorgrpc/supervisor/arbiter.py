@@ -34,18 +34,18 @@ from actorgrpc.contract.consts import (
     HEARTBEAT_INTERVAL,
     KIND_ARBITER,
     MONITOR_TASK_PERIOD,
-    OWN_PROCESS_KINDS,
     READY_LINE_PREFIX,
 )
 from actorgrpc.contract.errors import ActorError, InvalidArgument, shown
 from actorgrpc.contract.proxy import ActorProxy
 from actorgrpc.contract.spawn_spec import SpawnSpec
 from actorgrpc.supervisor import events, log_files
+from actorgrpc.supervisor.endings import Endings
 from actorgrpc.supervisor.events import EventBus
 from actorgrpc.supervisor.launchers import Launchers
 from actorgrpc.supervisor.monitor import Monitor
 from actorgrpc.supervisor.programs import ProgramTable
-from actorgrpc.supervisor.record import ActorRecord, describe_exit
+from actorgrpc.supervisor.record import ActorRecord
 from actorgrpc.supervisor.registry import Registry
 from actorgrpc.supervisor.restart import RestartPolicy
 from actorgrpc.supervisor.server_host import ServerHost
@@ -60,10 +60,6 @@ logger = logging.getLogger("actorgrpc.arbiter")
 __all__ = ["Arbiter", "ArbiterConcurrency", "arbiter"]
 
 _arbiter: Arbiter | None = None
-
-#: Seconds an actor whose heartbeat stream ended has to exit by itself before it is
-#: stopped: its exit report follows the end of its stream within milliseconds.
-STREAM_END_GRACE = 1.0
 
 
 def arbiter(**params) -> Arbiter:
@@ -145,6 +141,7 @@ class Arbiter(PulsarArbiterNames, Actor):
         self.launchers = Launchers(self, fork_server=fork_server,
                                    standby_actors=standby_actors)
         self.spawner = Spawner(self)
+        self.endings = Endings(self)
         self.root = RootSupervisor(self, RestartPolicy.from_params(dict(restart_policy or {})))
         self.monitors: dict[str, Monitor] = {}
         self.mailbox_host = MailboxHost(max_message_bytes)
@@ -333,46 +330,6 @@ class Arbiter(PulsarArbiterNames, Actor):
             return await self.spawner.spawn(spec, monitor=monitor)
         return await self.root.spawn(spec)
 
-    def on_actor_exit(self, record: ActorRecord) -> None:
-        """Called when an actor's process or thread is gone (once per record)."""
-        if record.aid not in self.registry.live:
-            return
-        self.registry.release(record)
-        if record.running.done() and not record.running.exception():
-            record.publish(events.EXITED, describe_exit(record.exit_code))
-        (record.monitor or self.root).child_exited(record)
-        # Logged once a restart has started: the replacement does not wait for it.
-        asyncio.get_running_loop().call_soon(_log_exit, record)
-
-    def on_stream_closed(self, record: ActorRecord) -> None:
-        """An actor's heartbeat stream ended. For an actor with a process of its own
-        that is its death: whatever is left of it (a process that lost its way) is
-        stopped now, as a failure, so no record stays RUNNING for a dead process."""
-        record.on_stream_closed()
-        if record.kind in OWN_PROCESS_KINDS and record.exit_code is None \
-                and not record.stop_requested and not self.after_run():
-            self.keep_task(asyncio.ensure_future(self._end_streamless(record)),
-                           "stop an actor whose stream ended")
-
-    async def _end_streamless(self, record: ActorRecord) -> None:
-        # Usually its process just exited and its exit is on the way: wait for it
-        # before calling it a failure and stopping what is left. One that said it was
-        # stopping (a stop command) gets the time a stop may take.
-        stopping = record.state >= ACTOR_STATES.STOPPING
-        if await record.join(self.action_timeout if stopping else STREAM_END_GRACE):
-            return
-        record.failure = record.failure or "its heartbeat stream ended"
-        await record.stop("heartbeat stream ended", requested=False)
-
-    def abandon_thread(self, record: ActorRecord) -> None:
-        """A hung thread actor: a thread cannot be killed, so it is left behind, its
-        mailbox closed, its record exited (its restart policy applies)."""
-        actor = record.handle.actor if record.handle is not None else None
-        if actor is not None:
-            self.mailbox_host.remove(actor)
-        record.on_exit(1)
-        self.on_actor_exit(record)
-
     async def find_running(self, target: str, wait: float):
         return await self.registry.find_running(target, wait)
 
@@ -391,15 +348,6 @@ class Arbiter(PulsarArbiterNames, Actor):
     def wait_serving(self, timeout: float | None = None) -> bool:
         """Block (from another thread) until the arbiter accepts calls."""
         return self._serving.wait(timeout)
-
-
-def _log_exit(record: ActorRecord) -> None:
-    if record.stop_requested:
-        logger.info("%s(%s) stopped (%s)", record.name, record.aid, record.exit_code,
-                    extra={"actor": record})
-    else:
-        logger.warning("%s(%s) exited unexpectedly with %s", record.name, record.aid,
-                       record.exit_code, extra={"actor": record})
 
 
 def _callable(hook, resolver: HookResolver):

@@ -84,9 +84,11 @@ class PidfdHandle:
 class ThreadHandle:
     """A thread actor of the arbiter: stopped through its Actor, never signalled."""
 
-    def __init__(self, actor):
+    def __init__(self, actor, abandon=None):
         self.actor = actor
         self.pid = os.getpid()
+        #: ``abandon(record, why)``: give up on a thread that does not stop.
+        self.abandon = abandon
 
     def send_signal(self, sig: int) -> None:
         """Signals would reach the arbiter itself: a thread actor is stopped instead."""
@@ -110,7 +112,13 @@ async def escalate(record, reason: str, timeout: float) -> None:
         except TimeoutError:
             logger.error("%s(%s): thread actor did not stop in %s s", record.name, record.aid,
                          timeout, extra={"actor": record})
-        await record.join(timeout)
+        if not await record.join(timeout) and handle.abandon is not None:
+            handle.abandon(record, f"did not stop within {2 * timeout:g} s")
+        return
+    if handle is None and record.exit_code is None:
+        # Not launched yet: its spawner ends it as soon as the launch returns, or
+        # when the launch times out (spawn_timeout): either way it exits.
+        await record.join()
         return
     if record.stream_attached:
         record.order_stop(reason, timeout)

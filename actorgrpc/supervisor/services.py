@@ -287,7 +287,7 @@ class MonitorServicer(monitor_pb2_grpc.MonitorServiceServicer):
             pass
         finally:
             orders.cancel()
-            self.arbiter.on_stream_closed(record)
+            self.arbiter.endings.on_stream_closed(record)
 
     async def _send_orders(self, record, context) -> None:
         while True:

@@ -7,6 +7,7 @@ import logging
 import os
 import uuid
 
+from actorgrpc.actor.process import EXIT_START_FAILED
 from actorgrpc.contract.consts import KIND_EXEC
 from actorgrpc.contract.errors import ActorUnavailable, SpawnError
 from actorgrpc.supervisor import events
@@ -20,6 +21,10 @@ __all__ = ["Spawner", "new_aid"]
 CLEANUP_TIMEOUT = 5.0
 #: Seconds an actor that reported a failed start has to exit by itself.
 FAILED_EXIT_GRACE = 0.5
+
+
+class StoppedBeforeRunning(SpawnError):
+    """The actor was asked to stop (Stop, or the arbiter stopping) before it ran."""
 
 
 def new_aid() -> str:
@@ -58,19 +63,30 @@ class Spawner:
             publish=arbiter.events.publish, action_timeout=arbiter.action_timeout)
         arbiter.registry.reserve(record)
         try:
-            await arbiter.launchers.start(record)
-            record.publish(events.SPAWNED, f"pid {record.pid}")
             async with asyncio.timeout(arbiter.spawn_timeout):
+                await arbiter.launchers.start(record)
+                if record.stop_requested:
+                    raise StoppedBeforeRunning(
+                        f"actor {record.name!r} was stopped before it ran")
+                record.publish(events.SPAWNED, f"pid {record.pid}")
                 await asyncio.shield(record.running)
         except TimeoutError:
+            stopped = record.stop_requested
             record.failure = f"did not say hello within {arbiter.spawn_timeout:g} s"
             await self._abandon(record)
+            if stopped:
+                raise StoppedBeforeRunning(f"actor {record.name!r} was stopped before it "
+                                           "ran") from None
             raise SpawnError(f"actor {record.name!r} did not start within "
                              f"{arbiter.spawn_timeout:g} s") from None
         except BaseException as exc:
+            stopped = record.stop_requested
             await self._abandon(record, str(exc))
             if arbiter.after_run() and not isinstance(exc, asyncio.CancelledError):
                 raise ActorUnavailable("the arbiter is shutting down") from None
+            if stopped and type(exc) in (SpawnError, ActorUnavailable):
+                raise StoppedBeforeRunning(f"actor {record.name!r} was stopped before it "
+                                           f"ran ({exc})") from None
             raise
         record.publish(events.RUNNING, record.address)
         logger.info("spawned %s %s(%s) pid=%s at %s", record.kind, record.name, record.aid,
@@ -85,5 +101,12 @@ class Spawner:
             if not (record.failure and await record.join(FAILED_EXIT_GRACE)):
                 record.kill()
                 await record.join(CLEANUP_TIMEOUT)
+        if record.exit_code is None and record.handle is None:
+            # Never launched (no process, no thread): it ends here, with a crash report
+            # that says why, like any other incarnation that exited.
+            record.failure = record.failure or why or "could not be launched"
+            record.on_exit(EXIT_START_FAILED)
+            if record.running.done() and not record.running.cancelled():
+                record.running.exception()  # retrieved: the spawn raised already
         self.arbiter.registry.release(record)
         record.publish(events.FAILED, record.failure or why)

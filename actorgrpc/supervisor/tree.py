@@ -27,6 +27,7 @@ from actorgrpc.supervisor.restart import (
     RestartTracker,
     should_restart,
 )
+from actorgrpc.supervisor.spawner import StoppedBeforeRunning
 
 logger = logging.getLogger("actorgrpc.supervision")
 
@@ -139,6 +140,12 @@ class Supervisor:
             self._busy.difference_update(keys)
             for name, future in expected:
                 self.arbiter.registry.restart_settled(name, future)
+            # A replacement that died while this restart was still under way (after
+            # it ran, before it became our child): its exit was ignored then.
+            for key in keys:
+                current = self.children.get(key)
+                if current is not None and current.exit_code is not None:
+                    self.child_exited(current)
 
     async def _start_again(self, key, delay: float, cause: str) -> None:
         previous = self.children.get(key)
@@ -149,6 +156,11 @@ class Supervisor:
                 record = await self.arbiter.spawner.spawn(
                     self.spec_for(key, previous), monitor=self.monitor_object(),
                     restarts=restarts)
+            except StoppedBeforeRunning as exc:
+                # Stopped by an operator while it was starting: not a crash.
+                logger.info("restart of %s stopped: %s", self.name_of(key), exc)
+                self.on_child_ended(key)
+                return
             except Exception as exc:  # noqa: BLE001 - counted as one more crash
                 logger.error("could not restart %s: %s", self.name_of(key), exc)
                 # A replacement that cannot start is one more crash.
@@ -202,6 +214,9 @@ class RootSupervisor(Supervisor):
         """Start a child; its record once it runs (SpawnError otherwise)."""
         record = await self.arbiter.spawner.spawn(spec)
         self.children[record.name] = record
+        if record.exit_code is not None:
+            # Died after it ran, before it was our child: its exit was ignored then.
+            self.child_exited(record)
         return record
 
     def spec_for(self, key, previous):

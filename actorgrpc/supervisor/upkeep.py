@@ -103,7 +103,7 @@ class Upkeep:
         record.failure = f"hung: no heartbeat for {silent:.1f} s"
         record.publish(events.HUNG, record.failure)
         if record.kind == KIND_THREAD:
-            self.arbiter.abandon_thread(record)
+            self.arbiter.endings.abandon_thread(record)
             return
         # Not an operator stop: its restart policy applies once it is gone.
         self.arbiter.keep_task(asyncio.ensure_future(record.stop("hung", requested=False)),

@@ -251,7 +251,7 @@ class ForkServerLauncher:
         record = self.by_pid.pop(pid, None)
         if record is not None:
             record.on_exit(code)
-            self.arbiter.on_actor_exit(record)
+            self.arbiter.endings.on_actor_exit(record)
 
     def _on_lost(self) -> None:
         if self._closing:
@@ -274,7 +274,7 @@ class ForkServerLauncher:
         if record is not None:
             record.failure = record.failure or "its fork server died (exit status unknown)"
             record.on_exit(-signal.SIGKILL)
-            self.arbiter.on_actor_exit(record)
+            self.arbiter.endings.on_actor_exit(record)
 
     async def _replace(self, dead: ForkServer | None) -> None:
         if dead is not None:

@@ -57,4 +57,4 @@ async def watch_exit(arbiter, record, process: asyncio.subprocess.Process) -> No
     """Report the exit of an actor the arbiter started itself."""
     code = await process.wait()
     record.on_exit(code)
-    arbiter.on_actor_exit(record)
+    arbiter.endings.on_actor_exit(record)

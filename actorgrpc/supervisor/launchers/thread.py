@@ -42,7 +42,7 @@ class ThreadLauncher:
         host_loop = asyncio.get_running_loop()
         life = _ThreadLife(arbiter, record, actor, host_loop)
         thread = threading.Thread(target=life.main, name=f"actor-{record.name}", daemon=True)
-        record.launched(actor_pid(), ThreadHandle(actor))
+        record.launched(actor_pid(), ThreadHandle(actor, arbiter.endings.abandon_thread))
         thread.start()
 
     async def close(self) -> None:
@@ -93,4 +93,4 @@ class _ThreadLife:
     def report_exit(self, code: int) -> None:
         self.arbiter.mailbox_host.remove(self.actor)
         self.record.on_exit(code)
-        self.arbiter.on_actor_exit(self.record)
+        self.arbiter.endings.on_actor_exit(self.record)
