@@ -7,6 +7,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import actorgrpc
+import actorgrpc.ops.metrics
 import actorgrpc.supervisor.services
 
 from .support import ArbiterProcess, logged_url, wait_for_async
@@ -160,8 +161,29 @@ async def test_send_latency_histogram(metrics_arbiter):
     assert 0 < total < 4 * 5
     assert value(samples, "actorgrpc_send_duration_seconds_bucket", action="ping", code="OK",
                  le="+Inf") == 4
+    # An action that no actor ran is not a label of its own.
     assert value(samples, "actorgrpc_send_duration_seconds_count", action="fly",
-                 code="UNIMPLEMENTED") == 1
+                 code="UNIMPLEMENTED") is None
+    assert value(samples, "actorgrpc_send_duration_seconds_count", action="other",
+                 code="UNIMPLEMENTED") >= 1
+
+
+async def test_send_labels_are_bounded_whatever_the_requests(metrics_arbiter):
+    # Junk actions and targets (the attack: 20,000 of them made /metrics 370 MB):
+    # labels only for actions an actor ran, at most MAX_ACTION_LABELS of them.
+    url = metrics_arbiter.metrics_url
+    async with actorgrpc.connect(metrics_arbiter.address) as client:
+        await client.spawn(name="m-junk")
+        for number in range(300):
+            with pytest.raises((actorgrpc.CommandNotFound, actorgrpc.ActorNotFound)):
+                target = "m-junk" if number % 2 else f"nobody-{number}"
+                await client.send_via_arbiter(target, f"junk-{number}")
+        await client.stop("m-junk")
+    actions = {dict(labels).get("action") for (name, labels) in scrape(url)
+               if name == "actorgrpc_send_duration_seconds_count"}
+    assert not any(action.startswith("junk-") for action in actions), actions
+    assert "other" in actions
+    assert len(actions) <= actorgrpc.ops.metrics.MAX_ACTION_LABELS + 1
 
 
 def test_endpoint_is_read_only_and_on_loopback(metrics_arbiter):
@@ -174,3 +196,15 @@ def test_endpoint_is_read_only_and_on_loopback(metrics_arbiter):
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=10)
     assert caught.value.code == 405
+
+
+def test_an_actors_tally_is_bounded_at_intake():
+    # A Go or Node actor reports its own tally: at most MAX_BEAT_ACTIONS labels, the
+    # busiest kept, the rest summed under "other", names cut.
+    services = actorgrpc.supervisor.services
+    reported = {f"a{n}" * 100: n for n in range(1, 501)}
+    tally = services._bounded_tally(reported)
+    assert len(tally) == services.MAX_BEAT_ACTIONS
+    assert all(len(name) <= services.MAX_ACTION_NAME for name in tally)
+    assert sum(tally.values()) == sum(reported.values())
+    assert tally[("a500" * 100)[:services.MAX_ACTION_NAME]] == 500

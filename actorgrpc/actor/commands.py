@@ -29,6 +29,9 @@ class Command:
     #: False for fire-and-forget commands: the sender is answered None at once.
     ack: bool = True
     signature: inspect.Signature = field(repr=False, default=None)
+    #: Run even when the actor's mailbox is full (max_pending_calls): what an operator
+    #: needs to see and stop a flooded actor. Such a command must return at once.
+    control: bool = False
 
     def bind(self, actor, args, kwargs) -> inspect.BoundArguments:
         """Check the arguments against the signature; InvalidArgument if they do not fit."""
@@ -41,12 +44,12 @@ class Command:
 _COMMANDS: dict[str, Command] = {}
 
 
-def command(ack: bool = True, name: str | None = None):
+def command(ack: bool = True, name: str | None = None, *, control: bool = False):
     """Decorator that makes ``fn(actor, *args, **kwargs)`` a command of every actor.
 
     ``ack=False`` makes it fire and forget: the sender gets ``None`` as soon as the
     message is received and the command runs afterwards. ``name`` defaults to the
-    function's name.
+    function's name. ``control=True``: answered even when the mailbox is full.
     """
     if callable(ack):
         # Used bare, as ``@command``.
@@ -56,7 +59,7 @@ def command(ack: bool = True, name: str | None = None):
         cmd_name = name or fn.__name__
         # A command is also a "module:function" reference of its module (for ``run``).
         register_reference(fn)
-        _COMMANDS[cmd_name] = Command(cmd_name, fn, ack, inspect.signature(fn))
+        _COMMANDS[cmd_name] = Command(cmd_name, fn, ack, inspect.signature(fn), control)
         fn.command = _COMMANDS[cmd_name]
         return fn
 
@@ -79,7 +82,7 @@ def command_names() -> list[str]:
 # --- the standard commands -------------------------------------------------------
 
 
-@command()
+@command(control=True)
 def ping(actor):
     """Answer "pong"."""
     return "pong"
@@ -91,7 +94,7 @@ def echo(actor, message=None):
     return message
 
 
-@command()
+@command(control=True)
 def info(actor):
     """Return the actor's info dictionary (see ``Actor.info``)."""
     return actor.info()
@@ -105,7 +108,7 @@ def notify(actor, message=None):
     return now
 
 
-@command()
+@command(control=True)
 def stop(actor):
     """Stop the actor gracefully, after answering the caller."""
     actor.stop_soon("stop command")
@@ -133,7 +136,7 @@ async def spawn(actor, **params):
     return proxy.as_dict()
 
 
-@command()
+@command(control=True)
 def commands(actor):
     """List the names of the commands this actor understands."""
     return command_names()

@@ -11,6 +11,7 @@ import time
 from collections import deque
 
 from actorgrpc.actor.context import get_actor, set_actor
+from actorgrpc.actor.info_bounds import bounded_extra, bounded_message
 from actorgrpc.compat import PulsarActorNames
 from actorgrpc.contract.consts import ACTOR_STATES, KIND_ARBITER, KIND_MONITOR, KIND_PROCESS
 from actorgrpc.contract.errors import ActorError
@@ -263,12 +264,12 @@ class Actor(PulsarActorNames):
                     {"time": when, "message": message} for when, message in self.notifications
                 ],
             },
-            "extra": _jsonable(self.extra),
+            "extra": bounded_extra(self.extra),
             "system": system_info(),
         }
 
     def record_notification(self, message, when: float) -> None:
-        self.notifications.append((when, message))
+        self.notifications.append((when, bounded_message(message)))
 
     # -- helpers ------------------------------------------------------------------
 
@@ -295,17 +296,6 @@ async def _call_hook(hook, actor):
     if inspect.isawaitable(result):
         result = await result
     return result
-
-
-def _jsonable(value):
-    """A copy of ``value`` where anything that is not JSON-shaped is its repr."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return repr(value)
 
 
 def current_actor_or_fail() -> Actor:

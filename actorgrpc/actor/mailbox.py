@@ -18,8 +18,10 @@ from actorgrpc.contract.consts import ACTOR_STATES, DEFAULT_MAX_MESSAGE_BYTES
 from actorgrpc.contract.errors import (
     ActorTimeout,
     ActorUnavailable,
+    ResourceExhausted,
     shown,
 )
+from actorgrpc.contract.limits import DEFAULT_LIMITS
 from actorgrpc.contract.wire import (
     json_list,
 )
@@ -37,8 +39,12 @@ _CLOSED = ACTOR_STATES.CLOSE
 class MailboxHost:
     """The actors hosted by one process, and how their commands are run."""
 
-    def __init__(self, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
+    def __init__(self, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+                 max_pending_calls: int = DEFAULT_LIMITS.max_pending_calls):
         self.max_message_bytes = max_message_bytes
+        #: Commands an actor may have running (its mailbox depth) before more are
+        #: refused with RESOURCE_EXHAUSTED.
+        self.max_pending_calls = max_pending_calls
         self.actors: dict = {}
         self.main = None
         self.address = ""
@@ -67,6 +73,10 @@ class MailboxHost:
         the hot path of every message: it is kept flat on purpose.
         """
         cmd = _COMMANDS.get(action) or get_command(action)
+        if actor.mailbox_depth >= self.max_pending_calls and not cmd.control:
+            raise ResourceExhausted(
+                f"the mailbox of {actor.name} is full: {actor.mailbox_depth} calls pending "
+                f"(max_pending_calls); retry later")
         counts = actor.processed_by_action
         counts[action] = counts.get(action, 0) + 1
         if actor.thread_id == get_ident():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 
 import grpc
 
@@ -30,6 +31,7 @@ from actorgrpc.contract.errors import (
 )
 from actorgrpc.contract.frame_reader import BadEnvelope, MalformedFrame, read_frame
 from actorgrpc.contract.framing import FrameWriter
+from actorgrpc.contract.limits import STREAM_PAUSE_INFLIGHT
 from actorgrpc.contract.values import _problem, check_numbers, fill_value, from_list, from_struct
 from actorgrpc.contract.wire import (
     NotJson,
@@ -61,6 +63,8 @@ class MailboxServicer(mailbox_pb2_grpc.MailboxServiceServicer):
         self.host = host
 
     async def Call(self, request, context):
+        if not math.isfinite(request.timeout_seconds) or request.timeout_seconds < 0:
+            raise InvalidArgument("timeout_seconds must be a finite number of seconds >= 0")
         timeout = request.timeout_seconds or context.time_remaining() or DEFAULT_SEND_TIMEOUT
         result = await self.host.call_local(
             request.target, request.action, from_list(request.args),
@@ -128,6 +132,8 @@ class _StreamSession:
                         handle(envelope)
                     self.collecting = False
                 writer.flush()
+                if self.inflight >= STREAM_PAUSE_INFLIGHT:
+                    await self._fewer_inflight()
                 room = writer.room()
                 if room is not None:
                     # The client does not read its replies as fast as it sends: read
@@ -145,6 +151,14 @@ class _StreamSession:
             if self.inflight or writer.writing:
                 self.idle.clear()
                 await self.idle.wait()
+
+    async def _fewer_inflight(self) -> None:
+        """Read no more while this stream has STREAM_PAUSE_INFLIGHT commands running:
+        back-pressure (gRPC's flow control holds the client) before the actor's
+        mailbox bound refuses calls."""
+        while self.error is None and self.inflight >= STREAM_PAUSE_INFLIGHT:
+            self.idle.clear()
+            await self.idle.wait()
 
     def _broken(self, exc: BaseException) -> None:
         """A reply could not be written: the stream is over."""

@@ -155,7 +155,7 @@ class Prepared:
         self.channel = open_channel(common["arbiter_address"], self.max_bytes,
                                     self.client_security)
         self.channel.get_state(try_to_connect=True)
-        self.host = MailboxHost(self.max_bytes)
+        self.host = MailboxHost(self.max_bytes, common["max_pending_calls"])
         # Built now, not when the actor is assigned: the first Router of a forked
         # process costs ~0.4 ms (its stubs, and the pages they touch), which a
         # standby then takes off every spawn and restart.

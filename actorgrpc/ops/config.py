@@ -113,11 +113,18 @@ class ProgramSection(StrictModel):
     cwd: str | None = None
 
 
+class LimitsSection(StrictModel):
+    max_actors: Annotated[StrictInt, Field(ge=1)] | None = None
+    max_thread_actors: Annotated[StrictInt, Field(ge=1)] | None = None
+    max_pending_calls: Annotated[StrictInt, Field(ge=1)] | None = None
+
+
 class ConfigFile(StrictModel):
     """The whole file."""
 
     server: ServerSection = ServerSection()
     supervision: SupervisionSection = SupervisionSection()
+    limits: LimitsSection = LimitsSection()
     logging: LoggingSection = LoggingSection()
     security: SecuritySection = SecuritySection()
     metrics: PortSection = PortSection()
@@ -135,6 +142,9 @@ _OPTIONS = {
     "bind": ("server", "bind"), "start": ("server", "start"),
     "run_dir": ("server", "run_dir"), "max_message_bytes": ("server", "max_message_bytes"),
     "heartbeat_interval": ("supervision", "heartbeat_interval"),
+    "max_actors": ("limits", "max_actors"),
+    "max_thread_actors": ("limits", "max_thread_actors"),
+    "max_pending_calls": ("limits", "max_pending_calls"),
     "spawn_timeout": ("supervision", "spawn_timeout"),
     "log_level": ("logging", "level"), "log_format": ("logging", "format"),
     "auth_token_file": ("security", "auth_token_file"), "tls_cert": ("security", "tls_cert"),

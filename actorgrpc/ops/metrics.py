@@ -21,7 +21,8 @@ from actorgrpc.contract.consts import ACTOR_STATES, OWN_PROCESS_KINDS
 from actorgrpc.ops.web import WebSite
 from actorgrpc.supervisor import events
 
-__all__ = ["MetricsPlugin", "ArbiterCollector", "SEND_BUCKETS"]
+__all__ = ["MetricsPlugin", "ArbiterCollector", "ActionLabels", "SEND_BUCKETS",
+           "MAX_ACTION_LABELS"]
 
 logger = logging.getLogger("actorgrpc.ops.metrics")
 
@@ -29,6 +30,17 @@ logger = logging.getLogger("actorgrpc.ops.metrics")
 #: may take up to their deadline (5 s by default).
 SEND_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
                 2.5, 5.0, 10.0)
+
+#: Most distinct ``action`` label values per metric; beyond, actions count as OTHER.
+#: Labels come from requests, so their number must be bounded (each label value is
+#: a time series held in memory and written out on every scrape).
+MAX_ACTION_LABELS = 100
+#: The label of actions beyond MAX_ACTION_LABELS, or that no actor ran.
+OTHER = "other"
+#: Outcomes of a Send that prove nothing ran the action (unknown target or command,
+#: arguments refused, refused by the arbiter before forwarding): labelled OTHER.
+_NOT_RUN = frozenset({"NOT_FOUND", "UNIMPLEMENTED", "INVALID_ARGUMENT", "UNAUTHENTICATED",
+                      "PERMISSION_DENIED", "RESOURCE_EXHAUSTED"})
 
 #: Event type → (counter name, help). Names get ``_total`` from prometheus_client.
 EVENT_COUNTERS = {
@@ -44,6 +56,23 @@ def monitor_label(record) -> str:
     """The supervising monitor's name, "arbiter" for actors spawned directly."""
     monitor = getattr(record, "monitor", None)
     return monitor.name if monitor is not None else "arbiter"
+
+
+class ActionLabels:
+    """A bounded set of ``action`` label values: the first MAX_ACTION_LABELS actions
+    that an actor ran keep their names; the rest, and actions nothing ran, are OTHER."""
+
+    def __init__(self, limit: int = MAX_ACTION_LABELS):
+        self.limit = limit
+        self.seen: set[str] = set()
+
+    def label(self, action: str, ran: bool = True) -> str:
+        if action in self.seen:
+            return action
+        if not ran or len(self.seen) >= self.limit:
+            return OTHER
+        self.seen.add(action)
+        return action
 
 
 class ArbiterCollector:
@@ -84,6 +113,8 @@ class ArbiterCollector:
         for record in live:
             values = [record.name, monitor_label(record)]
             beat = record.load
+            # An actor's own tally (bounded at intake); ours are the first commands
+            # of each actor, at most MAX_ACTION_LABELS of them.
             for action, count in sorted(beat.processed_by_action.items()):
                 processed.add_metric(values + [action], count)
             depth.add_metric(values, beat.mailbox_depth)
@@ -115,6 +146,7 @@ class MetricsPlugin:
             "actorgrpc_send_duration_seconds",
             "Time the arbiter took to forward ArbiterService.Send and get the result.",
             ["action", "code"], buckets=SEND_BUCKETS, registry=self.registry)
+        self.send_actions = ActionLabels()
         self.arbiter = None
 
     @property
@@ -154,4 +186,5 @@ class MetricsPlugin:
 
     def observe_send(self, action: str, seconds: float, code: str) -> None:
         """The ``send_observers`` hook: one forwarded ArbiterService.Send."""
-        self.send_latency.labels(action, code).observe(seconds)
+        label = self.send_actions.label(action, ran=code not in _NOT_RUN)
+        self.send_latency.labels(label, code).observe(seconds)

@@ -37,6 +37,7 @@ from actorgrpc.contract.consts import (
     READY_LINE_PREFIX,
 )
 from actorgrpc.contract.errors import ActorError, InvalidArgument, shown
+from actorgrpc.contract.limits import DEFAULT_LIMITS, Limits
 from actorgrpc.contract.proxy import ActorProxy
 from actorgrpc.contract.spawn_spec import SpawnSpec
 from actorgrpc.supervisor import events, log_files
@@ -105,7 +106,8 @@ class Arbiter(PulsarArbiterNames, Actor):
                  action_timeout: float = ACTOR_ACTION_TIMEOUT, restart_policy: dict | None = None,
                  standby_actors: int | None = None, auth_tokens=(),
                  tls: TlsFiles | None = None, insecure: bool = False, programs=(),
-                 watcher_queue_size: int = events.WATCHER_QUEUE_SIZE):
+                 watcher_queue_size: int = events.WATCHER_QUEUE_SIZE,
+                 limits: Limits = DEFAULT_LIMITS):
         auth_tokens = list(auth_tokens)
         check_exposure(bind, tokens=auth_tokens, tls=tls, insecure=insecure)
         hooks = HookResolver(modules)
@@ -118,6 +120,8 @@ class Arbiter(PulsarArbiterNames, Actor):
         self.security = SecuritySettings.create(auth_tokens, tls)
         self.bind = bind
         self.max_message_bytes = max_message_bytes
+        #: Bounds on actors and mailboxes (RESOURCE_EXHAUSTED beyond).
+        self.limits = limits
         self.spawn_timeout = spawn_timeout
         self.heartbeat_interval = heartbeat_interval
         self.actor_host = actor_host
@@ -144,7 +148,7 @@ class Arbiter(PulsarArbiterNames, Actor):
         self.endings = Endings(self)
         self.root = RootSupervisor(self, RestartPolicy.from_params(dict(restart_policy or {})))
         self.monitors: dict[str, Monitor] = {}
-        self.mailbox_host = MailboxHost(max_message_bytes)
+        self.mailbox_host = MailboxHost(max_message_bytes, limits.max_pending_calls)
         self.server_host = ServerHost(bind, max_message_bytes, self.security)
         self.upkeep = Upkeep(self, monitor_task_period)
         self.router: Router | None = None

@@ -40,14 +40,19 @@ from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc, monitor_pb2, monitor_pb2
 logger = logging.getLogger("actorgrpc.supervisor.services")
 
 MAX_PAGE_SIZE = 1000
+#: Most actions of one actor's heartbeat tally kept (the busiest; the rest "other").
+MAX_BEAT_ACTIONS = 100
+#: Characters of an action name kept from a heartbeat.
+MAX_ACTION_NAME = 200
 #: Seconds a watcher may leave an event unread (its flow-control window full).
 WATCH_WRITE_TIMEOUT = 30.0
 DEFAULT_PAGE_SIZE = 100
 
 
 def _timeout(request, context) -> float:
-    if request.timeout_seconds < 0:
-        raise InvalidArgument("timeout_seconds must not be negative")
+    if not math.isfinite(request.timeout_seconds) or request.timeout_seconds < 0:
+        raise InvalidArgument("timeout_seconds must be a finite number of seconds >= 0 "
+                              "(0: the call's deadline, else the default)")
     return request.timeout_seconds or context.time_remaining() or DEFAULT_SEND_TIMEOUT
 
 
@@ -301,4 +306,15 @@ def _beat_of(beat) -> tuple[int | None, Load]:
     return state_from_wire(beat.state), Load(
         memory_rss_bytes=beat.memory_rss_bytes, cpu_percent=beat.cpu_percent,
         mailbox_depth=beat.mailbox_depth, processed=beat.processed,
-        processed_by_action=dict(beat.processed_by_action))
+        processed_by_action=_bounded_tally(beat.processed_by_action))
+
+
+def _bounded_tally(by_action) -> dict:
+    """An actor's per-action tally, bounded: it becomes metric labels, and an actor
+    (a Go or Node program among them) may report anything."""
+    if len(by_action) <= MAX_BEAT_ACTIONS:
+        return dict(by_action)
+    names = sorted(by_action, key=by_action.get, reverse=True)[:MAX_BEAT_ACTIONS - 1]
+    tally = {name[:MAX_ACTION_NAME]: by_action[name] for name in names}
+    tally["other"] = sum(by_action.values()) - sum(tally.values())
+    return tally

@@ -8,8 +8,8 @@ import os
 import uuid
 
 from actorgrpc.actor.process import EXIT_START_FAILED
-from actorgrpc.contract.consts import KIND_EXEC
-from actorgrpc.contract.errors import ActorUnavailable, SpawnError
+from actorgrpc.contract.consts import KIND_EXEC, KIND_THREAD
+from actorgrpc.contract.errors import ActorUnavailable, ResourceExhausted, SpawnError
 from actorgrpc.supervisor import events
 from actorgrpc.supervisor.record import ActorRecord
 
@@ -46,6 +46,20 @@ class Spawner:
         if spec.kind == KIND_EXEC:
             arbiter.programs.get(spec.program)
 
+    def _check_room(self, spec) -> None:
+        """RESOURCE_EXHAUSTED at the arbiter's limits on live actors."""
+        limits = self.arbiter.limits
+        live = self.arbiter.registry.live
+        if len(live) >= limits.max_actors:
+            raise ResourceExhausted(f"{len(live)} actors are live, the most this arbiter "
+                                    f"runs (max_actors {limits.max_actors})")
+        if spec.kind == KIND_THREAD:
+            threads = sum(1 for record in live.values() if record.kind == KIND_THREAD)
+            if threads >= limits.max_thread_actors:
+                raise ResourceExhausted(
+                    f"{threads} thread actors are live, the most this arbiter runs "
+                    f"(max_thread_actors {limits.max_thread_actors}); use kind process")
+
     async def spawn(self, spec, *, monitor=None, restarts: int = 0) -> ActorRecord:
         """Start the actor of ``spec``; its record once it is RUNNING.
 
@@ -56,6 +70,7 @@ class Spawner:
         if arbiter.after_run():
             raise ActorUnavailable("the arbiter is shutting down")
         self.check(spec)
+        self._check_room(spec)
         aid = new_aid()
         record = ActorRecord(
             aid=aid, spec=spec, monitor=monitor, restarts=restarts,

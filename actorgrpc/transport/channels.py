@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import grpc
 
 from actorgrpc.contract.consts import DEFAULT_MAX_MESSAGE_BYTES
+from actorgrpc.contract.limits import MAX_CONNECTION_IDLE_MS, MAX_STREAMS_PER_CONNECTION
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,11 @@ def server_options(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, *,
         # calls with a bare CANCELLED. Bounded still: beyond these, core refuses.
         ("grpc.server.max_pending_requests", MAX_PENDING_CALLS),
         ("grpc.server.max_pending_requests_hard_limit", 2 * MAX_PENDING_CALLS),
+        # Calls one client connection may have open at once (HTTP/2's
+        # MAX_CONCURRENT_STREAMS: more wait on the client), and idle connections
+        # closed (clients reconnect by themselves).
+        ("grpc.max_concurrent_streams", MAX_STREAMS_PER_CONNECTION),
+        ("grpc.max_connection_idle_ms", MAX_CONNECTION_IDLE_MS),
     ]
     if exclusive_port:
         # A second arbiter on the same port must fail instead of sharing it.

@@ -11,6 +11,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from actorgrpc.contract.errors import ActorError
+from actorgrpc.contract.limits import MAX_CONCURRENT_RPCS
 from actorgrpc.transport.auth import AuthInterceptor, TokenTable
 from actorgrpc.transport.boundary import ErrorBoundary, MalformedRequest
 from actorgrpc.transport.channels import server_options
@@ -47,7 +48,9 @@ def build_server(address: str, *, mailbox=None, arbiter=None, monitor=None,
     server = grpc.aio.server(
         interceptors=[AuthInterceptor(security.tokens, operator_auth=security.operator_auth),
                       ErrorBoundary()],
-        options=server_options(max_message_bytes, exclusive_port=exclusive_port))
+        options=server_options(max_message_bytes, exclusive_port=exclusive_port),
+        # Calls running at once, streams included: beyond, RESOURCE_EXHAUSTED.
+        maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS)
     names = []
     for servicer, descriptor in (
             (mailbox, mailbox_pb2.DESCRIPTOR.services_by_name["MailboxService"]),

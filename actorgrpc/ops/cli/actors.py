@@ -11,7 +11,9 @@ import click
 
 from actorgrpc.contract.errors import ActorError
 from actorgrpc.ops.cli.common import (
+    SECONDS,
     STATE_NAMES,
+    SecondsType,
     address_option,
     client_for,
     fail,
@@ -51,7 +53,7 @@ def ps(address, name_prefix, state, monitor, as_json, include_exited):
 @address_option
 @click.option("--name-prefix", default="", help="Only names starting with this.")
 @click.option("--monitor", default="", help="Only workers of this monitor.")
-@click.option("--interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
+@click.option("--interval", type=SecondsType(minimum=0.1), default=1.0, show_default=True,
               help="Seconds between two refreshes.")
 @click.option("--sort", type=click.Choice(["cpu", "memory", "rate", "name"]), default="cpu",
               show_default=True)
@@ -104,9 +106,9 @@ def top(address, name_prefix, monitor, interval, sort, once, iterations):
 @click.option("--start", default=None, help="Hook as module:function.")
 @click.option("--stopping", default=None, help="Hook as module:function.")
 @click.option("--periodic-task", default=None, help="Hook as module:function.")
-@click.option("--periodic-interval", type=click.FloatRange(min=0, min_open=True),
+@click.option("--periodic-interval", type=SECONDS,
               default=None, help="Seconds between two periodic tasks (default 1).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--timeout", type=SECONDS, default=None,
               help="Seconds without heartbeat before the actor is hung (default 30).")
 @click.option("--extra", default=None, help="Initial `extra` as a JSON object.")
 @click.option("--count", default=1, show_default=True, type=click.IntRange(min=1),
@@ -198,7 +200,7 @@ class _SpawnProgress:
 @click.argument("action")
 @click.argument("args", nargs=-1)
 @click.option("--kwargs", default="{}", help="Keyword arguments as a JSON object.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--timeout", type=SECONDS, default=None,
               help="Seconds (default 5).")
 def send_command(address, target, action, args, kwargs, timeout):
     """Run ACTION on TARGET; each ARG is JSON (bare words are strings)."""
@@ -284,7 +286,7 @@ def logs_command(address, target, lines, follow):
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per event.")
 @click.option("--count", type=click.IntRange(min=1), default=None,
               help="Exit after this many events.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--timeout", type=SECONDS, default=None,
               help="Exit (status 0) after this many seconds.")
 def watch_command(address, name_prefix, existing, as_json, count, timeout):
     """Print actors' life-cycle events as they happen (spawned, exited, restarted...)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import math
 import sys
 
 import click
@@ -29,6 +30,33 @@ STATE_NAMES = {description: number for number, description in
 
 
 _CONNECTION_KEYS = ("token", "token_file", "tls", "cacert", "cert", "key", "tls_server_name")
+
+
+class SecondsType(click.ParamType):
+    """A finite number of seconds > 0 (click's FloatRange lets NaN and inf through)."""
+
+    name = "seconds"
+
+    def __init__(self, minimum: float = 0.0):
+        self.minimum = minimum
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            number = float(value)
+        else:
+            try:
+                number = float(value)
+            except ValueError:
+                self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(number) or number <= 0 or number < self.minimum:
+            bound = f">= {self.minimum:g}" if self.minimum else "> 0"
+            self.fail(f"must be a finite number of seconds {bound}, got {value!r}",
+                      param, ctx)
+        return number
+
+
+#: Seconds given on the command line: finite and positive.
+SECONDS = SecondsType()
 
 
 def address_option(fn):

@@ -9,6 +9,8 @@ import click
 
 from actorgrpc.contract.consts import DEFAULT_BIND, DEFAULT_MAX_MESSAGE_BYTES
 from actorgrpc.contract.errors import ActorError
+from actorgrpc.contract.limits import DEFAULT_LIMITS
+from actorgrpc.ops.cli.common import SECONDS
 
 
 def _read_config_file(ctx: click.Context, _param, path):
@@ -47,9 +49,9 @@ def _read_config_file(ctx: click.Context, _param, path):
                                 case_sensitive=False))
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-@click.option("--heartbeat-interval", type=click.FloatRange(min=0, min_open=True),
+@click.option("--heartbeat-interval", type=SECONDS,
               default=None, help="Seconds between two heartbeats of an actor (default 1).")
-@click.option("--spawn-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--spawn-timeout", type=SECONDS, default=None,
               help="Seconds an actor may take to reach RUN (default 30).")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics (off by default).")
@@ -72,12 +74,22 @@ def _read_config_file(ctx: click.Context, _param, path):
 @click.option("--program", "programs", multiple=True, metavar="NAME=COMMAND",
               help="Register a program that EXEC actors may run (repeatable; the "
                    "command is split like a shell would, never run by one).")
+@click.option("--max-actors", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_actors,
+              show_default=True, help="Live actors (all kinds) beyond which spawns are "
+                                      "refused with RESOURCE_EXHAUSTED.")
+@click.option("--max-thread-actors", type=click.IntRange(min=1),
+              default=DEFAULT_LIMITS.max_thread_actors, show_default=True,
+              help="Live thread actors (a thread and 3 fds of the arbiter each).")
+@click.option("--max-pending-calls", type=click.IntRange(min=1),
+              default=DEFAULT_LIMITS.max_pending_calls, show_default=True,
+              help="Calls one actor may have running; more get RESOURCE_EXHAUSTED.")
 def serve(config_path, bind, modules, start, monitors, run_dir, max_message_bytes,
           log_level, log_format, heartbeat_interval, spawn_timeout, metrics_port,
           dashboard_port, auth_token_file, tls_cert, tls_key, tls_client_ca, tls_ca,
-          insecure, programs):
+          insecure, programs, max_actors, max_thread_actors, max_pending_calls):
     """Run an arbiter until SIGTERM or SIGINT."""
     from actorgrpc.actor.logs import configure_logging
+    from actorgrpc.contract.limits import Limits
     from actorgrpc.supervisor.arbiter import Arbiter
     from actorgrpc.transport.server import BindError
 
@@ -101,7 +113,10 @@ def serve(config_path, bind, modules, start, monitors, run_dir, max_message_byte
         arb = Arbiter(bind=bind, modules=[*config.modules, *modules], start=start,
                       run_dir=run_dir, max_message_bytes=max_message_bytes, announce=True,
                       log_level=log_level, log_format=log_format, plugins=plugins,
-                      programs=list(registered.values()), **security, **timings)
+                      programs=list(registered.values()), **security, **timings,
+                      limits=Limits(max_actors=max_actors,
+                                    max_thread_actors=max_thread_actors,
+                                    max_pending_calls=max_pending_calls))
         for name, params in pools.items():
             arb.add_monitor(name, **params)
         code = arb.start()

@@ -23,6 +23,7 @@ def spawn_payload(arbiter, record=None) -> dict:
         "arbiter_address": arbiter.address, "host": arbiter.actor_host,
         "modules": list(arbiter.hooks.modules),
         "max_message_bytes": arbiter.max_message_bytes,
+        "max_pending_calls": arbiter.limits.max_pending_calls,
         "parent_pid": os.getpid(), "sys_path": [p for p in sys.path if p],
         "log_level": arbiter.log_level, "log_format": arbiter.log_format,
         **arbiter.security.to_spec(),
