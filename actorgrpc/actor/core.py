@@ -12,6 +12,7 @@ from collections import deque
 
 from actorgrpc.actor.context import get_actor, set_actor
 from actorgrpc.actor.info_bounds import bounded_extra, bounded_message
+from actorgrpc.actor.logs import MAX_LOGGED_MESSAGE, ErrorLogBudget, clipped
 from actorgrpc.compat import PulsarActorNames
 from actorgrpc.contract.consts import ACTOR_STATES, KIND_ARBITER, KIND_MONITOR, KIND_PROCESS
 from actorgrpc.contract.errors import ActorError
@@ -67,6 +68,7 @@ class Actor(PulsarActorNames):
         #: with UNAVAILABLE.
         self.command_tasks: set = set()
         self._stopped: asyncio.Event | None = None
+        self._error_budget = ErrorLogBudget()
         self._stopping_task: asyncio.Task | None = None
 
     # -- pulsar's predicates -------------------------------------------------------
@@ -285,10 +287,21 @@ class Actor(PulsarActorNames):
         task.add_done_callback(done)
 
     def log_command_error(self, action: str, exc: BaseException) -> None:
+        """Log a command's failure that no caller hears of (a tell, a background task):
+        in full up to the error budget, then counted (see ErrorLogBudget)."""
+        allowed, suppressed = self._error_budget.allow()
+        if suppressed:
+            logger.warning("%s: %d more command errors were not logged (at most %d per "
+                           "%g s)", self, suppressed, self._error_budget.burst,
+                           self._error_budget.window)
+        if not allowed:
+            return
+        action = clipped(str(action))
         if isinstance(exc, ActorError):
-            logger.warning("%s: %s failed: %s", self, action, exc)
+            logger.warning("%s: %s failed: %s", self, action, clipped(str(exc)))
         else:
-            logger.error("%s: %s raised", self, action, exc_info=exc)
+            logger.error("%s: %s raised %s: %s", self, action, type(exc).__name__,
+                         clipped(str(exc)), exc_info=_short_traceback(exc))
 
 
 async def _call_hook(hook, actor):
@@ -296,6 +309,15 @@ async def _call_hook(hook, actor):
     if inspect.isawaitable(result):
         result = await result
     return result
+
+
+def _short_traceback(exc: BaseException):
+    """The exc_info of ``exc`` with its message cut (the traceback shows it again)."""
+    if len(str(exc)) <= MAX_LOGGED_MESSAGE:
+        return exc
+    short = RuntimeError(f"{type(exc).__name__} (message cut above)")
+    short.__traceback__ = exc.__traceback__
+    return short
 
 
 def current_actor_or_fail() -> Actor:

@@ -142,19 +142,24 @@ class Arbiter(PulsarArbiterNames, Actor):
         self.send_observers: list = []
         #: Programs the operator registered for EXEC actors.
         self.programs = ProgramTable(programs)
+        self._build_parts(fork_server, standby_actors, restart_policy, monitor_task_period)
+        self.router: Router | None = None
+        self._pending_monitors: list[tuple[str, dict]] = []
+        self._serving = threading.Event()
+        self.exit_code = 0
+
+    def _build_parts(self, fork_server, standby_actors, restart_policy,
+                     monitor_task_period) -> None:
+        """The parts it is composed of (see the module's docstring)."""
         self.launchers = Launchers(self, fork_server=fork_server,
                                    standby_actors=standby_actors)
         self.spawner = Spawner(self)
         self.endings = Endings(self)
         self.root = RootSupervisor(self, RestartPolicy.from_params(dict(restart_policy or {})))
         self.monitors: dict[str, Monitor] = {}
-        self.mailbox_host = MailboxHost(max_message_bytes, limits.max_pending_calls)
-        self.server_host = ServerHost(bind, max_message_bytes, self.security)
+        self.mailbox_host = MailboxHost(self.max_message_bytes, self.limits.max_pending_calls)
+        self.server_host = ServerHost(self.bind, self.max_message_bytes, self.security)
         self.upkeep = Upkeep(self, monitor_task_period)
-        self.router: Router | None = None
-        self._pending_monitors: list[tuple[str, dict]] = []
-        self._serving = threading.Event()
-        self.exit_code = 0
 
     @property
     def hooks_resolver(self) -> HookResolver:
