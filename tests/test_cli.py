@@ -70,3 +70,19 @@ def test_serve_refuses_bad_monitor_option():
 def test_serve_refuses_a_module_that_does_not_import():
     with pytest.raises(AssertionError, match="No module named"):
         ArbiterProcess(modules=["tests.no_such_module"])
+
+
+@pytest.mark.parametrize("layout", ["run_dir_is_a_file", "logs_is_a_file"])
+def test_a_run_dir_that_cannot_be_used_is_one_line_of_error(tmp_path, layout):
+    run_dir = tmp_path / "run"
+    if layout == "run_dir_is_a_file":
+        run_dir.write_text("")
+    else:
+        run_dir.mkdir()
+        (run_dir / "logs").write_text("")
+    result = subprocess.run([sys.executable, "-m", "actorgrpc", "serve", "--bind",
+                             "127.0.0.1:0", "--run-dir", str(run_dir)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode in (1, 2), result.stderr
+    assert "Traceback" not in result.stderr
+    assert str(run_dir) in result.stderr and "Error:" in result.stderr

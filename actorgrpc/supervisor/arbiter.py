@@ -223,7 +223,11 @@ class Arbiter(PulsarArbiterNames, Actor):
         """Run folder, server (bound), router, runtime: before anything starts."""
         if self.run_dir is None:
             self.run_dir = tempfile.mkdtemp(prefix="actorgrpc-")
-        os.makedirs(os.path.join(self.run_dir, "logs"), exist_ok=True)
+        try:
+            os.makedirs(os.path.join(self.run_dir, "logs"), exist_ok=True)
+        except OSError as exc:
+            raise InvalidArgument(f"run_dir {self.run_dir}: cannot make its logs folder: "
+                                  f"{exc.strerror or exc}") from None
         from actorgrpc.supervisor.services import ArbiterServicer, MonitorServicer
 
         self.address = self.server_host.build(

@@ -41,7 +41,7 @@ def _read_config_file(ctx: click.Context, _param, path):
 @click.option("--monitor", "monitors", multiple=True, metavar="NAME=N",
               help="Add a monitor keeping N process workers alive (repeatable; sets "
                    "num_workers of a monitor of the file).")
-@click.option("--run-dir", default=None, help="Folder for actor logs (default: a temp dir).")
+@click.option("--run-dir", default=None, type=click.Path(file_okay=False), help="Folder for actor logs (default: a temp dir).")
 @click.option("--max-message-bytes", default=DEFAULT_MAX_MESSAGE_BYTES, show_default=True,
               type=click.IntRange(min=1), help="Largest message accepted or sent.")
 @click.option("--log-level", default="INFO", show_default=True,
