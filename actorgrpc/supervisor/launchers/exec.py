@@ -17,7 +17,7 @@ import tempfile
 from google.protobuf import json_format
 
 from actorgrpc.actor.process import MAX_PAYLOAD_BYTES
-from actorgrpc.contract.errors import InvalidArgument
+from actorgrpc.contract.errors import InvalidArgument, SpawnError
 from actorgrpc.contract.values import to_struct
 from actorgrpc.supervisor.handles import SubprocessHandle
 from actorgrpc.supervisor.launchers.python_process import watch_exit
@@ -71,10 +71,15 @@ class ExecLauncher:
                        **{BOOT_FD_VARIABLE: str(boot_file.fileno())})
             # A local file opened for appending: microseconds, cheaper than a thread hop.
             with open(record.log_path, "ab") as log:  # noqa: ASYNC230
-                process = await asyncio.create_subprocess_exec(
-                    *program.command, stdin=subprocess.PIPE, stdout=log,
-                    stderr=subprocess.STDOUT, env=env, cwd=program.cwd, close_fds=True,
-                    pass_fds=(boot_file.fileno(),), start_new_session=True)
+                try:
+                    process = await asyncio.create_subprocess_exec(
+                        *program.command, stdin=subprocess.PIPE, stdout=log,
+                        stderr=subprocess.STDOUT, env=env, cwd=program.cwd, close_fds=True,
+                        pass_fds=(boot_file.fileno(),), start_new_session=True)
+                except OSError as exc:
+                    # The operator's program table names something that cannot run.
+                    raise SpawnError(f"program {program.name!r} cannot be started: "
+                                     f"{program.command[0]}: {exc.strerror or exc}") from None
         # Its stdin stays open in the handle until it exits: end of file tells the
         # program the arbiter is gone.
         record.launched(process.pid, SubprocessHandle(process))
