@@ -153,11 +153,7 @@ class Arbiter(PulsarArbiterNames, Actor):
         self._pending_monitors: list[tuple[str, dict]] = []
         self._serving = threading.Event()
         self.exit_code = 0
-        #: In a cluster (``cluster``: ClusterSettings): membership, names, failover.
-        self.cluster = ClusterNode(self, cluster) if cluster is not None else None
-        if cluster is not None:
-            # Actors must be reachable from the other hosts, at this host's address.
-            self.actor_host = cluster.advertise_host
+        self.cluster = ClusterNode.attach(self, cluster)  # membership, names, failover
 
     @property
     def hooks_resolver(self) -> HookResolver:

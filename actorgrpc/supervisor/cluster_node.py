@@ -85,6 +85,15 @@ class ClusterNode:
         self._closing = False
         self.failover = None
 
+    @classmethod
+    def attach(cls, arbiter, settings: ClusterSettings | None) -> ClusterNode | None:
+        """The node of ``arbiter`` in a cluster; None (and nothing changed) without one."""
+        if settings is None:
+            return None
+        # Actors must be reachable from the other hosts, at this host's address.
+        arbiter.actor_host = settings.advertise_host
+        return cls(arbiter, settings)
+
     # -- joining and leaving -------------------------------------------------------------
 
     async def join(self) -> None:
