@@ -39,6 +39,7 @@ run_part "Go client tests" go go scripts/test-go.sh "the Go client was NOT teste
 # npm comes with Node.js; test-js.sh needs both.
 run_part "JS client tests" js npm scripts/test-js.sh "the JS client was NOT tested"
 
+section "Cluster tests (root: network namespaces, etcd)"; make test-cluster || status=1
 section "Summary"
 if [ ${#skipped[@]} -gt 0 ]; then
   echo "!!! skipped parts: ${skipped[*]} !!!"

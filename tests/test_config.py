@@ -90,7 +90,8 @@ def test_an_empty_file_sets_nothing():
     # Unknown keys and tables: the line of the key, its table and the keys expected.
     ('[server]\n\nbnd = "x"\n', "x.toml:3: unknown key 'bnd' in [server]; expected one of bind"),
     ("[severs]\nbind = 1\n",
-     "x.toml:1: unknown table or key 'severs'; expected one of dashboard, limits, logging"),
+     "x.toml:1: unknown table or key 'severs'; expected one of cluster, dashboard, limits, "
+     "logging"),
     ("heartbeat_interval = 1\n", "x.toml:1: unknown table or key 'heartbeat_interval'"),
     ("[monitors.web]\nnum_worker = 2\n", "x.toml:2: unknown key 'num_worker' in "
                                          "[monitors.web]"),

@@ -61,6 +61,8 @@ class SpawnParams(WorkerParams):
 
     name: Annotated[str, Field(pattern=NAME_PATTERN)] | Literal[""] = ""
     monitor: str = ""
+    #: In a cluster: the host (an arbiter's advertised HOST:PORT) to run on.
+    host: Annotated[str, Field(pattern=r"^(.+:[0-9]+)?$")] = ""
 
 
 class RestartPolicyParams(StrictModel):

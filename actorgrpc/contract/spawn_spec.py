@@ -56,6 +56,9 @@ class SpawnSpec:
     restart: str = ""
     #: For kind "exec": the name of a program the operator registered.
     program: str = ""
+    #: In a cluster: the host to run on (an arbiter's advertised HOST:PORT); empty =
+    #: the placement policy's choice. Ignored outside a cluster.
+    host: str = ""
 
     @classmethod
     def from_kwargs(cls, **params) -> SpawnSpec:
@@ -77,6 +80,7 @@ class SpawnSpec:
             periodic_interval=request.periodic_interval_seconds or 1.0,
             restart=restart_from_wire(request.restart),
             program=request.program,
+            host=request.host,
         )
         spec.validate()
         return spec
@@ -118,4 +122,5 @@ class SpawnSpec:
             periodic_task=reference_of(self.periodic_task), timeout_seconds=self.timeout,
             extra=to_struct(self.extra, "extra"), monitor=self.monitor,
             periodic_interval_seconds=self.periodic_interval,
-            restart=restart_to_wire(self.restart), program=self.program)
+            restart=restart_to_wire(self.restart), program=self.program,
+            host=self.host)

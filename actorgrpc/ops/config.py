@@ -97,6 +97,16 @@ class SecuritySection(StrictModel):
     insecure: StrictBool | None = None
 
 
+class ClusterSection(StrictModel):
+    """``[cluster]``: join arbiters on several hosts through etcd (docs/cluster.md)."""
+
+    etcd: Annotated[str, Field(min_length=1)] | None = None
+    name: Annotated[str, Field(pattern=_NAME)] | None = None
+    advertise: BindAddress | None = None
+    lease_ttl: Annotated[StrictInt, Field(ge=2)] | None = None
+    placement: Literal["least-loaded", "local"] | None = None
+
+
 class PortSection(StrictModel):
     port: Port | None = None
 
@@ -127,6 +137,7 @@ class ConfigFile(StrictModel):
     limits: LimitsSection = LimitsSection()
     logging: LoggingSection = LoggingSection()
     security: SecuritySection = SecuritySection()
+    cluster: ClusterSection = ClusterSection()
     metrics: PortSection = PortSection()
     dashboard: PortSection = PortSection()
     monitors: dict[Annotated[str, Field(pattern=_NAME)], MonitorSection] = {}
@@ -151,6 +162,9 @@ _OPTIONS = {
     "tls_key": ("security", "tls_key"), "tls_client_ca": ("security", "tls_client_ca"),
     "tls_ca": ("security", "tls_ca"), "insecure": ("security", "insecure"),
     "metrics_port": ("metrics", "port"), "dashboard_port": ("dashboard", "port"),
+    "etcd": ("cluster", "etcd"), "cluster_name": ("cluster", "name"),
+    "advertise": ("cluster", "advertise"), "lease_ttl": ("cluster", "lease_ttl"),
+    "placement": ("cluster", "placement"),
 }
 
 

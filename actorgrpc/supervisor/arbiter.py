@@ -36,11 +36,13 @@ from actorgrpc.contract.consts import (
     MONITOR_TASK_PERIOD,
     READY_LINE_PREFIX,
 )
-from actorgrpc.contract.errors import ActorError, InvalidArgument, shown
+from actorgrpc.contract.errors import ActorError, ActorNotFound, InvalidArgument, shown
 from actorgrpc.contract.limits import DEFAULT_LIMITS, Limits
 from actorgrpc.contract.proxy import ActorProxy
 from actorgrpc.contract.spawn_spec import SpawnSpec
 from actorgrpc.supervisor import events, log_files
+from actorgrpc.supervisor.cluster_node import ClusterNode
+from actorgrpc.supervisor.cluster_routing import cluster_spawn, find_remote
 from actorgrpc.supervisor.endings import Endings
 from actorgrpc.supervisor.events import EventBus
 from actorgrpc.supervisor.launchers import Launchers
@@ -107,7 +109,7 @@ class Arbiter(PulsarArbiterNames, Actor):
                  standby_actors: int | None = None, auth_tokens=(),
                  tls: TlsFiles | None = None, insecure: bool = False, programs=(),
                  watcher_queue_size: int = events.WATCHER_QUEUE_SIZE,
-                 limits: Limits = DEFAULT_LIMITS):
+                 limits: Limits = DEFAULT_LIMITS, cluster=None):
         auth_tokens = list(auth_tokens)
         check_exposure(bind, tokens=auth_tokens, tls=tls, insecure=insecure)
         hooks = HookResolver(modules)
@@ -147,6 +149,7 @@ class Arbiter(PulsarArbiterNames, Actor):
         self._pending_monitors: list[tuple[str, dict]] = []
         self._serving = threading.Event()
         self.exit_code = 0
+        self.cluster = ClusterNode.attach(self, cluster)  # membership, names, failover
 
     def _build_parts(self, fork_server, standby_actors, restart_policy,
                      monitor_task_period) -> None:
@@ -201,6 +204,8 @@ class Arbiter(PulsarArbiterNames, Actor):
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.stop_soon, sig.name)
             loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
+            if self.cluster is not None:
+                await self.cluster.join()
             await self.boot()
             for name, params in self._pending_monitors:
                 self._create_monitor(name, params)
@@ -252,6 +257,8 @@ class Arbiter(PulsarArbiterNames, Actor):
     async def _shut_down(self) -> None:
         await self.server_host.set_serving(False)
         await self._stop_everything()
+        if self.cluster is not None:
+            await self.cluster.leave()  # after the actors: no name runs twice
         for plugin in reversed(self.plugins):
             try:
                 await plugin.stop()
@@ -332,6 +339,8 @@ class Arbiter(PulsarArbiterNames, Actor):
     async def spawn(self, **params) -> ActorProxy:
         """Start an actor; return its proxy once it is RUNNING (SpawnError otherwise)."""
         spec = params.pop("_spec", None) or SpawnSpec.from_kwargs(**params)
+        if self.cluster is not None and (not spec.monitor or spec.monitor == self.aid):
+            return await cluster_spawn(self.cluster, spec, self.spawn_record)
         return (await self.spawn_record(spec)).proxy
 
     async def spawn_record(self, spec: SpawnSpec) -> ActorRecord:
@@ -344,7 +353,12 @@ class Arbiter(PulsarArbiterNames, Actor):
         return await self.root.spawn(spec)
 
     async def find_running(self, target: str, wait: float):
-        return await self.registry.find_running(target, wait)
+        try:
+            return await self.registry.find_running(target, wait)
+        except ActorNotFound:
+            if self.cluster is None:
+                raise
+            return await find_remote(self.cluster, target, wait)  # on another host
 
     # -- info ---------------------------------------------------------------------------
 

@@ -31,6 +31,9 @@ class Endings:
         if record.running.done() and not record.running.exception():
             record.publish(events.EXITED, describe_exit(record.exit_code))
         (record.monitor or self.arbiter.root).child_exited(record)
+        if self.arbiter.cluster is not None:
+            # Freed once no restart is coming (the supervisor said so just above).
+            self.arbiter.cluster.name_maybe_free(record.name)
         # Logged once a restart has started: the replacement does not wait for it.
         asyncio.get_running_loop().call_soon(_log_exit, record)
 

@@ -157,7 +157,8 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
         if not request.target or request.target == self.arbiter.aid:
             info = self.arbiter.info()
         elif request.target not in registry.names and request.target not in registry.live \
-                and request.target not in registry.local:
+                and request.target not in registry.local and not await self._elsewhere(
+                    request.target):
             # Not live: the crash report of its most recent incarnation, if any.
             record = registry.find_any(request.target)
             report = record.summary_dict()
@@ -170,10 +171,19 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
             info = await self.arbiter.router.send(await self._proxy(request.target), "info",
                                                   timeout=context.time_remaining()
                                                   or DEFAULT_SEND_TIMEOUT)
-            found = self.arbiter.registry.find(request.target)
+            found = self.arbiter.registry.live.get(
+                self.arbiter.registry.names.get(request.target, request.target))
             if isinstance(found, ActorRecord):
                 info["supervision"] = found.summary_dict()
         return arbiter_pb2.InfoResponse(info=to_struct(info, "info"))
+
+    async def _elsewhere(self, target: str) -> bool:
+        """In a cluster: whether another host runs ``target``."""
+        cluster = self.arbiter.cluster
+        if cluster is None:
+            return False
+        entry = await cluster.lookup(target)
+        return entry is not None and entry.get("host") != cluster.host
 
     async def Stop(self, request, context):
         if not request.target:
@@ -204,6 +214,10 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
                                         request.include_exited)
         after = cursor.decode(request.page_token) if request.page_token else None
         candidates = list(registry.local.values()) + list(registry.live.values())
+        if request.cluster and self.arbiter.cluster is not None:
+            from actorgrpc.supervisor.cluster_routing import remote_actors
+
+            candidates += await remote_actors(self.arbiter.cluster)
         if request.include_exited:
             candidates += list(registry.exited.values())
         rows = []
@@ -220,7 +234,8 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
         rows.sort(key=lambda row: row[0])
         page = rows[:page_size]
         token = cursor.encode(page[-1][0]) if len(rows) > page_size else ""
-        return arbiter_pb2.ListActorsResponse(actors=[summary_of(r) for _k, r in page],
+        return arbiter_pb2.ListActorsResponse(actors=[self._hosted(summary_of(r))
+                                                      for _k, r in page],
                                               next_page_token=token)
 
     def _monitor_name(self, item) -> str:
@@ -238,7 +253,14 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
             # Never past the caller's own deadline.
             wait = min(wait, context.time_remaining() or wait, MAX_RESTART_WAIT)
         found = await self.arbiter.find_running(request.target, max(wait, 0.0))
-        return arbiter_pb2.GetActorResponse(actor=summary_of(found))
+        return arbiter_pb2.GetActorResponse(actor=self._hosted(summary_of(found)))
+
+    def _hosted(self, summary):
+        """In a cluster, a summary without a host is of an actor of this host."""
+        cluster = self.arbiter.cluster
+        if cluster is not None and not summary.host:
+            summary.host = cluster.host
+        return summary
 
     async def _proxy(self, target: str, wait: float = 0.0) -> ActorProxy:
         """The proxy to send to; a target starting or being restarted is waited for."""

@@ -76,7 +76,17 @@ class Spawner:
             aid=aid, spec=spec, monitor=monitor, restarts=restarts,
             log_path=os.path.join(arbiter.run_dir, "logs", f"{spec.name or aid}.{aid}.log"),
             publish=arbiter.events.publish, action_timeout=arbiter.action_timeout)
-        arbiter.registry.reserve(record)
+        cluster = arbiter.cluster
+        if cluster is not None:
+            if record.name in arbiter.registry.names:
+                arbiter.registry.reserve(record)  # ALREADY_EXISTS, as outside a cluster
+            await cluster.claim(record.name)  # unique cluster-wide (or ALREADY_EXISTS)
+        try:
+            arbiter.registry.reserve(record)
+        except BaseException:
+            if cluster is not None:
+                cluster.name_maybe_free(record.name)
+            raise
         try:
             async with asyncio.timeout(arbiter.spawn_timeout):
                 await arbiter.launchers.start(record)
@@ -85,6 +95,8 @@ class Spawner:
                         f"actor {record.name!r} was stopped before it ran")
                 record.publish(events.SPAWNED, f"pid {record.pid}")
                 await asyncio.shield(record.running)
+                if cluster is not None:
+                    await cluster.announce(record)  # its address, for the other hosts
         except TimeoutError:
             stopped = record.stop_requested
             record.failure = f"did not say hello within {arbiter.spawn_timeout:g} s"
@@ -125,3 +137,5 @@ class Spawner:
                 record.running.exception()  # retrieved: the spawn raised already
         self.arbiter.registry.release(record)
         record.publish(events.FAILED, record.failure or why)
+        if self.arbiter.cluster is not None:
+            self.arbiter.cluster.name_maybe_free(record.name)

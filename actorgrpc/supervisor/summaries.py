@@ -53,10 +53,13 @@ def crash_report_of(record) -> actor_pb2.CrashReport:
 
 def summary_of(found) -> actor_pb2.ActorSummary:
     """The ActorSummary of a supervised record, or of an actor living in the arbiter."""
+    from actorgrpc.supervisor.cluster_routing import RemoteActor
     from actorgrpc.supervisor.record import ActorRecord
 
     if isinstance(found, ActorRecord):
         return _record_summary(found)
+    if isinstance(found, RemoteActor):
+        return found.summary()
     return actor_pb2.ActorSummary(
         actor=_ref(found.proxy), kind=kind_to_wire(found.kind), pid=os.getpid(),
         monitor="" if found.kind == KIND_ARBITER else found.monitor_name,

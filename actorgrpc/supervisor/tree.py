@@ -140,6 +140,8 @@ class Supervisor:
             self._busy.difference_update(keys)
             for name, future in expected:
                 self.arbiter.registry.restart_settled(name, future)
+                if self.arbiter.cluster is not None:
+                    self.arbiter.cluster.name_maybe_free(name)  # if the restart gave up
             # A replacement that died while this restart was still under way (after
             # it ran, before it became our child): its exit was ignored then.
             for key in keys:
@@ -232,6 +234,8 @@ class RootSupervisor(Supervisor):
     def on_child_ended(self, key) -> None:
         self.children.pop(key, None)
         self._trackers.pop(key, None)
+        if self.arbiter.cluster is not None:
+            self.arbiter.cluster.drop_spec(key)  # ended for good: not to be re-placed
 
     def on_give_up(self, key, record, why: str) -> None:
         self.on_child_ended(key)

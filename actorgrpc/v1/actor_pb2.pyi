@@ -84,7 +84,7 @@ class CrashReport(_message.Message):
     def __init__(self, exit_code: _Optional[int] = ..., exit_description: _Optional[str] = ..., exited_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stop_requested: _Optional[bool] = ..., failure: _Optional[str] = ..., output_tail: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ActorSummary(_message.Message):
-    __slots__ = ("actor", "kind", "pid", "monitor", "created_at", "uptime_seconds", "restarts", "restart", "backoff_seconds", "heartbeat_age_seconds", "memory_rss_bytes", "cpu_percent", "mailbox_depth", "processed", "gave_up", "crash_report", "program")
+    __slots__ = ("actor", "kind", "pid", "monitor", "created_at", "uptime_seconds", "restarts", "restart", "backoff_seconds", "heartbeat_age_seconds", "memory_rss_bytes", "cpu_percent", "mailbox_depth", "processed", "gave_up", "crash_report", "program", "host")
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     PID_FIELD_NUMBER: _ClassVar[int]
@@ -102,6 +102,7 @@ class ActorSummary(_message.Message):
     GAVE_UP_FIELD_NUMBER: _ClassVar[int]
     CRASH_REPORT_FIELD_NUMBER: _ClassVar[int]
     PROGRAM_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
     actor: ActorRef
     kind: ActorKind
     pid: int
@@ -119,7 +120,8 @@ class ActorSummary(_message.Message):
     gave_up: str
     crash_report: CrashReport
     program: str
-    def __init__(self, actor: _Optional[_Union[ActorRef, _Mapping]] = ..., kind: _Optional[_Union[ActorKind, str]] = ..., pid: _Optional[int] = ..., monitor: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uptime_seconds: _Optional[float] = ..., restarts: _Optional[int] = ..., restart: _Optional[_Union[RestartType, str]] = ..., backoff_seconds: _Optional[float] = ..., heartbeat_age_seconds: _Optional[float] = ..., memory_rss_bytes: _Optional[int] = ..., cpu_percent: _Optional[float] = ..., mailbox_depth: _Optional[int] = ..., processed: _Optional[int] = ..., gave_up: _Optional[str] = ..., crash_report: _Optional[_Union[CrashReport, _Mapping]] = ..., program: _Optional[str] = ...) -> None: ...
+    host: str
+    def __init__(self, actor: _Optional[_Union[ActorRef, _Mapping]] = ..., kind: _Optional[_Union[ActorKind, str]] = ..., pid: _Optional[int] = ..., monitor: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uptime_seconds: _Optional[float] = ..., restarts: _Optional[int] = ..., restart: _Optional[_Union[RestartType, str]] = ..., backoff_seconds: _Optional[float] = ..., heartbeat_age_seconds: _Optional[float] = ..., memory_rss_bytes: _Optional[int] = ..., cpu_percent: _Optional[float] = ..., mailbox_depth: _Optional[int] = ..., processed: _Optional[int] = ..., gave_up: _Optional[str] = ..., crash_report: _Optional[_Union[CrashReport, _Mapping]] = ..., program: _Optional[str] = ..., host: _Optional[str] = ...) -> None: ...
 
 class Failure(_message.Message):
     __slots__ = ("code", "message", "type")

@@ -27,7 +27,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61\x63torgrpc/v1/arbiter.proto\x12\x0c\x61\x63torgrpc.v1\x1a\x18\x61\x63torgrpc/v1/actor.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xad\x02\n\x0cSpawnRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.actorgrpc.v1.ActorKind\x12\r\n\x05start\x18\x03 \x01(\t\x12\x10\n\x08stopping\x18\x04 \x01(\t\x12\x15\n\rperiodic_task\x18\x05 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x06 \x01(\x01\x12&\n\x05\x65xtra\x18\x07 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0f\n\x07monitor\x18\x08 \x01(\t\x12!\n\x19periodic_interval_seconds\x18\t \x01(\x01\x12*\n\x07restart\x18\n \x01(\x0e\x32\x19.actorgrpc.v1.RestartType\x12\x0f\n\x07program\x18\x0b \x01(\t\"6\n\rSpawnResponse\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.actorgrpc.v1.ActorRef\"\x99\x01\n\x0bSendRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12(\n\x04\x61rgs\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12\'\n\x06kwargs\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x01\"6\n\x0cSendResponse\x12&\n\x06result\x18\x01 \x01(\x0b\x32\x16.google.protobuf.Value\"\x1d\n\x0bInfoRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\"5\n\x0cInfoResponse\x12%\n\x04info\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x1d\n\x0bStopRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\"H\n\x0cStopResponse\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.actorgrpc.v1.ActorRef\x12\x11\n\texit_code\x18\x02 \x01(\x05\"\xa1\x01\n\x11ListActorsRequest\x12\x13\n\x0bname_prefix\x18\x01 \x01(\t\x12\'\n\x05state\x18\x02 \x01(\x0e\x32\x18.actorgrpc.v1.ActorState\x12\x0f\n\x07monitor\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x12\x16\n\x0einclude_exited\x18\x06 \x01(\x08\"Y\n\x12ListActorsResponse\x12*\n\x06\x61\x63tors\x18\x01 \x03(\x0b\x32\x1a.actorgrpc.v1.ActorSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"7\n\x0fGetActorRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x14\n\x0cwait_seconds\x18\x02 \x01(\x01\"=\n\x10GetActorResponse\x12)\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1a.actorgrpc.v1.ActorSummary\"C\n\x12WatchActorsRequest\x12\x13\n\x0bname_prefix\x18\x01 \x01(\t\x12\x18\n\x10include_existing\x18\x02 \x01(\x08\"\xa6\x01\n\x13WatchActorsResponse\x12*\n\x04type\x18\x01 \x01(\x0e\x32\x1c.actorgrpc.v1.ActorEventType\x12)\n\x05\x61\x63tor\x18\x02 \x01(\x0b\x32\x1a.actorgrpc.v1.ActorSummary\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"A\n\x0bLogsRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x12\n\ntail_lines\x18\x02 \x01(\x05\x12\x0e\n\x06\x66ollow\x18\x03 \x01(\x08\"\x1d\n\x0cLogsResponse\x12\r\n\x05lines\x18\x01 \x03(\t*\xbf\x02\n\x0e\x41\x63torEventType\x12 \n\x1c\x41\x43TOR_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x41\x43TOR_EVENT_TYPE_EXISTING\x10\x01\x12\x1c\n\x18\x41\x43TOR_EVENT_TYPE_SPAWNED\x10\x02\x12\x1c\n\x18\x41\x43TOR_EVENT_TYPE_RUNNING\x10\x03\x12\x1d\n\x19\x41\x43TOR_EVENT_TYPE_STOPPING\x10\x04\x12\x1b\n\x17\x41\x43TOR_EVENT_TYPE_EXITED\x10\x05\x12\x1e\n\x1a\x41\x43TOR_EVENT_TYPE_RESTARTED\x10\x06\x12\x19\n\x15\x41\x43TOR_EVENT_TYPE_HUNG\x10\x07\x12\x1b\n\x17\x41\x43TOR_EVENT_TYPE_FAILED\x10\x08\x12\x1c\n\x18\x41\x43TOR_EVENT_TYPE_GAVE_UP\x10\t2\xc2\x04\n\x0e\x41rbiterService\x12@\n\x05Spawn\x12\x1a.actorgrpc.v1.SpawnRequest\x1a\x1b.actorgrpc.v1.SpawnResponse\x12=\n\x04Send\x12\x19.actorgrpc.v1.SendRequest\x1a\x1a.actorgrpc.v1.SendResponse\x12=\n\x04Info\x12\x19.actorgrpc.v1.InfoRequest\x1a\x1a.actorgrpc.v1.InfoResponse\x12=\n\x04Stop\x12\x19.actorgrpc.v1.StopRequest\x1a\x1a.actorgrpc.v1.StopResponse\x12O\n\nListActors\x12\x1f.actorgrpc.v1.ListActorsRequest\x1a .actorgrpc.v1.ListActorsResponse\x12I\n\x08GetActor\x12\x1d.actorgrpc.v1.GetActorRequest\x1a\x1e.actorgrpc.v1.GetActorResponse\x12T\n\x0bWatchActors\x12 .actorgrpc.v1.WatchActorsRequest\x1a!.actorgrpc.v1.WatchActorsResponse0\x01\x12?\n\x04Logs\x12\x19.actorgrpc.v1.LogsRequest\x1a\x1a.actorgrpc.v1.LogsResponse0\x01\x42\x43ZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61\x63torgrpc/v1/arbiter.proto\x12\x0c\x61\x63torgrpc.v1\x1a\x18\x61\x63torgrpc/v1/actor.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x02\n\x0cSpawnRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.actorgrpc.v1.ActorKind\x12\r\n\x05start\x18\x03 \x01(\t\x12\x10\n\x08stopping\x18\x04 \x01(\t\x12\x15\n\rperiodic_task\x18\x05 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x06 \x01(\x01\x12&\n\x05\x65xtra\x18\x07 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0f\n\x07monitor\x18\x08 \x01(\t\x12!\n\x19periodic_interval_seconds\x18\t \x01(\x01\x12*\n\x07restart\x18\n \x01(\x0e\x32\x19.actorgrpc.v1.RestartType\x12\x0f\n\x07program\x18\x0b \x01(\t\x12\x0c\n\x04host\x18\x0c \x01(\t\"6\n\rSpawnResponse\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.actorgrpc.v1.ActorRef\"\x99\x01\n\x0bSendRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12(\n\x04\x61rgs\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12\'\n\x06kwargs\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x01\"6\n\x0cSendResponse\x12&\n\x06result\x18\x01 \x01(\x0b\x32\x16.google.protobuf.Value\"\x1d\n\x0bInfoRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\"5\n\x0cInfoResponse\x12%\n\x04info\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x1d\n\x0bStopRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\"H\n\x0cStopResponse\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.actorgrpc.v1.ActorRef\x12\x11\n\texit_code\x18\x02 \x01(\x05\"\xb2\x01\n\x11ListActorsRequest\x12\x13\n\x0bname_prefix\x18\x01 \x01(\t\x12\'\n\x05state\x18\x02 \x01(\x0e\x32\x18.actorgrpc.v1.ActorState\x12\x0f\n\x07monitor\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x12\x16\n\x0einclude_exited\x18\x06 \x01(\x08\x12\x0f\n\x07\x63luster\x18\x07 \x01(\x08\"Y\n\x12ListActorsResponse\x12*\n\x06\x61\x63tors\x18\x01 \x03(\x0b\x32\x1a.actorgrpc.v1.ActorSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"7\n\x0fGetActorRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x14\n\x0cwait_seconds\x18\x02 \x01(\x01\"=\n\x10GetActorResponse\x12)\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1a.actorgrpc.v1.ActorSummary\"T\n\x12WatchActorsRequest\x12\x13\n\x0bname_prefix\x18\x01 \x01(\t\x12\x18\n\x10include_existing\x18\x02 \x01(\x08\x12\x0f\n\x07\x63luster\x18\x03 \x01(\x08\"\xa6\x01\n\x13WatchActorsResponse\x12*\n\x04type\x18\x01 \x01(\x0e\x32\x1c.actorgrpc.v1.ActorEventType\x12)\n\x05\x61\x63tor\x18\x02 \x01(\x0b\x32\x1a.actorgrpc.v1.ActorSummary\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"A\n\x0bLogsRequest\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x12\n\ntail_lines\x18\x02 \x01(\x05\x12\x0e\n\x06\x66ollow\x18\x03 \x01(\x08\"\x1d\n\x0cLogsResponse\x12\r\n\x05lines\x18\x01 \x03(\t*\xbf\x02\n\x0e\x41\x63torEventType\x12 \n\x1c\x41\x43TOR_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x41\x43TOR_EVENT_TYPE_EXISTING\x10\x01\x12\x1c\n\x18\x41\x43TOR_EVENT_TYPE_SPAWNED\x10\x02\x12\x1c\n\x18\x41\x43TOR_EVENT_TYPE_RUNNING\x10\x03\x12\x1d\n\x19\x41\x43TOR_EVENT_TYPE_STOPPING\x10\x04\x12\x1b\n\x17\x41\x43TOR_EVENT_TYPE_EXITED\x10\x05\x12\x1e\n\x1a\x41\x43TOR_EVENT_TYPE_RESTARTED\x10\x06\x12\x19\n\x15\x41\x43TOR_EVENT_TYPE_HUNG\x10\x07\x12\x1b\n\x17\x41\x43TOR_EVENT_TYPE_FAILED\x10\x08\x12\x1c\n\x18\x41\x43TOR_EVENT_TYPE_GAVE_UP\x10\t2\xc2\x04\n\x0e\x41rbiterService\x12@\n\x05Spawn\x12\x1a.actorgrpc.v1.SpawnRequest\x1a\x1b.actorgrpc.v1.SpawnResponse\x12=\n\x04Send\x12\x19.actorgrpc.v1.SendRequest\x1a\x1a.actorgrpc.v1.SendResponse\x12=\n\x04Info\x12\x19.actorgrpc.v1.InfoRequest\x1a\x1a.actorgrpc.v1.InfoResponse\x12=\n\x04Stop\x12\x19.actorgrpc.v1.StopRequest\x1a\x1a.actorgrpc.v1.StopResponse\x12O\n\nListActors\x12\x1f.actorgrpc.v1.ListActorsRequest\x1a .actorgrpc.v1.ListActorsResponse\x12I\n\x08GetActor\x12\x1d.actorgrpc.v1.GetActorRequest\x1a\x1e.actorgrpc.v1.GetActorResponse\x12T\n\x0bWatchActors\x12 .actorgrpc.v1.WatchActorsRequest\x1a!.actorgrpc.v1.WatchActorsResponse0\x01\x12?\n\x04Logs\x12\x19.actorgrpc.v1.LogsRequest\x1a\x1a.actorgrpc.v1.LogsResponse0\x01\x42\x43ZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,40 +35,40 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'actorgrpc.v1.arbiter_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'ZAgithub.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1;actorgrpcv1'
-  _globals['_ACTOREVENTTYPE']._serialized_start=1608
-  _globals['_ACTOREVENTTYPE']._serialized_end=1927
+  _globals['_ACTOREVENTTYPE']._serialized_start=1656
+  _globals['_ACTOREVENTTYPE']._serialized_end=1975
   _globals['_SPAWNREQUEST']._serialized_start=134
-  _globals['_SPAWNREQUEST']._serialized_end=435
-  _globals['_SPAWNRESPONSE']._serialized_start=437
-  _globals['_SPAWNRESPONSE']._serialized_end=491
-  _globals['_SENDREQUEST']._serialized_start=494
-  _globals['_SENDREQUEST']._serialized_end=647
-  _globals['_SENDRESPONSE']._serialized_start=649
-  _globals['_SENDRESPONSE']._serialized_end=703
-  _globals['_INFOREQUEST']._serialized_start=705
-  _globals['_INFOREQUEST']._serialized_end=734
-  _globals['_INFORESPONSE']._serialized_start=736
-  _globals['_INFORESPONSE']._serialized_end=789
-  _globals['_STOPREQUEST']._serialized_start=791
-  _globals['_STOPREQUEST']._serialized_end=820
-  _globals['_STOPRESPONSE']._serialized_start=822
-  _globals['_STOPRESPONSE']._serialized_end=894
-  _globals['_LISTACTORSREQUEST']._serialized_start=897
-  _globals['_LISTACTORSREQUEST']._serialized_end=1058
-  _globals['_LISTACTORSRESPONSE']._serialized_start=1060
-  _globals['_LISTACTORSRESPONSE']._serialized_end=1149
-  _globals['_GETACTORREQUEST']._serialized_start=1151
-  _globals['_GETACTORREQUEST']._serialized_end=1206
-  _globals['_GETACTORRESPONSE']._serialized_start=1208
-  _globals['_GETACTORRESPONSE']._serialized_end=1269
-  _globals['_WATCHACTORSREQUEST']._serialized_start=1271
-  _globals['_WATCHACTORSREQUEST']._serialized_end=1338
-  _globals['_WATCHACTORSRESPONSE']._serialized_start=1341
-  _globals['_WATCHACTORSRESPONSE']._serialized_end=1507
-  _globals['_LOGSREQUEST']._serialized_start=1509
-  _globals['_LOGSREQUEST']._serialized_end=1574
-  _globals['_LOGSRESPONSE']._serialized_start=1576
-  _globals['_LOGSRESPONSE']._serialized_end=1605
-  _globals['_ARBITERSERVICE']._serialized_start=1930
-  _globals['_ARBITERSERVICE']._serialized_end=2508
+  _globals['_SPAWNREQUEST']._serialized_end=449
+  _globals['_SPAWNRESPONSE']._serialized_start=451
+  _globals['_SPAWNRESPONSE']._serialized_end=505
+  _globals['_SENDREQUEST']._serialized_start=508
+  _globals['_SENDREQUEST']._serialized_end=661
+  _globals['_SENDRESPONSE']._serialized_start=663
+  _globals['_SENDRESPONSE']._serialized_end=717
+  _globals['_INFOREQUEST']._serialized_start=719
+  _globals['_INFOREQUEST']._serialized_end=748
+  _globals['_INFORESPONSE']._serialized_start=750
+  _globals['_INFORESPONSE']._serialized_end=803
+  _globals['_STOPREQUEST']._serialized_start=805
+  _globals['_STOPREQUEST']._serialized_end=834
+  _globals['_STOPRESPONSE']._serialized_start=836
+  _globals['_STOPRESPONSE']._serialized_end=908
+  _globals['_LISTACTORSREQUEST']._serialized_start=911
+  _globals['_LISTACTORSREQUEST']._serialized_end=1089
+  _globals['_LISTACTORSRESPONSE']._serialized_start=1091
+  _globals['_LISTACTORSRESPONSE']._serialized_end=1180
+  _globals['_GETACTORREQUEST']._serialized_start=1182
+  _globals['_GETACTORREQUEST']._serialized_end=1237
+  _globals['_GETACTORRESPONSE']._serialized_start=1239
+  _globals['_GETACTORRESPONSE']._serialized_end=1300
+  _globals['_WATCHACTORSREQUEST']._serialized_start=1302
+  _globals['_WATCHACTORSREQUEST']._serialized_end=1386
+  _globals['_WATCHACTORSRESPONSE']._serialized_start=1389
+  _globals['_WATCHACTORSRESPONSE']._serialized_end=1555
+  _globals['_LOGSREQUEST']._serialized_start=1557
+  _globals['_LOGSREQUEST']._serialized_end=1622
+  _globals['_LOGSRESPONSE']._serialized_start=1624
+  _globals['_LOGSRESPONSE']._serialized_end=1653
+  _globals['_ARBITERSERVICE']._serialized_start=1978
+  _globals['_ARBITERSERVICE']._serialized_end=2556
 # @@protoc_insertion_point(module_scope)

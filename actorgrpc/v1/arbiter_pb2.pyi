@@ -36,7 +36,7 @@ ACTOR_EVENT_TYPE_FAILED: ActorEventType
 ACTOR_EVENT_TYPE_GAVE_UP: ActorEventType
 
 class SpawnRequest(_message.Message):
-    __slots__ = ("name", "kind", "start", "stopping", "periodic_task", "timeout_seconds", "extra", "monitor", "periodic_interval_seconds", "restart", "program")
+    __slots__ = ("name", "kind", "start", "stopping", "periodic_task", "timeout_seconds", "extra", "monitor", "periodic_interval_seconds", "restart", "program", "host")
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
@@ -48,6 +48,7 @@ class SpawnRequest(_message.Message):
     PERIODIC_INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
     RESTART_FIELD_NUMBER: _ClassVar[int]
     PROGRAM_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
     name: str
     kind: _actor_pb2.ActorKind
     start: str
@@ -59,7 +60,8 @@ class SpawnRequest(_message.Message):
     periodic_interval_seconds: float
     restart: _actor_pb2.RestartType
     program: str
-    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[_actor_pb2.ActorKind, str]] = ..., start: _Optional[str] = ..., stopping: _Optional[str] = ..., periodic_task: _Optional[str] = ..., timeout_seconds: _Optional[float] = ..., extra: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., monitor: _Optional[str] = ..., periodic_interval_seconds: _Optional[float] = ..., restart: _Optional[_Union[_actor_pb2.RestartType, str]] = ..., program: _Optional[str] = ...) -> None: ...
+    host: str
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[_actor_pb2.ActorKind, str]] = ..., start: _Optional[str] = ..., stopping: _Optional[str] = ..., periodic_task: _Optional[str] = ..., timeout_seconds: _Optional[float] = ..., extra: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., monitor: _Optional[str] = ..., periodic_interval_seconds: _Optional[float] = ..., restart: _Optional[_Union[_actor_pb2.RestartType, str]] = ..., program: _Optional[str] = ..., host: _Optional[str] = ...) -> None: ...
 
 class SpawnResponse(_message.Message):
     __slots__ = ("actor",)
@@ -114,20 +116,22 @@ class StopResponse(_message.Message):
     def __init__(self, actor: _Optional[_Union[_actor_pb2.ActorRef, _Mapping]] = ..., exit_code: _Optional[int] = ...) -> None: ...
 
 class ListActorsRequest(_message.Message):
-    __slots__ = ("name_prefix", "state", "monitor", "page_size", "page_token", "include_exited")
+    __slots__ = ("name_prefix", "state", "monitor", "page_size", "page_token", "include_exited", "cluster")
     NAME_PREFIX_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     MONITOR_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_EXITED_FIELD_NUMBER: _ClassVar[int]
+    CLUSTER_FIELD_NUMBER: _ClassVar[int]
     name_prefix: str
     state: _actor_pb2.ActorState
     monitor: str
     page_size: int
     page_token: str
     include_exited: bool
-    def __init__(self, name_prefix: _Optional[str] = ..., state: _Optional[_Union[_actor_pb2.ActorState, str]] = ..., monitor: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., include_exited: _Optional[bool] = ...) -> None: ...
+    cluster: bool
+    def __init__(self, name_prefix: _Optional[str] = ..., state: _Optional[_Union[_actor_pb2.ActorState, str]] = ..., monitor: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., include_exited: _Optional[bool] = ..., cluster: _Optional[bool] = ...) -> None: ...
 
 class ListActorsResponse(_message.Message):
     __slots__ = ("actors", "next_page_token")
@@ -152,12 +156,14 @@ class GetActorResponse(_message.Message):
     def __init__(self, actor: _Optional[_Union[_actor_pb2.ActorSummary, _Mapping]] = ...) -> None: ...
 
 class WatchActorsRequest(_message.Message):
-    __slots__ = ("name_prefix", "include_existing")
+    __slots__ = ("name_prefix", "include_existing", "cluster")
     NAME_PREFIX_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_EXISTING_FIELD_NUMBER: _ClassVar[int]
+    CLUSTER_FIELD_NUMBER: _ClassVar[int]
     name_prefix: str
     include_existing: bool
-    def __init__(self, name_prefix: _Optional[str] = ..., include_existing: _Optional[bool] = ...) -> None: ...
+    cluster: bool
+    def __init__(self, name_prefix: _Optional[str] = ..., include_existing: _Optional[bool] = ..., cluster: _Optional[bool] = ...) -> None: ...
 
 class WatchActorsResponse(_message.Message):
     __slots__ = ("type", "actor", "time", "detail")

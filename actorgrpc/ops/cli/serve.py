@@ -41,7 +41,8 @@ def _read_config_file(ctx: click.Context, _param, path):
 @click.option("--monitor", "monitors", multiple=True, metavar="NAME=N",
               help="Add a monitor keeping N process workers alive (repeatable; sets "
                    "num_workers of a monitor of the file).")
-@click.option("--run-dir", default=None, type=click.Path(file_okay=False), help="Folder for actor logs (default: a temp dir).")
+@click.option("--run-dir", default=None, type=click.Path(file_okay=False),
+              help="Folder for actor logs (default: a temp dir).")
 @click.option("--max-message-bytes", default=DEFAULT_MAX_MESSAGE_BYTES, show_default=True,
               type=click.IntRange(min=1), help="Largest message accepted or sent.")
 @click.option("--log-level", default="INFO", show_default=True,
@@ -83,10 +84,24 @@ def _read_config_file(ctx: click.Context, _param, path):
 @click.option("--max-pending-calls", type=click.IntRange(min=1),
               default=DEFAULT_LIMITS.max_pending_calls, show_default=True,
               help="Calls one actor may have running; more get RESOURCE_EXHAUSTED.")
+@click.option("--etcd", default=None, metavar="URL[,URL...]",
+              help="Join a cluster coordinated by these etcd endpoints (docs/cluster.md); "
+                   "without it the arbiter is alone, as always.")
+@click.option("--cluster", "cluster_name", default=None, metavar="NAME",
+              help="The cluster's name (its keys in etcd); needs --etcd.")
+@click.option("--advertise", default=None, metavar="HOST:PORT",
+              help="Address the other hosts reach this arbiter at (default: --bind); "
+                   "its actors listen on HOST. It names this host in the cluster.")
+@click.option("--lease-ttl", type=click.IntRange(min=2), default=None,
+              help="Seconds of this arbiter's etcd lease (default 5; keep-alive every "
+                   "TTL/3). A host cut off from etcd this long loses its actors' names.")
+@click.option("--placement", type=click.Choice(["least-loaded", "local"]), default=None,
+              help="Where a spawn with no host goes (default least-loaded).")
 def serve(config_path, bind, modules, start, monitors, run_dir, max_message_bytes,
           log_level, log_format, heartbeat_interval, spawn_timeout, metrics_port,
           dashboard_port, auth_token_file, tls_cert, tls_key, tls_client_ca, tls_ca,
-          insecure, programs, max_actors, max_thread_actors, max_pending_calls):
+          insecure, programs, max_actors, max_thread_actors, max_pending_calls, etcd,
+          cluster_name, advertise, lease_ttl, placement):
     """Run an arbiter until SIGTERM or SIGINT."""
     from actorgrpc.actor.logs import configure_logging
     from actorgrpc.contract.limits import Limits
@@ -109,14 +124,15 @@ def serve(config_path, bind, modules, start, monitors, run_dir, max_message_byte
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     plugins = _plugins(metrics_port, dashboard_port)
+    cluster = _cluster_settings(bind, etcd, cluster_name, advertise, lease_ttl, placement)
     try:
         arb = Arbiter(bind=bind, modules=[*config.modules, *modules], start=start,
                       run_dir=run_dir, max_message_bytes=max_message_bytes, announce=True,
                       log_level=log_level, log_format=log_format, plugins=plugins,
-                      programs=list(registered.values()), **security, **timings,
-                      limits=Limits(max_actors=max_actors,
-                                    max_thread_actors=max_thread_actors,
-                                    max_pending_calls=max_pending_calls))
+                      programs=list(registered.values()), cluster=cluster, **security,
+                      **timings, limits=Limits(max_actors=max_actors,
+                                               max_thread_actors=max_thread_actors,
+                                               max_pending_calls=max_pending_calls))
         for name, params in pools.items():
             arb.add_monitor(name, **params)
         code = arb.start()
@@ -125,6 +141,24 @@ def serve(config_path, bind, modules, start, monitors, run_dir, max_message_byte
     except ActorError as exc:
         raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
     sys.exit(code)
+
+
+def _cluster_settings(bind, etcd, name, advertise, lease_ttl, placement):
+    """ClusterSettings from ``--etcd`` and its companions; None without ``--etcd``."""
+    if not etcd:
+        if name or advertise:
+            raise click.UsageError("--cluster and --advertise need --etcd")
+        return None
+    from actorgrpc.supervisor.cluster_node import ClusterSettings
+
+    advertise = advertise or bind
+    host, _, port = advertise.rpartition(":")
+    if not host or not port.isdigit() or int(port) == 0 or host in ("0.0.0.0", "::", "[::]"):
+        raise click.BadParameter(f"{advertise!r}: a HOST:PORT that other hosts can dial "
+                                 "(no port 0, no wildcard address)", param_hint="--advertise")
+    endpoints = tuple(e.strip() for e in etcd.split(",") if e.strip())
+    return ClusterSettings(endpoints=endpoints, name=name or "default", advertise=advertise,
+                           lease_ttl=lease_ttl or 5, placement=placement or "least-loaded")
 
 
 def _programs(config, options) -> dict:

@@ -431,7 +431,10 @@ type ActorSummary struct {
 	// For an actor that exited: how.
 	CrashReport *CrashReport `protobuf:"bytes,16,opt,name=crash_report,json=crashReport,proto3" json:"crash_report,omitempty"`
 	// For an EXEC actor: the operator's name of the program it runs.
-	Program       string `protobuf:"bytes,17,opt,name=program,proto3" json:"program,omitempty"`
+	Program string `protobuf:"bytes,17,opt,name=program,proto3" json:"program,omitempty"`
+	// In a cluster: the host the actor runs on (its arbiter's advertised HOST:PORT);
+	// empty outside a cluster.
+	Host          string `protobuf:"bytes,18,opt,name=host,proto3" json:"host,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -585,6 +588,13 @@ func (x *ActorSummary) GetProgram() string {
 	return ""
 }
 
+func (x *ActorSummary) GetHost() string {
+	if x != nil {
+		return x.Host
+	}
+	return ""
+}
+
 // Why a call on a stream failed: the stream-level twin of a google.rpc.Status.
 type Failure struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -669,7 +679,7 @@ const file_actorgrpc_v1_actor_proto_rawDesc = "" +
 	"\x0estop_requested\x18\x04 \x01(\bR\rstopRequested\x12\x18\n" +
 	"\afailure\x18\x05 \x01(\tR\afailure\x12\x1f\n" +
 	"\voutput_tail\x18\x06 \x03(\tR\n" +
-	"outputTail\"\xa4\x05\n" +
+	"outputTail\"\xb8\x05\n" +
 	"\fActorSummary\x12,\n" +
 	"\x05actor\x18\x01 \x01(\v2\x16.actorgrpc.v1.ActorRefR\x05actor\x12+\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x17.actorgrpc.v1.ActorKindR\x04kind\x12\x10\n" +
@@ -690,7 +700,8 @@ const file_actorgrpc_v1_actor_proto_rawDesc = "" +
 	"\tprocessed\x18\x0e \x01(\x03R\tprocessed\x12\x17\n" +
 	"\agave_up\x18\x0f \x01(\tR\x06gaveUp\x12<\n" +
 	"\fcrash_report\x18\x10 \x01(\v2\x19.actorgrpc.v1.CrashReportR\vcrashReport\x12\x18\n" +
-	"\aprogram\x18\x11 \x01(\tR\aprogram\"K\n" +
+	"\aprogram\x18\x11 \x01(\tR\aprogram\x12\x12\n" +
+	"\x04host\x18\x12 \x01(\tR\x04host\"K\n" +
 	"\aFailure\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x12\n" +

@@ -132,7 +132,11 @@ type SpawnRequest struct {
 	Restart RestartType `protobuf:"varint,10,opt,name=restart,proto3,enum=actorgrpc.v1.RestartType" json:"restart,omitempty"`
 	// For kind EXEC: the name of a program the operator registered (a command line in
 	// the arbiter's configuration). The network never chooses what runs.
-	Program       string `protobuf:"bytes,11,opt,name=program,proto3" json:"program,omitempty"`
+	Program string `protobuf:"bytes,11,opt,name=program,proto3" json:"program,omitempty"`
+	// In a cluster (arbiters joined through etcd): the host to run on, as one of the
+	// arbiters' advertised HOST:PORT; empty = the cluster's placement policy chooses.
+	// Ignored by an arbiter that is not in a cluster.
+	Host          string `protobuf:"bytes,12,opt,name=host,proto3" json:"host,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -240,6 +244,13 @@ func (x *SpawnRequest) GetRestart() RestartType {
 func (x *SpawnRequest) GetProgram() string {
 	if x != nil {
 		return x.Program
+	}
+	return ""
+}
+
+func (x *SpawnRequest) GetHost() string {
+	if x != nil {
+		return x.Host
 	}
 	return ""
 }
@@ -628,6 +639,9 @@ type ListActorsRequest struct {
 	PageToken string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Include actors that have exited (kept for a while for their crash report).
 	IncludeExited bool `protobuf:"varint,6,opt,name=include_exited,json=includeExited,proto3" json:"include_exited,omitempty"`
+	// In a cluster: list the actors of every host (from etcd; each entry's `host`
+	// says where it runs), not only this arbiter's. Paging applies to the whole list.
+	Cluster       bool `protobuf:"varint,7,opt,name=cluster,proto3" json:"cluster,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -700,6 +714,13 @@ func (x *ListActorsRequest) GetPageToken() string {
 func (x *ListActorsRequest) GetIncludeExited() bool {
 	if x != nil {
 		return x.IncludeExited
+	}
+	return false
+}
+
+func (x *ListActorsRequest) GetCluster() bool {
+	if x != nil {
+		return x.Cluster
 	}
 	return false
 }
@@ -872,8 +893,11 @@ type WatchActorsRequest struct {
 	NamePrefix string `protobuf:"bytes,1,opt,name=name_prefix,json=namePrefix,proto3" json:"name_prefix,omitempty"`
 	// First send one EXISTING event per live actor.
 	IncludeExisting bool `protobuf:"varint,2,opt,name=include_existing,json=includeExisting,proto3" json:"include_existing,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// In a cluster: also events of the other hosts (from etcd: names claimed and
+	// freed), each with its `host`.
+	Cluster       bool `protobuf:"varint,3,opt,name=cluster,proto3" json:"cluster,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WatchActorsRequest) Reset() {
@@ -916,6 +940,13 @@ func (x *WatchActorsRequest) GetNamePrefix() string {
 func (x *WatchActorsRequest) GetIncludeExisting() bool {
 	if x != nil {
 		return x.IncludeExisting
+	}
+	return false
+}
+
+func (x *WatchActorsRequest) GetCluster() bool {
+	if x != nil {
+		return x.Cluster
 	}
 	return false
 }
@@ -1107,7 +1138,7 @@ var File_actorgrpc_v1_arbiter_proto protoreflect.FileDescriptor
 
 const file_actorgrpc_v1_arbiter_proto_rawDesc = "" +
 	"\n" +
-	"\x1aactorgrpc/v1/arbiter.proto\x12\factorgrpc.v1\x1a\x18actorgrpc/v1/actor.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x03\n" +
+	"\x1aactorgrpc/v1/arbiter.proto\x12\factorgrpc.v1\x1a\x18actorgrpc/v1/actor.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\x03\n" +
 	"\fSpawnRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x17.actorgrpc.v1.ActorKindR\x04kind\x12\x14\n" +
@@ -1120,7 +1151,8 @@ const file_actorgrpc_v1_arbiter_proto_rawDesc = "" +
 	"\x19periodic_interval_seconds\x18\t \x01(\x01R\x17periodicIntervalSeconds\x123\n" +
 	"\arestart\x18\n" +
 	" \x01(\x0e2\x19.actorgrpc.v1.RestartTypeR\arestart\x12\x18\n" +
-	"\aprogram\x18\v \x01(\tR\aprogram\"=\n" +
+	"\aprogram\x18\v \x01(\tR\aprogram\x12\x12\n" +
+	"\x04host\x18\f \x01(\tR\x04host\"=\n" +
 	"\rSpawnResponse\x12,\n" +
 	"\x05actor\x18\x01 \x01(\v2\x16.actorgrpc.v1.ActorRefR\x05actor\"\xc7\x01\n" +
 	"\vSendRequest\x12\x16\n" +
@@ -1139,7 +1171,7 @@ const file_actorgrpc_v1_arbiter_proto_rawDesc = "" +
 	"\x06target\x18\x01 \x01(\tR\x06target\"Y\n" +
 	"\fStopResponse\x12,\n" +
 	"\x05actor\x18\x01 \x01(\v2\x16.actorgrpc.v1.ActorRefR\x05actor\x12\x1b\n" +
-	"\texit_code\x18\x02 \x01(\x05R\bexitCode\"\xe1\x01\n" +
+	"\texit_code\x18\x02 \x01(\x05R\bexitCode\"\xfb\x01\n" +
 	"\x11ListActorsRequest\x12\x1f\n" +
 	"\vname_prefix\x18\x01 \x01(\tR\n" +
 	"namePrefix\x12.\n" +
@@ -1148,7 +1180,8 @@ const file_actorgrpc_v1_arbiter_proto_rawDesc = "" +
 	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x05 \x01(\tR\tpageToken\x12%\n" +
-	"\x0einclude_exited\x18\x06 \x01(\bR\rincludeExited\"p\n" +
+	"\x0einclude_exited\x18\x06 \x01(\bR\rincludeExited\x12\x18\n" +
+	"\acluster\x18\a \x01(\bR\acluster\"p\n" +
 	"\x12ListActorsResponse\x122\n" +
 	"\x06actors\x18\x01 \x03(\v2\x1a.actorgrpc.v1.ActorSummaryR\x06actors\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"L\n" +
@@ -1156,11 +1189,12 @@ const file_actorgrpc_v1_arbiter_proto_rawDesc = "" +
 	"\x06target\x18\x01 \x01(\tR\x06target\x12!\n" +
 	"\fwait_seconds\x18\x02 \x01(\x01R\vwaitSeconds\"D\n" +
 	"\x10GetActorResponse\x120\n" +
-	"\x05actor\x18\x01 \x01(\v2\x1a.actorgrpc.v1.ActorSummaryR\x05actor\"`\n" +
+	"\x05actor\x18\x01 \x01(\v2\x1a.actorgrpc.v1.ActorSummaryR\x05actor\"z\n" +
 	"\x12WatchActorsRequest\x12\x1f\n" +
 	"\vname_prefix\x18\x01 \x01(\tR\n" +
 	"namePrefix\x12)\n" +
-	"\x10include_existing\x18\x02 \x01(\bR\x0fincludeExisting\"\xc1\x01\n" +
+	"\x10include_existing\x18\x02 \x01(\bR\x0fincludeExisting\x12\x18\n" +
+	"\acluster\x18\x03 \x01(\bR\acluster\"\xc1\x01\n" +
 	"\x13WatchActorsResponse\x120\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1c.actorgrpc.v1.ActorEventTypeR\x04type\x120\n" +
 	"\x05actor\x18\x02 \x01(\v2\x1a.actorgrpc.v1.ActorSummaryR\x05actor\x12.\n" +

@@ -1,0 +1,275 @@
+"""An arbiter's membership of a cluster: its lease, its names, its fence (see docs/cluster.md).
+
+Everything lives under ``/actorgrpc/<cluster>/`` in etcd:
+
+* ``members/<host>``: this arbiter (``host`` = its advertised HOST:PORT), under its lease;
+* ``names/<name>``: who owns a name (host, aid, mailbox address), under the owner's
+  lease: created with create-if-absent, so a name is unique cluster-wide, and freed
+  in one revision with every other name of a host whose lease ends;
+* ``specs/<name>``: the spawn spec of a permanent/transient root actor, with no lease
+  (it outlives its host, so that the failover leader can place it again);
+* ``leader/``: the election of the one arbiter that re-places orphaned actors
+  (cluster_failover.py).
+
+Fencing: the lease reports its loss ``fence_margin`` seconds before etcd can expire it
+(actorgrpc.cluster.lease); the arbiter then kills its actors at once, so that no name
+runs on two hosts. It then keeps trying to join again with a new lease, and claims
+nothing: what it ran was orphaned with its old lease and is re-placed by the leader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import time
+
+from actorgrpc.contract.consts import OWN_PROCESS_KINDS
+from actorgrpc.contract.errors import ActorAlreadyExists, ActorUnavailable, shown
+
+logger = logging.getLogger("actorgrpc.cluster")
+
+__all__ = ["ClusterNode", "ClusterSettings"]
+
+#: Seconds an etcd call may take before it is given up (each call has a deadline).
+ETCD_TIMEOUT = 2.0
+#: Seconds a killed actor is given to be reaped while fencing.
+FENCE_JOIN = 1.0
+#: Pause between two attempts to join again after a fence (etcd unreachable).
+REJOIN_PAUSE = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusterSettings:
+    """How an arbiter joins a cluster (``serve --etcd --cluster --advertise``)."""
+
+    endpoints: tuple[str, ...]
+    name: str
+    #: HOST:PORT others reach this arbiter at; also this host's name in the cluster.
+    advertise: str
+    #: Seconds of the arbiter's lease (etcd's minimum is 2); keep-alive every TTL/3.
+    lease_ttl: int = 5
+    #: "least-loaded" (fewest actors, then this host, then by name) or "local".
+    placement: str = "least-loaded"
+    #: Seconds before etcd may expire the lease at which this host fences itself;
+    #: None: 30% of the TTL.
+    fence_margin: float | None = None
+
+    @property
+    def margin(self) -> float:
+        return self.lease_ttl * 0.3 if self.fence_margin is None else self.fence_margin
+
+    @property
+    def advertise_host(self) -> str:
+        return self.advertise.rpartition(":")[0].strip("[]")
+
+
+class ClusterNode:
+    """The cluster side of one arbiter: membership, names, specs, fencing."""
+
+    def __init__(self, arbiter, settings: ClusterSettings):
+        self.arbiter = arbiter
+        self.settings = settings
+        self.host = settings.advertise
+        self.prefix = f"/actorgrpc/{settings.name}/"
+        self.etcd = None
+        self.lease = None
+        #: True from the loss of the lease until this arbiter joined again.
+        self.fenced = False
+        #: Monotonic time of the last completed fence (for tests and figures).
+        self.fenced_at = 0.0
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._closing = False
+        self.failover = None
+
+    @classmethod
+    def attach(cls, arbiter, settings: ClusterSettings | None) -> ClusterNode | None:
+        """The node of ``arbiter`` in a cluster; None (and nothing changed) without one."""
+        if settings is None:
+            return None
+        # Actors must be reachable from the other hosts, at this host's address.
+        arbiter.actor_host = settings.advertise_host
+        return cls(arbiter, settings)
+
+    # -- joining and leaving -------------------------------------------------------------
+
+    async def join(self) -> None:
+        """Connect to etcd, take a lease and the membership key, campaign as leader."""
+        from actorgrpc.cluster import EtcdClient
+        from actorgrpc.supervisor.cluster_failover import Failover
+
+        self.etcd = await EtcdClient(list(self.settings.endpoints),
+                                     timeout=ETCD_TIMEOUT).connect()
+        await self._register()
+        self.failover = Failover(self)
+        self._tasks.append(asyncio.ensure_future(self.failover.run()))
+        logger.info("joined cluster %r as %s (lease %x, TTL %d s)", self.settings.name,
+                    self.host, self.lease.id, self.lease.ttl)
+
+    async def _register(self) -> None:
+        lease = await self.etcd.grant(self.settings.lease_ttl, loss_margin=self.settings.margin,
+                                      on_lost=self._on_lease_lost)
+        value = json.dumps({"host": self.host, "pid": _pid(), "lease": lease.id,
+                            "since": time.time()})
+        await self.etcd.put(self.key("members", self.host), value, lease=lease)
+        self.lease = lease
+
+    async def leave(self) -> None:
+        """After every local actor stopped: free this host's names at once (revoke)."""
+        self._closing = True
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.lease is not None and not self.lease.lost:
+            with contextlib.suppress(Exception):  # unreachable etcd: it expires by itself
+                await self.lease.revoke(timeout=ETCD_TIMEOUT)
+        if self.etcd is not None:
+            await self.etcd.close()
+
+    def key(self, kind: str, name: str) -> str:
+        return f"{self.prefix}{kind}/{name}"
+
+    # -- fencing -------------------------------------------------------------------------
+
+    def _on_lease_lost(self, lease) -> None:
+        if self._closing or lease is not self.lease:
+            return
+        self.fenced = True
+        self._tasks.append(asyncio.ensure_future(self._fence_and_rejoin(lease)))
+
+    async def _fence_and_rejoin(self, lost) -> None:
+        registry = self.arbiter.registry
+        records = list(registry.live.values())
+        for record in records:
+            if record.kind in OWN_PROCESS_KINDS:
+                record.kill()
+        await asyncio.gather(*(r.stop("fenced: lost the cluster lease", timeout=0.2)
+                               for r in records if r.kind not in OWN_PROCESS_KINDS),
+                             return_exceptions=True)
+        await asyncio.gather(*(r.join(FENCE_JOIN) for r in records))
+        self.fenced_at = time.monotonic()
+        # A line that tests read: when every local actor was gone (CLOCK_MONOTONIC is
+        # the same on every "host" of a machine).
+        logger.warning("cluster: fenced at monotonic %.6f: lease %x lost (%s); %d local "
+                       "actors stopped", self.fenced_at, lost.id, lost.lost_reason,
+                       len(records))
+        if self.failover is not None:
+            self.failover.lease_changed()
+        while not self._closing:
+            try:
+                # The old lease, if etcd still has it, would keep our old names claimed.
+                with contextlib.suppress(Exception):
+                    await self.etcd.revoke(lost.id, timeout=ETCD_TIMEOUT)
+                await self._register()
+                break
+            except Exception as exc:  # noqa: BLE001 - any etcd failure: try again later
+                logger.info("cluster: cannot join again yet (%s)", exc)
+                await asyncio.sleep(REJOIN_PAUSE)
+        self.fenced = False
+        logger.warning("cluster: joined again with lease %x; claiming nothing", self.lease.id)
+
+    # -- names ---------------------------------------------------------------------------
+
+    def _lock(self, name: str) -> asyncio.Lock:
+        return self._locks.setdefault(name, asyncio.Lock())
+
+    def _check_usable(self) -> None:
+        if self.fenced or self.lease is None or self.lease.lost:
+            raise ActorUnavailable("this arbiter is cut off from its cluster (fenced)")
+
+    async def claim(self, name: str) -> None:
+        """Own ``name`` cluster-wide (ALREADY_EXISTS when another host or lease has it)."""
+        self._check_usable()
+        async with self._lock(name):
+            value = json.dumps({"host": self.host, "aid": "", "address": ""})
+            result = await self.etcd.create_if_absent(self.key("names", name), value,
+                                                      lease=self.lease)
+            if result.won or (result.current is not None
+                              and result.current.lease == self.lease.id):
+                return
+            owner = _decode(result.current.value).get("host", "?") if result.current else "?"
+            raise ActorAlreadyExists(f"an actor named {shown(name)} is already running "
+                                     f"(on {owner})")
+
+    async def announce(self, record) -> None:
+        """The actor of a claimed name runs: publish its aid and mailbox address."""
+        self._check_usable()
+        value = json.dumps({"host": self.host, "aid": record.aid, "address": record.address,
+                            "kind": record.kind, "pid": record.pid})
+        async with self._lock(record.name):
+            await self.etcd.put(self.key("names", record.name), value, lease=self.lease)
+
+    def name_maybe_free(self, name: str) -> None:
+        """A record of ``name`` ended: once no incarnation is live or coming, free it."""
+        asyncio.get_running_loop().call_soon(
+            lambda: self.arbiter.keep_task(asyncio.ensure_future(self._free(name)),
+                                           "free a cluster name"))
+
+    async def _free(self, name: str) -> None:
+        registry = self.arbiter.registry
+        async with self._lock(name):
+            if name in registry.names or name in registry.restarting or self.fenced \
+                    or self._closing:
+                return
+            key = self.key("names", name)
+            with contextlib.suppress(Exception):  # gone with our lease anyway
+                current = await self.etcd.get(key)
+                if current is not None and current.lease == self.lease.id:
+                    await self.etcd.compare_and_delete(key, current.mod_revision)
+
+    async def lookup(self, name: str) -> dict | None:
+        """The owner of ``name`` as etcd says (``host``, ``aid``, ``address``), or None."""
+        kv = await self.etcd.get(self.key("names", name))
+        return _decode(kv.value) if kv is not None else None
+
+    async def entries(self, kind: str) -> dict[str, dict]:
+        """Every key of one kind (members, names, specs): name → decoded value."""
+        found = await self.etcd.get_prefix(f"{self.prefix}{kind}/")
+        start = len(self.prefix) + len(kind) + 1
+        return {kv.key[start:]: {**_decode(kv.value), "_lease": kv.lease} for kv in found.kvs}
+
+    # -- specs ---------------------------------------------------------------------------
+
+    async def keep_spec(self, spec) -> None:
+        """Store the spec of a permanent/transient actor (no lease: it outlives us)."""
+        value = json.dumps({"host": self.host, "lease": self.lease.id,
+                            "spec": spec_to_dict(spec)})
+        await self.etcd.put(self.key("specs", spec.name), value)
+
+    def drop_spec(self, name: str) -> None:
+        """The actor ended for good here (stopped, finished, given up): forget its spec."""
+        if self.fenced or self._closing:
+            return  # fenced: its spec is for the leader to place again
+
+        async def drop():
+            key = self.key("specs", name)
+            with contextlib.suppress(Exception):  # a later failover finds the name running
+                current = await self.etcd.get(key)
+                if current is not None and _decode(current.value).get("host") == self.host:
+                    await self.etcd.compare_and_delete(key, current.mod_revision)
+
+        self.arbiter.keep_task(asyncio.ensure_future(drop()), "drop a cluster spec")
+
+
+def spec_to_dict(spec) -> dict:
+    """A SpawnSpec as JSON (its hooks are "module:function" references)."""
+    data = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
+    data.pop("host", None)
+    return {k: v for k, v in data.items() if v not in (None, "", {})}
+
+
+def _decode(value: bytes) -> dict:
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()

@@ -1,0 +1,130 @@
+"""Arbiters on three "hosts" form one actor space (issue 17), part 1: one cluster for
+the scenarios that break nothing (spawn and send across hosts, a contended name), then
+stopping it whole: real etcd, real arbiters
+in network namespaces, real actor processes, the client in the driver namespace.
+
+TTL 3 s here (etcd's minimum is 2) keeps the run short; failover figures scale with
+it (docs/cluster.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from .arbiters import ClusterRun
+from .etcd_server import EtcdCluster
+from .netns import Network, wait_until
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0,
+                                reason="!!! SKIPPED: network namespaces need root !!!")
+
+TTL = 3
+HOSTS = ["h1", "h2", "h3"]
+
+
+@contextlib.contextmanager
+def cluster_run(tmp: Path, etcd_hosts: list[str]) -> Iterator[ClusterRun]:
+    """A network, etcd on ``etcd_hosts``, an arbiter per host; all gone on exit."""
+    with Network([*HOSTS, *[h for h in etcd_hosts if h not in HOSTS]]) as network:
+        etcd = EtcdCluster.in_network(network, etcd_hosts, tmp / "etcd")
+        run = None
+        try:
+            etcd.start(ready_timeout=30)
+            run = ClusterRun(network, etcd, HOSTS, tmp, ttl=TTL)
+            run.start_all()
+            yield run
+        finally:
+            if run is not None:
+                run.close()
+            etcd.close()
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterRun]:
+    """One cluster for the tests that break nothing; the last of them stops it."""
+    with cluster_run(tmp_path_factory.mktemp("shared"), ["etcd"]) as run:
+        yield run
+
+
+@pytest.mark.timeout(120)
+def test_spawn_and_send_across_hosts(shared: ClusterRun, timings) -> None:
+    run = shared
+    # Spawned through h1's arbiter, pinned to h2.
+    spawned = run.spawn("h1", "w1", host="h2")
+    assert spawned["ok"], spawned
+    assert run.host_of(spawned["address"]) == "h2"
+    # Sent through h3's arbiter, which does not host w1: resolved through etcd, then
+    # straight to w1's mailbox on h2.
+    answer = run.drive("send", run.address("h3"), "w1", "where")
+    assert answer["ok"] and run.host_of(answer["result"]["address"]) == "h2", answer
+    # From an actor on h3 to w1 on h2 (its arbiter resolves the name cluster-wide).
+    assert run.spawn("h1", "near", host="h2")["ok"]
+    assert run.spawn("h1", "far", host="h3")["ok"]
+    far = run.drive("send", run.address("h1"), "far", "rtt", '"w1"', "300")
+    near = run.drive("send", run.address("h1"), "near", "rtt", '"w1"', "300")
+    assert far["ok"] and near["ok"], (far, near)
+    for what, figures in (("another host", far["result"]), ("the same host", near["result"])):
+        timings.record(f"send RTT p50, actor -> actor on {what}", figures["p50"],
+                       f"{figures['p50'] * 1e3:.3f} ms; p10 {figures['p10'] * 1e3:.3f} ms, "
+                       f"p90 {figures['p90'] * 1e3:.3f} ms")
+    timings.record("send RTT p50 ratio cross-host / same-host",
+                   far["result"]["p50"] / near["result"]["p50"], "a ratio, not seconds")
+    # A name is unique cluster-wide: w1 again, on another host, is refused.
+    again = run.spawn("h3", "w1", host="h3")
+    assert not again["ok"] and again["error"] == "ActorAlreadyExists", again
+    # ListActors with the cluster flag on any arbiter: every host's actors, with hosts.
+    listed = {a["name"]: a["host"] for a in run.drive("list", run.address("h3"))["actors"]}
+    assert listed["w1"] == run.address("h2") and listed["far"] == run.address("h3"), listed
+    # Placement with no host: least loaded (h1 runs nothing yet).
+    placed = run.spawn("h2", "anywhere")
+    assert placed["ok"] and run.host_of(placed["address"]) == "h1", placed
+
+
+@pytest.mark.timeout(60)
+def test_one_name_contended_from_three_hosts(shared: ClusterRun) -> None:
+    run = shared
+    for round_ in range(3):
+        name = f"solo{round_}"
+        outcomes = run.drive("contend", name, *[run.address(h) for h in HOSTS])["outcomes"]
+        winners = [o for o in outcomes if o["ok"]]
+        assert len(winners) == 1, outcomes
+        assert sorted(o["error"] for o in outcomes if not o["ok"]) == \
+            ["ActorAlreadyExists"] * 2, outcomes
+
+
+@pytest.mark.timeout(60)
+def test_stop_the_whole_cluster(shared: ClusterRun) -> None:
+    run = shared
+    actor_pids = [p.pid for h in HOSTS for p in _children(run, h)]
+    assert actor_pids, "the shared cluster runs actors by now"
+    for host in HOSTS:
+        assert run.stop(host) == 0, run.log(host).read_text()[-2000:]
+    for host in HOSTS:
+        assert run.network.pids(host) == [], f"processes left in {host}"
+    # Gone, or dead and waiting for their new parent (init) to reap them: a zombie runs
+    # nothing. 10 s: init reaps within milliseconds on an idle machine.
+    wait_until(lambda: not _running(actor_pids), 10, "actor processes gone")
+
+
+def _running(pids: list[int]) -> list[tuple[int, str, int]]:
+    running = []
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            if proc.status() != psutil.STATUS_ZOMBIE:
+                running.append((pid, proc.name(), proc.ppid()))
+        except psutil.NoSuchProcess:
+            pass
+    return running
+
+
+def _children(run: ClusterRun, host: str) -> list[psutil.Process]:
+    return psutil.Process(run.processes[host].pid).children(recursive=True)
+
+
