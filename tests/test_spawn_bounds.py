@@ -2,7 +2,9 @@
 like an aid, an ``extra`` beyond what an actor can be started with (the same bound
 on every launch path), and a registered program that cannot run."""
 
+import asyncio
 import os
+import signal
 import sys
 import time
 
@@ -11,7 +13,7 @@ import pytest
 import actorgrpc
 from actorgrpc.actor.process import MAX_PAYLOAD_BYTES
 
-from .support import ROOT, ArbiterProcess
+from .support import ROOT, ArbiterProcess, assert_all_gone, wait_for_async
 
 #: The fork server, a plain subprocess per actor: the two launch paths of Python actors.
 PATHS = {"fork server": "1", "subprocess": "0"}
@@ -67,3 +69,31 @@ async def test_a_program_that_cannot_run_is_a_plain_spawn_error(launch_arbiter):
             await client.spawn(kind="exec", program="ghost")
         assert time.monotonic() - started < AT_ONCE
         assert await client.send("arbiter", "ping") == "pong"
+
+
+async def test_spawns_in_flight_when_sigterm_arrives_are_unavailable(tmp_path):
+    arbiter = ArbiterProcess(run_dir=str(tmp_path))
+    children = []
+    try:
+        async with actorgrpc.connect(arbiter.address) as client:
+            # Start hooks that never return: these spawns are in flight until the end.
+            spawns = [asyncio.ensure_future(client.spawn(
+                name=f"slow{n}", start="tests.sample_actors:never_hello_start",
+                _timeout=60)) for n in range(3)]
+
+            async def all_in_flight():
+                listed = await client.list_actors(name_prefix="slow")
+                return len(listed) == 3
+            # 30 s: three forks on a loaded machine take well under a second.
+            await wait_for_async(all_in_flight, 30, "the spawns in flight")
+            children = arbiter.descendants()
+            arbiter.process.send_signal(signal.SIGTERM)
+            results = await asyncio.gather(*spawns, return_exceptions=True)
+        for result in results:
+            assert isinstance(result, actorgrpc.ActorUnavailable), result
+            assert "shutting down" in str(result)
+        assert arbiter.process.wait(30) == 0, arbiter.stderr()
+    finally:
+        if arbiter.process.poll() is None:
+            arbiter.kill()
+        assert_all_gone(children)
