@@ -210,4 +210,4 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             return _refusal(handler, Unauthenticated(
                 "missing or wrong token: send \"authorization: Bearer TOKEN\""))
         return _refusal(handler, PermissionDenied(
-            f"a {role.name.lower()} token may not call {handler_call_details.method[:100]}"))
+            f"the {role.name.lower()} token may not call {handler_call_details.method[:100]}"))

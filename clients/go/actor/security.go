@@ -80,7 +80,7 @@ func (t *tokenCheck) check(ctx context.Context, method string) error {
 	default:
 		name := strings.ToLower(strings.TrimPrefix(role.String(), "TOKEN_ROLE_"))
 		return (&protocolError{code: codes.PermissionDenied, class: "PermissionDenied",
-			msg: fmt.Sprintf("a %s token may not call %s", name, method)}).status().Err()
+			msg: fmt.Sprintf("the %s token may not call %s", name, method)}).status().Err()
 	}
 }
 

@@ -65,7 +65,7 @@ test('the token check: digests and roles, compared whatever matches', () => {
   assert.equal(check.refusal(metadata('Bearer admin-token'), 'm'), null);
   assert.equal(check.refusal(metadata('bearer internal'), 'm'), null);
   assert.equal(check.refusal(metadata('Bearer read-token'), '/x').code, status.PERMISSION_DENIED);
-  assert.equal(check.refusal(metadata('Bearer read-token'), '/x').message, 'a read token may not call /x');
+  assert.equal(check.refusal(metadata('Bearer read-token'), '/x').message, 'the read token may not call /x');
   for (const value of [undefined, 'Bearer nope', 'Basic admin-token', 'Bearer ']) {
     assert.equal(check.refusal(metadata(value), 'm').code, status.UNAUTHENTICATED, String(value));
   }

@@ -307,7 +307,7 @@ describe('Node.js actors with tokens and TLS', () => {
       actorPids.add((await admin.getActor('js-exec-secure-py')).pid);
       assert.equal(await admin.send(ref, 'add', [1, 2]), 3);
       assert.equal(await admin.sendViaArbiter(ref.name, 'add', [1, 2]), 3);
-      await rejects(reader.send(ref.name, 'ping'), 'PERMISSION_DENIED', errors.PermissionDenied, /a read token may not call/);
+      await rejects(reader.send(ref.name, 'ping'), 'PERMISSION_DENIED', errors.PermissionDenied, /the read token may not call/);
       await rejects(anonymous.send(ref, 'ping'), 'UNAUTHENTICATED', errors.Unauthenticated);
       assert.equal(await admin.send(ref, 'relay', ['js-exec-secure-py', 'add', [20, 22]]), 42);
       await admin.stop(ref.name);

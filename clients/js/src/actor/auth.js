@@ -46,7 +46,7 @@ class TokenCheck {
     if (role === 0) {
       return { code: status.UNAUTHENTICATED, message: 'missing or wrong token: send "authorization: Bearer TOKEN"', errorClass: 'Unauthenticated' };
     }
-    return { code: status.PERMISSION_DENIED, message: `a read token may not call ${method}`, errorClass: 'PermissionDenied' };
+    return { code: status.PERMISSION_DENIED, message: `the read token may not call ${method}`, errorClass: 'PermissionDenied' };
   }
 }
 
