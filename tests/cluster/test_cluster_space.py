@@ -29,14 +29,14 @@ HOSTS = ["h1", "h2", "h3"]
 
 
 @contextlib.contextmanager
-def cluster_run(tmp: Path, etcd_hosts: list[str]) -> Iterator[ClusterRun]:
+def cluster_run(tmp: Path, etcd_hosts: list[str], ttl: int = TTL) -> Iterator[ClusterRun]:
     """A network, etcd on ``etcd_hosts``, an arbiter per host; all gone on exit."""
     with Network([*HOSTS, *[h for h in etcd_hosts if h not in HOSTS]]) as network:
         etcd = EtcdCluster.in_network(network, etcd_hosts, tmp / "etcd")
         run = None
         try:
             etcd.start(ready_timeout=30)
-            run = ClusterRun(network, etcd, HOSTS, tmp, ttl=TTL)
+            run = ClusterRun(network, etcd, HOSTS, tmp, ttl=ttl)
             run.start_all()
             yield run
         finally:
