@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import types
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
 
 import grpc
@@ -39,7 +39,7 @@ FAST_PATH = _fast_path_enabled()
 
 
 #: ``send(frame)`` and ``receive()`` of an open stream (see stream_ops).
-Send = Callable[[bytes], Awaitable[None]]
+Send = Callable[[bytes], Coroutine[Any, Any, None]]
 Receive = Callable[[], Awaitable[Any]]
 
 
