@@ -22,7 +22,7 @@ import hmac
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 import grpc.aio
@@ -169,7 +169,8 @@ def token_from_metadata(metadata: Iterable[tuple[str, str | bytes]] | None) -> s
     return None
 
 
-_Handler = grpc.RpcMethodHandler[Any, Any]
+# (A string: grpc's classes are generic in its stubs only.)
+_Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
 
 def _refusal(handler: _Handler | None, error: ActorError) -> _Handler:

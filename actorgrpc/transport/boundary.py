@@ -14,7 +14,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 import grpc
 import grpc.aio
@@ -27,11 +27,12 @@ __all__ = ["ErrorBoundary", "MalformedRequest", "abort_with"]
 
 #: The servicer context of any method (requests and responses are protobuf messages,
 #: or raw bytes on the data plane).
-Context = grpc.aio.ServicerContext[Any, Any]
+# (Strings: grpc's classes are generic in its stubs only.)
+Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 #: A method's behaviour as the server calls it: ``behaviour(request, context)`` (typed
 #: loosely: grpc's stubs describe a handler's behaviour for the sync server).
 Behaviour = Callable[..., Any]
-Handler = grpc.RpcMethodHandler[Any, Any]
+Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
 
 class MalformedRequest:
