@@ -49,9 +49,13 @@ proto: install
 	@if command -v go >/dev/null 2>&1; then bash clients/go/gen.sh; \
 	else echo "make proto: Go is not installed; Go stubs NOT regenerated" >&2; fi
 
-# Static checks: buf lint on the protos, the import layers (import-linter), pyflakes.
+# Static checks: buf lint on the protos, ruff, mypy (strict on the core; pyproject's
+# [tool.mypy]), the import layers (import-linter), the size limits. The same checks run
+# in `make test` (tests/test_lint.py), so .ci/run runs them too.
 lint: install
 	bash scripts/install-buf.sh
+	$(VENV)/bin/ruff check actorgrpc bench tests scripts
+	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q tests/test_lint.py
 

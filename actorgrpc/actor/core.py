@@ -9,6 +9,7 @@ import os
 import threading
 import time
 from collections import deque
+from typing import TYPE_CHECKING
 
 from actorgrpc.actor.context import get_actor, set_actor
 from actorgrpc.actor.info_bounds import bounded_extra, bounded_message
@@ -16,6 +17,9 @@ from actorgrpc.actor.logs import MAX_LOGGED_MESSAGE, ErrorLogBudget, clipped
 from actorgrpc.compat import PulsarActorNames
 from actorgrpc.contract.consts import ACTOR_STATES, KIND_ARBITER, KIND_MONITOR, KIND_PROCESS
 from actorgrpc.contract.errors import ActorError
+
+if TYPE_CHECKING:
+    from actorgrpc.actor.protocols import Runtime
 
 __all__ = ["Actor"]
 
@@ -32,7 +36,7 @@ class Actor(PulsarActorNames):
     hold an ``ActorProxy``. ``extra`` is free for user data and shows in ``info``.
     """
 
-    def __init__(self, *, aid: str, name: str, kind: str, runtime, hooks,
+    def __init__(self, *, aid: str, name: str, kind: str, runtime: Runtime | None, hooks,
                  start=None, stopping=None, periodic_task=None,
                  periodic_interval: float = 1.0, extra: dict | None = None,
                  monitor: str = "arbiter", timeout: float = 30.0):

@@ -84,8 +84,10 @@ class MailboxServicer(mailbox_pb2_grpc.MailboxServiceServicer):
     # Replies are written as bytes already encoded by actorgrpc.contract.wire; frames are
     # read as lists of envelopes, salvaged envelope by envelope when a frame does
     # not parse (see read_frame).
-    Stream.raw_response = True
-    Stream.request_deserializer = staticmethod(lambda data: read_frame(data))
+    # (Attributes of the function, read by actorgrpc.transport.server.add_service.)
+    Stream.raw_response = True  # type: ignore[attr-defined]
+    Stream.request_deserializer = staticmethod(  # type: ignore[attr-defined]
+        lambda data: read_frame(data))
 
 
 class _StreamSession:
@@ -233,7 +235,7 @@ class _StreamSession:
             calls = json_list(batch_json)
         except ValueError as exc:
             actor.processed += 1
-            error = InvalidArgument(
+            error: Exception = InvalidArgument(
                 f"batch_args_json must be a JSON array of argument arrays ({exc})")
             if tell:
                 actor.log_command_error(action, error)

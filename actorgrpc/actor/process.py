@@ -19,8 +19,10 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 
 import grpc
+import grpc.aio
 
 from actorgrpc.actor.core import Actor
 from actorgrpc.actor.heartbeat import HeartbeatStream, MonitorLost
@@ -86,7 +88,7 @@ def run_in_this_process(spec: dict, standby_socket=None) -> int:
     configure_logging(spec.get("log_level", "INFO"), spec.get("log_format", "text"))
     try:
         import uvloop
-        runner = uvloop.run
+        runner: Callable[..., int] = uvloop.run
     except ImportError:  # pragma: no cover - uvloop is a dependency
         runner = asyncio.run
     if standby_socket is not None:
@@ -162,7 +164,7 @@ class Prepared:
         self.router = Router(common["arbiter_address"], max_message_bytes=self.max_bytes,
                              local_host=self.host, arbiter_channel=self.channel,
                              security=self.client_security)
-        self.server = None
+        self.server: grpc.aio.Server | None = None
         self.address = ""
         #: A Heartbeat stream opened in advance (standby processes).
         self.heartbeat: HeartbeatStream | None = None

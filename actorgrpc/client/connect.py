@@ -17,7 +17,7 @@ from actorgrpc.contract.values import from_struct
 from actorgrpc.transport.auth import bearer_metadata
 from actorgrpc.transport.channels import ChannelSecurity
 from actorgrpc.transport.tls import ClientTls
-from actorgrpc.v1 import arbiter_pb2
+from actorgrpc.v1 import actor_pb2, arbiter_pb2
 
 __all__ = ["Client", "connect", "client_security"]
 
@@ -141,7 +141,8 @@ class Client:
         ``state`` filters by one of ``ACTOR_STATES``; the summaries carry the wire's
         states (``actorgrpc.contract.enums.state_from_wire`` turns them back).
         """
-        wire_state = 0 if state is None else state_to_wire(state)
+        wire_state = (actor_pb2.ACTOR_STATE_UNSPECIFIED if state is None
+                      else state_to_wire(state))
         actors, token = [], ""
         while True:
             request = arbiter_pb2.ListActorsRequest(

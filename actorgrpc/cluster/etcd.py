@@ -112,7 +112,7 @@ class EtcdClient(EtcdConnection):
                                      lease=_lease_id(lease))
         response = await self._call(lambda t: self._kv_stub.Put(
             request, timeout=t, metadata=self._metadata()), timeout, idempotent=False)
-        return response.header.revision
+        return int(response.header.revision)
 
     async def get(self, key: str, *, timeout: float | None = None) -> KeyValue | None:
         """The key, or None when absent (a linearizable read)."""
@@ -136,7 +136,7 @@ class EtcdClient(EtcdConnection):
         request = rpc_pb2.DeleteRangeRequest(key=encode_key(key))
         response = await self._call(lambda t: self._kv_stub.DeleteRange(
             request, timeout=t, metadata=self._metadata()), timeout, idempotent=False)
-        return response.deleted > 0
+        return bool(response.deleted > 0)
 
     async def delete_prefix(self, prefix: str, *, timeout: float | None = None) -> int:
         """Delete every key under ``prefix`` in one revision. Returns how many."""
@@ -151,7 +151,7 @@ class EtcdClient(EtcdConnection):
         request = rpc_pb2.RangeRequest(key=b"\0", limit=1, count_only=True)
         response = await self._call(lambda t: self._kv_stub.Range(
             request, timeout=t, metadata=self._metadata()), timeout, idempotent=True)
-        return response.header.revision
+        return int(response.header.revision)
 
     # ---------------------------------------------------------------- transactions
 

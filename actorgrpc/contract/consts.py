@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import types
+from typing import TYPE_CHECKING, Final, cast
+
+if TYPE_CHECKING:
+    class _ActorStates:
+        """What ACTOR_STATES holds (a SimpleNamespace at run time, as in pulsar)."""
+
+        INITIAL: int
+        INACTIVE: int
+        STARTING: int
+        RUN: int
+        STOPPING: int
+        CLOSE: int
+        TERMINATE: int
+        DESCRIPTION: dict[int, str]
 
 #: Actor life-cycle states, with pulsar's numbers, names and descriptions.
-ACTOR_STATES = types.SimpleNamespace(
+ACTOR_STATES = cast("_ActorStates", types.SimpleNamespace(
     INITIAL=0,
     INACTIVE=1,
     STARTING=2,
@@ -22,7 +36,7 @@ ACTOR_STATES = types.SimpleNamespace(
         5: "closed",
         6: "terminated",
     },
-)
+))
 
 #: Seconds a monitor waits at each step of stop → terminate → kill.
 ACTOR_ACTION_TIMEOUT = 5.0
@@ -61,11 +75,11 @@ ARBITER_TARGET = "arbiter"
 MONITOR_TARGET = "monitor"
 
 #: Kinds of actors.
-KIND_PROCESS = "process"
-KIND_THREAD = "thread"
-KIND_MONITOR = "monitor"
-KIND_ARBITER = "arbiter"
-KIND_EXEC = "exec"
+KIND_PROCESS: Final = "process"
+KIND_THREAD: Final = "thread"
+KIND_MONITOR: Final = "monitor"
+KIND_ARBITER: Final = "arbiter"
+KIND_EXEC: Final = "exec"
 SPAWNABLE_KINDS = (KIND_PROCESS, KIND_THREAD, KIND_EXEC)
 #: Kinds whose actor has an OS process of its own (heartbeats, signals, output).
 OWN_PROCESS_KINDS = (KIND_PROCESS, KIND_EXEC)

@@ -9,8 +9,13 @@ JSON output, is the enum value's name without its prefix, in lower case
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from actorgrpc.contract.consts import ACTOR_STATES
 from actorgrpc.v1 import actor_pb2
+
+if TYPE_CHECKING:
+    from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 
 __all__ = [
     "state_to_wire", "state_from_wire", "state_name", "wire_state_name", "STATE_NAMES",
@@ -25,8 +30,11 @@ STATE_NAMES: dict[str, int] = {name: number for number, name in
                                ACTOR_STATES.DESCRIPTION.items()}
 
 
-def state_to_wire(state: int) -> int:
-    return state + _STATE_OFFSET
+# The casts below: protoc's .pyi types an enum field as its enum class, whose values
+# are plain ints at run time.
+
+def state_to_wire(state: int) -> actor_pb2.ActorState:
+    return cast(actor_pb2.ActorState, state + _STATE_OFFSET)
 
 
 def state_from_wire(value: int) -> int | None:
@@ -46,7 +54,7 @@ def wire_state_name(value: int) -> str:
     return "unspecified" if state is None else state_name(state)
 
 
-def _short(enum_type, prefix: str) -> dict[str, int]:
+def _short(enum_type: EnumTypeWrapper, prefix: str) -> dict[str, int]:
     return {name.removeprefix(prefix).lower(): number
             for name, number in enum_type.items() if number}
 
@@ -57,8 +65,8 @@ _RESTARTS = _short(actor_pb2.RestartType, "RESTART_TYPE_")
 _RESTART_NAMES = {number: name for name, number in _RESTARTS.items()}
 
 
-def kind_to_wire(kind: str) -> int:
-    return _KINDS.get(kind, 0)
+def kind_to_wire(kind: str) -> actor_pb2.ActorKind:
+    return cast(actor_pb2.ActorKind, _KINDS.get(kind, 0))
 
 
 def kind_from_wire(value: int, default: str = "") -> str:
@@ -67,8 +75,8 @@ def kind_from_wire(value: int, default: str = "") -> str:
     return _KIND_NAMES.get(value, f"#{value}") if value else default
 
 
-def restart_to_wire(restart: str) -> int:
-    return _RESTARTS.get(restart, 0)
+def restart_to_wire(restart: str) -> actor_pb2.RestartType:
+    return cast(actor_pb2.RestartType, _RESTARTS.get(restart, 0))
 
 
 def restart_from_wire(value: int) -> str:

@@ -35,10 +35,15 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, cast
 
 import grpc
 from google.protobuf import any_pb2, message
 from google.rpc import error_details_pb2, status_pb2
+
+if TYPE_CHECKING:
+    from actorgrpc.v1 import actor_pb2
 
 __all__ = [
     "ActorError",
@@ -249,7 +254,8 @@ def status_details(exc: BaseException) -> bytes:
                              details=[detail]).SerializeToString()
 
 
-def error_info_of(trailing_metadata) -> error_details_pb2.ErrorInfo | None:
+def error_info_of(trailing_metadata: Iterable[tuple[str, str | bytes]] | None,
+                  ) -> error_details_pb2.ErrorInfo | None:
     """The actorgrpc ErrorInfo in a call's status-details trailer, if any."""
     for key, value in trailing_metadata or ():
         if key != STATUS_DETAILS_KEY or not isinstance(value, bytes):
@@ -269,14 +275,15 @@ def error_from_rpc_error(error: grpc.RpcError) -> ActorError:
     """The exception a client raises for a ``grpc.RpcError``."""
     code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
     details = error.details() if hasattr(error, "details") else str(error)
-    info = error_info_of(error.trailing_metadata() if hasattr(error, "trailing_metadata")
-                         else ())
+    # grpc's stubs type an RpcError's trailer as key/value objects; it holds pairs.
+    info = error_info_of(cast("Iterable[tuple[str, str | bytes]]", error.trailing_metadata())
+                         if hasattr(error, "trailing_metadata") else ())
     metadata = info.metadata if info is not None else {}
     return error_from_status(code, details or "", metadata.get("exception_type", ""),
                              metadata.get("error_class", ""))
 
 
-def fill_failure(failure, exc: BaseException) -> None:
+def fill_failure(failure: actor_pb2.Failure, exc: BaseException) -> None:
     """Describe ``exc`` in a ``Failure`` message (replies on a stream, a failed start)."""
     code, message, remote_type = status_of(exc)
     failure.code = code.value[0]

@@ -6,6 +6,8 @@ by its id, so one hostile envelope does not cost the others or the stream.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from google.protobuf.message import DecodeError
 
 from actorgrpc.contract.errors import InvalidArgument
@@ -30,7 +32,8 @@ class MalformedFrame:
         self.description = f"malformed StreamRequest frame: {str(error)[:200]}"
 
 
-def read_frame(data: bytes):
+def read_frame(data: bytes,
+               ) -> Sequence[mailbox_pb2.Envelope | BadEnvelope] | MalformedFrame:
     """The envelopes of a frame (what the stream handler reads).
 
     The common case is one parse of the whole frame by the protobuf runtime. A frame
@@ -44,7 +47,7 @@ def read_frame(data: bytes):
         entries = split_entries(data)
         if entries is None:
             return MalformedFrame(exc)
-    envelopes: list = []
+    envelopes: list[mailbox_pb2.Envelope | BadEnvelope] = []
     for entry in entries:
         try:
             envelopes.append(_parse_envelope(entry))

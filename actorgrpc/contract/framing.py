@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, cast
 
-from actorgrpc.contract.wire import ENVELOPE_OVERHEAD, CallBatch, utf8_len
+from actorgrpc.contract.wire import ENVELOPE_OVERHEAD, BatchKey, CallBatch, utf8_len
 
 
 class FrameWriter:
     """Frames waiting for one stream, and the writing of them."""
 
-    def __init__(self, write: Callable[[bytes], Awaitable[None]] | None, *, max_bytes: int,
+    def __init__(self, write: Callable[[bytes], Coroutine[Any, Any, None]] | None, *,
+                 max_bytes: int,
                  max_entries: int, on_error: Callable[[BaseException], None],
                  on_idle: Callable[[], None] | None = None, max_queued: int = 0,
                  hand_driven: bool = True):
@@ -37,8 +39,8 @@ class FrameWriter:
         self._on_idle = on_idle
         #: Frames that may wait before ``room()`` makes a sender wait (0: never).
         self._max_queued = max_queued
-        self._room: asyncio.Future | None = None
-        self._task: asyncio.Task | None = None
+        self._room: asyncio.Future[None] | None = None
+        self._task: asyncio.Task[None] | None = None
         #: Drive each write coroutine by hand (what a Task does, without one per
         #: frame), or run it as a Task: see actorgrpc.transport.stream_ops.FAST_PATH.
         self._hand_driven = hand_driven
@@ -66,7 +68,7 @@ class FrameWriter:
         self.writing = True
         self._start(frame)
 
-    def room(self) -> asyncio.Future | None:
+    def room(self) -> asyncio.Future[None] | None:
         """None, or a Future resolved once no more than ``max_queued`` frames wait."""
         if not self._max_queued or len(self.frames) <= self._max_queued:
             return None
@@ -97,7 +99,8 @@ class FrameWriter:
 
     def _start(self, frame: bytes) -> None:
         try:
-            write = self.write_frame(frame)
+            # None (no stream to write on yet) raises TypeError, reported below.
+            write = self.write_frame(frame)  # type: ignore[misc]
         except Exception as exc:  # noqa: BLE001 - e.g. no stream to write on: on_error gets it
             self.writing = False
             self._on_error(exc)
@@ -109,18 +112,18 @@ class FrameWriter:
         self._task = task
         task.add_done_callback(self._written)
 
-    def _written(self, task: asyncio.Task) -> None:
+    def _written(self, task: asyncio.Task[None]) -> None:
         self._task = None
         if task.cancelled():
             self.writing = False
             self._on_error(asyncio.CancelledError())
-        elif task.exception() is not None:
+        elif (error := task.exception()) is not None:
             self.writing = False
-            self._on_error(task.exception())
+            self._on_error(error)
         else:
             self._write_next()
 
-    def _step(self, write) -> None:
+    def _step(self, write: Coroutine[Any, Any, None]) -> None:
         """Run the ``write`` coroutine until it waits; resume it when that is done."""
         try:
             waiting = write.send(None)
@@ -163,7 +166,7 @@ class FrameQueue:
     def __init__(self, max_bytes: int, max_entries: int):
         self.max_bytes = max_bytes
         self.max_entries = max_entries
-        self._frames: deque = deque()
+        self._frames: deque[list[bytes | CallBatch]] = deque()
         self._size = 0  # bytes in the last frame
         self._count = 0  # calls in the last frame
         #: The CallBatch the last frame ends with, while more calls may join it.
@@ -186,7 +189,7 @@ class FrameQueue:
         self._count += 1
         return len(frames)
 
-    def push_call(self, key: tuple, part: bytes, call_id: int = 0) -> int:
+    def push_call(self, key: BatchKey, part: bytes, call_id: int = 0) -> int:
         """Queue a call whose arguments are the JSON array ``part``: it joins the
         batch the last frame ends with when that has the same ``key`` (see
         CallBatch) and, for an ask, ``call_id`` follows its last id; else it starts
@@ -221,9 +224,9 @@ class FrameQueue:
             self._batch = None
         if self._with_batches and id(frame) in self._with_batches:
             self._with_batches.discard(id(frame))
-            return b"".join([entry.encode() if type(entry) is CallBatch else entry
+            return b"".join([entry.encode() if isinstance(entry, CallBatch) else entry
                              for entry in frame])
-        return b"".join(frame)
+        return b"".join(cast("list[bytes]", frame))  # no CallBatch in this frame
 
     def clear(self) -> None:
         self._frames.clear()

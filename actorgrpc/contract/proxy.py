@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from actorgrpc.contract.consts import ACTOR_STATES
 from actorgrpc.contract.enums import state_from_wire, state_to_wire
@@ -32,7 +33,7 @@ class ActorProxy:
                    ACTOR_STATES.INITIAL if state is None else state)
 
     @classmethod
-    def from_dict(cls, data: dict) -> ActorProxy:
+    def from_dict(cls, data: dict[str, Any]) -> ActorProxy:
         return cls(data["aid"], data.get("name", data["aid"]), data["address"],
                    int(data.get("state", ACTOR_STATES.RUN)))
 
@@ -40,7 +41,7 @@ class ActorProxy:
         return actor_pb2.ActorRef(aid=self.aid, name=self.name, address=self.address,
                                   state=state_to_wire(self.state))
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"aid": self.aid, "name": self.name, "address": self.address,
                 "state": self.state}
 

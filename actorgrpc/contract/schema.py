@@ -43,14 +43,14 @@ class WorkerParams(StrictModel):
     stopping: Any = None
     periodic_task: Any = None
     timeout: PositiveSeconds = DEFAULT_ACTOR_TIMEOUT
-    extra: dict = Field(default_factory=dict)
+    extra: dict[str, Any] = Field(default_factory=dict)
     periodic_interval: PositiveSeconds = 1.0
     restart: Literal["", "permanent", "transient", "temporary"] = ""
     program: str = ""
 
     @field_validator("start", "stopping", "periodic_task")
     @classmethod
-    def _hook(cls, value):
+    def _hook(cls, value: Any) -> Any:
         if value is None or isinstance(value, str) or callable(value):
             return value
         raise ValueError('expected "module:function" (or a function, in process)')

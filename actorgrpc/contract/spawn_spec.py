@@ -25,7 +25,7 @@ _AID_SHAPED = re.compile(r"[0-9a-f]{12}")
 HOOK_FIELDS = ("start", "stopping", "periodic_task")
 
 
-def checked(params: dict) -> dict:
+def checked(params: dict[str, Any]) -> dict[str, Any]:
     """``params`` validated by the schema (InvalidArgument naming the first problem)."""
     from pydantic import ValidationError
 
@@ -49,7 +49,7 @@ class SpawnSpec:
     stopping: Any = None
     periodic_task: Any = None
     timeout: float = DEFAULT_ACTOR_TIMEOUT
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     monitor: str = ""
     periodic_interval: float = 1.0
     #: "permanent", "transient" or "temporary"; empty = the supervisor's default.
@@ -61,7 +61,7 @@ class SpawnSpec:
     host: str = ""
 
     @classmethod
-    def from_kwargs(cls, **params) -> SpawnSpec:
+    def from_kwargs(cls, **params: Any) -> SpawnSpec:
         spec = cls(**checked({k: v for k, v in params.items() if v is not None}))
         spec.validate()
         return spec

@@ -16,6 +16,7 @@ integer, refuses it as one.)
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from google.protobuf import struct_pb2
@@ -102,7 +103,7 @@ def _fill_value(value: struct_pb2.Value, obj: Any) -> None:
         raise _NotJson
 
 
-def _fill_struct(struct: struct_pb2.Struct, obj: dict) -> None:
+def _fill_struct(struct: struct_pb2.Struct, obj: dict[Any, Any]) -> None:
     if not obj:
         # An empty Struct must still be marked as set inside its Value.
         struct.Clear()
@@ -114,7 +115,7 @@ def _fill_struct(struct: struct_pb2.Struct, obj: dict) -> None:
         _fill_value(fields[key], item)
 
 
-def _fill_list(lst: struct_pb2.ListValue, obj) -> None:
+def _fill_list(lst: struct_pb2.ListValue, obj: Iterable[Any]) -> None:
     if not obj:
         lst.Clear()
         return
@@ -170,7 +171,7 @@ def to_value(obj: Any, path: str = "value") -> struct_pb2.Value:
     return value
 
 
-def fill_args(target: struct_pb2.ListValue, args, path: str = "args") -> None:
+def fill_args(target: struct_pb2.ListValue, args: Iterable[Any], path: str = "args") -> None:
     """Append positional arguments to a ``ListValue`` field."""
     try:
         add = target.values.add
@@ -180,7 +181,8 @@ def fill_args(target: struct_pb2.ListValue, args, path: str = "args") -> None:
         raise _refuse(list(args), path) from None
 
 
-def fill_kwargs(target: struct_pb2.Struct, kwargs: dict, path: str = "kwargs") -> None:
+def fill_kwargs(target: struct_pb2.Struct, kwargs: dict[str, Any],
+                path: str = "kwargs") -> None:
     """Fill a ``Struct`` field with keyword arguments."""
     try:
         fields = target.fields
@@ -211,17 +213,17 @@ def from_value(value: struct_pb2.Value) -> Any:
     return None
 
 
-def from_struct(struct: struct_pb2.Struct) -> dict:
+def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
     """Return a ``Struct`` as a ``dict``."""
     return {key: from_value(item) for key, item in struct.fields.items()}
 
 
-def from_list(lst: struct_pb2.ListValue) -> list:
+def from_list(lst: struct_pb2.ListValue) -> list[Any]:
     """Return a ``ListValue`` as a ``list``."""
     return [from_value(item) for item in lst.values]
 
 
-def to_struct(obj: dict, path: str = "value") -> struct_pb2.Struct:
+def to_struct(obj: dict[str, Any], path: str = "value") -> struct_pb2.Struct:
     """Return a ``dict`` as a ``Struct``; InvalidArgument if not JSON-shaped."""
     struct = struct_pb2.Struct()
     if not isinstance(obj, dict):

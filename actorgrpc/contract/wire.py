@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
 from google.protobuf import struct_pb2
 from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 
 from actorgrpc.contract.values import MAX_SAFE_INTEGER, check_numbers
 from actorgrpc.v1 import actor_pb2, mailbox_pb2
@@ -38,7 +40,7 @@ def varint(value: int) -> bytes:
     return bytes(out)
 
 
-def _tag(message_class, field: str) -> bytes:
+def _tag(message_class: type[Message], field: str) -> bytes:
     """The key of ``field`` of ``message_class`` on the wire (its number and wire
     type), read from the descriptor: the encoding follows the .proto files."""
     descriptor = message_class.DESCRIPTOR.fields_by_name[field]
@@ -88,7 +90,7 @@ def value_bytes(obj: Any) -> bytes:
     """The encoding of a ``google.protobuf.Value`` holding ``obj``."""
     kind = type(obj)
     if kind is str:
-        data = obj.encode()
+        data: bytes = obj.encode()
         return _V_STRING + varint(len(data)) + data
     if kind is int:
         if -_MAX_SAFE_INT <= obj <= _MAX_SAFE_INT:
@@ -124,7 +126,7 @@ def value_bytes(obj: Any) -> bytes:
     raise NotJson
 
 
-def struct_bytes(obj: dict) -> bytes:
+def struct_bytes(obj: Mapping[str, Any]) -> bytes:
     """The encoding of a ``google.protobuf.Struct`` (a map<string, Value>)."""
     parts = []
     for key, item in obj.items():
@@ -138,7 +140,7 @@ def struct_bytes(obj: dict) -> bytes:
     return b"".join(parts)
 
 
-def list_bytes(items) -> bytes:
+def list_bytes(items: Iterable[Any]) -> bytes:
     """The encoding of a ``google.protobuf.ListValue``."""
     parts = []
     for item in items:
@@ -154,7 +156,7 @@ def _string_field(tag: bytes, text: str) -> bytes:
     return tag + varint(len(data)) + data
 
 
-_suffixes: dict = {}
+_suffixes: dict[tuple[str, str, bool, float], bytes] = {}
 
 
 def _envelope_suffix(target: str, action: str, tell: bool, timeout: float) -> bytes:
@@ -171,7 +173,8 @@ def _envelope_suffix(target: str, action: str, tell: bool, timeout: float) -> by
     return suffix
 
 
-def envelope_entry(call_id: int, target: str, action: str, args, kwargs,
+def envelope_entry(call_id: int, target: str, action: str, args: Iterable[Any],
+                   kwargs: Mapping[str, Any] | None,
                    timeout: float, tell: bool) -> bytes:
     """One Envelope as an entry of ``StreamRequest.envelopes`` (tag and length included).
 
@@ -227,7 +230,7 @@ def has_suspect_numbers(data: bytes) -> bool:
     return _SUSPECT_NUMBER.search(data) is not None
 
 
-def json_arguments(data: bytes):
+def json_arguments(data: bytes) -> Any:
     """JSON text a client sent (arguments), parsed, with the number policy applied:
     ValueError (malformed) or InvalidArgument (a number out of range)."""
     value = orjson.loads(data)
@@ -236,7 +239,7 @@ def json_arguments(data: bytes):
     return value
 
 
-def json_list(data: bytes) -> list:
+def json_list(data: bytes) -> list[Any]:
     """JSON text that must hold an array; raises ValueError saying why it does not."""
     value = json_value(data)
     if type(value) is not list:
@@ -244,7 +247,8 @@ def json_list(data: bytes) -> list:
     return value
 
 
-def envelope_json_entry(call_id: int, target: str, action: str, args, kwargs,
+def envelope_json_entry(call_id: int, target: str, action: str, args: Iterable[Any],
+                        kwargs: Mapping[str, Any] | None,
                         timeout: float, tell: bool, *, args_json: bytes | None = None) -> bytes:
     """Like ``envelope_entry`` with the arguments as JSON text (fields 8 and 9).
 
@@ -293,6 +297,10 @@ def failure_entry(call_id: int, code: int, message: str, type_name: str) -> byte
     return _ENTRY + varint(len(body)) + body
 
 
+#: (target, action, tell, timeout): what calls coalesced into one Envelope share.
+BatchKey = tuple[str, str, bool, float]
+
+
 class CallBatch:
     """Consecutive calls of one command to one actor, coalesced into one Envelope.
 
@@ -303,7 +311,7 @@ class CallBatch:
 
     __slots__ = ("key", "first_id", "parts")
 
-    def __init__(self, key: tuple, first_id: int, part: bytes):
+    def __init__(self, key: BatchKey, first_id: int, part: bytes) -> None:
         self.key = key
         #: The id of the first call (0 for tells).
         self.first_id = first_id
@@ -345,12 +353,12 @@ def listed(data: bytes) -> bytes:
     return data + b","
 
 
-def json_array(parts: list) -> bytes:
+def json_array(parts: list[bytes]) -> bytes:
     """The JSON array of ``listed`` texts."""
     return b"[" + b"".join(parts)[:-1] + b"]"
 
 
-def batch_reply_entry(first_id: int, results: list) -> bytes:
+def batch_reply_entry(first_id: int, results: list[bytes]) -> bytes:
     """A Reply for consecutive successful calls of one batch: ``results`` are their
     ``listed`` JSON texts, in order (``batch_results_json``, or ``result_json`` for one)."""
     if len(results) == 1:

@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, ValidationError
 
@@ -43,6 +44,9 @@ from actorgrpc.contract.schema import (
     StrictModel,
     WorkerParams,
 )
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = ["ConfigError", "ServeConfig", "ConfigFile", "load_config", "parse_config",
            "locate"]
@@ -266,7 +270,7 @@ def _describe(error: ValidationError, text: str, path: str) -> str:
                      for line, message in problems)
 
 
-def _what(item: dict) -> str:
+def _what(item: Mapping[str, Any]) -> str:
     """pydantic's message in the file's words, and the value that was given."""
     message = item["msg"].removeprefix("Value error, ")
     if item["type"] in ("model_type", "dict_type"):
@@ -295,7 +299,8 @@ def _keys_of(where: tuple) -> list[str]:
         model = ConfigFile.model_fields[where[0]].annotation
     else:
         return []
-    return sorted(model.model_fields) if isinstance(model, type) else []
+    # The tables' annotations are pydantic models.
+    return sorted(cast("type[BaseModel]", model).model_fields) if isinstance(model, type) else []
 
 
 def _is_branch(part) -> bool:

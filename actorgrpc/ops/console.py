@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from rich import box
 from rich.console import Console, Group
@@ -95,7 +96,7 @@ def actor_table(summaries, extra_columns: dict | None = None, title: str | None 
     for header in extra_columns:
         table.add_column(header, justify="right", no_wrap=True)
     for index, summary in enumerate(summaries):
-        row = summary_row(summary)
+        row: list[Any] = summary_row(summary)
         row[3] = Text(row[3], style=STATE_STYLES.get(row[3], ""))
         table.add_row(*row, *(values[index] for values in extra_columns.values()))
     return table

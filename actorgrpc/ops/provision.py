@@ -15,6 +15,7 @@ import datetime
 import ipaddress
 import os
 import secrets
+from collections.abc import Sequence
 
 __all__ = ["init_secrets", "TOKENS", "CERT", "KEY"]
 
@@ -33,7 +34,7 @@ def _certificate(hosts: list[str]) -> tuple[bytes, bytes]:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
     names: list[x509.GeneralName] = []
@@ -53,8 +54,8 @@ def _certificate(hosts: list[str]) -> tuple[bytes, bytes]:
         # Its own CA (clients trust it directly), and a server and client certificate
         # (actors present it to each other under mutual TLS).
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH,
-                                              x509.ExtendedKeyUsageOID.CLIENT_AUTH]),
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH,
+                                              ExtendedKeyUsageOID.CLIENT_AUTH]),
                        critical=False)
         .sign(key, hashes.SHA256()))
     key_pem = key.private_bytes(serialization.Encoding.PEM,
@@ -63,7 +64,7 @@ def _certificate(hosts: list[str]) -> tuple[bytes, bytes]:
     return certificate.public_bytes(serialization.Encoding.PEM), key_pem
 
 
-def init_secrets(folder: str, hosts: list[str] = ()) -> list[str]:
+def init_secrets(folder: str, hosts: Sequence[str] = ()) -> list[str]:
     """Create what is missing in ``folder``; return the names of the files created."""
     os.makedirs(folder, mode=0o700, exist_ok=True)
     created = []

@@ -19,7 +19,7 @@ import logging
 
 from aiohttp import web
 
-from actorgrpc.transport.auth import Role
+from actorgrpc.transport.auth import Role, TokenTable
 
 __all__ = ["WebSite", "TOKEN_COOKIE"]
 
@@ -41,7 +41,7 @@ class WebSite:
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         self.host = host
         self.port = port
-        self.tokens = None
+        self.tokens: TokenTable | None = None
         self.app = web.Application(middlewares=[self._errors, self._host_check, self._auth])
         self._runner: web.AppRunner | None = None
 

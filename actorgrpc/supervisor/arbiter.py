@@ -16,6 +16,8 @@ import os
 import signal
 import tempfile
 import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from actorgrpc.actor.core import Actor
 from actorgrpc.actor.hooks import HookResolver
@@ -57,6 +59,9 @@ from actorgrpc.supervisor.tree import RootSupervisor
 from actorgrpc.supervisor.upkeep import Upkeep
 from actorgrpc.transport.security import SecuritySettings, check_exposure
 from actorgrpc.transport.tls import TlsFiles
+
+if TYPE_CHECKING:
+    from actorgrpc.supervisor.protocols import Plugin
 
 logger = logging.getLogger("actorgrpc.arbiter")
 
@@ -103,7 +108,8 @@ class Arbiter(PulsarArbiterNames, Actor):
                  monitor_task_period: float = MONITOR_TASK_PERIOD,
                  actor_host: str = "127.0.0.1", announce: bool = False,
                  log_level: str = "INFO", log_format: str = "text", extra=None,
-                 plugins=(), max_log_bytes: int = log_files.DEFAULT_MAX_LOG_BYTES,
+                 plugins: Iterable[Plugin] = (),
+                 max_log_bytes: int = log_files.DEFAULT_MAX_LOG_BYTES,
                  fork_server: bool | None = None,
                  action_timeout: float = ACTOR_ACTION_TIMEOUT, restart_policy: dict | None = None,
                  standby_actors: int | None = None, auth_tokens=(),
@@ -138,7 +144,7 @@ class Arbiter(PulsarArbiterNames, Actor):
         #: Life-cycle events for WatchActors, metrics and the dashboard.
         self.events = EventBus(watcher_queue_size=watcher_queue_size)
         #: Objects with ``async start(arbiter)`` / ``async stop()`` run beside it.
-        self.plugins = list(plugins)
+        self.plugins: list[Plugin] = list(plugins)
         #: ``observer(action, seconds, code)`` for every ArbiterService.Send the
         #: arbiter forwards (``code`` a grpc.StatusCode name); the metrics plugin's.
         self.send_observers: list = []
@@ -185,7 +191,7 @@ class Arbiter(PulsarArbiterNames, Actor):
         """
         try:
             import uvloop
-            runner = uvloop.run
+            runner: Callable[..., int] = uvloop.run
         except ImportError:  # pragma: no cover
             runner = asyncio.run
         self.hooks.import_all()

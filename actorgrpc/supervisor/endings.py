@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING, cast
 
 from actorgrpc.contract.consts import ACTOR_STATES, OWN_PROCESS_KINDS
 from actorgrpc.supervisor import events
 from actorgrpc.supervisor.record import ActorRecord, describe_exit
+
+if TYPE_CHECKING:
+    from actorgrpc.supervisor.handles import ThreadHandle
 
 logger = logging.getLogger("actorgrpc.arbiter")
 
@@ -60,7 +64,9 @@ class Endings:
     def abandon_thread(self, record: ActorRecord, why: str = "") -> None:
         """A hung thread actor: a thread cannot be killed, so it is left behind, its
         mailbox closed, its record exited (its restart policy applies)."""
-        actor = record.handle.actor if record.handle is not None else None
+        # A thread actor's record holds a ThreadHandle.
+        handle = cast("ThreadHandle | None", record.handle)
+        actor = handle.actor if handle is not None else None
         if actor is not None:
             self.arbiter.mailbox_host.remove(actor)
             if why:

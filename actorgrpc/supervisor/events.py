@@ -7,6 +7,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import cast
 
 from actorgrpc.supervisor.summaries import summary_of, timestamp
 from actorgrpc.v1 import arbiter_pb2
@@ -38,14 +39,17 @@ class EventBus:
 
     def __init__(self, history: int = 1000, watcher_queue_size: int = WATCHER_QUEUE_SIZE):
         self.watcher_queue_size = watcher_queue_size
-        self._queues: set[asyncio.Queue] = set()
+        self._queues: set[Subscription] = set()
         self._listeners: list[Callable] = []
         #: The most recent events, oldest first.
         self.history: deque = deque(maxlen=history)
 
     def publish(self, event_type: int, record, detail: str = "") -> None:
         """Record and fan out an event about ``record`` (an ActorRecord)."""
-        event = arbiter_pb2.WatchActorsResponse(type=event_type, actor=summary_of(record),
+        # (cast: protoc's .pyi types an enum field as its enum class; its values are ints)
+        event = arbiter_pb2.WatchActorsResponse(type=cast("arbiter_pb2.ActorEventType",
+                                                          event_type),
+                                                actor=summary_of(record),
                                                 time=timestamp(time.time()), detail=detail)
         self.history.append(event)
         for listener in self._listeners:

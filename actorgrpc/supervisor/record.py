@@ -15,11 +15,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from actorgrpc.compat import PulsarRecordNames
 from actorgrpc.contract.consts import ACTOR_ACTION_TIMEOUT, ACTOR_STATES, OWN_PROCESS_KINDS
 from actorgrpc.contract.errors import SpawnError
 from actorgrpc.contract.proxy import ActorProxy
+
+if TYPE_CHECKING:
+    from actorgrpc.supervisor.handles import ProcessHandle
 
 __all__ = ["ActorRecord", "Load", "StopOrder", "CrashReport", "describe_exit", "new_secret"]
 
@@ -96,7 +100,7 @@ class ActorRecord(PulsarRecordNames):
         self.address = ""
         self.pid = 0
         #: How it is signalled (a ProcessHandle); None until launched.
-        self.handle = None
+        self.handle: ProcessHandle | None = None
         self.log_path = log_path
         self.restarts = restarts
         self.created_at = time.time()
@@ -139,7 +143,7 @@ class ActorRecord(PulsarRecordNames):
 
     # -- what happens to it ----------------------------------------------------------
 
-    def launched(self, pid: int, handle) -> None:
+    def launched(self, pid: int, handle: ProcessHandle) -> None:
         """Its process (or thread) exists. A warm standby may already have said
         hello, even that it runs, before the launcher hears back: never go back."""
         self.pid = pid

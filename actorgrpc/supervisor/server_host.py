@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from actorgrpc.transport.server import build_server, set_serving
+
+if TYPE_CHECKING:
+    import grpc.aio
+    from grpc_health.v1 import health
 
 __all__ = ["ServerHost"]
 
@@ -18,8 +24,8 @@ class ServerHost:
         self.bind = bind
         self.max_message_bytes = max_message_bytes
         self.security = security
-        self.server = None
-        self.health = None
+        self.server: grpc.aio.Server | None = None
+        self.health: health.aio.HealthServicer | None = None
         self.names: list[str] = []
         self.address = ""
 

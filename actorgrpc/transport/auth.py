@@ -20,10 +20,12 @@ import enum
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import grpc
+import grpc.aio
 
 from actorgrpc.contract.errors import ActorError, PermissionDenied, Unauthenticated
 
@@ -83,12 +85,12 @@ class TokenTable:
         return cls(tuple((digest(token), role) for token, role in tokens))
 
     @classmethod
-    def from_accepted(cls, accepted: Iterable) -> TokenTable:
+    def from_accepted(cls, accepted: Iterable[tuple[str, int] | list[Any]]) -> TokenTable:
         """From ``[[sha256 hex, role number], ...]`` (an actor's spawn specification)."""
         return cls(tuple((bytes.fromhex(hex_digest), Role(role))
                          for hex_digest, role in accepted))
 
-    def accepted(self) -> list[list]:
+    def accepted(self) -> list[list[str | int]]:
         """The form an actor is told: ``[[sha256 hex, role number], ...]``."""
         return [[value.hex(), int(role)] for value, role in self.entries]
 
@@ -158,7 +160,7 @@ def bearer_metadata(token: str | None) -> tuple[tuple[str, str], ...]:
     return ((AUTHORIZATION, f"Bearer {token}"),) if token else ()
 
 
-def token_from_metadata(metadata) -> str | None:
+def token_from_metadata(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | None:
     """The bearer token of a call's invocation metadata, if any."""
     for key, value in metadata or ():
         if key == AUTHORIZATION and isinstance(value, str) \
@@ -167,14 +169,20 @@ def token_from_metadata(metadata) -> str | None:
     return None
 
 
-def _refusal(handler, error: ActorError):
+# (A string: grpc's classes are generic in its stubs only.)
+_Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
+
+
+def _refusal(handler: _Handler | None, error: ActorError) -> _Handler:
     """A handler of the same shape as ``handler`` that refuses the call with ``error``."""
     from actorgrpc.transport.boundary import abort_with
 
-    async def refuse_unary(request, context):
+    async def refuse_unary(request: object, context: grpc.aio.ServicerContext[Any, Any],
+                           ) -> None:
         await abort_with(context, error)
 
-    async def refuse_stream(request_or_iterator, context):
+    async def refuse_stream(request_or_iterator: object,
+                            context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[None]:
         await abort_with(context, error)
         yield  # pragma: no cover - makes this an async generator
 
@@ -194,11 +202,13 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
     credential are checked; the rest are open, as on a loopback-only arbiter.
     """
 
-    def __init__(self, table: TokenTable, *, operator_auth: bool):
+    def __init__(self, table: TokenTable, *, operator_auth: bool) -> None:
         self.table = table
         self.operator_auth = operator_auth
 
-    async def intercept_service(self, continuation, handler_call_details):
+    async def intercept_service(
+            self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[_Handler | None]],
+            handler_call_details: grpc.HandlerCallDetails) -> _Handler | None:
         required = required_role(handler_call_details.method)
         if required is None or (required is not Role.INTERNAL and not self.operator_auth):
             return await continuation(handler_call_details)

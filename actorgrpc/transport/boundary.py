@@ -13,8 +13,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeAlias, cast
 
 import grpc
+import grpc.aio
 
 from actorgrpc.contract.errors import STATUS_DETAILS_KEY, InvalidArgument, status_details, status_of
 
@@ -22,15 +25,24 @@ logger = logging.getLogger("actorgrpc.rpc")
 
 __all__ = ["ErrorBoundary", "MalformedRequest", "abort_with"]
 
+#: The servicer context of any method (requests and responses are protobuf messages,
+#: or raw bytes on the data plane).
+# (Strings: grpc's classes are generic in its stubs only.)
+Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
+#: A method's behaviour as the server calls it: ``behaviour(request, context)`` (typed
+#: loosely: grpc's stubs describe a handler's behaviour for the sync server).
+Behaviour = Callable[..., Any]
+Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
+
 
 class MalformedRequest:
     """Stands for a request whose bytes did not parse (see transport.server)."""
 
-    def __init__(self, message_class, error: Exception):
+    def __init__(self, message_class: Any, error: Exception) -> None:
         self.description = f"malformed {message_class.DESCRIPTOR.full_name}: {str(error)[:200]}"
 
 
-async def abort_with(context, exc: BaseException):
+async def abort_with(context: Context, exc: BaseException) -> None:
     """End the call of ``context`` with the status of ``exc`` (and its details)."""
     code, message, _remote_type = status_of(exc)
     logger.debug("RPC failed with %s: %s", code.name, message)
@@ -38,14 +50,14 @@ async def abort_with(context, exc: BaseException):
                         trailing_metadata=((STATUS_DETAILS_KEY, status_details(exc)),))
 
 
-def _checked(request):
+def _checked(request: Any) -> Any:
     if isinstance(request, MalformedRequest):
         raise InvalidArgument(request.description)
     return request
 
 
-def _guard_unary(behaviour):
-    async def guarded(request, context):
+def _guard_unary(behaviour: Behaviour) -> Callable[[Any, Context], Awaitable[Any]]:
+    async def guarded(request: Any, context: Context) -> Any:
         try:
             return await behaviour(_checked(request), context)
         except (grpc.aio.AbortError, asyncio.CancelledError):
@@ -55,11 +67,12 @@ def _guard_unary(behaviour):
     return guarded
 
 
-def _guard_stream(behaviour):
+def _guard_stream(behaviour: Behaviour) -> Behaviour:
     """A streaming behaviour: a coroutine that writes through its context, or an
     async generator of responses (what grpc_reflection's servicer is)."""
     if inspect.isasyncgenfunction(behaviour):
-        async def guarded_generator(request_or_iterator, context):
+        async def guarded_generator(request_or_iterator: Any,
+                                    context: Context) -> AsyncIterator[Any]:
             try:
                 async for response in behaviour(_checked(request_or_iterator), context):
                     yield response
@@ -69,7 +82,7 @@ def _guard_stream(behaviour):
                 await abort_with(context, exc)
         return guarded_generator
 
-    async def guarded(request_or_iterator, context):
+    async def guarded(request_or_iterator: Any, context: Context) -> Any:
         try:
             return await behaviour(_checked(request_or_iterator), context)
         except (grpc.aio.AbortError, asyncio.CancelledError):
@@ -86,10 +99,12 @@ class ErrorBoundary(grpc.aio.ServerInterceptor):
     handler object for a method every time, so a call costs a dictionary lookup.
     """
 
-    def __init__(self):
-        self._wrapped: dict[int, tuple] = {}
+    def __init__(self) -> None:
+        self._wrapped: dict[int, tuple[Handler, Handler]] = {}
 
-    async def intercept_service(self, continuation, handler_call_details):
+    async def intercept_service(
+            self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
+            handler_call_details: grpc.HandlerCallDetails) -> Handler | None:
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
@@ -101,7 +116,7 @@ class ErrorBoundary(grpc.aio.ServerInterceptor):
         return wrapped
 
 
-def _wrap(handler):
+def _wrap(handler: Handler) -> Handler:
     options = {"request_deserializer": handler.request_deserializer,
                "response_serializer": handler.response_serializer}
     if handler.unary_unary:
@@ -112,5 +127,7 @@ def _wrap(handler):
     if handler.stream_unary:
         return grpc.stream_unary_rpc_method_handler(_guard_unary(handler.stream_unary),
                                                     **options)
-    return grpc.stream_stream_rpc_method_handler(_guard_stream(handler.stream_stream),
+    # A handler has exactly one of the four behaviours: this one, when not the others.
+    return grpc.stream_stream_rpc_method_handler(_guard_stream(cast(Behaviour,
+                                                                    handler.stream_stream)),
                                                  **options)

@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 
 import grpc
+import grpc.aio
 
 from actorgrpc.contract.consts import DEFAULT_MAX_MESSAGE_BYTES
 from actorgrpc.contract.limits import MAX_CONNECTION_IDLE_MS, MAX_STREAMS_PER_CONNECTION
@@ -18,7 +19,7 @@ class ChannelSecurity:
     call carries (its bearer token)."""
 
     credentials: grpc.ChannelCredentials | None = None
-    metadata: tuple = ()
+    metadata: tuple[tuple[str, str], ...] = ()
     server_name: str = ""
 
 
@@ -29,7 +30,11 @@ MAX_PENDING_CALLS = 10_000
 PLAINTEXT = ChannelSecurity()
 
 
-def message_options(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> list[tuple]:
+#: gRPC channel (or server) options: (name, value) pairs.
+Options = list[tuple[str, int | str]]
+
+
+def message_options(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Options:
     """Options bounding message sizes both ways."""
     return [
         ("grpc.max_send_message_length", max_message_bytes),
@@ -50,7 +55,7 @@ def channel_target(address: str) -> str:
 
 
 def open_channel(address: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-                 security: ChannelSecurity = PLAINTEXT):
+                 security: ChannelSecurity = PLAINTEXT) -> grpc.aio.Channel:
     """A grpc.aio channel to ``address``, configured the actorgrpc way."""
     options = message_options(max_message_bytes) + [
         # Reconnect fast after an actor restarts on the same address.
@@ -68,7 +73,7 @@ def open_channel(address: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTE
 
 
 def server_options(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, *,
-                   exclusive_port: bool = False) -> list[tuple]:
+                   exclusive_port: bool = False) -> Options:
     """Options of every actorgrpc server."""
     # Loopback links, as for channels: no HTTP/2 BDP probe pings. On the server
     # side they followed every burst of data, a heartbeat included, with a ping and

@@ -28,7 +28,8 @@ def is_loopback_bind(address: str) -> bool:
     except ValueError:
         pass
     try:
-        found = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        # Its host, a string for the IP families (typeshed's sockaddr also allows an int).
+        found = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
     except socket.gaierror:
         return False
     return bool(found) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback

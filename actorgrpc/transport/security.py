@@ -4,8 +4,9 @@ credential and TLS, as servers check them and as internal clients present them."
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from dataclasses import dataclass
+from typing import Any
 
 from actorgrpc.transport.auth import Role, TokenTable, bearer_metadata
 from actorgrpc.transport.channels import ChannelSecurity
@@ -19,7 +20,7 @@ class InsecureBindError(ValueError):
     """A non-loopback bind without TLS and a token, and no ``insecure``."""
 
 
-def check_exposure(bind: str, *, tokens, tls, insecure: bool) -> None:
+def check_exposure(bind: str, *, tokens: Sized, tls: TlsFiles | None, insecure: bool) -> None:
     """Refuse to serve beyond loopback without TLS and a token unless ``insecure``:
     anyone who reaches the port could otherwise run code as this user."""
     from actorgrpc.transport.netutil import is_loopback_bind
@@ -68,14 +69,14 @@ class SecuritySettings:
             metadata=bearer_metadata(self.credential),
             server_name=self.tls.server_name if self.tls else "")
 
-    def to_spec(self) -> dict:
+    def to_spec(self) -> dict[str, Any]:
         """The form an actor process is given (digests of tokens, never tokens)."""
         return {"credential": self.credential, "accepted_tokens": self.tokens.accepted(),
                 "operator_auth": self.operator_auth,
                 "tls": self.tls.as_dict() if self.tls else None}
 
     @classmethod
-    def from_spec(cls, spec: dict) -> SecuritySettings:
+    def from_spec(cls, spec: dict[str, Any]) -> SecuritySettings:
         return cls(credential=spec["credential"],
                    tokens=TokenTable.from_accepted(spec["accepted_tokens"]),
                    operator_auth=spec["operator_auth"], tls=TlsFiles.from_dict(spec["tls"]))

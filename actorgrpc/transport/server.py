@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
+import grpc.aio
 from google.protobuf import message_factory
-from google.protobuf.message import DecodeError
+from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.message import DecodeError, Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -34,9 +38,10 @@ class BindError(ActorError, OSError):
     """The server could not listen on the address (in use, or not local)."""
 
 
-def build_server(address: str, *, mailbox=None, arbiter=None, monitor=None,
-                 max_message_bytes: int, exclusive_port: bool = False,
-                 security: ServerSecurity = ServerSecurity()):
+def build_server(address: str, *, mailbox: object | None = None, arbiter: object | None = None,
+                 monitor: object | None = None, max_message_bytes: int,
+                 exclusive_port: bool = False, security: ServerSecurity = ServerSecurity(),
+                 ) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer, list[str]]:
     """Return ``(server, port, health_servicer)``; the server is not started yet.
 
     Reflection and grpc.health.v1 are always on, so grpcurl can list and describe
@@ -51,7 +56,7 @@ def build_server(address: str, *, mailbox=None, arbiter=None, monitor=None,
         options=server_options(max_message_bytes, exclusive_port=exclusive_port),
         # Calls running at once, streams included: beyond, RESOURCE_EXHAUSTED.
         maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS)
-    names = []
+    names: list[str] = []
     for servicer, descriptor in (
             (mailbox, mailbox_pb2.DESCRIPTOR.services_by_name["MailboxService"]),
             (arbiter, arbiter_pb2.DESCRIPTOR.services_by_name["ArbiterService"]),
@@ -75,7 +80,8 @@ def build_server(address: str, *, mailbox=None, arbiter=None, monitor=None,
     return server, port, health_servicer, names
 
 
-async def set_serving(health_servicer, names, serving: bool) -> None:
+async def set_serving(health_servicer: health.aio.HealthServicer, names: list[str],
+                      serving: bool) -> None:
     """Report every service (and the server as a whole, "") as SERVING or NOT_SERVING."""
     status = (health_pb2.HealthCheckResponse.SERVING if serving
               else health_pb2.HealthCheckResponse.NOT_SERVING)
@@ -83,10 +89,11 @@ async def set_serving(health_servicer, names, serving: bool) -> None:
         await health_servicer.set(name, status)
 
 
-def _tolerant_deserializer(message_class):
+def _tolerant_deserializer(message_class: type[Message],
+                           ) -> Callable[[bytes], Message | MalformedRequest]:
     # gRPC reports a deserializer's exception as UNKNOWN; a malformed request is the
     # caller's fault, so hand the handler a marker and let it say INVALID_ARGUMENT.
-    def deserialize(data: bytes):
+    def deserialize(data: bytes) -> Message | MalformedRequest:
         try:
             return message_class.FromString(data)
         except DecodeError as exc:
@@ -95,13 +102,14 @@ def _tolerant_deserializer(message_class):
     return deserialize
 
 
-def add_service(server, servicer, service_descriptor) -> None:
+def add_service(server: grpc.aio.Server, servicer: object,
+                service_descriptor: ServiceDescriptor) -> None:
     """Register ``servicer`` for every method of ``service_descriptor``.
 
     What the generated ``add_XServicer_to_server`` does, but unary methods get a
     deserializer that turns corrupt bytes into INVALID_ARGUMENT instead of UNKNOWN.
     """
-    handlers = {}
+    handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
     for method in service_descriptor.methods:
         request_class = message_factory.GetMessageClass(method.input_type)
         response_class = message_factory.GetMessageClass(method.output_type)

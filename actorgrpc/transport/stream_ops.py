@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import os
 import types
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from typing import Any
 
 import grpc
+import grpc.aio
 
 __all__ = ["FAST_PATH", "stream_ops", "one_loop_turn"]
 
@@ -35,7 +38,12 @@ def _fast_path_enabled() -> bool:
 FAST_PATH = _fast_path_enabled()
 
 
-def stream_ops(call):
+#: ``send(frame)`` and ``receive()`` of an open stream (see stream_ops).
+Send = Callable[[bytes], Coroutine[Any, Any, None]]
+Receive = Callable[[], Awaitable[Any]]
+
+
+def stream_ops(call: grpc.aio.StreamStreamCall[Any, Any]) -> tuple[Send, Receive]:
     """(send, receive) for an open stream call that has no serializers: gRPC core's
     coroutines when this grpcio has them, else the public ``write`` and ``read``.
 
@@ -57,7 +65,7 @@ def stream_ops(call):
 
 
 @types.coroutine
-def one_loop_turn():
+def one_loop_turn() -> Generator[None, None, None]:
     """Let the event loop run what is ready once (a bare ``yield``: cheaper than
     ``asyncio.sleep(0)``)."""
     yield

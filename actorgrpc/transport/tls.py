@@ -11,6 +11,7 @@ arbiter's certificate: it must then be signed by a CA in that file.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import grpc
 
@@ -46,10 +47,10 @@ class TlsFiles:
     server_name: str = ""
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> TlsFiles | None:
+    def from_dict(cls, data: dict[str, Any] | None) -> TlsFiles | None:
         return cls(**data) if data else None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def check(self) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
@@ -23,6 +24,9 @@ from actorgrpc.ops.cli.common import (
     run_client,
     stream_of,
 )
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 
 @click.command()
@@ -164,7 +168,7 @@ class _SpawnProgress:
         self.total = total
         self.console = console
         self.done = self.failed = 0
-        self.bar = None
+        self.bar: Progress | None = None
         self.started = time.monotonic()
 
     def __enter__(self):

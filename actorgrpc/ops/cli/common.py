@@ -134,7 +134,7 @@ def client_for(address):
     token = settings.get("token")
     if not token and settings.get("token_file"):
         token = _read_token(settings["token_file"])
-    tls = None
+    tls: ClientTls | bool | None = None
     if settings.get("cacert") or settings.get("cert") or settings.get("tls_server_name"):
         tls = ClientTls(ca_file=settings.get("cacert") or "",
                         cert_file=settings.get("cert") or "",

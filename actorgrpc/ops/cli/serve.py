@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,6 +12,9 @@ from actorgrpc.contract.consts import DEFAULT_BIND, DEFAULT_MAX_MESSAGE_BYTES
 from actorgrpc.contract.errors import ActorError
 from actorgrpc.contract.limits import DEFAULT_LIMITS
 from actorgrpc.ops.cli.common import SECONDS
+
+if TYPE_CHECKING:
+    from actorgrpc.supervisor.protocols import Plugin
 
 
 def _read_config_file(ctx: click.Context, _param, path):
@@ -186,8 +190,8 @@ def _pools(config, options) -> dict:
     return pools
 
 
-def _plugins(metrics_port, dashboard_port) -> list:
-    plugins = []
+def _plugins(metrics_port, dashboard_port) -> list[Plugin]:
+    plugins: list[Plugin] = []
     try:
         if metrics_port is not None:
             from actorgrpc.ops.metrics import MetricsPlugin

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -17,6 +18,9 @@ from actorgrpc.supervisor import log_files
 from actorgrpc.supervisor.events import event_name
 from actorgrpc.supervisor.record import ActorRecord
 from actorgrpc.supervisor.summaries import summary_json, summary_of
+
+if TYPE_CHECKING:
+    from actorgrpc.supervisor.arbiter import Arbiter
 
 logger = logging.getLogger("actorgrpc.ops.dashboard")
 
@@ -56,7 +60,7 @@ class DashboardPlugin:
     def __init__(self, port: int = 0, host: str = "127.0.0.1"):
         self.http = WebSite(host, port)
         self.rates = RateTracker()
-        self.arbiter = None
+        self.arbiter: Arbiter | None = None
         self._sampler: asyncio.Task | None = None
         self._static: dict[str, bytes] = {}
         add = self.http.app.router.add_get
@@ -73,7 +77,7 @@ class DashboardPlugin:
     def url(self) -> str:
         return f"{self.http.url}/"
 
-    async def start(self, arbiter) -> None:
+    async def start(self, arbiter: Arbiter) -> None:
         self.arbiter = arbiter
         folder = resources.files(__package__) / "static"
         self._static = {name: (folder / name).read_bytes()

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import TYPE_CHECKING
 
 from actorgrpc.contract.consts import KIND_EXEC, KIND_PROCESS, KIND_THREAD
+
+if TYPE_CHECKING:
+    from actorgrpc.supervisor.protocols import Launcher, LaunchRecord
 
 __all__ = ["Launchers"]
 
@@ -38,8 +42,9 @@ class Launchers:
         self.arbiter = arbiter
         self.use_fork_server = fork_server
         self.standby_actors = standby_actors
-        self.by_kind = {KIND_PROCESS: ProcessLauncher(arbiter), KIND_EXEC: ExecLauncher(arbiter),
-                        KIND_THREAD: ThreadLauncher(arbiter)}
+        self.by_kind: dict[str, Launcher] = {KIND_PROCESS: ProcessLauncher(arbiter),
+                                             KIND_EXEC: ExecLauncher(arbiter),
+                                             KIND_THREAD: ThreadLauncher(arbiter)}
 
     @property
     def fork_server(self):
@@ -63,7 +68,7 @@ class Launchers:
             return
         self.by_kind[KIND_PROCESS] = launcher
 
-    async def start(self, record) -> None:
+    async def start(self, record: LaunchRecord) -> None:
         await self.by_kind[record.kind].start(record)
 
     async def close(self) -> None:

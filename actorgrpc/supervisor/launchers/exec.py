@@ -13,6 +13,7 @@ import asyncio
 import os
 import subprocess
 import tempfile
+from typing import TYPE_CHECKING
 
 from google.protobuf import json_format
 
@@ -22,6 +23,9 @@ from actorgrpc.contract.values import to_struct
 from actorgrpc.supervisor.handles import SubprocessHandle
 from actorgrpc.supervisor.launchers.python_process import watch_exit
 from actorgrpc.v1 import monitor_pb2
+
+if TYPE_CHECKING:
+    from actorgrpc.supervisor.protocols import LaunchRecord
 
 __all__ = ["ExecLauncher", "BOOT_FD_VARIABLE", "actor_boot"]
 
@@ -55,7 +59,7 @@ class ExecLauncher:
     def __init__(self, arbiter):
         self.arbiter = arbiter
 
-    async def start(self, record) -> None:
+    async def start(self, record: LaunchRecord) -> None:
         program = self.arbiter.programs.get(record.spec.program)
         boot = json_format.MessageToJson(actor_boot(self.arbiter, record),
                                          preserving_proto_field_name=True, indent=None)

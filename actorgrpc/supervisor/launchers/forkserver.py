@@ -18,12 +18,16 @@ import signal
 import socket
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from actorgrpc.contract.errors import ActorUnavailable
 from actorgrpc.supervisor.handles import PidfdHandle
 from actorgrpc.supervisor.launchers.payload import encode_payload, spawn_payload
 
 logger = logging.getLogger("actorgrpc.supervisor.forkserver")
+
+if TYPE_CHECKING:
+    from actorgrpc.supervisor.protocols import LaunchRecord
 
 __all__ = ["ForkServer", "ForkServerLauncher"]
 
@@ -210,7 +214,7 @@ class ForkServerLauncher:
         self.arbiter = arbiter
         self.standby = standby
         self.server: ForkServer | None = None
-        self.by_pid: dict[int, object] = {}
+        self.by_pid: dict[int, LaunchRecord] = {}
         self._ready: asyncio.Future | None = None
         self._closing = False
         #: Fork servers started so far (the first, then one per loss).
@@ -233,7 +237,7 @@ class ForkServerLauncher:
             self._ready.exception()  # retrieved: a later spawn raises it
             raise
 
-    async def start(self, record) -> None:
+    async def start(self, record: LaunchRecord) -> None:
         payload = spawn_payload(self.arbiter, record)
         if self._ready is not None and not self._ready.done():
             await asyncio.shield(self._ready)  # a new fork server is starting
@@ -259,7 +263,8 @@ class ForkServerLauncher:
         logger.error("the fork server died; its actors die with it; starting another")
         loop = asyncio.get_running_loop()
         for pid, record in list(self.by_pid.items()):
-            handle = record.handle
+            # Every record here was launched with a PidfdHandle (see start).
+            handle = cast("PidfdHandle | None", record.handle)
             if handle is None or handle.pidfd is None:
                 continue
             # Each dies by its parent-death signal: its pidfd says when.

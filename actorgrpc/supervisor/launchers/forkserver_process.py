@@ -37,8 +37,12 @@ import signal
 import socket
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from actorgrpc.actor.process_control import die_with_parent, set_process_name
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 #: Seconds between taking a standby and forking its replacement: a new standby's
 #: boot would compete for the CPU with the actor that just took the last one.
@@ -153,7 +157,7 @@ class ForkServerProcess:
         gc.freeze()
         self._refill()
 
-    def _report(self, message: dict, fds: list[int] = ()) -> None:
+    def _report(self, message: dict, fds: Sequence[int] = ()) -> None:
         try:
             socket.send_fds(self.reports, [json.dumps(message).encode()], list(fds))
         except OSError:

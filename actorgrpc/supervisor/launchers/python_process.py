@@ -11,9 +11,13 @@ import os
 import subprocess
 import sys
 import tempfile
+from typing import TYPE_CHECKING
 
 from actorgrpc.supervisor.handles import SubprocessHandle
 from actorgrpc.supervisor.launchers.payload import encode_payload, spawn_payload
+
+if TYPE_CHECKING:
+    from actorgrpc.supervisor.protocols import LaunchRecord
 
 __all__ = ["ProcessLauncher"]
 
@@ -27,7 +31,7 @@ class ProcessLauncher:
     def command(self) -> list[str]:
         return [sys.executable, "-m", "actorgrpc.actor.process"]
 
-    async def start(self, record) -> None:
+    async def start(self, record: LaunchRecord) -> None:
         data = encode_payload(spawn_payload(self.arbiter, record))
         # The specification holds secrets: handed over on an unlinked file that only
         # the child inherits (a pipe would block on a large `extra`).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 from actorgrpc.actor.core import Actor
 from actorgrpc.contract.consts import ACTOR_STATES, KIND_THREAD
@@ -12,6 +13,9 @@ from actorgrpc.contract.errors import status_of
 from actorgrpc.supervisor.handles import ThreadHandle
 
 logger = logging.getLogger("actorgrpc.supervision")
+
+if TYPE_CHECKING:
+    from actorgrpc.supervisor.protocols import LaunchRecord
 
 __all__ = ["ThreadLauncher"]
 
@@ -22,7 +26,7 @@ class ThreadLauncher:
     def __init__(self, arbiter):
         self.arbiter = arbiter
 
-    async def start(self, record) -> None:
+    async def start(self, record: LaunchRecord) -> None:
         arbiter = self.arbiter
         spec = record.spec
         hooks = arbiter.hooks
