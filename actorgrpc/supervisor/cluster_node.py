@@ -25,9 +25,15 @@ import dataclasses
 import json
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from actorgrpc.contract.consts import OWN_PROCESS_KINDS
 from actorgrpc.contract.errors import ActorAlreadyExists, ActorUnavailable, shown
+
+if TYPE_CHECKING:
+    # Imported when a cluster is joined: etcd3aio is the optional `cluster` extra.
+    from actorgrpc.cluster import EtcdClient, Lease
+    from actorgrpc.supervisor.cluster_failover import Failover
 
 logger = logging.getLogger("actorgrpc.cluster")
 
@@ -74,8 +80,8 @@ class ClusterNode:
         self.settings = settings
         self.host = settings.advertise
         self.prefix = f"/actorgrpc/{settings.name}/"
-        self.etcd = None
-        self.lease = None
+        self.etcd: EtcdClient | None = None
+        self.lease: Lease | None = None
         #: True from the loss of the lease until this arbiter joined again.
         self.fenced = False
         #: Monotonic time of the last completed fence (for tests and figures).
@@ -83,7 +89,7 @@ class ClusterNode:
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: list[asyncio.Task] = []
         self._closing = False
-        self.failover = None
+        self.failover: Failover | None = None
 
     @classmethod
     def attach(cls, arbiter, settings: ClusterSettings | None) -> ClusterNode | None:
