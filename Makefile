@@ -20,6 +20,11 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 install: $(VENV)/.installed
 
+# Extra options of `actorgrpc serve` for `make run`, e.g.
+#   make run ARGS="--metrics-port 9108 --dashboard 8108"   (metrics and the dashboard)
+#   make run BIND=127.0.0.1:7171 ARGS="--config my.toml --log-format json"
+ARGS ?=
+
 run: install
 	@echo "Starting an arbiter on $(BIND) with the example module actorgrpc.examples.demo."
 	@echo "In another terminal, for instance:"
@@ -27,8 +32,9 @@ run: install
 	@echo "  $(VENV)/bin/actorgrpc send w1 add 2 3 --address $(BIND)"
 	@echo "  $(VENV)/bin/actorgrpc ps --address $(BIND)"
 	@echo "  grpcurl -plaintext -d '{\"target\":\"w1\",\"action\":\"echo\",\"args\":[\"hi\"]}' $(BIND) actorgrpc.v1.ArbiterService/Send"
-	@echo "Stop with Ctrl-C."
-	$(VENV)/bin/actorgrpc serve --bind $(BIND) -m actorgrpc.examples.demo
+	@echo "Metrics and the dashboard: make run ARGS=\"--metrics-port 9108 --dashboard 8108\"."
+	@echo "Stop with Ctrl-C (or $(VENV)/bin/actorgrpc stop arbiter --address $(BIND))."
+	$(VENV)/bin/actorgrpc serve --bind $(BIND) -m actorgrpc.examples.demo $(ARGS)
 
 test: install
 	bash scripts/test-all.sh

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 
 from actorgrpc import ActorProxy, command, get_actor, hook
@@ -50,7 +51,10 @@ def whoami(actor):
             "stopped": actor.stopped(), "closed": actor.closed(),
             "after_run": actor.after_run(),
             "is_arbiter": actor.is_arbiter(), "is_monitor": actor.is_monitor(),
-            "state": actor.info_state}
+            "state": actor.info_state,
+            # The command line this interpreter was started with (the kernel's copy
+            # shows the process title instead).
+            "orig_argv": sys.orig_argv}
 
 
 @command()

@@ -228,7 +228,8 @@ async def test_without_fork_server_actors_are_fresh_interpreters(tmp_path):
             proxy = await client.spawn(name="exec-ed", start="tests.sample_actors:mark_started")
             who = await client.send(proxy, "whoami")
             process = psutil.Process(who["pid"])
-            assert process.cmdline()[-2:] == ["-m", "actorgrpc.actor.process"]
+            assert who["orig_argv"][-2:] == ["-m", "actorgrpc.actor.process"]
+            assert [a for a in process.cmdline() if a] == ["actorgrpc: actor:exec-ed"]
             assert process.ppid() == arbiter.pid
             assert (await client.info(proxy))["extra"] == {"hook": "start"}
             with pytest.raises(actorgrpc.ActorUnavailable):

@@ -210,7 +210,7 @@ async def run_standby(common: dict, assignments) -> int:
     (the spawn specification plus ``log_path``) when an actor is spawned, or closes
     it to dismiss the standby.
     """
-    set_process_name("actor:standby")
+    set_process_name("actor:standby", "actorgrpc: actor:standby")
     prepared = Prepared(common)
     await prepared.start_server()
     prepared.heartbeat = HeartbeatStream(None, prepared.channel, prepared.metadata)
@@ -267,7 +267,7 @@ def _actor_of(prepared: Prepared, spec: dict, loop) -> tuple[Actor, HeartbeatStr
 
 async def become_actor(prepared: Prepared, spec: dict) -> int:
     """Be the actor of ``spec`` in a prepared process, until it stops."""
-    set_process_name(f"actor:{spec['name']}")
+    set_process_name(f"actor:{spec['name']}", f"actorgrpc: actor:{spec['name']}")
     loop = asyncio.get_running_loop()
     server = prepared.server
     actor, heartbeat, failure = _actor_of(prepared, spec, loop)

@@ -26,8 +26,18 @@ def die_with_parent() -> None:
         pass
 
 
-def set_process_name(name: str) -> None:
-    """Name the process (as ``ps -o comm`` and psutil show it; 15 bytes at most)."""
+def set_process_name(name: str, title: str | None = None) -> None:
+    """Name the process twice: ``title`` (default ``name``) for its command line, as
+    ``ps -ef``, ``pgrep -f`` and psutil's ``cmdline()`` show it; ``name`` (15 bytes at
+    most) for ``ps -o comm``, ``pgrep`` and psutil's ``name()``.
+    """
+    # Imported here, not at the top: a client that imports actorgrpc never needs it,
+    # and the fork server's first call loads it once for all its children.
+    import setproctitle
+
+    setproctitle.setproctitle(title or name)
+    # setproctitle also sets the kernel's name to the title's first 15 bytes; the
+    # short name is set after it so that it wins.
     try:
         _LIBC.prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
     except AttributeError:  # pragma: no cover - Linux only feature

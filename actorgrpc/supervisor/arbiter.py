@@ -23,6 +23,7 @@ from actorgrpc.actor.core import Actor
 from actorgrpc.actor.hooks import HookResolver
 from actorgrpc.actor.mailbox import MailboxHost
 from actorgrpc.actor.mailbox_servicer import MailboxServicer
+from actorgrpc.actor.process_control import set_process_name
 from actorgrpc.actor.runtime import Concurrency
 from actorgrpc.client.routing import Router
 from actorgrpc.compat import PulsarArbiterNames
@@ -257,6 +258,9 @@ class Arbiter(PulsarArbiterNames, Actor):
         self._serving.set()
         logger.info("arbiter serving on %s (run folder %s)", self.address, self.run_dir)
         if self.announce:
+            # A program of its own (actorgrpc serve): name its process. An arbiter
+            # embedded in a user's script leaves the script's name alone.
+            set_process_name("arbiter", f"actorgrpc: arbiter {self.address}")
             print(f"{READY_LINE_PREFIX}{self.address}", flush=True)
         await self.wait_stopped()
 

@@ -89,7 +89,7 @@ class ForkServerProcess:
         die_with_parent()
         if os.getppid() != self.parent_pid:
             os._exit(1)
-        set_process_name("actor:forksrv")
+        set_process_name("actor:forksrv", "actorgrpc: fork server")
         # A process group of our own: a signal sent to the arbiter's group (Ctrl-C in
         # a terminal, `timeout`, `tini -g`) reaches only the arbiter, which stops the
         # actors in order. We end with the arbiter anyway (parent-death signal, EOF).
