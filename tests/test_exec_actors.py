@@ -124,6 +124,38 @@ def test_exec_actors_die_with_their_arbiter(tmp_path):
     assert_all_gone(children, timeout=10.0)
 
 
+@pytest.mark.parametrize("fork_server", ["1", "0"])
+def test_a_stopping_arbiter_hears_its_subprocess_actors_exit(tmp_path, fork_server):
+    """SIGTERM the arbiter: its exec actors (and, without a fork server, its process
+    actors) obey the stop order, and their exits are reported. The exit watchers used
+    to be cancelled with the arbiter's own tasks: each actor then 'ignored the stop
+    order' and 'survived SIGKILL' (15 s of shutdown for nothing)."""
+    arbiter = ArbiterProcess("--program", f"minimal={PROGRAM}", run_dir=str(tmp_path),
+                             env={"ACTORGRPC_FORK_SERVER": fork_server})
+    children = []
+    try:
+        for params in (["--kind", "exec", "--program", "minimal", "--name", "e1"],
+                       ["--kind", "process", "--name", "p1"]):
+            spawned = subprocess.run(
+                [sys.executable, "-m", "actorgrpc", "spawn", *params,
+                 "--address", arbiter.address],
+                cwd=ROOT, capture_output=True, text=True, timeout=60,
+                env={**os.environ, "PYTHONPATH": ROOT})
+            assert spawned.returncode == 0, spawned.stderr
+        children = arbiter.descendants()
+        assert arbiter.terminate() == 0, arbiter.stderr()
+        log = "\n".join(arbiter.stderr_lines)
+        assert "e1(" in log and "p1(" in log
+        assert "ignored the stop order" not in log and "survived SIGKILL" not in log, log
+        for name in ("e1", "p1"):
+            assert any(f"{name}(" in line and "stopped (0)" in line
+                       for line in arbiter.stderr_lines), log
+    finally:
+        if arbiter.process.poll() is None:
+            arbiter.kill()
+        assert_all_gone(children)
+
+
 def test_program_option_and_config():
     program = parse_program_option("go-demo=/opt/bin/demo --flag 'two words'")
     assert program.command == ("/opt/bin/demo", "--flag", "two words")

@@ -9,7 +9,6 @@ docs/actor-protocol.md, section 3.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import tempfile
@@ -21,7 +20,7 @@ from actorgrpc.actor.process import MAX_PAYLOAD_BYTES
 from actorgrpc.contract.errors import InvalidArgument, SpawnError
 from actorgrpc.contract.values import to_struct
 from actorgrpc.supervisor.handles import SubprocessHandle
-from actorgrpc.supervisor.launchers.python_process import watch_exit
+from actorgrpc.supervisor.launchers.python_process import ExitWatchers, start_child
 from actorgrpc.v1 import monitor_pb2
 
 if TYPE_CHECKING:
@@ -58,6 +57,7 @@ class ExecLauncher:
 
     def __init__(self, arbiter):
         self.arbiter = arbiter
+        self.exits = ExitWatchers()
 
     async def start(self, record: LaunchRecord) -> None:
         program = self.arbiter.programs.get(record.spec.program)
@@ -76,7 +76,7 @@ class ExecLauncher:
             # A local file opened for appending: microseconds, cheaper than a thread hop.
             with open(record.log_path, "ab") as log:  # noqa: ASYNC230
                 try:
-                    process = await asyncio.create_subprocess_exec(
+                    process, exited = await start_child(
                         *program.command, stdin=subprocess.PIPE, stdout=log,
                         stderr=subprocess.STDOUT, env=env, cwd=program.cwd, close_fds=True,
                         pass_fds=(boot_file.fileno(),), start_new_session=True)
@@ -87,8 +87,8 @@ class ExecLauncher:
         # Its stdin stays open in the handle until it exits: end of file tells the
         # program the arbiter is gone.
         record.launched(process.pid, SubprocessHandle(process))
-        self.arbiter.keep_task(asyncio.ensure_future(watch_exit(self.arbiter, record, process)),
-                               f"watch {record.name}")
+        self.exits.watch(self.arbiter, record, exited)
 
     async def close(self) -> None:
-        """Nothing of its own to stop: each actor is stopped through its record."""
+        """Each actor is stopped through its record; then its exit watchers end."""
+        await self.exits.close()

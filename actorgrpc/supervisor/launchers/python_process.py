@@ -27,6 +27,7 @@ class ProcessLauncher:
 
     def __init__(self, arbiter):
         self.arbiter = arbiter
+        self.exits = ExitWatchers()
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "actorgrpc.actor.process"]
@@ -42,7 +43,7 @@ class ProcessLauncher:
             # Children find modules the way the arbiter did (its script's folder, cwd).
             # A local file opened for appending: microseconds, cheaper than a thread hop.
             with open(record.log_path, "ab") as log:  # noqa: ASYNC230
-                process = await asyncio.create_subprocess_exec(
+                process, exited = await start_child(
                     *self.command(), stdin=subprocess.DEVNULL, stdout=log,
                     stderr=subprocess.STDOUT, env=env, close_fds=True,
                     pass_fds=(spec_file.fileno(),),
@@ -50,15 +51,66 @@ class ProcessLauncher:
                     # arbiter's group stay there.
                     start_new_session=True)
         record.launched(process.pid, SubprocessHandle(process))
-        self.arbiter.keep_task(asyncio.ensure_future(watch_exit(self.arbiter, record, process)),
-                               f"watch {record.name}")
+        self.exits.watch(self.arbiter, record, exited)
 
     async def close(self) -> None:
-        """Nothing of its own to stop: each actor is stopped through its record."""
+        """Each actor is stopped through its record; then its exit watchers end."""
+        await self.exits.close()
 
 
-async def watch_exit(arbiter, record, process: asyncio.subprocess.Process) -> None:
+class _ExitWatch(asyncio.subprocess.SubprocessStreamProtocol):
+    """The stream protocol of a child, plus a future of its exit code, set as soon as
+    it is reaped. ``Process.wait()`` returns only once every pipe is closed as well,
+    and an EXEC actor's stdin stays open in the arbiter until then: at shutdown the
+    arbiter waited for an actor that was long gone, then "survived SIGKILL"."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        super().__init__(limit=2 ** 16, loop=loop)
+        self.exited: asyncio.Future[int] = loop.create_future()
+        self.child: asyncio.SubprocessTransport | None = None
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self.child = transport
+
+    def process_exited(self) -> None:
+        super().process_exited()
+        code = self.child.get_returncode() if self.child is not None else None
+        if not self.exited.done() and code is not None:
+            self.exited.set_result(code)
+
+
+async def start_child(*command: str, **options) -> tuple[asyncio.subprocess.Process,
+                                                          asyncio.Future[int]]:
+    """``asyncio.create_subprocess_exec`` and a future of the child's exit code."""
+    loop = asyncio.get_running_loop()
+    watch = _ExitWatch(loop)
+    transport, _ = await loop.subprocess_exec(lambda: watch, *command, **options)
+    return asyncio.subprocess.Process(transport, watch, loop), watch.exited
+
+
+class ExitWatchers:
+    """The tasks that report children's exits. The launcher's own, not the arbiter's
+    kept tasks: the arbiter cancels those as it begins to stop, before it stops its
+    actors, and then waited for exits that nothing reported ("survived SIGKILL")."""
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task] = set()
+
+    def watch(self, arbiter, record, exited: asyncio.Future[int]) -> None:
+        task = asyncio.ensure_future(watch_exit(arbiter, record, exited))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def close(self) -> None:
+        """After every actor was stopped: what is left watches nothing that matters."""
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+async def watch_exit(arbiter, record, exited: asyncio.Future[int]) -> None:
     """Report the exit of an actor the arbiter started itself."""
-    code = await process.wait()
+    code = await exited
     record.on_exit(code)
     arbiter.endings.on_actor_exit(record)
