@@ -88,6 +88,7 @@ def test_spawn_many_with_progress_and_failures(arbiter_process):
                  "--extra", '{"role": "batch"}')
     spawned = [json.loads(line) for line in result.stdout.splitlines()]
     assert sorted(p["name"] for p in spawned) == ["many-0", "many-1", "many-2"]
+    assert {p["state"] for p in spawned} == {"running"}  # the name, as ps shows it
     assert "spawned 3/3" in result.stderr and "3/3 spawned in" in result.stderr
     info = json.loads(cli(address, "info", "many-1").stdout)
     assert info["extra"] == {"role": "batch"}

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from actorgrpc.contract.enums import state_name, wire_state_name
 from actorgrpc.contract.errors import ActorError
 from actorgrpc.ops.cli.common import (
     SECONDS,
@@ -153,7 +154,8 @@ def spawn_command(address, name, kind, program, start, stopping, periodic_task,
 
     proxies = run_client(go, address)
     for proxy in proxies:
-        click.echo(json.dumps(proxy.as_dict()))
+        # The state by its name, as ps, grpcurl and the other clients show it.
+        click.echo(json.dumps({**proxy.as_dict(), "state": state_name(proxy.state)}))
     if errors:
         if count > 1:
             click.echo(f"spawned {len(proxies)} of {count}; {len(errors)} failed; "
@@ -310,6 +312,9 @@ def watch_command(address, name_prefix, existing, as_json, count, timeout):
                 if as_json:
                     data = json_format.MessageToDict(event, preserving_proto_field_name=True)
                     data["type"] = event_name(event.type)
+                    ref = data.get("actor", {}).get("actor")
+                    if ref is not None:
+                        ref["state"] = wire_state_name(event.actor.actor.state)
                     click.echo(json.dumps(data))
                 else:
                     click.echo(event_line(event))
