@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import grpc
 
@@ -26,6 +27,7 @@ from actorgrpc.contract.wire import (
     json_bytes,
     utf8_len,
 )
+from actorgrpc.v1 import actor_pb2
 
 #: Failure.type the mailbox uses when the target aid is not hosted at that address.
 NOT_HOSTED = "ActorNotHosted"
@@ -58,11 +60,11 @@ class Deadlines:
 
     __slots__ = ("at", "ids", "actions", "timeouts", "expire", "sweeper")
 
-    def __init__(self, expire: Callable[[int, str, float], None]):
-        self.at: deque = deque()
-        self.ids: deque = deque()
-        self.actions: deque = deque()
-        self.timeouts: deque = deque()
+    def __init__(self, expire: Callable[[int, str, float], None]) -> None:
+        self.at: deque[float] = deque()
+        self.ids: deque[int] = deque()
+        self.actions: deque[str] = deque()
+        self.timeouts: deque[float] = deque()
         #: Called with (call id, action, timeout) when a call's time is up.
         self.expire = expire
         self.sweeper: asyncio.TimerHandle | None = None
@@ -106,8 +108,9 @@ class Deadlines:
             self.sweeper = None
 
 
-def encode_call(call_id: int, target: str, action: str, args, kwargs, timeout: float,
-                tell: bool, limit: int, max_message_bytes: int) -> tuple[bytes | None, bytes]:
+def encode_call(call_id: int, target: str, action: str, args: Sequence[Any],
+                kwargs: Mapping[str, Any] | None, timeout: float, tell: bool, limit: int,
+                max_message_bytes: int) -> tuple[bytes | None, bytes]:
     """(entry, part) of a call: with keyword arguments, its whole Envelope entry;
     without, None and the JSON array of its arguments (which may join a batch).
     Raises InvalidArgument (not JSON-shaped) or MessageTooLarge (over ``limit``)."""
@@ -134,7 +137,7 @@ def encode_call(call_id: int, target: str, action: str, args, kwargs, timeout: f
     return entry, part
 
 
-def give_up(waiter: asyncio.Future, error: Exception) -> None:
+def give_up(waiter: asyncio.Future[Any], error: Exception) -> None:
     if not waiter.done():
         waiter.set_exception(error)
 
@@ -145,7 +148,7 @@ REFUSALS = frozenset({grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSIO
                        grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED})
 
 
-def stream_error(address: str, exc) -> errors.ActorError:
+def stream_error(address: str, exc: BaseException | None) -> errors.ActorError:
     """What the calls pending on a stream that ended with ``exc`` fail with."""
     if isinstance(exc, grpc.aio.AioRpcError) and exc.code() in REFUSALS:
         return errors.error_from_rpc_error(exc)
@@ -160,7 +163,7 @@ def stream_error(address: str, exc) -> errors.ActorError:
                             f"call was pending (the actor may have died){detail}")
 
 
-def failure_to_error(failure) -> errors.ActorError:
+def failure_to_error(failure: actor_pb2.Failure) -> errors.ActorError:
     """The exception for a ``Failure`` on a stream."""
     code = errors.code_from_number(failure.code)
     if failure.type == NOT_HOSTED:
