@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from actorgrpc.contract.errors import InvalidArgument, PermissionDenied
 from actorgrpc.contract.references import register_reference, registered
 
-__all__ = ["HookResolver", "hook"]
+__all__ = ["HookResolver", "hook", "lazy_hook"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,3 +99,23 @@ class HookResolver:
                 f"{_shown(reference)} is not a hook or command that module "
                 f"{module_name!r} registered (decorate it with @hook or @command)")
         return function
+
+
+def lazy_hook(hook, resolver: HookResolver):
+    """``hook`` itself when it is a function (or None); for a "module:function"
+    reference, a callable that resolves it when first called, once the operator's
+    modules are imported (the arbiter's own hooks are given before its start)."""
+    if hook is None or callable(hook):
+        return hook
+    return _LazyHook(hook, resolver)
+
+
+class _LazyHook:
+    """A "module:function" hook, resolved when called."""
+
+    def __init__(self, reference: str, resolver: HookResolver):
+        self.reference = reference
+        self.resolver = resolver
+
+    def __call__(self, actor):
+        return self.resolver.resolve(self.reference)(actor)

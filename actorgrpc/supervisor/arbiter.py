@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from actorgrpc.actor.core import Actor
-from actorgrpc.actor.hooks import HookResolver
+from actorgrpc.actor.hooks import HookResolver, lazy_hook
 from actorgrpc.actor.mailbox import MailboxHost
 from actorgrpc.actor.mailbox_servicer import MailboxServicer
 from actorgrpc.actor.process_control import set_process_name
@@ -121,9 +121,9 @@ class Arbiter(PulsarArbiterNames, Actor):
         check_exposure(bind, tokens=auth_tokens, tls=tls, insecure=insecure)
         hooks = HookResolver(modules)
         super().__init__(aid=ARBITER_TARGET, name=name, kind=KIND_ARBITER, runtime=None,
-                         hooks=hooks, start=_callable(start, hooks),
-                         stopping=_callable(stopping, hooks),
-                         periodic_task=_callable(periodic_task, hooks),
+                         hooks=hooks, start=lazy_hook(start, hooks),
+                         stopping=lazy_hook(stopping, hooks),
+                         periodic_task=lazy_hook(periodic_task, hooks),
                          periodic_interval=periodic_interval, extra=extra, monitor="")
         #: Tokens, the internal credential and TLS, shared with every actor it starts.
         self.security = SecuritySettings.create(auth_tokens, tls)
@@ -385,20 +385,3 @@ class Arbiter(PulsarArbiterNames, Actor):
     def wait_serving(self, timeout: float | None = None) -> bool:
         """Block (from another thread) until the arbiter accepts calls."""
         return self._serving.wait(timeout)
-
-
-def _callable(hook, resolver: HookResolver):
-    if hook is None or callable(hook):
-        return hook
-    return _LazyHook(hook, resolver)
-
-
-class _LazyHook:
-    """A "module:function" hook of the arbiter, resolved once its modules are imported."""
-
-    def __init__(self, reference: str, resolver: HookResolver):
-        self.reference = reference
-        self.resolver = resolver
-
-    def __call__(self, actor):
-        return self.resolver.resolve(self.reference)(actor)
