@@ -176,3 +176,14 @@ def logged_url(arbiter: ArbiterProcess, marker: str, pattern: str) -> str:
     line = wait_for(lambda: next((line for line in arbiter.stderr_lines if marker in line), None),
                     10, f"the line with {marker!r}")
     return re.search(pattern, line).group(1)
+
+
+def raw_mailbox_stream(channel):
+    """A MailboxService.Stream call on ``channel`` with the generated messages, as a
+    client in any language would open it (no actorgrpc client code)."""
+    from actorgrpc.v1 import mailbox_pb2
+
+    return channel.stream_stream(
+        "/actorgrpc.v1.MailboxService/Stream",
+        request_serializer=mailbox_pb2.StreamRequest.SerializeToString,
+        response_deserializer=mailbox_pb2.StreamResponse.FromString)()

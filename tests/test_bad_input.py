@@ -6,6 +6,8 @@ import pytest
 import actorgrpc
 from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc, mailbox_pb2
 
+from .support import raw_mailbox_stream
+
 #: The message path: run again with gRPC's private fast path off (make test).
 pytestmark = pytest.mark.dataplane
 
@@ -31,13 +33,9 @@ async def _still_serving(client, proxy):
 async def _raw_stream(address, request, count):
     """Send one StreamRequest on a raw MailboxService.Stream; its replies by id, once
     ``count`` distinct ids have answered."""
-    from actorgrpc.v1 import mailbox_pb2
 
     async with grpc.aio.insecure_channel(address) as channel:
-        stream = channel.stream_stream(
-            "/actorgrpc.v1.MailboxService/Stream",
-            request_serializer=mailbox_pb2.StreamRequest.SerializeToString,
-            response_deserializer=mailbox_pb2.StreamResponse.FromString)()
+        stream = raw_mailbox_stream(channel)
         await stream.write(request)
         replies = {}
         while len(replies) < count:

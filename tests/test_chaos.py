@@ -363,30 +363,36 @@ class Chaos:
         self.accepted_asks += 1
         self.task(self._answer(answer, token, mode, target))
 
-    async def _answer(self, answer, token: str, mode: str, target: Incarnation) -> None:
+    async def _outcome(self, call, tally, what: str):
+        """``(True, result)`` of a call that answered; ``(False, None)`` otherwise,
+        counted in ``tally`` by error class, and a violation unless the error is one
+        that the chaos may cause (a hang past the call's own deadline never is)."""
         guard = asyncio.timeout(ASK_TIMEOUT + ASK_GRACE)
         try:
             async with guard:
-                result = await answer
+                return True, await call
         except TimeoutError as exc:
             # ActorTimeout is a TimeoutError too: only the guard's own is a hang.
             if guard.expired():
-                self.asks["hung"] += 1
-                self.violation(f"ask {token} ({mode} {target.name}) got no answer within "
-                               f"{ASK_TIMEOUT + ASK_GRACE} s")
+                tally["hung"] += 1
+                self.violation(f"{what} got no answer within {ASK_TIMEOUT + ASK_GRACE} s")
             else:
-                self.asks[type(exc).__name__] += 1
-            return
+                tally[type(exc).__name__] += 1
         except ASK_ERRORS as exc:
-            self.asks[type(exc).__name__] += 1
-            return
+            tally[type(exc).__name__] += 1
         except Exception as exc:  # noqa: BLE001
-            self.asks[type(exc).__name__] += 1
-            self.violation(f"ask {token} ({mode} {target.name}) failed with {exc!r}")
+            tally[type(exc).__name__] += 1
+            self.violation(f"{what} failed with {exc!r}")
+        return False, None
+
+    async def _answer(self, answer, token: str, mode: str, target: Incarnation) -> None:
+        what = f"ask {token} ({mode} {target.name})"
+        answered, result = await self._outcome(answer, self.asks, what)
+        if not answered:
             return
         self.asks["ok"] += 1
         if result != token:
-            self.violation(f"ask {token} ({mode} {target.name}) got {result!r}")
+            self.violation(f"{what} got {result!r}")
         self.answered_ok[token] = (mode, target.aid if mode == "proxy" else target.name)
 
     async def do_tell(self, step: Step) -> None:
@@ -414,22 +420,9 @@ class Chaos:
         self.task(self._info(target.name if step.r[1] < 0.5 else target.aid))
 
     async def _info(self, target: str) -> None:
-        guard = asyncio.timeout(ASK_TIMEOUT + ASK_GRACE)
-        try:
-            async with guard:
-                info = await self.client.info(target, _timeout=ASK_TIMEOUT)
-        except TimeoutError as exc:
-            if guard.expired():
-                self.violation(f"Info {target} got no answer within "
-                               f"{ASK_TIMEOUT + ASK_GRACE} s")
-            else:
-                self.infos[type(exc).__name__] += 1
-            return
-        except ASK_ERRORS as exc:
-            self.infos[type(exc).__name__] += 1
-            return
-        except Exception as exc:  # noqa: BLE001
-            self.violation(f"Info {target} failed with {exc!r}")
+        answered, info = await self._outcome(
+            self.client.info(target, _timeout=ASK_TIMEOUT), self.infos, f"Info {target}")
+        if not answered:
             return
         self.infos["ok"] += 1
         if target not in (info["actor"].get("name"), info["actor"].get("aid")):

@@ -15,7 +15,7 @@ import actorgrpc
 from actorgrpc.actor.info_bounds import MAX_INFO_EXTRA_BYTES, bounded_extra
 from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc, mailbox_pb2
 
-from .support import ROOT, ArbiterProcess
+from .support import ROOT, ArbiterProcess, raw_mailbox_stream
 
 #: A small mailbox, so that filling it takes a few calls.
 PENDING = 8
@@ -79,10 +79,7 @@ async def test_one_frame_of_many_calls_fills_the_mailbox_no_further(limited_arbi
             request = mailbox_pb2.StreamRequest(envelopes=[mailbox_pb2.Envelope(
                 id=1, target=proxy.aid, action="sleep", batch_args_json=batch)])
             async with grpc.aio.insecure_channel(address) as channel:
-                stream = channel.stream_stream(
-                    "/actorgrpc.v1.MailboxService/Stream",
-                    request_serializer=mailbox_pb2.StreamRequest.SerializeToString,
-                    response_deserializer=mailbox_pb2.StreamResponse.FromString)()
+                stream = raw_mailbox_stream(channel)
                 await stream.write(request)
                 exhausted = grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
                 refused = set()
