@@ -469,14 +469,18 @@ class Chaos:
                 f"state {state_from_wire(found.actor.actor.state)}, kind "
                 f"{kind_from_wire(found.actor.kind)}")
 
-    async def do_kill(self, step: Step) -> None:
+    async def _running_process(self, step: Step, *, short_named: bool = False):
+        """A running process actor drawn by ``step`` and its process; (None, None)."""
         records = [a for a in await self.live_records()
                    if kind_from_wire(a.kind) == "process"
+                   and (not short_named or a.actor.name in self.short_names)
                    and state_from_wire(a.actor.state) == actorgrpc.ACTOR_STATES.RUN]
         record = self.pick(step.r[0], records)
-        if record is None:
-            return
-        process = self.actor_process(record)
+        process = self.actor_process(record) if record is not None else None
+        return (record, process) if process is not None else (None, None)
+
+    async def do_kill(self, step: Step) -> None:
+        record, process = await self._running_process(step)
         if process is None:
             return
         self.disturb(record.actor.aid, "SIGKILL")
@@ -484,13 +488,7 @@ class Chaos:
         self.applied["kill"] += 1
 
     async def do_sigstop(self, step: Step) -> None:
-        records = [a for a in await self.live_records()
-                   if kind_from_wire(a.kind) == "process" and a.actor.name in self.short_names
-                   and state_from_wire(a.actor.state) == actorgrpc.ACTOR_STATES.RUN]
-        record = self.pick(step.r[0], records)
-        if record is None:
-            return
-        process = self.actor_process(record)
+        record, process = await self._running_process(step, short_named=True)
         if process is None:
             return
         self.disturb(record.actor.aid, "SIGSTOP")
