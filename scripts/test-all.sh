@@ -61,8 +61,10 @@ COVERAGE_FILE="$PWD/.coverage" .venv/bin/python -m coverage report || status=1
 # The data plane once more without gRPC's private internals (the fast path of
 # actorgrpc/transport/stream_ops.py): what runs on a grpcio it was not tested with.
 section "Python data-plane tests again, ACTORGRPC_GRPC_FAST_PATH=0"
+# One process (~95 s; ~60 s on two workers, but one exec-actor stop was seen to fail
+# there once, not reproduced since: kept serial until understood).
 ACTORGRPC_GRPC_FAST_PATH=0 .venv/bin/python -m pytest -q -p no:cacheprovider -m dataplane \
-  -n 2 --dist loadfile || status=1
+  || status=1
 
 run_part "Go client tests" go go scripts/test-go.sh "the Go client was NOT tested"
 # npm comes with Node.js; test-js.sh needs both.
