@@ -37,8 +37,8 @@ run_part "buf (for tests/test_lint.py)" buf npm scripts/install-buf.sh \
   "buf was NOT installed and tests/test_lint.py fails unless ACTORGRPC_ALLOW_SKIP=1"
 
 # Two pytest-xdist workers: the suite mostly waits on the processes it starts (alone
-# it keeps two cores ~40% busy), so two at once take ~5 min instead of ~7 with
-# coverage on. Whole files per worker (--dist loadfile): a module's shared arbiter
+# it keeps two cores ~40% busy). Measured here: one process, no coverage, 7.1 min;
+# two workers with coverage, 5.1-6.4 min (the machine shared or not). Whole files per worker (--dist loadfile): a module's shared arbiter
 # starts once. Coverage (pyproject's [tool.coverage.*]) measures every Python process
 # the tests start: arbiters, fork servers, actors, CLI commands.
 section "Python tests (unit, integration, conformance, generated-code check), with coverage"
