@@ -1,5 +1,13 @@
 # actorgrpc — the two commands: `make run` (an arbiter on 127.0.0.1:7070 with the
 # example module) and `make test` (every test: Python, Go, JS, conformance, checks).
+#
+# `make test` (scripts/test-all.sh) runs the Python suite on two pytest-xdist workers
+# under coverage, prints the 15 slowest tests and the coverage report (it fails below
+# the floor, fail_under in pyproject.toml), and ends with each part's time. Not in it:
+#   make test-bench     the benchmark's own test (minutes: tests/test_bench.py)
+#   make test-cluster   the cluster layer's tests (root: etcd, network namespaces)
+#   make fuzz           longer property-based fuzzing of every RPC
+#   make test-python    the Python suite alone, one process, no coverage
 
 PYTHON ?= python3
 VENV := .venv

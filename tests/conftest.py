@@ -1,8 +1,17 @@
+import os
+
 import pytest
 
 import actorgrpc
 
 from .support import ArbiterProcess
+
+# A pytest-xdist worker (make test runs two) has COLUMNS=80 and LINES=24 in its
+# environment (seen with pytest-xdist 3.8, no terminal anywhere); the CLI would then
+# cut its tables to 80 columns, where a plain `pytest` on a pipe gets 160.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for variable in ("COLUMNS", "LINES"):
+        os.environ.pop(variable, None)
 
 
 @pytest.fixture(scope="module")
