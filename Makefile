@@ -132,6 +132,13 @@ $(VENV)/.cluster-installed: $(VENV)/.installed pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,cluster]'
 	touch $@
 
+# Figures of a cluster (root): cross-host vs same-host send RTT, failover time, cost
+# of an idle arbiter on etcd (messages/s) and in CPU. Bounded like test-cluster.
+.PHONY: bench-cluster
+bench-cluster: cluster-need-root $(VENV)/.cluster-installed
+	bash scripts/cluster/install-etcd.sh
+	timeout --signal=TERM --kill-after=60 $(CLUSTER_TIMEOUT) $(PY) -m tests.cluster.bench_cluster
+
 test-cluster: cluster-need-root $(VENV)/.cluster-installed
 	bash scripts/cluster/install-etcd.sh
 	ACTORGRPC_CLUSTER_TESTS=1 timeout --signal=TERM --kill-after=60 $(CLUSTER_TIMEOUT) \

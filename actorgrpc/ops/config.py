@@ -109,6 +109,11 @@ class ClusterSection(StrictModel):
     advertise: BindAddress | None = None
     lease_ttl: Annotated[StrictInt, Field(ge=2)] | None = None
     placement: Literal["least-loaded", "local"] | None = None
+    etcd_cacert: str | None = None
+    etcd_cert: str | None = None
+    etcd_key: str | None = None
+    etcd_user: str | None = None
+    etcd_password_file: str | None = None
 
 
 class PortSection(StrictModel):
@@ -169,6 +174,8 @@ _OPTIONS = {
     "etcd": ("cluster", "etcd"), "cluster_name": ("cluster", "name"),
     "advertise": ("cluster", "advertise"), "lease_ttl": ("cluster", "lease_ttl"),
     "placement": ("cluster", "placement"),
+    **{key: ("cluster", key) for key in ("etcd_cacert", "etcd_cert", "etcd_key", "etcd_user",
+                                         "etcd_password_file")},
 }
 
 

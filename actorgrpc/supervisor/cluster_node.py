@@ -62,6 +62,13 @@ class ClusterSettings:
     #: Seconds before etcd may expire the lease at which this host fences itself;
     #: None: 30% of the TTL.
     fence_margin: float | None = None
+    #: The internal credential shared by the cluster's arbiters (derived from the
+    #: operator's admin tokens); None: this arbiter's own random one.
+    credential: str | None = dataclasses.field(default=None, repr=False)
+    #: Options of the etcd connection: ca_cert, cert_key, cert_chain (PEM bytes), user,
+    #: password (actorgrpc.cluster.EtcdClient).
+    etcd_options: dict = dataclasses.field(default_factory=dict, repr=False, hash=False,
+                                           compare=False)
 
     @property
     def margin(self) -> float:
@@ -98,6 +105,10 @@ class ClusterNode:
             return None
         # Actors must be reachable from the other hosts, at this host's address.
         arbiter.actor_host = settings.advertise_host
+        if settings.credential:
+            # Calls between hosts (arbiter to arbiter, actor to actor) present it.
+            arbiter.security = arbiter.security.with_credential(settings.credential)
+            arbiter.server_host.security = arbiter.security
         return cls(arbiter, settings)
 
     # -- joining and leaving -------------------------------------------------------------
@@ -107,8 +118,8 @@ class ClusterNode:
         from actorgrpc.cluster import EtcdClient
         from actorgrpc.supervisor.cluster_failover import Failover
 
-        self.etcd = await EtcdClient(list(self.settings.endpoints),
-                                     timeout=ETCD_TIMEOUT).connect()
+        self.etcd = await EtcdClient(list(self.settings.endpoints), timeout=ETCD_TIMEOUT,
+                                     **self.settings.etcd_options).connect()
         await self._register()
         self.failover = Failover(self)
         self._tasks.append(asyncio.ensure_future(self.failover.run()))

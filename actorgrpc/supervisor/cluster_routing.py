@@ -1,8 +1,9 @@
 """What an arbiter in a cluster answers for actors it does not host, and where it spawns.
 
-GetActor / Send / Info for a name this arbiter does not run look the name up in etcd
-and answer with the owner's mailbox address: clients and actors then send straight
-there (their Router caches it and resolves again when the actor moved).
+GetActor / Send for a name this arbiter does not run look the name up in etcd and
+answer with the owner's mailbox address: clients and actors then send straight there
+(their Router caches it and resolves again when the actor moved). Info and Stop of
+such a name go to the owner's arbiter (cluster_remote.py).
 """
 
 from __future__ import annotations

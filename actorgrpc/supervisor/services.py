@@ -30,6 +30,7 @@ from actorgrpc.contract.proxy import ActorProxy
 from actorgrpc.contract.spawn_spec import SpawnSpec
 from actorgrpc.contract.values import from_list, from_struct, to_struct, to_value
 from actorgrpc.supervisor import log_files
+from actorgrpc.supervisor.cluster_remote import forward, owner_elsewhere, relay_members
 from actorgrpc.supervisor.events import EXISTING
 from actorgrpc.supervisor.page_tokens import PageCursor
 from actorgrpc.supervisor.record import ActorRecord, Load, StopOrder
@@ -107,16 +108,24 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
     async def WatchActors(self, request, context):
         bus = self.arbiter.events
         subscription = bus.subscribe()
-        # Headers now, not with the first event: the client knows that the watch is
-        # in place (wait_for_connection returns) before anything happens.
-        await context.send_initial_metadata(())
+        cluster = self.arbiter.cluster
+        relay = None
         try:
+            if request.cluster and cluster is not None:
+                # The other hosts' events, into the same queue (they carry their host).
+                ready = asyncio.Event()
+                relay = asyncio.ensure_future(relay_members(cluster, request, subscription,
+                                                            ready))
+                await ready.wait()  # the members' watches are in place (or timed out)
+            # Headers now, not with the first event: the client knows that the watch is
+            # in place (wait_for_connection returns) before anything happens.
+            await context.send_initial_metadata(())
             if request.include_existing:
                 registry = self.arbiter.registry
                 for record in sorted(registry.live.values(), key=lambda r: r.name):
                     if record.name.startswith(request.name_prefix):
                         await context.write(arbiter_pb2.WatchActorsResponse(
-                            type=EXISTING, actor=summary_of(record),
+                            type=EXISTING, actor=self._hosted(summary_of(record)),
                             time=timestamp(time.time())))
             while True:
                 # Checked before waiting: an overflowed subscription gets no more
@@ -126,12 +135,26 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
                                             "again (include_existing) to catch up")
                 event = await subscription.queue.get()
                 if event.actor.actor.name.startswith(request.name_prefix):
+                    event = self._hosted_event(event)
                     # A client that reads nothing holds the write (flow control): after
                     # WATCH_WRITE_TIMEOUT it is cut off (DEADLINE_EXCEEDED is its own).
                     async with asyncio.timeout(WATCH_WRITE_TIMEOUT):
                         await context.write(event)
         finally:
+            if relay is not None:
+                relay.cancel()
+                await asyncio.gather(relay, return_exceptions=True)
             bus.unsubscribe(subscription)
+
+    def _hosted_event(self, event):
+        """In a cluster, an event of this host's bus (shared by every watcher: copied)
+        with this host's name."""
+        if self.arbiter.cluster is None or event.actor.host:
+            return event
+        hosted = arbiter_pb2.WatchActorsResponse()
+        hosted.CopyFrom(event)
+        hosted.actor.host = self.arbiter.cluster.host
+        return hosted
 
     async def Logs(self, request, context):
         found = self.arbiter.registry.find_any(request.target)
@@ -154,11 +177,15 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
 
     async def Info(self, request, context):
         registry = self.arbiter.registry
+        if request.target not in registry.names and request.target not in registry.live \
+                and request.target not in registry.local:
+            owner = await owner_elsewhere(self.arbiter.cluster, request.target)
+            if owner is not None:  # another host's actor: its own arbiter answers
+                return await forward(self.arbiter.cluster, owner, "Info", request, context)
         if not request.target or request.target == self.arbiter.aid:
             info = self.arbiter.info()
         elif request.target not in registry.names and request.target not in registry.live \
-                and request.target not in registry.local and not await self._elsewhere(
-                    request.target):
+                and request.target not in registry.local:
             # Not live: the crash report of its most recent incarnation, if any.
             record = registry.find_any(request.target)
             report = record.summary_dict()
@@ -177,18 +204,17 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
                 info["supervision"] = found.summary_dict()
         return arbiter_pb2.InfoResponse(info=to_struct(info, "info"))
 
-    async def _elsewhere(self, target: str) -> bool:
-        """In a cluster: whether another host runs ``target``."""
-        cluster = self.arbiter.cluster
-        if cluster is None:
-            return False
-        entry = await cluster.lookup(target)
-        return entry is not None and entry.get("host") != cluster.host
-
     async def Stop(self, request, context):
         if not request.target:
             raise InvalidArgument("target is required")
-        found = self.arbiter.registry.find(request.target)
+        try:
+            found = self.arbiter.registry.find(request.target)
+        except ActorNotFound:
+            owner = await owner_elsewhere(self.arbiter.cluster, request.target)
+            if owner is None:
+                raise
+            # Another host's actor: its own arbiter stops it (and frees its name).
+            return await forward(self.arbiter.cluster, owner, "Stop", request, context)
         if isinstance(found, ActorRecord):
             exit_code = await found.stop("stopped by a client")
             return arbiter_pb2.StopResponse(actor=found.proxy.to_ref(), exit_code=exit_code or 0)

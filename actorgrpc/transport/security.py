@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sized
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from actorgrpc.transport.auth import Role, TokenTable, bearer_metadata
@@ -56,6 +56,12 @@ class SecuritySettings:
         return cls(credential=credential,
                    tokens=TokenTable.of([*operator_tokens, (credential, Role.INTERNAL)]),
                    operator_auth=bool(operator_tokens), tls=tls)
+
+    def with_credential(self, credential: str) -> SecuritySettings:
+        """The same settings with another internal credential (a cluster's shared one)."""
+        kept = tuple(entry for entry in self.tokens.entries if entry[1] is not Role.INTERNAL)
+        internal = TokenTable.of([(credential, Role.INTERNAL)]).entries
+        return replace(self, credential=credential, tokens=TokenTable(kept + internal))
 
     def server(self) -> ServerSecurity:
         return ServerSecurity(

@@ -34,9 +34,17 @@ class ClusterRun:
     """Arbiters on ``hosts`` of ``network``, coordinated by ``etcd``."""
 
     def __init__(self, network: Network, etcd: EtcdCluster, hosts: list[str], tmp: Path, *,
-                 ttl: int = 3) -> None:
+                 ttl: int = 3, secure: bool = False, etcd_password: str = "") -> None:
         self.network, self.etcd, self.hosts, self.tmp, self.ttl = network, etcd, hosts, tmp, ttl
         self.processes: dict[str, subprocess.Popen] = {}
+        #: Secure: every arbiter serves TLS and wants a token (the same files on every
+        #: host, as docs/cluster.md tells operators), the driver presents them.
+        self.secrets = tmp / "secrets" if secure else None
+        self.etcd_password = etcd_password
+        if self.secrets is not None:
+            from actorgrpc.ops.provision import init_secrets
+
+            init_secrets(str(self.secrets), [network.host(h).ip for h in hosts])
         self.journal = tmp / "journal.jsonl"  # start hooks of cluster_actors append here
         self.journal.touch()
         os.chmod(tmp, 0o755)
@@ -49,12 +57,31 @@ class ClusterRun:
 
     def start(self, host: str) -> None:
         argv = [sys.executable, "-m", "actorgrpc", "serve", "--bind", self.address(host),
-                "--advertise", self.address(host), "--insecure",
+                "--advertise", self.address(host),
                 "--etcd", ",".join(self.etcd.endpoints), "--cluster", CLUSTER,
                 "--lease-ttl", str(self.ttl), "-m", "tests.cluster.cluster_actors",
-                "--run-dir", str(self.tmp / f"run-{host}")]
+                "--run-dir", str(self.tmp / f"run-{host}"), *self._security_args()]
         with open(self.log(host), "a") as out:
             self.processes[host] = self.network.popen(host, argv, stdout=out, cwd=str(ROOT))
+
+    def _security_args(self) -> list[str]:
+        args = ["--insecure"] if self.secrets is None else [
+            "--tls-cert", str(self.secrets / "tls.crt"), "--tls-key", str(self.secrets / "tls.key"),
+            "--auth-token-file", str(self.secrets / "tokens")]
+        if self.etcd_password:
+            password = self.tmp / "etcd-password"
+            password.write_text(self.etcd_password + "\n")
+            args += ["--etcd-user", "root", "--etcd-password-file", str(password)]
+        return args
+
+    def driver_env(self) -> dict[str, str]:
+        """The driver's environment: the admin token and CA of a secure cluster."""
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        if self.secrets is not None:
+            tokens = (self.secrets / "tokens").read_text().split()
+            env["ACTORGRPC_TOKEN"] = tokens[tokens.index("admin") + 1]
+            env["CLUSTER_TLS_CA"] = str(self.secrets / "tls.crt")
+        return env
 
     def start_all(self) -> None:
         for host in self.hosts:
@@ -73,7 +100,7 @@ class ClusterRun:
         """Run one cluster_driver command inside the driver namespace; its JSON line."""
         result = self.network.run("driver", [sys.executable, "-m", "tests.cluster.cluster_driver",
                                              *args], timeout=timeout,
-                                  env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                  env=self.driver_env())
         lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
         assert lines, f"driver {args}: {result.returncode}\n{result.stderr[-3000:]}"
         return json.loads(lines[-1])

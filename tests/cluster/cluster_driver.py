@@ -7,6 +7,12 @@ never dial a host's address). One command per run; prints one JSON line.
     python -m tests.cluster.cluster_driver until ARBITER TARGET --seconds S [--not-at IP]
     python -m tests.cluster.cluster_driver sends ARBITER TARGET --seconds S
     python -m tests.cluster.cluster_driver list ARBITER
+    python -m tests.cluster.cluster_driver watch ARBITER PREFIX --via ARBITER --on HOST...
+    python -m tests.cluster.cluster_driver info ARBITER TARGET
+    python -m tests.cluster.cluster_driver stop ARBITER TARGET
+
+With ``CLUSTER_TLS_CA`` set, every connection uses TLS with that CA (and
+``ACTORGRPC_TOKEN``, read by actorgrpc.connect, the token).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
 
 import actorgrpc
@@ -24,10 +31,50 @@ def emit(**fields: object) -> None:
     print(json.dumps(fields), flush=True)
 
 
+def _connect(address: str) -> actorgrpc.Client:
+    return actorgrpc.connect(address, tls=os.environ.get("CLUSTER_TLS_CA") or None)
+
+
+async def watch(args: argparse.Namespace) -> None:
+    """Watch the cluster on one arbiter while actors named PREFIX-<i> are spawned on
+    ``--on`` hosts through ``--via`` and stopped through the watched arbiter (Stop of a
+    remote name); print the events seen (type, name, host)."""
+    seen: list[dict] = []
+    wanted = {f"{args.prefix}-{i}" for i in range(len(args.on))}
+    async with _connect(args.arbiter) as watched, _connect(args.via) as via:
+        request = arbiter_pb2.WatchActorsRequest(cluster=True, name_prefix=args.prefix)
+        call = watched.stub.WatchActors(request, timeout=60, metadata=watched.metadata)
+        await call.initial_metadata()  # every member's watch is in place
+        for i, host in enumerate(args.on):
+            await via.spawn(name=f"{args.prefix}-{i}", host=host)
+        stopped = {}
+        for name in sorted(wanted):
+            response = await watched.stub.Stop(arbiter_pb2.StopRequest(target=name),
+                                               timeout=30, metadata=watched.metadata)
+            stopped[name] = response.actor.name
+        async for event in call:
+            seen.append({"type": arbiter_pb2.ActorEventType.Name(event.type),
+                         "name": event.actor.actor.name, "host": event.actor.host})
+            exited = {e["name"] for e in seen if e["type"] == "ACTOR_EVENT_TYPE_EXITED"}
+            if exited >= wanted:
+                break
+        call.cancel()
+    emit(events=seen, stopped=stopped)
+
+
+async def info(args: argparse.Namespace) -> None:
+    async with _connect(args.arbiter) as client:
+        response = await client.stub.Info(arbiter_pb2.InfoRequest(target=args.target),
+                                          timeout=10, metadata=client.metadata)
+    from google.protobuf.json_format import MessageToDict
+
+    emit(info=MessageToDict(response.info))
+
+
 async def spawn(args: argparse.Namespace) -> None:
     params = {"name": args.name, "host": args.host, "restart": args.restart,
               "start": args.start, "extra": json.loads(args.extra) if args.extra else None}
-    async with actorgrpc.connect(args.arbiter) as client:
+    async with _connect(args.arbiter) as client:
         try:
             proxy = await client.spawn(**{k: v for k, v in params.items() if v})
         except actorgrpc.ActorError as exc:
@@ -37,7 +84,7 @@ async def spawn(args: argparse.Namespace) -> None:
 
 
 async def contend(args: argparse.Namespace) -> None:
-    clients = [actorgrpc.connect(address) for address in args.arbiters]
+    clients = [_connect(address) for address in args.arbiters]
     for client in clients:
         await client.__aenter__()
     try:
@@ -53,7 +100,7 @@ async def contend(args: argparse.Namespace) -> None:
 
 
 async def send(args: argparse.Namespace) -> None:
-    async with actorgrpc.connect(args.arbiter) as client:
+    async with _connect(args.arbiter) as client:
         parsed = [json.loads(a) for a in args.args]
         try:
             result = await client.send(args.target, args.action, *parsed, _timeout=30)
@@ -66,7 +113,7 @@ async def send(args: argparse.Namespace) -> None:
 async def until(args: argparse.Namespace) -> None:
     """Send ``where`` until an incarnation not at ``--not-at`` answers; print when."""
     deadline = time.monotonic() + args.seconds
-    async with actorgrpc.connect(args.arbiter) as client:
+    async with _connect(args.arbiter) as client:
         while time.monotonic() < deadline:
             try:
                 # 1 s per attempt: a send to a cut-off host times out rather than fails.
@@ -85,7 +132,7 @@ async def sends(args: argparse.Namespace) -> None:
     ok = failed = 0
     errors: list[str] = []
     deadline = time.monotonic() + args.seconds
-    async with actorgrpc.connect(args.arbiter) as client:
+    async with _connect(args.arbiter) as client:
         while time.monotonic() < deadline:
             try:
                 await client.send(args.target, "echo", ok, _timeout=2.0)
@@ -98,9 +145,10 @@ async def sends(args: argparse.Namespace) -> None:
 
 
 async def list_actors(args: argparse.Namespace) -> None:
-    async with actorgrpc.connect(args.arbiter) as client:
+    async with _connect(args.arbiter) as client:
         response = await client.stub.ListActors(
-            arbiter_pb2.ListActorsRequest(cluster=True, page_size=1000), timeout=10)
+            arbiter_pb2.ListActorsRequest(cluster=True, page_size=1000), timeout=10,
+            metadata=client.metadata)
     emit(actors=[{"name": s.actor.name, "host": s.host, "address": s.actor.address}
                  for s in response.actors])
 
@@ -129,9 +177,18 @@ def main() -> None:
         p.add_argument("--not-at", default="")
     p = sub.add_parser("list")
     p.add_argument("arbiter")
+    p = sub.add_parser("watch")
+    p.add_argument("arbiter")
+    p.add_argument("prefix")
+    p.add_argument("--via", required=True)
+    p.add_argument("--on", nargs="+", required=True)
+    p = sub.add_parser("info")
+    p.add_argument("arbiter")
+    p.add_argument("target")
     args = parser.parse_args()
     handler = {"spawn": spawn, "contend": contend, "send": send, "until": until,
-               "sends": sends, "list": list_actors}[args.command]
+               "sends": sends, "list": list_actors, "watch": watch,
+               "info": info}[args.command]
     asyncio.run(handler(args))
 
 

@@ -29,14 +29,19 @@ HOSTS = ["h1", "h2", "h3"]
 
 
 @contextlib.contextmanager
-def cluster_run(tmp: Path, etcd_hosts: list[str], ttl: int = TTL) -> Iterator[ClusterRun]:
-    """A network, etcd on ``etcd_hosts``, an arbiter per host; all gone on exit."""
+def cluster_run(tmp: Path, etcd_hosts: list[str], ttl: int = TTL, *, secure: bool = False,
+                etcd_password: str = "") -> Iterator[ClusterRun]:
+    """A network, etcd on ``etcd_hosts``, an arbiter per host; all gone on exit.
+    ``secure``: TLS and tokens on every arbiter; ``etcd_password``: etcd's auth on."""
     with Network([*HOSTS, *[h for h in etcd_hosts if h not in HOSTS]]) as network:
         etcd = EtcdCluster.in_network(network, etcd_hosts, tmp / "etcd")
         run = None
         try:
             etcd.start(ready_timeout=30)
-            run = ClusterRun(network, etcd, HOSTS, tmp, ttl=ttl)
+            if etcd_password:
+                etcd.enable_auth(etcd_password)
+            run = ClusterRun(network, etcd, HOSTS, tmp, ttl=ttl, secure=secure,
+                             etcd_password=etcd_password)
             run.start_all()
             yield run
         finally:
@@ -47,8 +52,15 @@ def cluster_run(tmp: Path, etcd_hosts: list[str], ttl: int = TTL) -> Iterator[Cl
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterRun]:
-    """One cluster for the tests that break nothing; the last of them stops it."""
-    with cluster_run(tmp_path_factory.mktemp("shared"), ["etcd"]) as run:
+    """One cluster for the tests that break nothing; the last of them stops it.
+
+    Secured as docs/cluster.md tells operators: every arbiter serves TLS and wants a
+    token (the same certificate and token file on every host), and logs in to etcd
+    (``--etcd-user``/``--etcd-password-file``; etcd's auth is on): every scenario on
+    it crosses hosts with TLS, tokens and the cluster's shared internal credential.
+    """
+    with cluster_run(tmp_path_factory.mktemp("shared"), ["etcd"], secure=True,
+                     etcd_password="etcd-s3cret") as run:
         yield run
 
 
@@ -96,6 +108,32 @@ def test_one_name_contended_from_three_hosts(shared: ClusterRun) -> None:
         assert len(winners) == 1, outcomes
         assert sorted(o["error"] for o in outcomes if not o["ok"]) == \
             ["ActorAlreadyExists"] * 2, outcomes
+
+
+@pytest.mark.timeout(90)
+def test_watch_info_and_stop_of_the_whole_cluster_from_one_arbiter(shared: ClusterRun) -> None:
+    run = shared
+    # A cluster watch on h1 while wx-0, wx-1, wx-2 start on h1, h2, h3 (spawned through
+    # h3) and are stopped through h1: the remote ones by forwarding to their arbiters.
+    watched = run.drive("watch", run.address("h1"), "wx", "--via", run.address("h3"),
+                        "--on", *[run.address(h) for h in HOSTS])
+    assert watched["stopped"] == {f"wx-{i}": f"wx-{i}" for i in range(3)}, watched
+    for i, host in enumerate(HOSTS):
+        mine = [e for e in watched["events"] if e["name"] == f"wx-{i}"]
+        types = [e["type"].removeprefix("ACTOR_EVENT_TYPE_") for e in mine]
+        assert "RUNNING" in types and types[-1] == "EXITED", (i, mine)
+        assert {e["host"] for e in mine} == {run.address(host)}, (i, mine)
+    # Stopped for good: no host runs them, and their names are free.
+    listed = {a["name"] for a in run.drive("list", run.address("h2"))["actors"]}
+    assert not {n for n in listed if n.startswith("wx-")}, listed
+    # Info of a remote name through an arbiter that does not host it: answered by its
+    # owner's arbiter, with its supervision record (only the owner has one).
+    assert run.spawn("h1", "inf", host="h2")["ok"]
+    info = run.drive("info", run.address("h3"), "inf")["info"]
+    assert info["actor"]["name"] == "inf" and "supervision" in info, info
+    # A stopped remote name is gone: NOT_FOUND, as on one host.
+    gone = run.drive("send", run.address("h3"), "wx-1", "ping")
+    assert not gone["ok"] and gone["error"] == "ActorNotFound", gone
 
 
 @pytest.mark.timeout(60)

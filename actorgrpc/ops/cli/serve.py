@@ -101,11 +101,20 @@ def _read_config_file(ctx: click.Context, _param, path):
                    "TTL/3). A host cut off from etcd this long loses its actors' names.")
 @click.option("--placement", type=click.Choice(["least-loaded", "local"]), default=None,
               help="Where a spawn with no host goes (default least-loaded).")
+@click.option("--etcd-cacert", default=None, type=click.Path(dir_okay=False),
+              help="CA of etcd's TLS certificate: talk to etcd over TLS.")
+@click.option("--etcd-cert", default=None, type=click.Path(dir_okay=False),
+              help="Client certificate for etcd (its client-cert-auth); with --etcd-key.")
+@click.option("--etcd-key", default=None, type=click.Path(dir_okay=False),
+              help="The PEM private key of --etcd-cert.")
+@click.option("--etcd-user", default=None, help="etcd user (etcd auth enabled).")
+@click.option("--etcd-password-file", default=None, type=click.Path(dir_okay=False),
+              help="File whose first line is --etcd-user's password.")
 def serve(config_path, bind, modules, start, monitors, run_dir, max_message_bytes,
           log_level, log_format, heartbeat_interval, spawn_timeout, metrics_port,
           dashboard_port, auth_token_file, tls_cert, tls_key, tls_client_ca, tls_ca,
           insecure, programs, max_actors, max_thread_actors, max_pending_calls, etcd,
-          cluster_name, advertise, lease_ttl, placement):
+          cluster_name, advertise, lease_ttl, placement, **etcd_security):
     """Run an arbiter until SIGTERM or SIGINT."""
     from actorgrpc.actor.logs import configure_logging
     from actorgrpc.contract.limits import Limits
@@ -129,6 +138,8 @@ def serve(config_path, bind, modules, start, monitors, run_dir, max_message_byte
         sys.path.insert(0, os.getcwd())
     plugins = _plugins(metrics_port, dashboard_port)
     cluster = _cluster_settings(bind, etcd, cluster_name, advertise, lease_ttl, placement)
+    if cluster is not None:
+        cluster = _secure_cluster(cluster, security["auth_tokens"], etcd_security)
     try:
         arb = Arbiter(bind=bind, modules=[*config.modules, *modules], start=start,
                       run_dir=run_dir, max_message_bytes=max_message_bytes, announce=True,
@@ -163,6 +174,43 @@ def _cluster_settings(bind, etcd, name, advertise, lease_ttl, placement):
     endpoints = tuple(e.strip() for e in etcd.split(",") if e.strip())
     return ClusterSettings(endpoints=endpoints, name=name or "default", advertise=advertise,
                            lease_ttl=lease_ttl or 5, placement=placement or "least-loaded")
+
+
+def _secure_cluster(cluster, tokens, etcd_security: dict):
+    """``cluster`` with the credential its arbiters share and the etcd connection's
+    TLS and password (``--etcd-cacert``, ...)."""
+    import dataclasses
+
+    from actorgrpc.supervisor.cluster_remote import cluster_credential
+    from actorgrpc.transport.auth import Role
+    from actorgrpc.transport.tls import TlsError, read_pem
+
+    credential = cluster_credential([t for t, role in tokens if role is Role.ADMIN],
+                                    cluster.name)
+    options: dict = {}
+    try:
+        for option, key, what in (("etcd_cacert", "ca_cert", "etcd CA"),
+                                  ("etcd_cert", "cert_chain", "etcd client certificate"),
+                                  ("etcd_key", "cert_key", "etcd client key")):
+            if etcd_security.get(option):
+                options[key] = read_pem(etcd_security[option], what)
+    except TlsError as exc:
+        raise click.ClickException(str(exc)) from None
+    if ("cert_chain" in options) != ("cert_key" in options):
+        raise click.UsageError("--etcd-cert and --etcd-key go together")
+    if ("cert_chain" in options or "cert_key" in options) and "ca_cert" not in options:
+        raise click.UsageError("--etcd-cert needs --etcd-cacert")
+    user, password_file = etcd_security.get("etcd_user"), etcd_security.get("etcd_password_file")
+    if bool(user) != bool(password_file):
+        raise click.UsageError("--etcd-user and --etcd-password-file go together")
+    if user:
+        try:
+            with open(password_file, encoding="utf-8") as handle:
+                options["password"] = handle.readline().rstrip("\r\n")
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {password_file}: {exc}") from None
+        options["user"] = user
+    return dataclasses.replace(cluster, credential=credential, etcd_options=options)
 
 
 def _programs(config, options) -> dict:
