@@ -6,8 +6,8 @@ against each actor language: Python actors, and the Go and Node.js demo actors
 (tests/polyglot.py) as EXEC actors of their registered programs wherever a case
 spawns a plain actor. Spawns that name a kind or hooks of their own stay Python's,
 as in the Go (clients/go/conformance) and JS (clients/js/conformance) runners. One
-arbiter serves the whole module; the combinations run one after the other (they
-use the same names) and stop what they spawned.
+arbiter serves the whole module; every combination has its own name prefix, so the
+cases run at once (``outcomes``) and each test reports its own case's outcome.
 """
 
 import asyncio
@@ -35,8 +35,8 @@ HOOKS = ("kind", "start", "stopping", "periodic_task")
 
 @pytest.fixture(scope="module")
 def arbiter_process(tmp_path_factory):
-    """The module's arbiter (the conftest's ``client`` connects to it), with the Go and
-    Node.js demo actors registered; ``.missing`` says which could not be, and why."""
+    """The module's arbiter, with the Go and Node.js demo actors registered;
+    ``.missing`` says which could not be, and why (their tests skip, loudly)."""
     args, missing = program_options("go", "node")
     arbiter = ArbiterProcess(*args, run_dir=str(tmp_path_factory.mktemp("run")))
     arbiter.missing = missing
@@ -112,8 +112,8 @@ async def _run_case(client, case, path, program, prefix):
             if "names" in expect:
                 assert result == [prefix + n for n in expect["names"]], where
     finally:
-        # A failed case leaves nothing running for the next combination (which uses
-        # the same names); NOT_FOUND here means the case stopped it already.
+        # A failed case leaves nothing running on the shared arbiter; NOT_FOUND here
+        # means the case stopped it already.
         for name in spawned:
             try:
                 await client.stop(name)
