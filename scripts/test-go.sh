@@ -14,4 +14,7 @@ if [ "$(go env CGO_ENABLED)" != 1 ] || ! command -v "$(go env CC)" >/dev/null 2>
   echo "!!! test-go.sh: no cgo / C compiler: running WITHOUT the race detector !!!"
   race=
 fi
+# The conformance tests run the Node.js demo actor too: it needs clients/js's packages.
+if command -v npm >/dev/null && [ ! -d ../js/node_modules/@grpc/grpc-js ]; then
+  (cd ../js && npm ci --no-audit --no-fund --loglevel=error); fi
 go test $race -count=1 ./...

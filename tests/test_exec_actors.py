@@ -1,11 +1,13 @@
 """EXEC actors: registered programs in any language, supervised like Python actors.
 
 The program here is tests/scripts/minimal_exec_actor.py, which speaks the protocol
-with raw gRPC stubs only (as a program in another language would).
+with raw gRPC stubs only (as a program in another language would); kill -9, hung
+detection and restart policies run against the Go demo actor too (tests/polyglot.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import signal
@@ -19,6 +21,7 @@ import actorgrpc
 from actorgrpc.contract.enums import state_from_wire
 from actorgrpc.supervisor.programs import parse_program_option
 
+from .polyglot import GO_PROGRAM, loud_skip, program_options
 from .support import ROOT, ArbiterProcess, assert_all_gone, wait_for_async
 
 #: The message path: run again with gRPC's private fast path off (make test).
@@ -33,11 +36,22 @@ RECOVERY = 20.0
 
 @pytest.fixture(scope="module")
 def exec_arbiter(tmp_path_factory):
-    arbiter = ArbiterProcess("--program", f"minimal={PROGRAM}", "--heartbeat-interval", "0.1",
-                             modules=("tests.sample_actors",),
+    """With the minimal program and the Go demo actor (go-demo) registered; without Go,
+    ``.missing`` says so and the tests of the Go actor skip, loudly."""
+    go, missing = program_options("go")
+    arbiter = ArbiterProcess("--program", f"minimal={PROGRAM}", *go, "--heartbeat-interval",
+                             "0.1", modules=("tests.sample_actors",),
                              run_dir=str(tmp_path_factory.mktemp("run")))
+    arbiter.missing = missing
     yield arbiter
     arbiter.stop_and_check()
+
+
+def program_of(arbiter, language: str) -> str:
+    """The registered program of the actor language ("minimal": the Python script)."""
+    if language in arbiter.missing:
+        loud_skip(arbiter.missing[language])
+    return {"minimal": "minimal", "go": GO_PROGRAM}[language]
 
 
 async def running(client, name, not_aid=None):
@@ -85,26 +99,84 @@ async def test_only_registered_programs_run(exec_arbiter):
         assert not await client.list_actors(name_prefix="ex-bad")
 
 
-async def test_kill_9_restarts_and_a_hung_exec_actor_is_replaced(exec_arbiter):
+async def incarnation(client, name, aid):
+    """The summary of one incarnation of ``name``, exited or not."""
+    return [a for a in await client.list_actors(name_prefix=name, include_exited=True)
+            if a.actor.aid == aid][0]
+
+
+@pytest.mark.parametrize("language", ["minimal", "go"])
+async def test_kill_9_restarts_and_a_hung_exec_actor_is_replaced(exec_arbiter, language):
+    program = program_of(exec_arbiter, language)
+    name = f"ex-phoenix-{language}"
     async with actorgrpc.connect(exec_arbiter.address) as client:
-        first = await client.spawn(name="ex-phoenix", kind="exec", program="minimal",
+        first = await client.spawn(name=name, kind="exec", program=program,
                                    restart="permanent", timeout=1.0)
-        pid = (await client.list_actors(name_prefix="ex-phoenix"))[0].pid
+        pid = (await client.list_actors(name_prefix=name))[0].pid
+        processes = [psutil.Process(pid)]
         os.kill(pid, signal.SIGKILL)
-        second = await wait_for_async(lambda: running(client, "ex-phoenix", first.aid),
+        second = await wait_for_async(lambda: running(client, name, first.aid),
                                       RECOVERY, "the exec actor restarted")
-        assert second.restarts == 1
-        assert await client.send("ex-phoenix", "ping") == "pong"
-        # It stops beating: hung after its 1 s timeout, stopped, replaced.
-        await client.send("ex-phoenix", "freeze")
-        third = await wait_for_async(lambda: running(client, "ex-phoenix", second.actor.aid),
+        assert second.restarts == 1 and second.pid != pid and second.program == program
+        processes.append(psutil.Process(second.pid))
+        assert (await incarnation(client, name, first.aid)).crash_report.exit_code == -9
+        assert await client.send(name, "ping") == "pong"
+        # It stops beating: hung after its 1 s timeout, stopped, replaced. The Go
+        # actor's freeze blocks its loop until it is stopped (no answer: a tell).
+        if language == "go":
+            await client.tell(name, "freeze")
+        else:
+            await client.send(name, "freeze")
+        third = await wait_for_async(lambda: running(client, name, second.actor.aid),
                                      RECOVERY, "the hung exec actor replaced")
         assert third.restarts == 2
-        old = [a for a in await client.list_actors(name_prefix="ex-phoenix",
-                                                   include_exited=True)
-               if a.actor.aid == second.actor.aid][0]
+        processes.append(psutil.Process(third.pid))
+        old = await incarnation(client, name, second.actor.aid)
         assert old.crash_report.failure.startswith("hung")
-        await client.stop("ex-phoenix")
+        assert await client.stop(name) == 0
+        # Every incarnation's process is gone (the hung one was stopped or killed).
+        assert_all_gone(processes, timeout=RECOVERY)
+
+
+async def test_restart_policies_of_a_go_actor(exec_arbiter):
+    """Permanent: restarted even after a clean exit; transient: after an abnormal one
+    only; temporary: never. The four actors run at once (their exits do not wait on
+    each other), each killed with SIGKILL or told to stop (exit 0)."""
+    program = program_of(exec_arbiter, "go")
+    async with actorgrpc.connect(exec_arbiter.address) as client:
+        async def one(restart, exit, restarted):
+            name = f"ex-policy-{restart}-{exit}"
+            ref = await client.spawn(name=name, kind="exec", program=program, restart=restart)
+            process = psutil.Process((await client.list_actors(name_prefix=name))[0].pid)
+            if exit == "kill":
+                process.kill()
+            else:
+                assert await client.send(ref, "stop") is None
+            # The exit is seen at once (the process is reaped); RECOVERY is the margin.
+            await asyncio.to_thread(process.wait, RECOVERY)
+            await wait_for_async(lambda: has_report(client, name, ref.aid), RECOVERY,
+                                 f"{name}: the exit recorded")
+            if restarted:
+                again = await wait_for_async(lambda: running(client, name, ref.aid), RECOVERY,
+                                             f"{name}: restarted")
+                assert again.restarts == 1 and again.program == program
+                process = psutil.Process(again.pid)
+                assert await client.send(name, "ping") == "pong"
+                assert await client.stop(name) == 0
+                await asyncio.to_thread(process.wait, RECOVERY)
+            else:
+                # Recorded exited, and with no restart pending, nothing by that name:
+                # the supervisor decides when it records the exit.
+                assert await running(client, name) is None
+                with pytest.raises(actorgrpc.ActorNotFound):
+                    await client.send(name, "ping")
+
+        await asyncio.gather(one("permanent", "stop", True), one("transient", "kill", True),
+                             one("transient", "stop", False), one("temporary", "kill", False))
+
+
+async def has_report(client, name, aid):
+    return (await incarnation(client, name, aid)).HasField("crash_report")
 
 
 def test_exec_actors_die_with_their_arbiter(tmp_path):

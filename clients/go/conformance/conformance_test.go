@@ -3,7 +3,9 @@ package conformance_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,11 +15,46 @@ import (
 	"github.com/actorgrpc/actorgrpc/clients/go/actorgrpc"
 	pb "github.com/actorgrpc/actorgrpc/clients/go/actorgrpcv1"
 	"github.com/actorgrpc/actorgrpc/clients/go/conformance"
+	"github.com/actorgrpc/actorgrpc/clients/go/internal/arbiterproc"
 	"github.com/actorgrpc/actorgrpc/clients/go/internal/testenv"
 )
 
-// The arbiter of these tests also runs the Go demo actor (go-demo).
-func TestMain(m *testing.M) { os.Exit(testenv.Run(m, testenv.DemoActorArgs()...)) }
+// The arbiter of these tests also runs the Go demo actor (go-demo) and, when
+// node and clients/js/node_modules are there, the Node.js one (js-demo).
+func TestMain(m *testing.M) {
+	args := testenv.DemoActorArgs()
+	var node []string
+	node, nodeMissing = nodeDemoArgs()
+	os.Exit(testenv.Run(m, append(args, node...)...))
+}
+
+// nodeProgram is the name the arbiter registers the Node.js demo actor under.
+const nodeProgram = "js-demo"
+
+// nodeMissing says why the Node.js demo actor is not registered ("" if it is).
+var nodeMissing string
+
+// nodeDemoArgs are serve arguments registering clients/js/examples/demo-actor.js
+// as nodeProgram, or why it cannot run here (no node; no node_modules, which
+// scripts/test-js.sh installs, and scripts/test-go.sh too when npm is there).
+func nodeDemoArgs() ([]string, string) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return nil, "node is not on PATH"
+	}
+	root, err := arbiterproc.RepoRoot()
+	if err != nil {
+		return nil, err.Error()
+	}
+	js := filepath.Join(root, "clients", "js")
+	if _, err := os.Stat(filepath.Join(js, "node_modules", "@grpc", "grpc-js")); err != nil {
+		return nil, "clients/js/node_modules is missing (npm ci in clients/js)"
+	}
+	// The arbiter splits the command line as a POSIX shell does.
+	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+	demo := filepath.Join(js, "examples", "demo-actor.js")
+	return []string{"--program", nodeProgram + "=" + quote(node) + " " + quote(demo)}, ""
+}
 
 // TestConformance runs every case of tests/conformance/cases.json against the
 // test arbiter through both data paths, one subtest per path and case, in
@@ -34,6 +71,17 @@ func TestConformanceGoActor(t *testing.T) {
 	calls := &methodCounter{}
 	c := testenv.Client(t, calls.options())
 	runAll(t, c, calls, testenv.DemoProgram)
+}
+
+// TestConformanceNodeActor runs every case again with the Node.js demo actor
+// (an exec actor) where a case spawns a plain actor, through both data paths.
+func TestConformanceNodeActor(t *testing.T) {
+	if nodeMissing != "" {
+		t.Skipf("!!! SKIPPED: the Node.js actor is NOT tested: %s !!!", nodeMissing)
+	}
+	calls := &methodCounter{}
+	c := testenv.Client(t, calls.options())
+	runAll(t, c, calls, nodeProgram)
 }
 
 // runAll runs every case on both paths (program as in Runner.Program) and

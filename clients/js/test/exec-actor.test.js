@@ -16,8 +16,28 @@ const { loadCases, runCase, PATHS } = require('../conformance/run');
 
 const DEMO = path.join(__dirname, '..', 'examples', 'demo-actor.js');
 const FIXTURE_ACTOR = path.join(__dirname, '..', 'support', 'fixture-actor.js');
+
+/**
+ * The Go demo actor (clients/go/cmd/demoactor), built into a temporary folder
+ * when go is on PATH, so that the cases run against it too: { path } or { missing }.
+ */
+function buildGoDemo() {
+  const { spawnSync } = require('node:child_process');
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'actorgrpc-js-test-go-'));
+  // ~2 s with a warm build cache (make test runs the Go tests first); 300 s for a cold one.
+  const built = spawnSync('go', ['build', '-o', dir + path.sep, './cmd/demoactor'], { cwd: path.join(__dirname, '..', '..', 'go'), encoding: 'utf8', timeout: 300_000 });
+  if (built.error && built.error.code === 'ENOENT') {
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { missing: 'go is not on PATH' };
+  }
+  // A Go checkout that does not build is a failure, not a missing tool.
+  assert.equal(built.status, 0, `go build ./cmd/demoactor failed: ${built.stderr || built.error}`);
+  return { dir, path: path.join(dir, 'demoactor') };
+}
+const GO_DEMO = buildGoDemo();
 /** serve --program options: node and the script, quoted for the arbiter's shlex. */
-const PROGRAMS = ['--program', `js-demo='${process.execPath}' '${DEMO}'`, '--program', `js-test='${process.execPath}' '${FIXTURE_ACTOR}'`];
+const PROGRAMS = ['--program', `js-demo='${process.execPath}' '${DEMO}'`, '--program', `js-test='${process.execPath}' '${FIXTURE_ACTOR}'`,
+  ...(GO_DEMO.path ? ['--program', `go-demo='${GO_DEMO.path}'`] : [])];
 const actorPids = new Set();
 
 async function spawnExec(client, name, program = 'js-demo', params = {}) {
@@ -39,6 +59,7 @@ async function rejects(promise, codeName, Class, message) {
 after(async () => {
   // Every arbiter below stops its actors; a stop escalates to SIGKILL within 10 s.
   await waitFor(() => [...actorPids].every((pid) => !pidAlive(pid)), { timeoutMs: 15_000, what: `actor pids ${[...actorPids]} to exit` });
+  if (GO_DEMO.dir) fs.rmSync(GO_DEMO.dir, { recursive: true, force: true });
 });
 
 describe('the Node.js demo actor under an arbiter', () => {
@@ -61,6 +82,35 @@ describe('the Node.js demo actor under an arbiter', () => {
         await runCase(client, testCase, { path: casePath, spawn: { kind: 'exec', program: 'js-demo' } });
       });
     }
+  }
+
+  // The same cases against the Go demo actor: the JS client with a Go actor.
+  for (const casePath of PATHS) {
+    for (const testCase of loadCases()) {
+      test(`conformance, Go actor: ${testCase.name} (${casePath} path)`, async (t) => {
+        if (GO_DEMO.missing) return t.skip(`!!! SKIPPED: the Go actor is NOT tested: ${GO_DEMO.missing} !!!`);
+        const seen = await spawnedPrograms(() => runCase(client, testCase, { path: casePath, spawn: { kind: 'exec', program: 'go-demo' } }));
+        // Where the case spawns a plain actor, that actor is the Go one.
+        const plain = testCase.steps.some(({ op, request: r = {} }) => op === 'spawn' && !r.kind && !r.start && !r.stopping && !r.periodic_task);
+        assert.equal(seen.has('go-demo'), plain, [...seen].join());
+      });
+    }
+  }
+
+  /** Runs fn; resolves to the programs of the exec actors its spawns asked for. */
+  async function spawnedPrograms(fn) {
+    const seen = new Set();
+    const spawn = client.spawn;
+    client.spawn = (params) => {
+      if (params.kind === 'exec') seen.add(params.program);
+      return spawn.call(client, params);
+    };
+    try {
+      await fn();
+    } finally {
+      client.spawn = spawn;
+    }
+    return seen;
   }
 
   test('it is an EXEC actor running node, reporting its load', async () => {
