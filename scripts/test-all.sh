@@ -58,6 +58,16 @@ if [ "$unreadable" -gt 0 ]; then
 fi
 COVERAGE_FILE="$PWD/.coverage" .venv/bin/python -m coverage report || status=1
 
+# The cluster tests (root: network namespaces, etcd) mostly wait on leases and
+# elections (about 4 min, little CPU): they run beside the data-plane rerun and the Go
+# and JS tests, their output kept until those are done, so that the whole run stays
+# within CI's limit (serially it would not).
+section "Cluster tests (root: network namespaces, etcd), started beside the next parts"
+cluster_log=$(mktemp)
+cluster_started=$SECONDS
+make test-cluster >"$cluster_log" 2>&1 &
+cluster_pid=$!
+
 # The data plane once more without gRPC's private internals (the fast path of
 # actorgrpc/transport/stream_ops.py): what runs on a grpcio it was not tested with.
 section "Python data-plane tests again, ACTORGRPC_GRPC_FAST_PATH=0"
@@ -65,15 +75,6 @@ section "Python data-plane tests again, ACTORGRPC_GRPC_FAST_PATH=0"
 # there once, not reproduced since: kept serial until understood).
 ACTORGRPC_GRPC_FAST_PATH=0 .venv/bin/python -m pytest -q -p no:cacheprovider -m dataplane \
   || status=1
-
-# The cluster tests (root: network namespaces, etcd) mostly wait on leases and
-# elections (about 3.5 min, little CPU): they run beside the Go and JS tests, their
-# output kept until those are done, so that the whole run stays within CI's limit.
-section "Cluster tests (root: network namespaces, etcd), started beside the Go and JS tests"
-cluster_log=$(mktemp)
-cluster_started=$SECONDS
-make test-cluster >"$cluster_log" 2>&1 &
-cluster_pid=$!
 
 run_part "Go client tests" go go scripts/test-go.sh "the Go client was NOT tested"
 # npm comes with Node.js; test-js.sh needs both.
@@ -83,7 +84,7 @@ section "Cluster tests: their output"
 wait "$cluster_pid" || status=1
 cat "$cluster_log"
 rm -f "$cluster_log"
-echo "(the cluster tests took $((SECONDS - cluster_started)) s, beside the Go and JS tests)"
+echo "(the cluster tests took $((SECONDS - cluster_started)) s, beside the parts above)"
 
 section "Summary"
 printf '%s\n' "${timings[@]}"
