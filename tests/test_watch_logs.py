@@ -17,7 +17,7 @@ from actorgrpc.contract.enums import state_from_wire, state_to_wire
 from actorgrpc.supervisor.events import event_name
 from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc
 
-from .support import ROOT, ArbiterProcess, wait_for_async
+from .support import ROOT, ArbiterProcess, wait_for, wait_for_async
 
 #: Seconds to wait for one event: a spawn or a restart takes well under a second;
 #: the margin covers a loaded 2-core machine.
@@ -365,16 +365,24 @@ async def test_actor_output_lines_carry_aid_and_name(formatted):
 
 async def test_arbiter_lines_about_an_actor_carry_its_aid_and_name(formatted):
     worker, proxy = await _crash_and_stop(formatted)
-    about = {}
-    for line in formatted.stderr_lines:
-        parsed = _parse(line, formatted.format)
-        if parsed is None:
-            continue
-        for actor in (worker, proxy):
-            if f"{actor.name}({actor.aid})" in parsed["message"]:
-                about.setdefault(actor.aid, []).append(parsed)
-    # spawned / exited unexpectedly / replacing it, and spawned / stopped.
-    assert len(about.get(worker.aid, [])) >= 3 and len(about.get(proxy.aid, [])) >= 2, about
+
+    def lines_about() -> dict:
+        about: dict = {}
+        for line in list(formatted.stderr_lines):
+            parsed = _parse(line, formatted.format)
+            if parsed is None:
+                continue
+            for actor in (worker, proxy):
+                if f"{actor.name}({actor.aid})" in parsed["message"]:
+                    about.setdefault(actor.aid, []).append(parsed)
+        return about
+
+    # spawned / exited unexpectedly / replacing it, and spawned / stopped. An exit is
+    # logged just after the restart starts, and stderr is read by a thread: the last
+    # lines may come a little after the calls returned (10 s: milliseconds here).
+    wait_for(lambda: len(lines_about().get(worker.aid, [])) >= 3
+             and len(lines_about().get(proxy.aid, [])) >= 2, 10, "the arbiter's lines")
+    about = lines_about()
     for actor in (worker, proxy):
         for parsed in about[actor.aid]:
             assert (parsed["aid"], parsed["name"]) == (actor.aid, actor.name), parsed
