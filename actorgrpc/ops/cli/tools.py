@@ -32,8 +32,9 @@ def secrets_init(folder, hosts):
         click.echo(f"{folder} already holds tokens and a certificate; nothing to do")
 
 
-@click.command("bench", context_settings={"ignore_unknown_options": True,
-                                        "allow_extra_args": True})
+# Every option, --help included, belongs to the benchmark's own command.
+@click.command("bench", add_help_option=False,
+               context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def bench(context):
     """Run the benchmark (a development tool: from a checkout, `make bench`)."""
