@@ -380,6 +380,8 @@ class Arbiter(PulsarArbiterNames, Actor):
         data["workers"] = [r.summary_dict() for r in self.registry.live.values()]
         data["actor"]["bind"] = self.bind
         data["actor"]["run_dir"] = self.run_dir
+        if self.cluster is not None:
+            data["cluster"] = self.cluster.info()
         return data
 
     def wait_serving(self, timeout: float | None = None) -> bool:

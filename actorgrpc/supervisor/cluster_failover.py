@@ -1,4 +1,4 @@
-"""Placement, spawning on another host, and failover: one leader re-places orphans.
+"""Spawning on another host, and failover: one leader re-places orphans.
 
 An orphan is a stored spec (``specs/<name>``) whose name nobody holds and whose
 host's incarnation (the lease it was spawned under) is no longer a member: its host
@@ -14,27 +14,15 @@ import contextlib
 import logging
 
 from actorgrpc.contract.errors import ActorAlreadyExists, ActorUnavailable, InvalidArgument
+from actorgrpc.supervisor.cluster_placement import choose_host
 
 logger = logging.getLogger("actorgrpc.cluster")
 
-__all__ = ["Failover", "choose_host", "spawn_on"]
+__all__ = ["Failover", "spawn_on"]
 
 #: Seconds between two looks at the orphans when etcd reports no change (a watch
 #: wakes the leader at once on a change; this only bounds a missed wake-up).
 RECONCILE_PERIOD = 1.0
-
-
-def choose_host(members: dict[str, dict], names: dict[str, dict], me: str,
-                policy: str) -> str:
-    """The host for a spawn with none given: ``local``, or ``least-loaded`` (fewest
-    live actors by the names they own; ties: this host first, then by name)."""
-    if policy == "local" or not members:
-        return me if me in members or not members else sorted(members)[0]
-    load = dict.fromkeys(members, 0)
-    for entry in names.values():
-        if entry.get("host") in load:
-            load[entry["host"]] += 1
-    return min(load, key=lambda host: (load[host], host != me, host))
 
 
 async def spawn_on(node, host: str, spec):

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from actorgrpc.contract.consts import OWN_PROCESS_KINDS
 from actorgrpc.contract.errors import ActorAlreadyExists, ActorUnavailable, shown
+from actorgrpc.supervisor.cluster_placement import HostLoad, LoadMeter
 
 if TYPE_CHECKING:
     # Imported when a cluster is joined: etcd3aio is the optional `cluster` extra.
@@ -45,6 +46,9 @@ ETCD_TIMEOUT = 2.0
 FENCE_JOIN = 1.0
 #: Pause between two attempts to join again after a fence (etcd unreachable).
 REJOIN_PAUSE = 0.5
+#: Seconds between two measures of this host's load (cluster_placement.py); it is
+#: written to etcd only when its CPU step changed.
+LOAD_PERIOD = 2.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,7 +61,7 @@ class ClusterSettings:
     advertise: str
     #: Seconds of the arbiter's lease (etcd's minimum is 2); keep-alive every TTL/3.
     lease_ttl: int = 5
-    #: "least-loaded" (fewest actors, then this host, then by name) or "local".
+    #: "least-loaded" or "local" (cluster_placement.PLACEMENT_POLICIES).
     placement: str = "least-loaded"
     #: Seconds before etcd may expire the lease at which this host fences itself;
     #: None: 30% of the TTL.
@@ -97,6 +101,11 @@ class ClusterNode:
         self._tasks: list[asyncio.Task] = []
         self._closing = False
         self.failover: Failover | None = None
+        self._load_meter = LoadMeter()
+        #: This host's load as last measured and as last written to etcd.
+        self.load = HostLoad(cpu_percent=0.0, cpus=self._load_meter.cpus)
+        self._published_step: int | None = None
+        self._since = 0.0  # when this arbiter (last) joined: wall-clock seconds
 
     @classmethod
     def attach(cls, arbiter, settings: ClusterSettings | None) -> ClusterNode | None:
@@ -123,16 +132,45 @@ class ClusterNode:
         await self._register()
         self.failover = Failover(self)
         self._tasks.append(asyncio.ensure_future(self.failover.run()))
+        self._tasks.append(asyncio.ensure_future(self._report_load()))
         logger.info("joined cluster %r as %s (lease %x, TTL %d s)", self.settings.name,
                     self.host, self.lease.id, self.lease.ttl)
 
     async def _register(self) -> None:
         lease = await self.etcd.grant(self.settings.lease_ttl, loss_margin=self.settings.margin,
                                       on_lost=self._on_lease_lost)
-        value = json.dumps({"host": self.host, "pid": _pid(), "lease": lease.id,
-                            "since": time.time()})
-        await self.etcd.put(self.key("members", self.host), value, lease=lease)
+        self._since = time.time()
+        await self._put_member(lease)
         self.lease = lease
+
+    async def _put_member(self, lease: Lease) -> None:
+        """Write this arbiter's membership key: who it is and the load it last measured."""
+        load = self.load
+        value = json.dumps({"host": self.host, "pid": _pid(), "lease": lease.id,
+                            "since": self._since, "load": load.as_dict()})
+        await self.etcd.put(self.key("members", self.host), value, lease=lease)
+        self._published_step = load.cpu_step
+
+    async def _report_load(self) -> None:
+        """Measure the load every LOAD_PERIOD; publish it when its CPU step changed."""
+        while True:
+            await asyncio.sleep(LOAD_PERIOD)
+            self.load = self._load_meter.measure(self.arbiter.registry.live)
+            lease = self.lease
+            if self.load.cpu_step == self._published_step or self.fenced or lease is None \
+                    or lease.lost:
+                continue
+            try:
+                await self._put_member(lease)
+            except Exception as exc:  # noqa: BLE001 - etcd trouble: the next period retries
+                logger.debug("cluster: could not publish this host's load (%s)", exc)
+
+    def info(self) -> dict:
+        """The cluster part of the arbiter's ``info``."""
+        return {"name": self.settings.name, "host": self.host, "fenced": self.fenced,
+                "lease_ttl_seconds": self.settings.lease_ttl,
+                "placement": self.settings.placement, "load": self.load.as_dict(),
+                "published_cpu_step": self._published_step}
 
     async def leave(self) -> None:
         """After every local actor stopped: free this host's names at once (revoke)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import threading
 import time
 
 from actorgrpc import command, hook
@@ -41,3 +42,17 @@ async def rtt(actor, target, count=200):
     samples.sort()
     return {"p50": statistics.median(samples), "p10": samples[len(samples) // 10],
             "p90": samples[len(samples) * 9 // 10]}
+
+
+@command()
+def burn(actor, seconds):
+    """Keep one CPU busy for ``seconds`` in a thread of this actor (its loop and its
+    heartbeats go on), so that its host's published load rises."""
+
+    def spin() -> None:
+        deadline = time.monotonic() + float(seconds)
+        while time.monotonic() < deadline:
+            pass
+
+    threading.Thread(target=spin, name="burn", daemon=True).start()
+    return True

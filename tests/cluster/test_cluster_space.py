@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,6 +109,33 @@ def test_one_name_contended_from_three_hosts(shared: ClusterRun) -> None:
         assert len(winners) == 1, outcomes
         assert sorted(o["error"] for o in outcomes if not o["ok"]) == \
             ["ActorAlreadyExists"] * 2, outcomes
+
+
+@pytest.mark.timeout(120)
+def test_placement_avoids_a_host_whose_actors_keep_its_cpus_busy(shared: ClusterRun) -> None:
+    run = shared
+    owned = Counter(run.host_of(a["host"]) for a in run.drive("list", run.address("h1"))["actors"])
+    busy = min(HOSTS, key=lambda host: (owned[host], host))
+    # One actor on the host with the fewest burns a CPU for longer than the test runs.
+    assert run.spawn(busy, "hot", host=busy)["ok"]
+    assert run.drive("send", run.address(busy), "hot", "burn", "90")["ok"]
+    # Every other host gets at least two actors more, so that by the count of actors
+    # alone (placement before it knew of CPU) ``busy`` would still be chosen.
+    for host in HOSTS:
+        for i in range(owned[host], owned[busy] + 3 if host != busy else 0):
+            assert run.spawn(busy, f"filler-{host}-{i}", host=host)["ok"]
+    # The busy host publishes its CPU step (it measures every 2 s; a CPU spinning in
+    # one actor is a step of 5 of 10 on two CPUs, and still 1 or more when the
+    # machine's other tests leave it a fifth of a core).
+    wait_until(lambda: _published_step(run, busy) >= 1, 30, f"{busy} publishes its load")
+    placed = run.spawn(busy, "cool")
+    assert placed["ok"] and run.host_of(placed["address"]) != busy, (placed, owned)
+    run.drive("send", run.address(busy), "hot", "stop")  # it ends: its answer may not come
+
+
+def _published_step(run: ClusterRun, host: str) -> float:
+    info = run.drive("info", run.address(host), "arbiter")["info"]
+    return info["cluster"].get("published_cpu_step") or 0
 
 
 @pytest.mark.timeout(90)
