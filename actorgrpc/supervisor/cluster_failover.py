@@ -12,9 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING, Any
 
 from actorgrpc.contract.errors import ActorAlreadyExists, ActorUnavailable, InvalidArgument
 from actorgrpc.supervisor.cluster_placement import choose_host
+
+if TYPE_CHECKING:
+    from actorgrpc.cluster import Lease, Watch
+    from actorgrpc.contract.proxy import ActorProxy
+    from actorgrpc.contract.spawn_spec import SpawnSpec
+    from actorgrpc.supervisor.cluster_node import ClusterNode
 
 logger = logging.getLogger("actorgrpc.cluster")
 
@@ -25,7 +32,7 @@ __all__ = ["Failover", "spawn_on"]
 RECONCILE_PERIOD = 1.0
 
 
-async def spawn_on(node, host: str, spec):
+async def spawn_on(node: ClusterNode, host: str, spec: SpawnSpec) -> ActorProxy:
     """Spawn ``spec`` on ``host``'s arbiter (ArbiterService.Spawn with the host pinned)."""
     import dataclasses
 
@@ -55,7 +62,7 @@ async def spawn_on(node, host: str, spec):
 class Failover:
     """Campaigns for leadership; while leading, re-places orphaned actors."""
 
-    def __init__(self, node):
+    def __init__(self, node: ClusterNode) -> None:
         self.node = node
         self._wake = asyncio.Event()
         self.replaced = 0
@@ -70,7 +77,7 @@ class Failover:
             if lease is None or lease.lost:
                 await asyncio.sleep(0.2)  # fenced: the node is joining again
                 continue
-            election = node.etcd.election(f"{node.prefix}leader", lease, node.host)
+            election = node.client.election(f"{node.prefix}leader", lease, node.host)
             try:
                 await election.campaign()
                 logger.info("cluster: %s leads failover", node.host)
@@ -81,9 +88,9 @@ class Failover:
                 logger.info("cluster: failover leadership ended (%s)", exc)
                 await asyncio.sleep(0.2)
 
-    async def _lead(self, lease) -> None:
+    async def _lead(self, lease: Lease) -> None:
         node = self.node
-        watch = node.etcd.watch_prefix(f"{node.prefix}members/")
+        watch = node.client.watch_prefix(f"{node.prefix}members/")
         waker = asyncio.ensure_future(self._wake_on(watch))
         try:
             while not lease.lost:
@@ -95,7 +102,7 @@ class Failover:
             waker.cancel()
             await watch.close()
 
-    async def _wake_on(self, watch) -> None:
+    async def _wake_on(self, watch: Watch) -> None:
         async for _events in watch:
             self._wake.set()
 
@@ -122,7 +129,8 @@ class Failover:
             logger.warning("cluster: re-placed %s on %s (its host is gone)", name, host)
 
 
-async def place(node, host: str, spec_dict: dict, name: str):
+async def place(node: ClusterNode, host: str, spec_dict: dict[str, Any],
+                name: str) -> ActorProxy:
     """Spawn a stored spec under its name on ``host`` (this arbiter or another)."""
     from actorgrpc.contract.spawn_spec import SpawnSpec
 
@@ -130,7 +138,7 @@ async def place(node, host: str, spec_dict: dict, name: str):
     return await node.arbiter.spawn(_spec=spec)
 
 
-async def spawn_placed(node, spec):
+async def spawn_placed(node: ClusterNode, spec: SpawnSpec) -> ActorProxy | None:
     """Where ``Arbiter.spawn`` goes in a cluster: here, or another host's arbiter."""
     host = spec.host
     if not host:

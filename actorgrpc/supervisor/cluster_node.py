@@ -25,7 +25,7 @@ import dataclasses
 import json
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from actorgrpc.contract.consts import OWN_PROCESS_KINDS
 from actorgrpc.contract.errors import ActorAlreadyExists, ActorUnavailable, shown
@@ -34,7 +34,10 @@ from actorgrpc.supervisor.cluster_placement import HostLoad, LoadMeter
 if TYPE_CHECKING:
     # Imported when a cluster is joined: etcd3aio is the optional `cluster` extra.
     from actorgrpc.cluster import EtcdClient, Lease
+    from actorgrpc.contract.spawn_spec import SpawnSpec
+    from actorgrpc.supervisor.arbiter import Arbiter
     from actorgrpc.supervisor.cluster_failover import Failover
+    from actorgrpc.supervisor.record import ActorRecord
 
 logger = logging.getLogger("actorgrpc.cluster")
 
@@ -71,7 +74,7 @@ class ClusterSettings:
     credential: str | None = dataclasses.field(default=None, repr=False)
     #: Options of the etcd connection: ca_cert, cert_key, cert_chain (PEM bytes), user,
     #: password (actorgrpc.cluster.EtcdClient).
-    etcd_options: dict = dataclasses.field(default_factory=dict, repr=False, hash=False,
+    etcd_options: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False, hash=False,
                                            compare=False)
 
     @property
@@ -86,7 +89,7 @@ class ClusterSettings:
 class ClusterNode:
     """The cluster side of one arbiter: membership, names, specs, fencing."""
 
-    def __init__(self, arbiter, settings: ClusterSettings):
+    def __init__(self, arbiter: Arbiter, settings: ClusterSettings) -> None:
         self.arbiter = arbiter
         self.settings = settings
         self.host = settings.advertise
@@ -98,7 +101,7 @@ class ClusterNode:
         #: Monotonic time of the last completed fence (for tests and figures).
         self.fenced_at = 0.0
         self._locks: dict[str, asyncio.Lock] = {}
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
         self.failover: Failover | None = None
         self._load_meter = LoadMeter()
@@ -108,7 +111,7 @@ class ClusterNode:
         self._since = 0.0  # when this arbiter (last) joined: wall-clock seconds
 
     @classmethod
-    def attach(cls, arbiter, settings: ClusterSettings | None) -> ClusterNode | None:
+    def attach(cls, arbiter: Arbiter, settings: ClusterSettings | None) -> ClusterNode | None:
         """The node of ``arbiter`` in a cluster; None (and nothing changed) without one."""
         if settings is None:
             return None
@@ -134,10 +137,10 @@ class ClusterNode:
         self._tasks.append(asyncio.ensure_future(self.failover.run()))
         self._tasks.append(asyncio.ensure_future(self._report_load()))
         logger.info("joined cluster %r as %s (lease %x, TTL %d s)", self.settings.name,
-                    self.host, self.lease.id, self.lease.ttl)
+                    self.host, self.current_lease.id, self.current_lease.ttl)
 
     async def _register(self) -> None:
-        lease = await self.etcd.grant(self.settings.lease_ttl, loss_margin=self.settings.margin,
+        lease = await self.client.grant(self.settings.lease_ttl, loss_margin=self.settings.margin,
                                       on_lost=self._on_lease_lost)
         self._since = time.time()
         await self._put_member(lease)
@@ -148,7 +151,7 @@ class ClusterNode:
         load = self.load
         value = json.dumps({"host": self.host, "pid": _pid(), "lease": lease.id,
                             "since": self._since, "load": load.as_dict()})
-        await self.etcd.put(self.key("members", self.host), value, lease=lease)
+        await self.client.put(self.key("members", self.host), value, lease=lease)
         self._published_step = load.cpu_step
 
     async def _report_load(self) -> None:
@@ -165,7 +168,7 @@ class ClusterNode:
             except Exception as exc:  # noqa: BLE001 - etcd trouble: the next period retries
                 logger.debug("cluster: could not publish this host's load (%s)", exc)
 
-    def info(self) -> dict:
+    def info(self) -> dict[str, Any]:
         """The cluster part of the arbiter's ``info``."""
         return {"name": self.settings.name, "host": self.host, "fenced": self.fenced,
                 "lease_ttl_seconds": self.settings.lease_ttl,
@@ -187,15 +190,29 @@ class ClusterNode:
     def key(self, kind: str, name: str) -> str:
         return f"{self.prefix}{kind}/{name}"
 
+    @property
+    def client(self) -> EtcdClient:
+        """The etcd client, once joined (UNAVAILABLE before: nothing is claimed yet)."""
+        if self.etcd is None:
+            raise ActorUnavailable("this arbiter has not joined its cluster yet")
+        return self.etcd
+
+    @property
+    def current_lease(self) -> Lease:
+        """This arbiter's lease, once joined (UNAVAILABLE before)."""
+        if self.lease is None:
+            raise ActorUnavailable("this arbiter has not joined its cluster yet")
+        return self.lease
+
     # -- fencing -------------------------------------------------------------------------
 
-    def _on_lease_lost(self, lease) -> None:
+    def _on_lease_lost(self, lease: Lease) -> None:
         if self._closing or lease is not self.lease:
             return
         self.fenced = True
         self._tasks.append(asyncio.ensure_future(self._fence_and_rejoin(lease)))
 
-    async def _fence_and_rejoin(self, lost) -> None:
+    async def _fence_and_rejoin(self, lost: Lease) -> None:
         registry = self.arbiter.registry
         records = list(registry.live.values())
         for record in records:
@@ -217,14 +234,15 @@ class ClusterNode:
             try:
                 # The old lease, if etcd still has it, would keep our old names claimed.
                 with contextlib.suppress(Exception):
-                    await self.etcd.revoke(lost.id, timeout=ETCD_TIMEOUT)
+                    await self.client.revoke(lost.id, timeout=ETCD_TIMEOUT)
                 await self._register()
                 break
             except Exception as exc:  # noqa: BLE001 - any etcd failure: try again later
                 logger.info("cluster: cannot join again yet (%s)", exc)
                 await asyncio.sleep(REJOIN_PAUSE)
         self.fenced = False
-        logger.warning("cluster: joined again with lease %x; claiming nothing", self.lease.id)
+        logger.warning("cluster: joined again with lease %x; claiming nothing",
+                       self.current_lease.id)
 
     # -- names ---------------------------------------------------------------------------
 
@@ -240,22 +258,24 @@ class ClusterNode:
         self._check_usable()
         async with self._lock(name):
             value = json.dumps({"host": self.host, "aid": "", "address": ""})
-            result = await self.etcd.create_if_absent(self.key("names", name), value,
-                                                      lease=self.lease)
+            lease = self.current_lease
+            result = await self.client.create_if_absent(self.key("names", name), value,
+                                                        lease=lease)
             if result.won or (result.current is not None
-                              and result.current.lease == self.lease.id):
+                              and result.current.lease == lease.id):
                 return
             owner = _decode(result.current.value).get("host", "?") if result.current else "?"
             raise ActorAlreadyExists(f"an actor named {shown(name)} is already running "
                                      f"(on {owner})")
 
-    async def announce(self, record) -> None:
+    async def announce(self, record: ActorRecord) -> None:
         """The actor of a claimed name runs: publish its aid and mailbox address."""
         self._check_usable()
         value = json.dumps({"host": self.host, "aid": record.aid, "address": record.address,
                             "kind": record.kind, "pid": record.pid})
         async with self._lock(record.name):
-            await self.etcd.put(self.key("names", record.name), value, lease=self.lease)
+            await self.client.put(self.key("names", record.name), value,
+                                  lease=self.current_lease)
 
     def name_maybe_free(self, name: str) -> None:
         """A record of ``name`` ended: once no incarnation is live or coming, free it."""
@@ -271,52 +291,52 @@ class ClusterNode:
                 return
             key = self.key("names", name)
             with contextlib.suppress(Exception):  # gone with our lease anyway
-                current = await self.etcd.get(key)
-                if current is not None and current.lease == self.lease.id:
-                    await self.etcd.compare_and_delete(key, current.mod_revision)
+                current = await self.client.get(key)
+                if current is not None and current.lease == self.current_lease.id:
+                    await self.client.compare_and_delete(key, current.mod_revision)
 
-    async def lookup(self, name: str) -> dict | None:
+    async def lookup(self, name: str) -> dict[str, Any] | None:
         """The owner of ``name`` as etcd says (``host``, ``aid``, ``address``), or None."""
-        kv = await self.etcd.get(self.key("names", name))
+        kv = await self.client.get(self.key("names", name))
         return _decode(kv.value) if kv is not None else None
 
-    async def entries(self, kind: str) -> dict[str, dict]:
+    async def entries(self, kind: str) -> dict[str, dict[str, Any]]:
         """Every key of one kind (members, names, specs): name → decoded value."""
-        found = await self.etcd.get_prefix(f"{self.prefix}{kind}/")
+        found = await self.client.get_prefix(f"{self.prefix}{kind}/")
         start = len(self.prefix) + len(kind) + 1
         return {kv.key[start:]: {**_decode(kv.value), "_lease": kv.lease} for kv in found.kvs}
 
     # -- specs ---------------------------------------------------------------------------
 
-    async def keep_spec(self, spec) -> None:
+    async def keep_spec(self, spec: SpawnSpec) -> None:
         """Store the spec of a permanent/transient actor (no lease: it outlives us)."""
-        value = json.dumps({"host": self.host, "lease": self.lease.id,
+        value = json.dumps({"host": self.host, "lease": self.current_lease.id,
                             "spec": spec_to_dict(spec)})
-        await self.etcd.put(self.key("specs", spec.name), value)
+        await self.client.put(self.key("specs", spec.name), value)
 
     def drop_spec(self, name: str) -> None:
         """The actor ended for good here (stopped, finished, given up): forget its spec."""
         if self.fenced or self._closing:
             return  # fenced: its spec is for the leader to place again
 
-        async def drop():
+        async def drop() -> None:
             key = self.key("specs", name)
             with contextlib.suppress(Exception):  # a later failover finds the name running
-                current = await self.etcd.get(key)
+                current = await self.client.get(key)
                 if current is not None and _decode(current.value).get("host") == self.host:
-                    await self.etcd.compare_and_delete(key, current.mod_revision)
+                    await self.client.compare_and_delete(key, current.mod_revision)
 
         self.arbiter.keep_task(asyncio.ensure_future(drop()), "drop a cluster spec")
 
 
-def spec_to_dict(spec) -> dict:
+def spec_to_dict(spec: SpawnSpec) -> dict[str, Any]:
     """A SpawnSpec as JSON (its hooks are "module:function" references)."""
     data = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
     data.pop("host", None)
     return {k: v for k, v in data.items() if v not in (None, "", {})}
 
 
-def _decode(value: bytes) -> dict:
+def _decode(value: bytes) -> dict[str, Any]:
     try:
         data = json.loads(value)
     except ValueError:

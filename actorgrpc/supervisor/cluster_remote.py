@@ -19,13 +19,19 @@ import contextlib
 import hashlib
 import hmac
 import logging
+from typing import TYPE_CHECKING, Any
 
 import grpc
+from google.protobuf.message import Message
 
 from actorgrpc.contract.consts import DEFAULT_SEND_TIMEOUT
 from actorgrpc.contract.errors import error_from_rpc_error
 from actorgrpc.transport.channels import open_channel
 from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc
+
+if TYPE_CHECKING:
+    from actorgrpc.supervisor.cluster_node import ClusterNode
+    from actorgrpc.supervisor.events import Subscription
 
 logger = logging.getLogger("actorgrpc.cluster")
 
@@ -51,16 +57,17 @@ def cluster_credential(admin_tokens: list[str], cluster: str) -> str | None:
     return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
 
 
-async def owner_elsewhere(node, target: str) -> str | None:
+async def owner_elsewhere(node: ClusterNode | None, target: str) -> str | None:
     """The host (its arbiter's address) that owns ``target`` if not this one."""
     if node is None or not target:
         return None
     entry = await node.lookup(target)
     host = entry.get("host") if entry else None
-    return host if host and host != node.host else None
+    return host if isinstance(host, str) and host and host != node.host else None
 
 
-async def forward(node, host: str, method: str, request, context):
+async def forward(node: ClusterNode, host: str, method: str, request: Message,
+                  context: grpc.aio.ServicerContext[Any, Any]) -> Any:
     """``ArbiterService.<method>(request)`` on ``host``'s arbiter; its answer or error."""
     arbiter = node.arbiter
     security = arbiter.security.client()
@@ -75,10 +82,11 @@ async def forward(node, host: str, method: str, request, context):
         await channel.close(grace=None)
 
 
-async def relay_members(node, request, subscription, ready: asyncio.Event) -> None:
+async def relay_members(node: ClusterNode, request: arbiter_pb2.WatchActorsRequest,
+                        subscription: Subscription, ready: asyncio.Event) -> None:
     """Put every other member's events into ``subscription`` until cancelled; ``ready``
     is set once the members of the first look watch (or failed to)."""
-    streams: dict[tuple[str, int], asyncio.Task] = {}
+    streams: dict[tuple[str, int], asyncio.Task[None]] = {}
     try:
         while True:
             connected: list[asyncio.Event] = []
@@ -106,7 +114,8 @@ async def relay_members(node, request, subscription, ready: asyncio.Event) -> No
         await asyncio.gather(*streams.values(), return_exceptions=True)
 
 
-async def _relay_one(node, host: str, request, subscription, connected: asyncio.Event) -> None:
+async def _relay_one(node: ClusterNode, host: str, request: arbiter_pb2.WatchActorsRequest,
+                     subscription: Subscription, connected: asyncio.Event) -> None:
     """One member's WatchActors, relayed; dialled again while it stays a member."""
     security = node.arbiter.security.client()
     asked = arbiter_pb2.WatchActorsRequest(name_prefix=request.name_prefix,

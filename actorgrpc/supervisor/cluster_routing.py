@@ -11,12 +11,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from actorgrpc.contract.consts import ACTOR_STATES, PERMANENT, TRANSIENT
 from actorgrpc.contract.enums import kind_to_wire, state_to_wire
 from actorgrpc.contract.errors import ActorNotFound, shown
 from actorgrpc.contract.proxy import ActorProxy
 from actorgrpc.v1 import actor_pb2
+
+if TYPE_CHECKING:
+    from actorgrpc.contract.spawn_spec import SpawnSpec
+    from actorgrpc.supervisor.cluster_node import ClusterNode
+    from actorgrpc.supervisor.record import ActorRecord
 
 __all__ = ["RemoteActor", "cluster_spawn", "find_remote", "remote_actors"]
 
@@ -48,7 +55,7 @@ class RemoteActor:
             kind=kind_to_wire(self.kind), pid=self.pid, host=self.host)
 
 
-def _remote(name: str, entry: dict) -> RemoteActor | None:
+def _remote(name: str, entry: dict[str, Any]) -> RemoteActor | None:
     if not entry.get("address") or not entry.get("aid"):
         return None  # claimed, not running yet
     return RemoteActor(name=name, aid=entry["aid"], address=entry["address"],
@@ -56,7 +63,7 @@ def _remote(name: str, entry: dict) -> RemoteActor | None:
                        pid=int(entry.get("pid", 0)))
 
 
-async def find_remote(node, target: str, wait: float) -> RemoteActor:
+async def find_remote(node: ClusterNode, target: str, wait: float) -> RemoteActor:
     """The running actor named ``target`` on another host; waits up to ``wait`` s for
     the name to be (re)claimed and running (a failover in progress)."""
     deadline = time.monotonic() + wait
@@ -71,7 +78,7 @@ async def find_remote(node, target: str, wait: float) -> RemoteActor:
         await asyncio.sleep(LOOKUP_POLL)
 
 
-async def remote_actors(node) -> list[RemoteActor]:
+async def remote_actors(node: ClusterNode) -> list[RemoteActor]:
     """Every running actor of the other hosts."""
     found = []
     for name, entry in (await node.entries("names")).items():
@@ -81,7 +88,8 @@ async def remote_actors(node) -> list[RemoteActor]:
     return found
 
 
-async def cluster_spawn(node, spec, spawn_here):
+async def cluster_spawn(node: ClusterNode, spec: SpawnSpec,
+                        spawn_here: Callable[[SpawnSpec], Awaitable[ActorRecord]]) -> ActorProxy:
     """Spawn ``spec`` where placement says; keep the spec of a permanent/transient
     actor in etcd so that the failover leader can place it again."""
     from actorgrpc.supervisor.cluster_failover import spawn_placed
