@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from actorgrpc.contract.consts import KIND_EXEC, KIND_PROCESS, KIND_THREAD
 
 if TYPE_CHECKING:
+    from actorgrpc.supervisor.arbiter import Arbiter
+    from actorgrpc.supervisor.launchers.forkserver import ForkServerLauncher
     from actorgrpc.supervisor.protocols import Launcher, LaunchRecord
 
 __all__ = ["Launchers"]
@@ -25,8 +27,8 @@ logger = logging.getLogger("actorgrpc.supervision")
 class Launchers:
     """The launchers of one arbiter; ``start(record)`` starts its actor."""
 
-    def __init__(self, arbiter, *, fork_server: bool | None = None,
-                 standby_actors: int | None = None):
+    def __init__(self, arbiter: Arbiter, *, fork_server: bool | None = None,
+                 standby_actors: int | None = None) -> None:
         from actorgrpc.supervisor.launchers.exec import ExecLauncher
         from actorgrpc.supervisor.launchers.python_process import ProcessLauncher
         from actorgrpc.supervisor.launchers.thread import ThreadLauncher
@@ -47,7 +49,7 @@ class Launchers:
                                              KIND_THREAD: ThreadLauncher(arbiter)}
 
     @property
-    def fork_server(self):
+    def fork_server(self) -> ForkServerLauncher | None:
         """The ForkServerLauncher, if process actors are forked."""
         from actorgrpc.supervisor.launchers.forkserver import ForkServerLauncher
 

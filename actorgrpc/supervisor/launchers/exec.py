@@ -20,10 +20,12 @@ from actorgrpc.actor.process import MAX_PAYLOAD_BYTES
 from actorgrpc.contract.errors import InvalidArgument, SpawnError
 from actorgrpc.contract.values import to_struct
 from actorgrpc.supervisor.handles import SubprocessHandle
+from actorgrpc.supervisor.launchers.payload import output_path
 from actorgrpc.supervisor.launchers.python_process import ExitWatchers, start_child
 from actorgrpc.v1 import monitor_pb2
 
 if TYPE_CHECKING:
+    from actorgrpc.supervisor.arbiter import Arbiter
     from actorgrpc.supervisor.protocols import LaunchRecord
 
 __all__ = ["ExecLauncher", "BOOT_FD_VARIABLE", "actor_boot"]
@@ -31,7 +33,7 @@ __all__ = ["ExecLauncher", "BOOT_FD_VARIABLE", "actor_boot"]
 BOOT_FD_VARIABLE = "ACTORGRPC_BOOT_FD"
 
 
-def actor_boot(arbiter, record) -> monitor_pb2.ActorBoot:
+def actor_boot(arbiter: Arbiter, record: LaunchRecord) -> monitor_pb2.ActorBoot:
     """What the program of ``record`` is told at start."""
     security = arbiter.security
     boot = monitor_pb2.ActorBoot(
@@ -55,7 +57,7 @@ def actor_boot(arbiter, record) -> monitor_pb2.ActorBoot:
 class ExecLauncher:
     """Starts the registered program of an EXEC actor and reports its exit."""
 
-    def __init__(self, arbiter):
+    def __init__(self, arbiter: Arbiter) -> None:
         self.arbiter = arbiter
         self.exits = ExitWatchers()
 
@@ -74,7 +76,7 @@ class ExecLauncher:
             env = dict(os.environ, **program.env,
                        **{BOOT_FD_VARIABLE: str(boot_file.fileno())})
             # A local file opened for appending: microseconds, cheaper than a thread hop.
-            with open(record.log_path, "ab") as log:  # noqa: ASYNC230
+            with open(output_path(record), "ab") as log:  # noqa: ASYNC230
                 try:
                     process, exited = await start_child(
                         *program.command, stdin=subprocess.PIPE, stdout=log,

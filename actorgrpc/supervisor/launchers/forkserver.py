@@ -18,15 +18,17 @@ import signal
 import socket
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from actorgrpc.contract.errors import ActorUnavailable
 from actorgrpc.supervisor.handles import PidfdHandle
 from actorgrpc.supervisor.launchers.payload import encode_payload, spawn_payload
+from actorgrpc.supervisor.launchers.python_process import report_actor_exit
 
 logger = logging.getLogger("actorgrpc.supervisor.forkserver")
 
 if TYPE_CHECKING:
+    from actorgrpc.supervisor.arbiter import Arbiter
     from actorgrpc.supervisor.protocols import LaunchRecord
 
 __all__ = ["ForkServer", "ForkServerLauncher"]
@@ -40,23 +42,25 @@ MAX_REPORT_FDS = 2
 class ForkServer:
     """A running fork server process and the two sockets to it."""
 
-    def __init__(self, process: asyncio.subprocess.Process, commands: socket.socket,
+    def __init__(self, process: asyncio.subprocess.Process, writer: asyncio.StreamWriter,
                  reports: socket.socket, on_exit: Callable[[int, int], None],
                  on_lost: Callable[[], None]):
         self.process = process
         self.pid = process.pid
         self.reports = reports
-        self._commands_socket = commands
-        self.writer: asyncio.StreamWriter | None = None
+        #: The commands socket, as a stream.
+        self.writer = writer
         self.on_exit = on_exit
         self.on_lost = on_lost
         #: Standby processes ready to be assigned: pid → (our end of its socket, pidfd).
         self.standbys: dict[int, tuple[socket.socket, int]] = {}
-        self.pending: dict[str, asyncio.Future] = {}
+        #: Spawns waiting for their report: aid → future of (pid, pidfd).
+        self.pending: dict[str, asyncio.Future[tuple[int, int]]] = {}
         self.alive = True
 
     @classmethod
-    async def start(cls, on_exit, on_lost) -> ForkServer:
+    async def start(cls, on_exit: Callable[[int, int], None],
+                    on_lost: Callable[[], None]) -> ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         reports, their_reports = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
@@ -68,17 +72,17 @@ class ForkServer:
         finally:
             theirs.close()
             their_reports.close()
-        server = cls(process, ours, reports, on_exit, on_lost)
-        await server._attach()
+        ours.setblocking(False)
+        _reader, writer = await asyncio.open_connection(sock=ours)
+        server = cls(process, writer, reports, on_exit, on_lost)
+        server._watch_reports()
         return server
 
-    async def _attach(self) -> None:
-        self._commands_socket.setblocking(False)
-        _reader, self.writer = await asyncio.open_connection(sock=self._commands_socket)
+    def _watch_reports(self) -> None:
         self.reports.setblocking(False)
         asyncio.get_running_loop().add_reader(self.reports, self._receive)
 
-    def _send(self, message: dict, payload: bytes | None = None) -> None:
+    def _send(self, message: dict[str, Any], payload: bytes | None = None) -> None:
         if payload is None:
             self.writer.write(json.dumps(message).encode() + b"\n")
             return
@@ -86,7 +90,7 @@ class ForkServer:
         head = json.dumps(message).encode()[:-1]
         self.writer.write(head + b', "spec": ' + payload + b"}\n")
 
-    def configure(self, common: dict, standby: int) -> None:
+    def configure(self, common: dict[str, Any], standby: int) -> None:
         """Tell the server the settings every actor shares; keep ``standby`` warm."""
         self._send({"op": "configure", "common": common, "standby": standby})
 
@@ -119,7 +123,7 @@ class ForkServer:
         """Fork an actor; (its pid, its pidfd)."""
         if not self.alive:
             raise ActorUnavailable("the fork server is not running; try again")
-        future = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
         self.pending[aid] = future
         self._send({"op": "spawn", "aid": aid}, payload)
         try:
@@ -141,7 +145,7 @@ class ForkServer:
                 return
             self._handle(json.loads(data), fds)
 
-    def _handle(self, message: dict, fds: list[int]) -> None:
+    def _handle(self, message: dict[str, Any], fds: list[int]) -> None:
         op = message["op"]
         if op == "spawned":
             future = self.pending.get(message["aid"])
@@ -196,8 +200,7 @@ class ForkServer:
             asyncio.get_running_loop().remove_reader(self.reports)
         except (RuntimeError, ValueError):
             pass
-        if self.writer is not None:
-            self.writer.close()
+        self.writer.close()
         self.reports.close()
         try:
             async with asyncio.timeout(CLOSE_TIMEOUT):
@@ -210,12 +213,13 @@ class ForkServer:
 class ForkServerLauncher:
     """Starts process actors from a fork server, and starts a new server if it dies."""
 
-    def __init__(self, arbiter, standby: int = 0):
+    def __init__(self, arbiter: Arbiter, standby: int = 0) -> None:
         self.arbiter = arbiter
         self.standby = standby
         self.server: ForkServer | None = None
         self.by_pid: dict[int, LaunchRecord] = {}
-        self._ready: asyncio.Future | None = None
+        #: Settled once the latest fork server is started (or failed to start).
+        self._ready: asyncio.Future[None] | None = None
         self._closing = False
         #: Fork servers started so far (the first, then one per loss).
         self.started = 0
@@ -254,8 +258,7 @@ class ForkServerLauncher:
     def _on_exit(self, pid: int, code: int) -> None:
         record = self.by_pid.pop(pid, None)
         if record is not None:
-            record.on_exit(code)
-            self.arbiter.endings.on_actor_exit(record)
+            report_actor_exit(self.arbiter, record, code)
 
     def _on_lost(self) -> None:
         if self._closing:
@@ -278,8 +281,7 @@ class ForkServerLauncher:
         record = self.by_pid.pop(pid, None)
         if record is not None:
             record.failure = record.failure or "its fork server died (exit status unknown)"
-            record.on_exit(-signal.SIGKILL)
-            self.arbiter.endings.on_actor_exit(record)
+            report_actor_exit(self.arbiter, record, -signal.SIGKILL)
 
     async def _replace(self, dead: ForkServer | None) -> None:
         if dead is not None:

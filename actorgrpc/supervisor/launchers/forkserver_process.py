@@ -37,7 +37,7 @@ import signal
 import socket
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from actorgrpc.actor.process_control import die_with_parent, set_process_name
 
@@ -78,7 +78,7 @@ class ForkServerProcess:
         self.buffer = b""
         self.children: set[int] = set()
         #: Settings shared by every actor (arbiter address, modules, ...), once known.
-        self.common: dict | None = None
+        self.common: dict[str, Any] | None = None
         self.standby_target = 0
         #: Warm processes waiting for an actor (the arbiter holds their sockets).
         self.standby: set[int] = set()
@@ -137,7 +137,7 @@ class ForkServerProcess:
             elif op == "configure":
                 self._configure(request["common"], int(request.get("standby", 0)))
 
-    def _configure(self, common: dict, standby: int) -> None:
+    def _configure(self, common: dict[str, Any], standby: int) -> None:
         """Import what every actor needs, once, here: children share the pages."""
         self.common = common
         self.standby_target = standby
@@ -157,7 +157,7 @@ class ForkServerProcess:
         gc.freeze()
         self._refill()
 
-    def _report(self, message: dict, fds: Sequence[int] = ()) -> None:
+    def _report(self, message: dict[str, Any], fds: Sequence[int] = ()) -> None:
         try:
             socket.send_fds(self.reports, [json.dumps(message).encode()], list(fds))
         except OSError:
@@ -173,7 +173,7 @@ class ForkServerProcess:
         # the pidfd surely names our child, not a reused pid.
         return pid, os.pidfd_open(pid)
 
-    def _spawn(self, request: dict) -> None:
+    def _spawn(self, request: dict[str, Any]) -> None:
         spec = request["spec"]
         try:
             log_fd = os.open(spec["log_path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -215,7 +215,7 @@ class ForkServerProcess:
             self._report({"op": "exited", "pid": pid, "code": _exit_code(status)})
 
 
-def _child_main(spec: dict, log_fd: int, server: ForkServerProcess,
+def _child_main(spec: dict[str, Any], log_fd: int, server: ForkServerProcess,
                 standby_socket: socket.socket | None = None) -> None:
     """A new actor process (or standby), just forked from the fork server."""
     try:

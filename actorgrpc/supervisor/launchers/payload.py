@@ -10,15 +10,27 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import TYPE_CHECKING, Any
 
 from actorgrpc.actor.process import MAX_PAYLOAD_BYTES
 from actorgrpc.contract.errors import InvalidArgument
 
-__all__ = ["spawn_payload", "encode_payload", "MAX_PAYLOAD_BYTES"]
+if TYPE_CHECKING:
+    from actorgrpc.supervisor.arbiter import Arbiter
+    from actorgrpc.supervisor.protocols import LaunchRecord
+
+__all__ = ["spawn_payload", "encode_payload", "output_path", "MAX_PAYLOAD_BYTES"]
 
 
+def output_path(record: LaunchRecord) -> str:
+    """Where the actor's output goes: its log file; for a record without one (the
+    spawner always gives one), nowhere, as for a standby's."""
+    return os.devnull if record.log_path is None else record.log_path
 
-def spawn_payload(arbiter, record=None) -> dict:
+
+def spawn_payload(arbiter: Arbiter, record: LaunchRecord | None = None) -> dict[str, Any]:
+    """The payload of ``record`` (without one: what every actor shares), as a JSON
+    object: its values are of any JSON type, as json.loads gives them back."""
     payload = {
         "arbiter_address": arbiter.address, "host": arbiter.actor_host,
         "modules": list(arbiter.hooks.modules),
@@ -36,12 +48,12 @@ def spawn_payload(arbiter, record=None) -> dict:
             "start": spec.start, "stopping": spec.stopping,
             "periodic_task": spec.periodic_task,
             "periodic_interval": spec.periodic_interval, "timeout": spec.timeout,
-            "extra": spec.extra, "log_path": record.log_path,
+            "extra": spec.extra, "log_path": output_path(record),
         })
     return payload
 
 
-def encode_payload(payload: dict) -> bytes:
+def encode_payload(payload: dict[str, Any]) -> bytes:
     """The payload as one line of JSON; INVALID_ARGUMENT beyond MAX_PAYLOAD_BYTES."""
     data = json.dumps(payload, separators=(",", ":")).encode()
     if len(data) > MAX_PAYLOAD_BYTES:

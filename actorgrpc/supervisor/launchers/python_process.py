@@ -11,13 +11,16 @@ import os
 import subprocess
 import sys
 import tempfile
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Mapping
+from typing import IO, TYPE_CHECKING, Any, TypedDict, Unpack, cast
 
 from actorgrpc.supervisor.handles import SubprocessHandle
-from actorgrpc.supervisor.launchers.payload import encode_payload, spawn_payload
+from actorgrpc.supervisor.launchers.payload import encode_payload, output_path, spawn_payload
 
 if TYPE_CHECKING:
+    from actorgrpc.supervisor.arbiter import Arbiter
     from actorgrpc.supervisor.protocols import LaunchRecord
+    from actorgrpc.supervisor.record import ActorRecord
 
 __all__ = ["ProcessLauncher"]
 
@@ -25,7 +28,7 @@ __all__ = ["ProcessLauncher"]
 class ProcessLauncher:
     """Starts each actor with fork+exec and reports its exit."""
 
-    def __init__(self, arbiter):
+    def __init__(self, arbiter: Arbiter) -> None:
         self.arbiter = arbiter
         self.exits = ExitWatchers()
 
@@ -42,7 +45,7 @@ class ProcessLauncher:
             env = dict(os.environ, ACTORGRPC_SPEC_FD=str(spec_file.fileno()))
             # Children find modules the way the arbiter did (its script's folder, cwd).
             # A local file opened for appending: microseconds, cheaper than a thread hop.
-            with open(record.log_path, "ab") as log:  # noqa: ASYNC230
+            with open(output_path(record), "ab") as log:  # noqa: ASYNC230
                 process, exited = await start_child(
                     *self.command(), stdin=subprocess.DEVNULL, stdout=log,
                     stderr=subprocess.STDOUT, env=env, close_fds=True,
@@ -69,9 +72,11 @@ class _ExitWatch(asyncio.subprocess.SubprocessStreamProtocol):
         self.exited: asyncio.Future[int] = loop.create_future()
         self.child: asyncio.SubprocessTransport | None = None
 
-    def connection_made(self, transport) -> None:
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        self.child = transport
+        # A subprocess protocol is given a SubprocessTransport (the signature is the one
+        # every protocol shares).
+        self.child = cast(asyncio.SubprocessTransport, transport)
 
     def process_exited(self) -> None:
         super().process_exited()
@@ -80,8 +85,21 @@ class _ExitWatch(asyncio.subprocess.SubprocessStreamProtocol):
             self.exited.set_result(code)
 
 
-async def start_child(*command: str, **options) -> tuple[asyncio.subprocess.Process,
-                                                          asyncio.Future[int]]:
+class ChildOptions(TypedDict, total=False):
+    """What the launchers pass on to ``loop.subprocess_exec`` (``subprocess.Popen``)."""
+
+    stdin: int | IO[Any] | None
+    stdout: int | IO[Any] | None
+    stderr: int | IO[Any] | None
+    env: Mapping[str, str]
+    cwd: str | None
+    close_fds: bool
+    pass_fds: Collection[int]
+    start_new_session: bool
+
+
+async def start_child(*command: str, **options: Unpack[ChildOptions]) -> tuple[
+        asyncio.subprocess.Process, asyncio.Future[int]]:
     """``asyncio.create_subprocess_exec`` and a future of the child's exit code."""
     loop = asyncio.get_running_loop()
     watch = _ExitWatch(loop)
@@ -95,9 +113,10 @@ class ExitWatchers:
     actors, and then waited for exits that nothing reported ("survived SIGKILL")."""
 
     def __init__(self) -> None:
-        self.tasks: set[asyncio.Task] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
 
-    def watch(self, arbiter, record, exited: asyncio.Future[int]) -> None:
+    def watch(self, arbiter: Arbiter, record: LaunchRecord,
+              exited: asyncio.Future[int]) -> None:
         task = asyncio.ensure_future(watch_exit(arbiter, record, exited))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -109,8 +128,15 @@ class ExitWatchers:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-async def watch_exit(arbiter, record, exited: asyncio.Future[int]) -> None:
+async def watch_exit(arbiter: Arbiter, record: LaunchRecord,
+                     exited: asyncio.Future[int]) -> None:
     """Report the exit of an actor the arbiter started itself."""
-    code = await exited
+    report_actor_exit(arbiter, record, await exited)
+
+
+def report_actor_exit(arbiter: Arbiter, record: LaunchRecord, code: int) -> None:
+    """Tell the record, then the arbiter, that its actor exited with ``code``."""
     record.on_exit(code)
-    arbiter.endings.on_actor_exit(record)
+    # Every record a launcher starts is the spawner's ActorRecord; LaunchRecord names
+    # only what the launcher itself touches, less than the arbiter's endings need.
+    arbiter.endings.on_actor_exit(cast("ActorRecord", record))
