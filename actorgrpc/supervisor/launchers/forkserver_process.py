@@ -149,8 +149,12 @@ class ForkServerProcess:
         for name in common.get("modules", []):
             try:
                 importlib.import_module(name)
-            except BaseException:  # noqa: BLE001 - every child reports it at its hello
-                pass
+            except BaseException as exc:  # noqa: BLE001 - a module may even sys.exit()
+                # Preloading only saves each child the import: the fork server goes on,
+                # and every child that needs the module fails its own import, reported
+                # at its hello (the spawn fails with the real traceback).
+                print(f"fork server: could not preload {name}: {exc!r}", file=sys.stderr,
+                      flush=True)
         # Objects that exist now are shared with every actor: keep the collector off
         # them so it does not copy their pages into each child.
         gc.collect()
