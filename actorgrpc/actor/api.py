@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING, Any
 
 from actorgrpc.actor.core import current_actor_or_fail
 
+if TYPE_CHECKING:
+    from actorgrpc.client.routing import Target
+    from actorgrpc.contract.proxy import ActorProxy
 
-def spawn(**params) -> asyncio.Future:
+
+def spawn(**params: Any) -> asyncio.Future[ActorProxy]:
     """Spawn an actor from the current actor (or arbiter).
 
     Returns a future (already scheduled, so a synchronous hook may ignore it)
@@ -18,7 +23,7 @@ def spawn(**params) -> asyncio.Future:
     return asyncio.ensure_future(actor.spawn(**params))
 
 
-def send(target, action: str, *args, **kwargs) -> asyncio.Future:
+def send(target: Target, action: str, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
     """Send ``action`` to ``target`` from the current actor; a future of the result.
 
     ``target`` is an ``ActorProxy``, an aid, a name, ``"arbiter"`` or ``"monitor"``.

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from actorgrpc.actor.core import Actor
 
 _local = threading.local()
-_process_actor = None
+_process_actor: Actor | None = None
 
 
-def get_actor():
+def get_actor() -> Actor | None:
     """The actor of the current thread: a thread actor, else the process's actor or arbiter.
 
     None outside any actor (plain client code).
     """
-    return getattr(_local, "actor", None) or _process_actor
+    thread_actor: Actor | None = getattr(_local, "actor", None)
+    return thread_actor or _process_actor
 
 
-def set_actor(actor, *, process_wide: bool = False) -> None:
+def set_actor(actor: Actor, *, process_wide: bool = False) -> None:
     """Make ``actor`` the actor of this thread (and of the whole process if asked)."""
     global _process_actor
     _local.actor = actor
@@ -24,7 +29,7 @@ def set_actor(actor, *, process_wide: bool = False) -> None:
         _process_actor = actor
 
 
-def clear_actor(actor) -> None:
+def clear_actor(actor: Actor) -> None:
     """Forget ``actor`` wherever it was set in this thread or process."""
     global _process_actor
     if getattr(_local, "actor", None) is actor:

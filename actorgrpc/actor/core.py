@@ -9,17 +9,21 @@ import os
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from actorgrpc.actor.context import get_actor, set_actor
-from actorgrpc.actor.info_bounds import bounded_extra, bounded_message
+from actorgrpc.actor.info_bounds import JsonValue, bounded_extra, bounded_message
 from actorgrpc.actor.logs import MAX_LOGGED_MESSAGE, ErrorLogBudget, clipped
 from actorgrpc.compat import PulsarActorNames
 from actorgrpc.contract.consts import ACTOR_STATES, KIND_ARBITER, KIND_MONITOR, KIND_PROCESS
 from actorgrpc.contract.errors import ActorError
 
 if TYPE_CHECKING:
-    from actorgrpc.actor.protocols import Runtime
+    from actorgrpc.actor.hooks import HookResolver
+    from actorgrpc.actor.protocols import Hook, Runtime
+    from actorgrpc.client.routing import Target
+    from actorgrpc.contract.proxy import ActorProxy
 
 __all__ = ["Actor"]
 
@@ -36,14 +40,16 @@ class Actor(PulsarActorNames):
     hold an ``ActorProxy``. ``extra`` is free for user data and shows in ``info``.
     """
 
-    def __init__(self, *, aid: str, name: str, kind: str, runtime: Runtime | None, hooks,
-                 start=None, stopping=None, periodic_task=None,
-                 periodic_interval: float = 1.0, extra: dict | None = None,
-                 monitor: str = "arbiter", timeout: float = 30.0):
+    def __init__(self, *, aid: str, name: str, kind: str, runtime: Runtime | None,
+                 hooks: HookResolver, start: Hook | None = None,
+                 stopping: Hook | None = None, periodic_task: Hook | None = None,
+                 periodic_interval: float = 1.0, extra: Mapping[str, Any] | None = None,
+                 monitor: str = "arbiter", timeout: float = 30.0) -> None:
         self.aid = aid
         self.name = name
         self.kind = kind
         #: How this actor reaches the world: router, spawner, host loop (see runtime.py).
+        #: None only for an arbiter that has not started yet (it builds its own).
         self.runtime = runtime
         #: The HookResolver of the modules the operator allowed.
         self.hooks = hooks
@@ -51,7 +57,7 @@ class Actor(PulsarActorNames):
         self.stopping_hook = stopping
         self.periodic_task_hook = periodic_task
         self.periodic_interval = periodic_interval
-        self.extra: dict = dict(extra or {})
+        self.extra: dict[str, Any] = dict(extra or {})
         self.monitor_name = monitor
         self.timeout = timeout
         self.state = ACTOR_STATES.INITIAL
@@ -64,16 +70,18 @@ class Actor(PulsarActorNames):
         #: Commands started, by action name (reported in heartbeats).
         self.processed_by_action: dict[str, int] = {}
         self.mailbox_depth = 0
-        self.notifications: deque = deque(maxlen=20)
+        #: (time, message) of the latest notifications.
+        self.notifications: deque[tuple[float, JsonValue]] = deque(maxlen=20)
         self.exit_code: int | None = None
         self.next_periodic_task: asyncio.TimerHandle | None = None
-        self._tasks: set = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
         #: Commands being run for callers; those still running when it stops fail
         #: with UNAVAILABLE.
-        self.command_tasks: set = set()
-        self._stopped: asyncio.Event | None = None
+        self.command_tasks: set[asyncio.Future[Any]] = set()
+        #: Set once it has stopped (made again by bind_loop, in the loop it binds).
+        self._stopped = asyncio.Event()
         self._error_budget = ErrorLogBudget()
-        self._stopping_task: asyncio.Task | None = None
+        self._stopping_task: asyncio.Task[None] | None = None
 
     # -- pulsar's predicates -------------------------------------------------------
 
@@ -83,7 +91,7 @@ class Actor(PulsarActorNames):
         return ACTOR_STATES.DESCRIPTION[self.state]
 
     @property
-    def proxy(self):
+    def proxy(self) -> ActorProxy:
         from actorgrpc.contract.proxy import ActorProxy
 
         return ActorProxy(self.aid, self.name, self.address, self.state)
@@ -129,8 +137,8 @@ class Actor(PulsarActorNames):
 
     # -- messaging -------------------------------------------------------------
 
-    async def send(self, target, action: str, *args, _timeout: float | None = None,
-                   **kwargs):
+    async def send(self, target: Target, action: str, *args: Any,
+                   _timeout: float | None = None, **kwargs: Any) -> Any:
         """Run ``action`` on ``target`` and return its result.
 
         ``target`` is an ActorProxy, an aid, a name, "arbiter" or "monitor". The
@@ -139,20 +147,29 @@ class Actor(PulsarActorNames):
         """
         if target == "monitor":
             target = self.monitor_name
-        router = self.runtime.router
-        return await self.runtime.on_host(
+        runtime = self.runtime
+        if runtime is None:
+            raise _not_started(self)
+        router = runtime.router
+        return await runtime.on_host(
             lambda: router.send(target, action, args, kwargs, timeout=_timeout))
 
-    async def tell(self, target, action: str, *args, **kwargs) -> None:
+    async def tell(self, target: Target, action: str, *args: Any, **kwargs: Any) -> None:
         """Deliver ``action`` to ``target`` without waiting for a result."""
         if target == "monitor":
             target = self.monitor_name
-        router = self.runtime.router
-        await self.runtime.on_host(lambda: router.tell(target, action, args, kwargs))
+        runtime = self.runtime
+        if runtime is None:
+            raise _not_started(self)
+        router = runtime.router
+        await runtime.on_host(lambda: router.tell(target, action, args, kwargs))
 
-    async def spawn(self, **params):
+    async def spawn(self, **params: Any) -> ActorProxy:
         """Spawn a new actor (through the arbiter); return its ActorProxy once running."""
-        return await self.runtime.on_host(lambda: self.runtime.spawn(**params))
+        runtime = self.runtime
+        if runtime is None:
+            raise _not_started(self)
+        return await runtime.on_host(lambda: runtime.spawn(**params))
 
     # -- life cycle --------------------------------------------------------------
 
@@ -174,16 +191,17 @@ class Actor(PulsarActorNames):
             self._schedule_periodic()
 
     def _schedule_periodic(self) -> None:
-        self.next_periodic_task = self.loop.call_later(
+        self.next_periodic_task = self._bound_loop().call_later(
             self.periodic_interval, self._run_periodic)
 
     def _run_periodic(self) -> None:
-        if self.state != ACTOR_STATES.RUN:
+        hook = self.periodic_task_hook
+        if self.state != ACTOR_STATES.RUN or hook is None:
             return
 
-        async def run():
+        async def run() -> None:
             try:
-                await _call_hook(self.periodic_task_hook, self)
+                await _call_hook(hook, self)
             except Exception:
                 logger.exception("%s: periodic_task failed", self)
             finally:
@@ -192,7 +210,8 @@ class Actor(PulsarActorNames):
 
         self.keep_task(asyncio.ensure_future(run()), "periodic_task")
 
-    async def stop(self, exc: BaseException | None = None, exit_code: int | None = None):
+    async def stop(self, exc: BaseException | None = None,
+                   exit_code: int | None = None) -> None:
         """Gracefully stop: STOPPING → ``stopping`` hook → CLOSE (or TERMINATE on error).
 
         Safe to call more than once; every call waits for the same stop.
@@ -207,12 +226,13 @@ class Actor(PulsarActorNames):
             self._stopping_task = asyncio.ensure_future(self._stop(exc, exit_code))
         await asyncio.shield(self._stopping_task)
 
-    async def _stop(self, exc, exit_code) -> None:
+    async def _stop(self, exc: BaseException | None, exit_code: int | None) -> None:
         if self.next_periodic_task is not None:
             self.next_periodic_task.cancel()
         if self.state < ACTOR_STATES.STOPPING:
             self.state = ACTOR_STATES.STOPPING
-            await self.runtime.on_state_change(self)
+            if self.runtime is not None:  # an arbiter stopped before it started has none
+                await self.runtime.on_state_change(self)
             if self.stopping_hook is not None:
                 try:
                     async with asyncio.timeout(STOPPING_HOOK_TIMEOUT):
@@ -231,16 +251,22 @@ class Actor(PulsarActorNames):
         """Stop after the current message has been answered."""
         if reason:
             logger.info("%s: stopping (%s)", self, reason)
-        loop = self.loop
+        loop = self._bound_loop()
         loop.call_soon_threadsafe(lambda: self.keep_task(
             asyncio.ensure_future(self.stop()), "stop"))
 
     async def wait_stopped(self) -> None:
         await self._stopped.wait()
 
+    def _bound_loop(self) -> asyncio.AbstractEventLoop:
+        """The actor's event loop; RuntimeError before bind_loop."""
+        if self.loop is None:
+            raise _not_started(self)
+        return self.loop
+
     # -- information -----------------------------------------------------------
 
-    def info(self) -> dict:
+    def info(self) -> dict[str, Any]:
         """A nested dictionary: ``actor``, ``events``, ``extra`` and ``system``."""
         from actorgrpc.actor.system_info import system_info
 
@@ -274,19 +300,21 @@ class Actor(PulsarActorNames):
             "system": system_info(),
         }
 
-    def record_notification(self, message, when: float) -> None:
+    def record_notification(self, message: object, when: float) -> None:
         self.notifications.append((when, bounded_message(message)))
 
     # -- helpers ------------------------------------------------------------------
 
-    def keep_task(self, task: asyncio.Future, what: str) -> None:
+    def keep_task(self, task: asyncio.Future[Any], what: str) -> None:
         """Hold a reference to a background task and log its failure."""
         self._tasks.add(task)
 
-        def done(t):
+        def done(t: asyncio.Future[Any]) -> None:
             self._tasks.discard(t)
-            if not t.cancelled() and t.exception() is not None:
-                self.log_command_error(what, t.exception())
+            if not t.cancelled():
+                exc = t.exception()
+                if exc is not None:
+                    self.log_command_error(what, exc)
 
         task.add_done_callback(done)
 
@@ -308,14 +336,18 @@ class Actor(PulsarActorNames):
                          clipped(str(exc)), exc_info=_short_traceback(exc))
 
 
-async def _call_hook(hook, actor):
+def _not_started(actor: Actor) -> RuntimeError:
+    return RuntimeError(f"{actor} has not started: it has no event loop or runtime yet")
+
+
+async def _call_hook(hook: Hook, actor: Actor) -> object:
     result = hook(actor)
     if inspect.isawaitable(result):
         result = await result
     return result
 
 
-def _short_traceback(exc: BaseException):
+def _short_traceback(exc: BaseException) -> BaseException:
     """The exc_info of ``exc`` with its message cut (the traceback shows it again)."""
     if len(str(exc)) <= MAX_LOGGED_MESSAGE:
         return exc

@@ -6,6 +6,8 @@ import asyncio
 import logging
 import os
 import platform
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import grpc
 
@@ -13,6 +15,10 @@ from actorgrpc.actor import system_info
 from actorgrpc.contract.enums import kind_to_wire, state_to_wire
 from actorgrpc.contract.errors import STREAM_ERRORS, fill_failure
 from actorgrpc.v1 import monitor_pb2, monitor_pb2_grpc
+
+if TYPE_CHECKING:
+    from actorgrpc.actor.core import Actor
+    from actorgrpc.actor.protocols import HeartbeatCall, MonitorStub
 
 logger = logging.getLogger("actorgrpc.actor.heartbeat")
 
@@ -31,17 +37,19 @@ class MonitorLost(Exception):
 class HeartbeatStream:
     """One actor's life line to its monitor."""
 
-    def __init__(self, actor, channel, metadata=()):
-        #: The actor (set later for a pre-opened stream).
+    def __init__(self, actor: Actor | None, channel: grpc.aio.Channel,
+                 metadata: Iterable[tuple[str, str]] = ()) -> None:
+        #: The actor (None until it is known, for a pre-opened stream: set it before hello).
         self.actor = actor
         #: Call metadata: the arbiter's internal credential.
         self.metadata = tuple(metadata)
-        self.stub = monitor_pb2_grpc.MonitorServiceStub(channel)
-        self.call = None
+        self.stub: MonitorStub = monitor_pb2_grpc.MonitorServiceStub(channel)
+        #: The Heartbeat call, once opened (preopen, or hello).
+        self.call: HeartbeatCall | None = None
         self.interval = 1.0
         self.lost = asyncio.Event()
         self._write_lock = asyncio.Lock()
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
 
     def preopen(self) -> None:
@@ -57,7 +65,7 @@ class HeartbeatStream:
         spawn costs no extra round trip to the monitor; an actor that is not
         welcomed within ``welcome_timeout`` seconds stops itself.
         """
-        actor = self.actor
+        actor = self._assigned_actor()
         if self.call is None:
             self.call = self.stub.Heartbeat(metadata=self.metadata)
         hello = monitor_pb2.Hello(aid=actor.aid, name=actor.name, pid=os.getpid(),
@@ -73,7 +81,7 @@ class HeartbeatStream:
         await self._write(monitor_pb2.HeartbeatRequest(beat=self._beat_message()))
 
     def _beat_message(self, with_load: bool = True) -> monitor_pb2.Beat:
-        actor = self.actor
+        actor = self._assigned_actor()
         # Measuring the load costs a millisecond in a new process: the hello of a
         # spawn leaves it to the first regular beat.
         rss, cpu = system_info.load() if with_load else (0, 0.0)
@@ -88,7 +96,7 @@ class HeartbeatStream:
         fill_failure(request.failure, exc)
         try:
             await self._write(request)
-            await self.call.done_writing()
+            await self._open_call().done_writing()
         except STREAM_ERRORS as exc:  # the monitor is gone: it sees the process exit
             logger.debug("%s: could not report its failed start: %s", self.actor, exc)
 
@@ -101,13 +109,23 @@ class HeartbeatStream:
             task.cancel()
         try:
             await self.beat()
-            await self.call.done_writing()
+            await self._open_call().done_writing()
         except STREAM_ERRORS as exc:  # the monitor is gone: it sees the process exit
             logger.debug("%s: no last beat: %s", self.actor, exc)
 
-    async def _write(self, request) -> None:
+    async def _write(self, request: monitor_pb2.HeartbeatRequest) -> None:
         async with self._write_lock:
-            await self.call.write(request)
+            await self._open_call().write(request)
+
+    def _assigned_actor(self) -> Actor:
+        if self.actor is None:
+            raise RuntimeError("a pre-opened heartbeat stream speaks once its actor is set")
+        return self.actor
+
+    def _open_call(self) -> HeartbeatCall:
+        if self.call is None:
+            raise RuntimeError("the heartbeat stream is not open yet: hello() opens it")
+        return self.call
 
     async def _beat_forever(self) -> None:
         try:
@@ -124,19 +142,22 @@ class HeartbeatStream:
             self._on_lost()
 
     async def _read_orders(self, welcome_timeout: float) -> None:
+        call, actor = self._open_call(), self._assigned_actor()
         try:
             async with asyncio.timeout(welcome_timeout):
-                response = await self.call.read()
-            if response is grpc.aio.EOF or response.WhichOneof("message") != "welcome":
+                response = await call.read()
+            # A HeartbeatResponse, or grpc.aio.EOF once the monitor closed the stream.
+            if not isinstance(response, monitor_pb2.HeartbeatResponse) \
+                    or response.WhichOneof("message") != "welcome":
                 raise MonitorLost("the monitor did not welcome this actor")
             self.interval = response.welcome.heartbeat_interval_seconds or 1.0
             self._tasks.append(asyncio.ensure_future(self._beat_forever()))
             while True:
-                response = await self.call.read()
-                if response is grpc.aio.EOF:
-                    break
+                response = await call.read()
+                if not isinstance(response, monitor_pb2.HeartbeatResponse):
+                    break  # grpc.aio.EOF
                 if response.WhichOneof("message") == "stop":
-                    self.actor.stop_soon(f"ordered by its monitor: {response.stop.reason}")
+                    actor.stop_soon(f"ordered by its monitor: {response.stop.reason}")
         except asyncio.CancelledError:
             raise
         except (*STREAM_ERRORS, MonitorLost, TimeoutError) as exc:

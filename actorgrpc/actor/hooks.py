@@ -20,10 +20,14 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from actorgrpc.contract.errors import InvalidArgument, PermissionDenied
 from actorgrpc.contract.references import register_reference, registered
+
+if TYPE_CHECKING:
+    from actorgrpc.actor.core import Actor
+    from actorgrpc.actor.protocols import Hook
 
 __all__ = ["HookResolver", "hook", "lazy_hook"]
 
@@ -101,7 +105,7 @@ class HookResolver:
         return function
 
 
-def lazy_hook(hook, resolver: HookResolver):
+def lazy_hook(hook: Hook | str | None, resolver: HookResolver) -> Hook | None:
     """``hook`` itself when it is a function (or None); for a "module:function"
     reference, a callable that resolves it when first called, once the operator's
     modules are imported (the arbiter's own hooks are given before its start)."""
@@ -113,9 +117,9 @@ def lazy_hook(hook, resolver: HookResolver):
 class _LazyHook:
     """A "module:function" hook, resolved when called."""
 
-    def __init__(self, reference: str, resolver: HookResolver):
+    def __init__(self, reference: str, resolver: HookResolver) -> None:
         self.reference = reference
         self.resolver = resolver
 
-    def __call__(self, actor):
+    def __call__(self, actor: Actor) -> object:
         return self.resolver.resolve(self.reference)(actor)

@@ -7,8 +7,14 @@ stores anything a client sends): without a bound, 40 values of 3.9 MB made every
 
 from __future__ import annotations
 
-__all__ = ["MAX_INFO_EXTRA_BYTES", "MAX_NOTIFICATION_CHARS", "bounded_extra",
+from collections.abc import Mapping
+from typing import Any, TypeAlias
+
+__all__ = ["MAX_INFO_EXTRA_BYTES", "MAX_NOTIFICATION_CHARS", "JsonValue", "bounded_extra",
            "bounded_message", "jsonable"]
+
+#: A JSON-shaped value, as ``info`` shows user data.
+JsonValue: TypeAlias = "None | bool | int | float | str | list[JsonValue] | dict[str, JsonValue]"
 
 #: Approximate JSON size of ``extra`` that ``info`` shows whole; beyond, its keys only.
 MAX_INFO_EXTRA_BYTES = 256 * 1024
@@ -20,12 +26,12 @@ MAX_DEPTH = 32
 MAX_KEYS_LISTED = 100
 
 
-def jsonable(value, depth: int = 0):
+def jsonable(value: object, depth: int = 0) -> JsonValue:
     """A copy of ``value`` where anything that is not JSON-shaped is its repr."""
     if depth >= MAX_DEPTH:
         return f"<{type(value).__name__} nested deeper than {MAX_DEPTH}>"
     if isinstance(value, dict):
-        return {str(k): jsonable(v, depth + 1) for k, v in value.items()}
+        return _jsonable_dict(value, depth)
     if isinstance(value, list | tuple):
         return [jsonable(v, depth + 1) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
@@ -33,7 +39,12 @@ def jsonable(value, depth: int = 0):
     return repr(value)[:MAX_NOTIFICATION_CHARS]
 
 
-def _fits(value, budget: int, depth: int = 0) -> int:
+def _jsonable_dict(value: Mapping[Any, object], depth: int) -> dict[str, JsonValue]:
+    """``jsonable`` of a dictionary at ``depth`` (below MAX_DEPTH)."""
+    return {str(k): jsonable(v, depth + 1) for k, v in value.items()}
+
+
+def _fits(value: object, budget: int, depth: int = 0) -> int:
     """``budget`` less the approximate JSON size of ``value``; negative once over
     (the walk stops there, so a huge value costs no more than the bound)."""
     if budget < 0 or depth >= MAX_DEPTH:
@@ -55,17 +66,17 @@ def _fits(value, budget: int, depth: int = 0) -> int:
     return budget - 24
 
 
-def bounded_extra(extra: dict) -> dict:
+def bounded_extra(extra: Mapping[str, object]) -> dict[str, JsonValue]:
     """``extra`` as ``info`` shows it: whole when small, else its keys and a note."""
     if _fits(extra, MAX_INFO_EXTRA_BYTES) >= 0:
-        return jsonable(extra)
+        return _jsonable_dict(extra, 0)
     keys = sorted(str(key) for key in extra)
     return {"_truncated": f"extra holds more than {MAX_INFO_EXTRA_BYTES} bytes: info "
                           f"lists its {len(keys)} keys only",
             "_keys": [key[:200] for key in keys[:MAX_KEYS_LISTED]]}
 
 
-def bounded_message(message):
+def bounded_message(message: object) -> JsonValue:
     """A notification's message as kept: JSON-shaped and at most
     MAX_NOTIFICATION_CHARS characters of JSON-ish size."""
     if isinstance(message, str):

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 
 from actorgrpc.actor.context import get_actor
 
@@ -84,7 +85,8 @@ class ErrorLogBudget:
     logged with their traceback; the rest are counted and reported in one line when
     the next window opens."""
 
-    def __init__(self, burst: int = 20, window: float = 10.0, clock=time.monotonic):
+    def __init__(self, burst: int = 20, window: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.burst = burst
         self.window = window
         self.clock = clock

@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import grpc.aio
@@ -39,6 +40,11 @@ from actorgrpc.contract.spawn_spec import SpawnSpec
 from actorgrpc.transport.channels import open_channel
 from actorgrpc.transport.security import SecuritySettings
 from actorgrpc.transport.server import build_server
+
+if TYPE_CHECKING:
+    import socket
+
+    from actorgrpc.actor.protocols import SpawnPayload
 
 SPEC_FD_VARIABLE = "ACTORGRPC_SPEC_FD"
 #: The largest specification the arbiter sends (its launchers' bound), in bytes.
@@ -71,13 +77,14 @@ def main() -> None:
     os._exit(code)
 
 
-def read_spec(fd: int) -> dict:
+def read_spec(fd: int) -> SpawnPayload:
     """The JSON specification on ``fd`` (read whole, then closed)."""
     with os.fdopen(fd, "rb") as handle:
-        return json.loads(handle.read())
+        spec: SpawnPayload = json.loads(handle.read())
+        return spec
 
 
-def run_in_this_process(spec: dict, standby_socket=None) -> int:
+def run_in_this_process(spec: SpawnPayload, standby_socket: socket.socket | None = None) -> int:
     """Run the actor described by ``spec`` in this process; return the exit code.
 
     With ``standby_socket``, ``spec`` holds only the settings common to every actor:
@@ -114,11 +121,11 @@ class ProcessConcurrency(Concurrency):
 
     kind = KIND_PROCESS
 
-    def __init__(self, router, host_loop):
+    def __init__(self, router: Router, host_loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(router, host_loop)
         self.heartbeat: HeartbeatStream | None = None
 
-    async def spawn(self, **params) -> ActorProxy:
+    async def spawn(self, **params: Any) -> ActorProxy:
         request = SpawnSpec.from_kwargs(**params).to_request()
         try:
             response = await self.router.arbiter.Spawn(request, metadata=self.router.metadata)
@@ -126,7 +133,7 @@ class ProcessConcurrency(Concurrency):
             raise error_from_rpc_error(exc) from None
         return ActorProxy.from_ref(response.actor)
 
-    async def on_state_change(self, actor) -> None:
+    async def on_state_change(self, actor: Actor) -> None:
         if self.heartbeat is not None:
             try:
                 await self.heartbeat.beat()
@@ -138,7 +145,7 @@ class Prepared:
     """What a process needs before it knows which actor it will be: a mailbox
     server bound and serving, and a channel to the monitor (connecting)."""
 
-    def __init__(self, common: dict):
+    def __init__(self, common: SpawnPayload) -> None:
         self.common = common
         self.max_bytes = common["max_message_bytes"]
         self.hooks = HookResolver(common["modules"])
@@ -170,10 +177,11 @@ class Prepared:
         self.heartbeat: HeartbeatStream | None = None
 
     async def start_server(self) -> None:
-        self.server, port, _health, _names = build_server(
+        server, port, _health, _names = build_server(
             f"{self.common['host']}:0", mailbox=MailboxServicer(self.host),
             max_message_bytes=self.max_bytes, security=self.server_security)
-        await self.server.start()
+        self.server = server
+        await server.start()
         self.address = f"{self.common['host']}:{port}"
         self.host.address = self.address
 
@@ -195,15 +203,21 @@ class Prepared:
         finally:
             await connection.close()
 
+    def started_server(self) -> grpc.aio.Server:
+        """The mailbox server (RuntimeError before start_server)."""
+        if self.server is None:
+            raise RuntimeError("the mailbox server is not started yet: start_server() first")
+        return self.server
 
-async def run_actor_process(spec: dict) -> int:
+
+async def run_actor_process(spec: SpawnPayload) -> int:
     """Boot, serve and stop one actor; return the process exit code."""
     prepared = Prepared(spec)
     await prepared.start_server()
     return await become_actor(prepared, spec)
 
 
-async def run_standby(common: dict, assignments) -> int:
+async def run_standby(common: SpawnPayload, assignments: socket.socket) -> int:
     """Prepare, then wait for an actor to become (the fork server's warm standby).
 
     ``assignments`` is a connected socket; the fork server writes one JSON line
@@ -222,9 +236,9 @@ async def run_standby(common: dict, assignments) -> int:
     line = await reader.readline()
     writer.close()
     if not line:
-        await prepared.server.stop(grace=None)
+        await prepared.started_server().stop(grace=None)
         return 0
-    spec = json.loads(line)
+    spec: SpawnPayload = json.loads(line)
     # From now on this process's output is the actor's log file.
     log_fd = os.open(spec["log_path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log_fd, 1)
@@ -233,8 +247,8 @@ async def run_standby(common: dict, assignments) -> int:
     return await become_actor(prepared, spec)
 
 
-def _actor_of(prepared: Prepared, spec: dict, loop) -> tuple[Actor, HeartbeatStream,
-                                                               BaseException | None]:
+def _actor_of(prepared: Prepared, spec: SpawnPayload, loop: asyncio.AbstractEventLoop,
+              ) -> tuple[Actor, HeartbeatStream, BaseException | None]:
     """The actor of ``spec``, hosted, with its heartbeat stream and its hooks; and the
     error that prevents its start (an unimportable module or hook), if any."""
     hooks, host = prepared.hooks, prepared.host
@@ -265,11 +279,11 @@ def _actor_of(prepared: Prepared, spec: dict, loop) -> tuple[Actor, HeartbeatStr
     return actor, heartbeat, failure
 
 
-async def become_actor(prepared: Prepared, spec: dict) -> int:
+async def become_actor(prepared: Prepared, spec: SpawnPayload) -> int:
     """Be the actor of ``spec`` in a prepared process, until it stops."""
     set_process_name(f"actor:{spec['name']}", f"actorgrpc: actor:{spec['name']}")
     loop = asyncio.get_running_loop()
-    server = prepared.server
+    server = prepared.started_server()
     actor, heartbeat, failure = _actor_of(prepared, spec, loop)
     # Without a start hook the actor is running as soon as it boots: its hello then
     # carries that state, and the spawn completes after one message, not two.
@@ -304,10 +318,11 @@ async def become_actor(prepared: Prepared, spec: dict) -> int:
     await heartbeat.close()
     # Let replies in flight (the answer to "stop" itself) reach their callers.
     await server.stop(grace=0.5)
-    return EXIT_MONITOR_LOST if monitor_lost else actor.exit_code
+    # stop() has set exit_code by now: `or 0` is for the type (int | None) alone.
+    return EXIT_MONITOR_LOST if monitor_lost else (actor.exit_code or 0)
 
 
-def _hook(hooks: HookResolver, reference):
+def _hook(hooks: HookResolver, reference: str | None) -> Callable[..., Any] | None:
     return hooks.resolve(reference) if reference else None
 
 

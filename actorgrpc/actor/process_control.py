@@ -12,18 +12,23 @@ import signal
 _PR_SET_PDEATHSIG = 1
 _PR_SET_NAME = 15
 
+_LIBC: ctypes.CDLL | None
 try:
     _LIBC = ctypes.CDLL(None, use_errno=True)
 except OSError:  # pragma: no cover - not a glibc system
     _LIBC = None
 
 
+def _prctl(option: int, *args: int | bytes) -> None:
+    """prctl(2), where the C library has it (Linux); nothing elsewhere."""
+    prctl = getattr(_LIBC, "prctl", None)
+    if prctl is not None:  # pragma: no branch - Linux only feature
+        prctl(option, *args)
+
+
 def die_with_parent() -> None:
     """Ask Linux to SIGKILL this process when its parent dies, even by SIGKILL."""
-    try:
-        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except AttributeError:  # pragma: no cover - Linux only feature
-        pass
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def set_process_name(name: str, title: str | None = None) -> None:
@@ -38,10 +43,7 @@ def set_process_name(name: str, title: str | None = None) -> None:
     setproctitle.setproctitle(title or name)
     # setproctitle also sets the kernel's name to the title's first 15 bytes; the
     # short name is set after it so that it wins.
-    try:
-        _LIBC.prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
-    except AttributeError:  # pragma: no cover - Linux only feature
-        pass
+    _prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
 
 
 def pid_alive(pid: int) -> bool:
