@@ -32,7 +32,7 @@ from actorgrpc.contract.values import from_list, from_struct, to_struct, to_valu
 from actorgrpc.supervisor import log_files
 from actorgrpc.supervisor.cluster_remote import forward, owner_elsewhere, relay_members
 from actorgrpc.supervisor.events import EXISTING
-from actorgrpc.supervisor.page_tokens import PageCursor
+from actorgrpc.supervisor.page_tokens import PageQuery
 from actorgrpc.supervisor.record import ActorRecord, Load, StopOrder
 from actorgrpc.supervisor.summaries import summary_of, timestamp
 from actorgrpc.transport.boundary import MalformedRequest
@@ -40,14 +40,12 @@ from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc, monitor_pb2, monitor_pb2
 
 logger = logging.getLogger("actorgrpc.supervisor.services")
 
-MAX_PAGE_SIZE = 1000
 #: Most actions of one actor's heartbeat tally kept (the busiest; the rest "other").
 MAX_BEAT_ACTIONS = 100
 #: Characters of an action name kept from a heartbeat.
 MAX_ACTION_NAME = 200
 #: Seconds a watcher may leave an event unread (its flow-control window full).
 WATCH_WRITE_TIMEOUT = 30.0
-DEFAULT_PAGE_SIZE = 100
 
 
 def _timeout(request, context) -> float:
@@ -229,16 +227,7 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
 
     async def ListActors(self, request, context):
         registry = self.arbiter.registry
-        page_size = request.page_size or DEFAULT_PAGE_SIZE
-        if page_size < 0:
-            raise InvalidArgument("page_size must not be negative")
-        page_size = min(page_size, MAX_PAGE_SIZE)
-        state = state_from_wire(request.state) if request.state else None
-        if request.state and state is None:
-            raise InvalidArgument(f"unknown state {request.state}")
-        cursor = PageCursor.for_filters(request.name_prefix, request.state, request.monitor,
-                                        request.include_exited)
-        after = cursor.decode(request.page_token) if request.page_token else None
+        query = PageQuery.of(request)
         candidates = list(registry.local.values()) + list(registry.live.values())
         if request.cluster and self.arbiter.cluster is not None:
             from actorgrpc.supervisor.cluster_routing import remote_actors
@@ -246,22 +235,8 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
             candidates += await remote_actors(self.arbiter.cluster)
         if request.include_exited:
             candidates += list(registry.exited.values())
-        rows = []
-        for item in candidates:
-            if request.name_prefix and not item.name.startswith(request.name_prefix):
-                continue
-            if state is not None and item.state != state:
-                continue
-            if request.monitor and self._monitor_name(item) != request.monitor:
-                continue
-            key = PageCursor.key_of(item)
-            if after is None or key > after:
-                rows.append((key, item))
-        rows.sort(key=lambda row: row[0])
-        page = rows[:page_size]
-        token = cursor.encode(page[-1][0]) if len(rows) > page_size else ""
-        return arbiter_pb2.ListActorsResponse(actors=[self._hosted(summary_of(r))
-                                                      for _k, r in page],
+        page, token = query.page(candidates, self._monitor_name)
+        return arbiter_pb2.ListActorsResponse(actors=[self._hosted(summary_of(r)) for r in page],
                                               next_page_token=token)
 
     def _monitor_name(self, item) -> str:
