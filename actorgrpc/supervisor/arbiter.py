@@ -50,6 +50,7 @@ from actorgrpc.supervisor.endings import Endings
 from actorgrpc.supervisor.events import EventBus
 from actorgrpc.supervisor.launchers import Launchers
 from actorgrpc.supervisor.monitor import Monitor
+from actorgrpc.supervisor.pools import Pools
 from actorgrpc.supervisor.programs import ProgramTable
 from actorgrpc.supervisor.record import ActorRecord
 from actorgrpc.supervisor.registry import Registry
@@ -153,7 +154,6 @@ class Arbiter(PulsarArbiterNames, Actor):
         self.programs = ProgramTable(programs)
         self._build_parts(fork_server, standby_actors, restart_policy, monitor_task_period)
         self.router: Router | None = None
-        self._pending_monitors: list[tuple[str, dict]] = []
         self._serving = threading.Event()
         self.exit_code = 0
         self.cluster = ClusterNode.attach(self, cluster)  # membership, names, failover
@@ -167,6 +167,7 @@ class Arbiter(PulsarArbiterNames, Actor):
         self.endings = Endings(self)
         self.root = RootSupervisor(self, RestartPolicy.from_params(dict(restart_policy or {})))
         self.monitors: dict[str, Monitor] = {}
+        self.pools = Pools(self)
         self.mailbox_host = MailboxHost(self.max_message_bytes, self.limits.max_pending_calls)
         self.server_host = ServerHost(self.bind, self.max_message_bytes, self.security)
         self.upkeep = Upkeep(self, monitor_task_period)
@@ -214,9 +215,7 @@ class Arbiter(PulsarArbiterNames, Actor):
             if self.cluster is not None:
                 await self.cluster.join()
             await self.boot()
-            for name, params in self._pending_monitors:
-                self._create_monitor(name, params)
-            self._pending_monitors.clear()
+            self.pools.create_pending()
             upkeep = asyncio.ensure_future(self.upkeep.run())
             for plugin in self.plugins:
                 await plugin.start(self)
@@ -319,30 +318,10 @@ class Arbiter(PulsarArbiterNames, Actor):
         Other parameters are spawn parameters of the workers (start, stopping, kind, ...).
         Before ``start()`` the monitor is created when the arbiter boots.
         """
-        if monitor_name in self.monitors or monitor_name in self.registry.names:
-            raise InvalidArgument(f"a monitor or actor named {monitor_name!r} exists")
-        if self.loop is None:
-            # Validate now so that a bad pool definition fails at once.
-            worker_params = {k: v for k, v in params.items() if k != "num_workers"}
-            RestartPolicy.from_params(worker_params)
-            SpawnSpec.from_kwargs(**worker_params)
-            self._pending_monitors.append((monitor_name, params))
-            return None
-        return self._create_monitor(monitor_name, params)
-
-    def _create_monitor(self, name: str, params: dict) -> Monitor:
-        monitor = Monitor(self, name, **params)
-        monitor.run_started()
-        self.monitors[name] = monitor
-        self.registry.add_local(monitor)
-        self.mailbox_host.add(monitor)
-        self.keep_task(asyncio.ensure_future(monitor.maintain()), "monitor start")
-        return monitor
+        return self.pools.add(monitor_name, params)
 
     def remove_monitor(self, monitor: Monitor) -> None:
-        self.monitors.pop(monitor.name, None)
-        self.registry.remove_local(monitor)
-        self.mailbox_host.remove(monitor)
+        self.pools.remove(monitor)
 
     # -- spawning -----------------------------------------------------------------------
 
