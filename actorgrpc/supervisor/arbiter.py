@@ -17,7 +17,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from actorgrpc.actor.core import Actor
 from actorgrpc.actor.hooks import HookResolver, lazy_hook
@@ -50,6 +50,7 @@ from actorgrpc.supervisor.endings import Endings
 from actorgrpc.supervisor.events import EventBus
 from actorgrpc.supervisor.launchers import Launchers
 from actorgrpc.supervisor.monitor import Monitor
+from actorgrpc.supervisor.pools import Pools
 from actorgrpc.supervisor.programs import ProgramTable
 from actorgrpc.supervisor.record import ActorRecord
 from actorgrpc.supervisor.registry import Registry
@@ -62,7 +63,19 @@ from actorgrpc.transport.security import SecuritySettings, check_exposure
 from actorgrpc.transport.tls import TlsFiles
 
 if TYPE_CHECKING:
+    import concurrent.futures
+
+    from actorgrpc.supervisor.cluster_node import ClusterSettings
+    from actorgrpc.supervisor.cluster_routing import RemoteActor
+    from actorgrpc.supervisor.programs import Program
     from actorgrpc.supervisor.protocols import Plugin
+    from actorgrpc.transport.auth import Role
+
+    #: A hook of the arbiter: ``hook(arbiter)`` (a coroutine function or not; typed as
+    #: any actor's hook), or a "module:function" reference resolved when it first runs.
+    ArbiterHook = Callable[[Actor], object] | str
+    #: ``observer(action, seconds, code)``: told of every ArbiterService.Send.
+    SendObserver = Callable[[str, float, str], None]
 
 logger = logging.getLogger("actorgrpc.arbiter")
 
@@ -71,7 +84,7 @@ __all__ = ["Arbiter", "ArbiterConcurrency", "arbiter"]
 _arbiter: Arbiter | None = None
 
 
-def arbiter(**params) -> Arbiter:
+def arbiter(**params: Any) -> Arbiter:
     """The arbiter of this process, created on first call with ``params``.
 
     ``arbiter(bind=..., modules=[...], start=hook).start()`` runs it until
@@ -90,33 +103,41 @@ class ArbiterConcurrency(Concurrency):
 
     kind = KIND_ARBITER
 
-    def __init__(self, arbiter, router, host_loop):
+    def __init__(self, arbiter: Arbiter, router: Router,
+                 host_loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(router, host_loop)
         self.arbiter = arbiter
 
-    async def spawn(self, **params) -> ActorProxy:
+    async def spawn(self, **params: Any) -> ActorProxy:
         return await self.arbiter.spawn(**params)
 
 
 class Arbiter(PulsarArbiterNames, Actor):
     """The root actor: serves ArbiterService, MonitorService and its own mailbox."""
 
-    def __init__(self, *, bind: str = DEFAULT_BIND, modules=(), start=None, stopping=None,
-                 periodic_task=None, periodic_interval: float = MONITOR_TASK_PERIOD,
+    #: The operator's allowlist (an Actor's hooks resolver, always one here).
+    hooks: HookResolver
+    #: 0 from the start: how ``start()`` ends (non-zero: SystemExit).
+    exit_code: int
+
+    def __init__(self, *, bind: str = DEFAULT_BIND, modules: Iterable[str] = (),
+                 start: ArbiterHook | None = None, stopping: ArbiterHook | None = None,
+                 periodic_task: ArbiterHook | None = None,
+                 periodic_interval: float = MONITOR_TASK_PERIOD,
                  name: str = "arbiter", max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
                  run_dir: str | None = None, spawn_timeout: float = DEFAULT_SPAWN_TIMEOUT,
                  heartbeat_interval: float = HEARTBEAT_INTERVAL,
                  monitor_task_period: float = MONITOR_TASK_PERIOD,
                  actor_host: str = "127.0.0.1", announce: bool = False,
-                 log_level: str = "INFO", log_format: str = "text", extra=None,
-                 plugins: Iterable[Plugin] = (),
+                 log_level: str = "INFO", log_format: str = "text",
+                 extra: dict[str, Any] | None = None, plugins: Iterable[Plugin] = (),
                  max_log_bytes: int = log_files.DEFAULT_MAX_LOG_BYTES,
-                 fork_server: bool | None = None,
-                 action_timeout: float = ACTOR_ACTION_TIMEOUT, restart_policy: dict | None = None,
-                 standby_actors: int | None = None, auth_tokens=(),
-                 tls: TlsFiles | None = None, insecure: bool = False, programs=(),
+                 fork_server: bool | None = None, action_timeout: float = ACTOR_ACTION_TIMEOUT,
+                 restart_policy: dict[str, Any] | None = None, standby_actors: int | None = None,
+                 auth_tokens: Iterable[tuple[str, Role]] = (), tls: TlsFiles | None = None,
+                 insecure: bool = False, programs: Iterable[Program] = (),
                  watcher_queue_size: int = events.WATCHER_QUEUE_SIZE,
-                 limits: Limits = DEFAULT_LIMITS, cluster=None):
+                 limits: Limits = DEFAULT_LIMITS, cluster: ClusterSettings | None = None) -> None:
         auth_tokens = list(auth_tokens)
         check_exposure(bind, tokens=auth_tokens, tls=tls, insecure=insecure)
         hooks = HookResolver(modules)
@@ -148,18 +169,17 @@ class Arbiter(PulsarArbiterNames, Actor):
         self.plugins: list[Plugin] = list(plugins)
         #: ``observer(action, seconds, code)`` for every ArbiterService.Send the
         #: arbiter forwards (``code`` a grpc.StatusCode name); the metrics plugin's.
-        self.send_observers: list = []
+        self.send_observers: list[SendObserver] = []
         #: Programs the operator registered for EXEC actors.
         self.programs = ProgramTable(programs)
         self._build_parts(fork_server, standby_actors, restart_policy, monitor_task_period)
         self.router: Router | None = None
-        self._pending_monitors: list[tuple[str, dict]] = []
         self._serving = threading.Event()
         self.exit_code = 0
         self.cluster = ClusterNode.attach(self, cluster)  # membership, names, failover
 
-    def _build_parts(self, fork_server, standby_actors, restart_policy,
-                     monitor_task_period) -> None:
+    def _build_parts(self, fork_server: bool | None, standby_actors: int | None,
+                     restart_policy: dict[str, Any] | None, monitor_task_period: float) -> None:
         """The parts it is composed of (see the module's docstring)."""
         self.launchers = Launchers(self, fork_server=fork_server,
                                    standby_actors=standby_actors)
@@ -167,6 +187,7 @@ class Arbiter(PulsarArbiterNames, Actor):
         self.endings = Endings(self)
         self.root = RootSupervisor(self, RestartPolicy.from_params(dict(restart_policy or {})))
         self.monitors: dict[str, Monitor] = {}
+        self.pools = Pools(self)
         self.mailbox_host = MailboxHost(self.max_message_bytes, self.limits.max_pending_calls)
         self.server_host = ServerHost(self.bind, self.max_message_bytes, self.security)
         self.upkeep = Upkeep(self, monitor_task_period)
@@ -214,9 +235,7 @@ class Arbiter(PulsarArbiterNames, Actor):
             if self.cluster is not None:
                 await self.cluster.join()
             await self.boot()
-            for name, params in self._pending_monitors:
-                self._create_monitor(name, params)
-            self._pending_monitors.clear()
+            self.pools.create_pending()
             upkeep = asyncio.ensure_future(self.upkeep.run())
             for plugin in self.plugins:
                 await plugin.start(self)
@@ -242,12 +261,14 @@ class Arbiter(PulsarArbiterNames, Actor):
                                   f"{exc.strerror or exc}") from None
         from actorgrpc.supervisor.services import ArbiterServicer, MonitorServicer
 
+        control = ArbiterServicer(self)
         self.address = self.server_host.build(
-            arbiter=ArbiterServicer(self), monitor=MonitorServicer(self),
+            arbiter=control, monitor=MonitorServicer(self),
             mailbox=MailboxServicer(self.mailbox_host))
         self.mailbox_host.address = self.address
-        self.router = Router(self.address, max_message_bytes=self.max_message_bytes,
-                             local_host=self.mailbox_host, security=self.security.client())
+        self.router = control.router = Router(
+            self.address, max_message_bytes=self.max_message_bytes,
+            local_host=self.mailbox_host, security=self.security.client())
         self.runtime = ArbiterConcurrency(self, self.router, asyncio.get_running_loop())
         self.bind_loop()
         self.mailbox_host.add(self, main=True)
@@ -290,7 +311,11 @@ class Arbiter(PulsarArbiterNames, Actor):
         for monitor in list(self.monitors.values()):
             await monitor.stop()
 
-    def stop(self, exc=None, exit_code=None):
+    # Not a coroutine, unlike Actor.stop (hence the ignore): pulsar's Arbiter.stop,
+    # which any thread may call; it returns the stop's Future.
+    def stop(self, exc: BaseException | None = None,  # type: ignore[override]
+             exit_code: int | None = None,
+             ) -> asyncio.Future[None] | concurrent.futures.Future[None] | None:
         """Stop the arbiter and every actor; ``start()`` then returns."""
         if self.loop is None:
             self.state = ACTOR_STATES.CLOSE
@@ -313,42 +338,22 @@ class Arbiter(PulsarArbiterNames, Actor):
 
     # -- monitors ----------------------------------------------------------------------
 
-    def add_monitor(self, monitor_name: str, **params) -> Monitor | None:
+    def add_monitor(self, monitor_name: str, **params: Any) -> Monitor | None:
         """Add a monitor keeping ``num_workers`` workers alive (pulsar's ``add_monitor``).
 
         Other parameters are spawn parameters of the workers (start, stopping, kind, ...).
         Before ``start()`` the monitor is created when the arbiter boots.
         """
-        if monitor_name in self.monitors or monitor_name in self.registry.names:
-            raise InvalidArgument(f"a monitor or actor named {monitor_name!r} exists")
-        if self.loop is None:
-            # Validate now so that a bad pool definition fails at once.
-            worker_params = {k: v for k, v in params.items() if k != "num_workers"}
-            RestartPolicy.from_params(worker_params)
-            SpawnSpec.from_kwargs(**worker_params)
-            self._pending_monitors.append((monitor_name, params))
-            return None
-        return self._create_monitor(monitor_name, params)
-
-    def _create_monitor(self, name: str, params: dict) -> Monitor:
-        monitor = Monitor(self, name, **params)
-        monitor.run_started()
-        self.monitors[name] = monitor
-        self.registry.add_local(monitor)
-        self.mailbox_host.add(monitor)
-        self.keep_task(asyncio.ensure_future(monitor.maintain()), "monitor start")
-        return monitor
+        return self.pools.add(monitor_name, params)
 
     def remove_monitor(self, monitor: Monitor) -> None:
-        self.monitors.pop(monitor.name, None)
-        self.registry.remove_local(monitor)
-        self.mailbox_host.remove(monitor)
+        self.pools.remove(monitor)
 
     # -- spawning -----------------------------------------------------------------------
 
-    async def spawn(self, **params) -> ActorProxy:
+    async def spawn(self, **params: Any) -> ActorProxy:
         """Start an actor; return its proxy once it is RUNNING (SpawnError otherwise)."""
-        spec = params.pop("_spec", None) or SpawnSpec.from_kwargs(**params)
+        spec: SpawnSpec = params.pop("_spec", None) or SpawnSpec.from_kwargs(**params)
         if self.cluster is not None and (not spec.monitor or spec.monitor == self.aid):
             return await cluster_spawn(self.cluster, spec, self.spawn_record)
         return (await self.spawn_record(spec)).proxy
@@ -362,7 +367,8 @@ class Arbiter(PulsarArbiterNames, Actor):
             return await self.spawner.spawn(spec, monitor=monitor)
         return await self.root.spawn(spec)
 
-    async def find_running(self, target: str, wait: float):
+    async def find_running(self, target: str, wait: float,
+                           ) -> ActorRecord | Actor | RemoteActor:
         try:
             return await self.registry.find_running(target, wait)
         except ActorNotFound:
@@ -372,7 +378,7 @@ class Arbiter(PulsarArbiterNames, Actor):
 
     # -- info ---------------------------------------------------------------------------
 
-    def info(self) -> dict:
+    def info(self) -> dict[str, Any]:
         data = super().info()
         data["monitors"] = {name: {"num_workers": m.num_workers,
                                    "workers": len(m.workers)}

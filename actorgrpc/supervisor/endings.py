@@ -12,6 +12,7 @@ from actorgrpc.supervisor import events
 from actorgrpc.supervisor.record import ActorRecord, describe_exit
 
 if TYPE_CHECKING:
+    from actorgrpc.supervisor.arbiter import Arbiter
     from actorgrpc.supervisor.handles import ThreadHandle
 
 logger = logging.getLogger("actorgrpc.arbiter")
@@ -24,7 +25,7 @@ STREAM_END_GRACE = 1.0
 class Endings:
     """The arbiter's handling of actors that end (by exit, lost stream or hang)."""
 
-    def __init__(self, arbiter):
+    def __init__(self, arbiter: Arbiter) -> None:
         self.arbiter = arbiter
 
     def on_actor_exit(self, record: ActorRecord) -> None:

@@ -7,10 +7,13 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from actorgrpc.supervisor.summaries import summary_of, timestamp
 from actorgrpc.v1 import arbiter_pb2
+
+if TYPE_CHECKING:
+    from actorgrpc.supervisor.record import ActorRecord
 
 logger = logging.getLogger("actorgrpc.supervisor.events")
 
@@ -27,6 +30,9 @@ GAVE_UP = arbiter_pb2.ACTOR_EVENT_TYPE_GAVE_UP
 #: Events a slow watcher may lag behind before it is dropped.
 WATCHER_QUEUE_SIZE = 10_000
 
+#: ``listener(event, record)``: told of every event, in the arbiter's loop.
+Listener = Callable[[arbiter_pb2.WatchActorsResponse, "ActorRecord"], None]
+
 
 def event_name(event_type: int) -> str:
     """"exited" for ACTOR_EVENT_TYPE_EXITED, and so on."""
@@ -40,11 +46,11 @@ class EventBus:
     def __init__(self, history: int = 1000, watcher_queue_size: int = WATCHER_QUEUE_SIZE):
         self.watcher_queue_size = watcher_queue_size
         self._queues: set[Subscription] = set()
-        self._listeners: list[Callable] = []
+        self._listeners: list[Listener] = []
         #: The most recent events, oldest first.
-        self.history: deque = deque(maxlen=history)
+        self.history: deque[arbiter_pb2.WatchActorsResponse] = deque(maxlen=history)
 
-    def publish(self, event_type: int, record, detail: str = "") -> None:
+    def publish(self, event_type: int, record: ActorRecord, detail: str = "") -> None:
         """Record and fan out an event about ``record`` (an ActorRecord)."""
         # (cast: protoc's .pyi types an enum field as its enum class; its values are ints)
         event = arbiter_pb2.WatchActorsResponse(type=cast("arbiter_pb2.ActorEventType",
@@ -73,7 +79,7 @@ class EventBus:
     def unsubscribe(self, subscription: Subscription) -> None:
         self._queues.discard(subscription)
 
-    def add_listener(self, listener: Callable) -> None:
+    def add_listener(self, listener: Listener) -> None:
         """Call ``listener(event, record)`` for every event (in the arbiter's loop)."""
         self._listeners.append(listener)
 
@@ -81,6 +87,6 @@ class EventBus:
 class Subscription:
     """A watcher's queue of events; ``overflowed`` once it fell too far behind."""
 
-    def __init__(self, size: int = WATCHER_QUEUE_SIZE):
-        self.queue: asyncio.Queue = asyncio.Queue(size)
+    def __init__(self, size: int = WATCHER_QUEUE_SIZE) -> None:
+        self.queue: asyncio.Queue[arbiter_pb2.WatchActorsResponse] = asyncio.Queue(size)
         self.overflowed = False

@@ -11,7 +11,12 @@ import asyncio
 import logging
 import os
 import signal
-from typing import Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from actorgrpc.actor.core import Actor
+    from actorgrpc.supervisor.record import ActorRecord
 
 logger = logging.getLogger("actorgrpc.supervision")
 
@@ -84,8 +89,10 @@ class PidfdHandle:
 class ThreadHandle:
     """A thread actor of the arbiter: stopped through its Actor, never signalled."""
 
-    def __init__(self, actor, abandon=None):
-        self.actor = actor
+    def __init__(self, actor: Actor,
+                 abandon: Callable[[ActorRecord, str], None] | None = None) -> None:
+        #: None once closed: its record holds no thread actor after its exit.
+        self.actor: Actor | None = actor
         self.pid = os.getpid()
         #: ``abandon(record, why)``: give up on a thread that does not stop.
         self.abandon = abandon
@@ -97,7 +104,7 @@ class ThreadHandle:
         self.actor = None
 
 
-async def escalate(record, reason: str, timeout: float) -> None:
+async def escalate(record: ActorRecord, reason: str, timeout: float) -> None:
     """Stop the actor of ``record``: a stop order (or, for a thread, its stop), then
     SIGTERM, then SIGKILL, ``timeout`` seconds apart; returns once it exited or
     SIGKILL was ignored for ``timeout`` seconds (logged)."""

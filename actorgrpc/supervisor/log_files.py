@@ -6,6 +6,7 @@ import asyncio
 import os
 import shutil
 from collections import deque
+from collections.abc import AsyncIterator, Callable
 
 #: Rotate an actor's output file once it is larger than this many bytes.
 DEFAULT_MAX_LOG_BYTES = 10 * 1024 * 1024
@@ -43,7 +44,8 @@ def tail(path: str, lines: int, end: int | None = None) -> list[str]:
     return list(deque(data.decode("utf-8", "replace").splitlines(), maxlen=lines))
 
 
-async def follow(path: str, alive, position: int = 0):
+async def follow(path: str, alive: Callable[[], bool],
+                 position: int = 0) -> AsyncIterator[list[str]]:
     """Yield batches of lines appended to ``path`` after byte ``position``, while
     ``alive()`` is true.
 

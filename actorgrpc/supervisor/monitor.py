@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import TYPE_CHECKING, Any
 
 from actorgrpc.actor.core import Actor
 from actorgrpc.contract.consts import ACTOR_STATES, KIND_MONITOR, PERMANENT
@@ -13,12 +14,16 @@ from actorgrpc.contract.spawn_spec import SpawnSpec
 from actorgrpc.supervisor.restart import RestartPolicy, RestartTracker
 from actorgrpc.supervisor.tree import Supervisor
 
+if TYPE_CHECKING:
+    from actorgrpc.supervisor.arbiter import Arbiter
+    from actorgrpc.supervisor.record import ActorRecord
+
 logger = logging.getLogger("actorgrpc.monitor")
 
 __all__ = ["Monitor"]
 
 
-class Monitor(Supervisor, Actor):
+class Monitor(Supervisor[int], Actor):
     """Keeps ``num_workers`` workers spawned with the same parameters alive.
 
     Workers are named ``{monitor}-{slot}`` and keep their name across restarts.
@@ -30,7 +35,8 @@ class Monitor(Supervisor, Actor):
 
     default_restart = PERMANENT
 
-    def __init__(self, arbiter, name: str, *, num_workers: int = 0, **params):
+    def __init__(self, arbiter: Arbiter, name: str, *, num_workers: int = 0,
+                 **params: Any) -> None:
         if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 0:
             raise InvalidArgument("num_workers must be a whole number >= 0")
         params = dict(params)
@@ -54,12 +60,12 @@ class Monitor(Supervisor, Actor):
     # -- the pool ---------------------------------------------------------------------
 
     @property
-    def slots(self) -> dict:
+    def slots(self) -> dict[int, ActorRecord]:
         """Worker slot → its current (or last) record."""
         return self.children
 
     @property
-    def workers(self) -> dict:
+    def workers(self) -> dict[str, ActorRecord]:
         """The live workers, by aid (pulsar's ``managed_actors``)."""
         return {r.aid: r for r in self.children.values() if r is not None and r.is_alive()}
 
@@ -68,26 +74,26 @@ class Monitor(Supervisor, Actor):
     def worker_name(self, slot: int) -> str:
         return f"{self.name}-{slot}"
 
-    def spec_for(self, key, previous) -> SpawnSpec:
+    def spec_for(self, key: int, previous: ActorRecord | None) -> SpawnSpec:
         return SpawnSpec(**{**self.worker_spec.__dict__, "name": self.worker_name(key),
                             "monitor": self.name})
 
-    def name_of(self, key) -> str:
+    def name_of(self, key: int) -> str:
         return self.worker_name(key)
 
-    def tracker_for(self, key) -> RestartTracker:
+    def tracker_for(self, key: int) -> RestartTracker:
         return self.tracker  # the intensity of the whole pool, as OTP counts it
 
-    def monitor_object(self):
+    def monitor_object(self) -> Monitor:
         return self
 
     def stopping(self) -> bool:
         return self.after_run() or super().stopping()
 
-    def on_child_ended(self, key) -> None:
+    def on_child_ended(self, key: int) -> None:
         """An operator's stop empties the slot (the pool shrinks)."""
 
-    def on_give_up(self, key, record, why: str) -> None:
+    def on_give_up(self, key: int, record: ActorRecord | None, why: str) -> None:
         self.gave_up = why
         logger.error("%s: giving up: %s; stopping its workers", self, why)
         if record is not None:
@@ -133,7 +139,7 @@ class Monitor(Supervisor, Actor):
     async def stop_workers(self) -> None:
         await self.stop_children("monitor stopping")
 
-    def info(self) -> dict:
+    def info(self) -> dict[str, Any]:
         data = super().info()
         data["workers"] = [r.summary_dict() for r in self.children.values() if r is not None]
         data["monitor"] = {"num_workers": self.num_workers, "policy": self.policy.as_dict(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from actorgrpc.contract.errors import PermissionDenied
@@ -25,11 +26,11 @@ class Program:
     name: str
     command: tuple[str, ...]
     #: Extra environment variables (added to the arbiter's own).
-    env: dict = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
     #: Working directory; None: the arbiter's.
     cwd: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.name):
             raise ValueError(f"bad program name {self.name!r}: 1-64 letters, digits, _ . -")
         if not self.command or not all(isinstance(part, str) and part
@@ -49,7 +50,7 @@ def parse_program_option(text: str) -> Program:
 class ProgramTable:
     """The registered programs, by name."""
 
-    def __init__(self, programs=()):
+    def __init__(self, programs: Iterable[Program] = ()) -> None:
         self.by_name: dict[str, Program] = {}
         for program in programs:
             self.by_name[program.name] = program

@@ -37,8 +37,6 @@ class LaunchRecord(Protocol):
     name: str
     kind: str
     spec: SpawnSpec
-    #: The Monitor that supervises it; None for the arbiter's own children.
-    monitor: Supervisor | None
     #: Its mailbox address (a thread actor shares the arbiter's).
     address: str
     #: Where its output goes.
@@ -50,6 +48,11 @@ class LaunchRecord(Protocol):
     #: Why it failed to start, if it did.
     failure: str
     stream_attached: bool
+
+    @property
+    def monitor(self) -> Supervisor | None:
+        """The Monitor that supervises it; None for the arbiter's own children.
+        (Read-only here: a launcher never moves a record to another supervisor.)"""
 
     def launched(self, pid: int, handle: ProcessHandle) -> None:
         """Its process (or thread) exists."""

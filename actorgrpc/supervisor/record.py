@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from actorgrpc.compat import PulsarRecordNames
 from actorgrpc.contract.consts import ACTOR_ACTION_TIMEOUT, ACTOR_STATES, OWN_PROCESS_KINDS
@@ -23,7 +23,9 @@ from actorgrpc.contract.errors import SpawnError
 from actorgrpc.contract.proxy import ActorProxy
 
 if TYPE_CHECKING:
+    from actorgrpc.contract.spawn_spec import SpawnSpec
     from actorgrpc.supervisor.handles import ProcessHandle
+    from actorgrpc.supervisor.monitor import Monitor
 
 __all__ = ["ActorRecord", "Load", "StopOrder", "CrashReport", "describe_exit", "new_secret"]
 
@@ -41,7 +43,7 @@ class Load:
     cpu_percent: float = 0.0
     mailbox_depth: int = 0
     processed: int = 0
-    processed_by_action: dict = field(default_factory=dict)
+    processed_by_action: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -87,9 +89,10 @@ Publish = Callable[[int, "ActorRecord", str], None]
 class ActorRecord(PulsarRecordNames):
     """One incarnation of an actor, as its supervisor sees it."""
 
-    def __init__(self, *, aid: str, spec, monitor=None, log_path: str | None = None,
-                 restarts: int = 0, publish: Publish | None = None,
-                 action_timeout: float = ACTOR_ACTION_TIMEOUT):
+    def __init__(self, *, aid: str, spec: SpawnSpec, monitor: Monitor | None = None,
+                 log_path: str | None = None, restarts: int = 0,
+                 publish: Publish | None = None,
+                 action_timeout: float = ACTOR_ACTION_TIMEOUT) -> None:
         self.aid = aid
         self.spec = spec
         self.name = spec.name or aid
@@ -122,11 +125,11 @@ class ActorRecord(PulsarRecordNames):
         #: own); None once used: a second hello for the same aid is refused.
         self.secret: str | None = new_secret() if self.kind in OWN_PROCESS_KINDS else None
         self.stream_attached = False
-        self.running: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.running: asyncio.Future[ActorProxy] = asyncio.get_running_loop().create_future()
         self.exited = asyncio.Event()
-        self.orders: asyncio.Queue = asyncio.Queue()
+        self.orders: asyncio.Queue[StopOrder] = asyncio.Queue()
         self._publish = publish
-        self._stop_task: asyncio.Task | None = None
+        self._stop_task: asyncio.Task[None] | None = None
 
     # -- identity ------------------------------------------------------------------
 
@@ -273,7 +276,7 @@ class ActorRecord(PulsarRecordNames):
                            exited_at=self.exited_at, stop_requested=self.stop_requested,
                            failure=self.failure, output_tail=self.output_tail())
 
-    def summary_dict(self) -> dict:
+    def summary_dict(self) -> dict[str, Any]:
         """Its summary as JSON (what Info and the dashboard show)."""
         from actorgrpc.supervisor.summaries import summary_json, summary_of
 

@@ -21,7 +21,9 @@ from __future__ import annotations
 import random
 import time
 from collections import deque
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, fields
+from typing import Any
 
 from actorgrpc.contract.consts import TEMPORARY, TRANSIENT
 
@@ -53,7 +55,7 @@ class RestartPolicy:
     stable_seconds: float = 5.0
 
     @classmethod
-    def from_params(cls, params: dict) -> RestartPolicy:
+    def from_params(cls, params: dict[str, Any]) -> RestartPolicy:
         """Take this policy's keys out of ``params`` (validated by the schema:
         actorgrpc.contract.schema.RestartPolicyParams); leave the rest."""
         from pydantic import ValidationError
@@ -68,20 +70,21 @@ class RestartPolicy:
             raise invalid_argument(error, "restart policy") from None
         return cls(**model.model_dump())
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str | float]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 class RestartTracker:
     """Counts restarts in the intensity window and computes backoff delays."""
 
-    def __init__(self, policy: RestartPolicy, clock=time.monotonic, rng=random.random):
+    def __init__(self, policy: RestartPolicy, clock: Callable[[], float] = time.monotonic,
+                 rng: Callable[[], float] = random.random) -> None:
         self.policy = policy
         self.clock = clock
         self.rng = rng
         self.recent: deque[float] = deque()
         #: Consecutive quick crashes, per worker key (slot or name).
-        self.streaks: dict = {}
+        self.streaks: dict[Hashable, int] = {}
         self.total = 0
 
     def allow(self) -> bool:
@@ -96,7 +99,7 @@ class RestartTracker:
         self.total += 1
         return True
 
-    def delay(self, key, ran_for: float) -> float:
+    def delay(self, key: Hashable, ran_for: float) -> float:
         """Seconds to wait before restarting ``key``, which ran ``ran_for`` seconds."""
         policy = self.policy
         if ran_for >= policy.stable_seconds:
@@ -105,6 +108,6 @@ class RestartTracker:
         self.streaks[key] = streak + 1
         if streak == 0:
             return 0.0
-        base = min(policy.backoff_max, policy.backoff_initial * 2 ** (streak - 1))
+        base = min(policy.backoff_max, policy.backoff_initial * 2.0 ** (streak - 1))
         jitter = policy.backoff_jitter * (2 * self.rng() - 1)
         return max(0.0, base * (1 + jitter))

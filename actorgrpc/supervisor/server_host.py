@@ -10,6 +10,10 @@ if TYPE_CHECKING:
     import grpc.aio
     from grpc_health.v1 import health
 
+    from actorgrpc.actor.mailbox_servicer import MailboxServicer
+    from actorgrpc.supervisor.services import ArbiterServicer, MonitorServicer
+    from actorgrpc.transport.security import SecuritySettings
+
 __all__ = ["ServerHost"]
 
 #: Seconds calls in flight may finish when the server stops.
@@ -20,7 +24,7 @@ class ServerHost:
     """Builds, starts and stops the server of ArbiterService, MonitorService, the
     arbiter's own mailbox, health and reflection."""
 
-    def __init__(self, bind: str, max_message_bytes: int, security):
+    def __init__(self, bind: str, max_message_bytes: int, security: SecuritySettings) -> None:
         self.bind = bind
         self.max_message_bytes = max_message_bytes
         self.security = security
@@ -29,7 +33,8 @@ class ServerHost:
         self.names: list[str] = []
         self.address = ""
 
-    def build(self, *, arbiter, monitor, mailbox) -> str:
+    def build(self, *, arbiter: ArbiterServicer, monitor: MonitorServicer,
+              mailbox: MailboxServicer) -> str:
         """Bind (BindError when the address is taken); return the address."""
         self.server, port, self.health, self.names = build_server(
             self.bind, mailbox=mailbox, arbiter=arbiter, monitor=monitor,
@@ -40,6 +45,8 @@ class ServerHost:
         return self.address
 
     async def start(self) -> None:
+        if self.server is None:
+            raise RuntimeError("the arbiter's server is started before it is built")
         await self.server.start()
 
     async def set_serving(self, serving: bool) -> None:

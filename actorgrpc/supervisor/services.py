@@ -6,13 +6,14 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
 
 from actorgrpc.contract.consts import (
     ACTOR_STATES,
     DEFAULT_SEND_TIMEOUT,
-    KIND_MONITOR,
     MAX_RESTART_WAIT,
     OWN_PROCESS_KINDS,
 )
@@ -32,25 +33,43 @@ from actorgrpc.contract.values import from_list, from_struct, to_struct, to_valu
 from actorgrpc.supervisor import log_files
 from actorgrpc.supervisor.cluster_remote import forward, owner_elsewhere, relay_members
 from actorgrpc.supervisor.events import EXISTING
-from actorgrpc.supervisor.page_tokens import PageCursor
+from actorgrpc.supervisor.monitor import Monitor
+from actorgrpc.supervisor.page_tokens import PageQuery
 from actorgrpc.supervisor.record import ActorRecord, Load, StopOrder
 from actorgrpc.supervisor.summaries import summary_of, timestamp
-from actorgrpc.transport.boundary import MalformedRequest
-from actorgrpc.v1 import arbiter_pb2, arbiter_pb2_grpc, monitor_pb2, monitor_pb2_grpc
+from actorgrpc.transport.boundary import Context, MalformedRequest
+from actorgrpc.v1 import actor_pb2, arbiter_pb2, arbiter_pb2_grpc, monitor_pb2, monitor_pb2_grpc
+
+if TYPE_CHECKING:
+    from actorgrpc.actor.core import Actor
+    from actorgrpc.client.routing import Router
+    from actorgrpc.supervisor.arbiter import Arbiter
+    from actorgrpc.supervisor.cluster_routing import RemoteActor
+
+    #: An actor the arbiter knows of: its record, a local actor, another host's.
+    KnownActor: TypeAlias = ActorRecord | Actor | RemoteActor
+    #: The contexts of the streams (unary calls use boundary.Context): what they
+    #: read and write is checked. A heartbeat stream reads, besides its requests, a
+    #: MalformedRequest for bytes that did not parse, and EOF at its end.
+    WatchContext: TypeAlias = grpc.aio.ServicerContext[arbiter_pb2.WatchActorsRequest,
+                                                       arbiter_pb2.WatchActorsResponse]
+    LogsContext: TypeAlias = grpc.aio.ServicerContext[arbiter_pb2.LogsRequest,
+                                                      arbiter_pb2.LogsResponse]
+    HeartbeatContext: TypeAlias = grpc.aio.ServicerContext[
+        monitor_pb2.HeartbeatRequest | MalformedRequest | grpc.aio._EOF,
+        monitor_pb2.HeartbeatResponse]
 
 logger = logging.getLogger("actorgrpc.supervisor.services")
 
-MAX_PAGE_SIZE = 1000
 #: Most actions of one actor's heartbeat tally kept (the busiest; the rest "other").
 MAX_BEAT_ACTIONS = 100
 #: Characters of an action name kept from a heartbeat.
 MAX_ACTION_NAME = 200
 #: Seconds a watcher may leave an event unread (its flow-control window full).
 WATCH_WRITE_TIMEOUT = 30.0
-DEFAULT_PAGE_SIZE = 100
 
 
-def _timeout(request, context) -> float:
+def _timeout(request: arbiter_pb2.SendRequest, context: Context) -> float:
     if not math.isfinite(request.timeout_seconds) or request.timeout_seconds < 0:
         raise InvalidArgument("timeout_seconds must be a finite number of seconds >= 0 "
                               "(0: the call's deadline, else the default)")
@@ -60,16 +79,22 @@ def _timeout(request, context) -> float:
 class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
     """ArbiterService: what any client uses to drive actors."""
 
-    def __init__(self, arbiter):
+    #: The arbiter's router: given once the server is bound, before it starts (no
+    #: call arrives earlier), so that a Send finds it without a check.
+    router: Router
+
+    def __init__(self, arbiter: Arbiter) -> None:
         self.arbiter = arbiter
 
-    async def Spawn(self, request, context):
+    async def Spawn(self, request: arbiter_pb2.SpawnRequest,
+                    context: Context) -> arbiter_pb2.SpawnResponse:
         self._refuse_if_stopping()
         spec = SpawnSpec.from_request(request)
         proxy = await self.arbiter.spawn(_spec=spec)
         return arbiter_pb2.SpawnResponse(actor=proxy.to_ref())
 
-    async def Send(self, request, context):
+    async def Send(self, request: arbiter_pb2.SendRequest,
+                   context: Context) -> arbiter_pb2.SendResponse:
         started = time.perf_counter()
         code = "OK"
         try:
@@ -85,7 +110,8 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
                 except Exception:
                     logger.exception("send observer failed")
 
-    async def _send(self, request, context):
+    async def _send(self, request: arbiter_pb2.SendRequest,
+                    context: Context) -> arbiter_pb2.SendResponse:
         if not request.target:
             raise InvalidArgument("target is required")
         if not request.action:
@@ -96,7 +122,7 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
         # A target being restarted is waited for within the call's timeout.
         proxy = await self._proxy(request.target, min(timeout, MAX_RESTART_WAIT))
         try:
-            result = await self.arbiter.router.send(
+            result = await self.router.send(
                 proxy, request.action, from_list(request.args), from_struct(request.kwargs),
                 timeout=max(deadline - time.monotonic(), 0.001))
         except ActorNotFound:
@@ -105,11 +131,12 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
             raise
         return arbiter_pb2.SendResponse(result=to_value(result, "result"))
 
-    async def WatchActors(self, request, context):
+    async def WatchActors(self, request: arbiter_pb2.WatchActorsRequest,
+                          context: WatchContext) -> None:
         bus = self.arbiter.events
         subscription = bus.subscribe()
         cluster = self.arbiter.cluster
-        relay = None
+        relay: asyncio.Future[None] | None = None
         try:
             if request.cluster and cluster is not None:
                 # The other hosts' events, into the same queue (they carry their host).
@@ -146,7 +173,8 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
                 await asyncio.gather(relay, return_exceptions=True)
             bus.unsubscribe(subscription)
 
-    def _hosted_event(self, event):
+    def _hosted_event(self, event: arbiter_pb2.WatchActorsResponse
+                      ) -> arbiter_pb2.WatchActorsResponse:
         """In a cluster, an event of this host's bus (shared by every watcher: copied)
         with this host's name."""
         if self.arbiter.cluster is None or event.actor.host:
@@ -156,9 +184,10 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
         hosted.actor.host = self.arbiter.cluster.host
         return hosted
 
-    async def Logs(self, request, context):
+    async def Logs(self, request: arbiter_pb2.LogsRequest, context: LogsContext) -> None:
         found = self.arbiter.registry.find_any(request.target)
-        if not isinstance(found, ActorRecord) or found.kind not in OWN_PROCESS_KINDS:
+        if not isinstance(found, ActorRecord) or found.kind not in OWN_PROCESS_KINDS \
+                or found.log_path is None:  # (a record of the arbiter's always has one)
             raise InvalidArgument(f"{shown(request.target)} has no output of its own (not an "
                                   "actor with a process of its own)")
         count = 100 if request.tail_lines == 0 else max(request.tail_lines, 0)
@@ -175,19 +204,24 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
         if self.arbiter.after_run():
             raise ActorUnavailable("the arbiter is shutting down")
 
-    async def Info(self, request, context):
+    async def Info(self, request: arbiter_pb2.InfoRequest,
+                   context: Context) -> arbiter_pb2.InfoResponse:
         registry = self.arbiter.registry
         if request.target not in registry.names and request.target not in registry.live \
                 and request.target not in registry.local:
-            owner = await owner_elsewhere(self.arbiter.cluster, request.target)
-            if owner is not None:  # another host's actor: its own arbiter answers
-                return await forward(self.arbiter.cluster, owner, "Info", request, context)
+            cluster = self.arbiter.cluster
+            owner = await owner_elsewhere(cluster, request.target)
+            if owner is not None and cluster is not None:  # its own arbiter answers
+                forwarded: arbiter_pb2.InfoResponse = await forward(
+                    cluster, owner, "Info", request, context)
+                return forwarded
+        info: dict[str, Any]
         if not request.target or request.target == self.arbiter.aid:
             info = self.arbiter.info()
         elif request.target not in registry.names and request.target not in registry.live \
                 and request.target not in registry.local:
             # Not live: the crash report of its most recent incarnation, if any.
-            record = registry.find_any(request.target)
+            record = registry.find_exited(request.target)
             report = record.summary_dict()
             info = {"actor": {"aid": record.aid, "name": record.name, "kind": report["kind"],
                               "pid": record.pid, "state": record.state,
@@ -195,30 +229,34 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
                               "exit_code": record.exit_code},
                     "crash_report": report["crash_report"]}
         else:
-            info = await self.arbiter.router.send(await self._proxy(request.target), "info",
-                                                  timeout=context.time_remaining()
-                                                  or DEFAULT_SEND_TIMEOUT)
+            info = await self.router.send(await self._proxy(request.target), "info",
+                                          timeout=context.time_remaining()
+                                          or DEFAULT_SEND_TIMEOUT)
             found = self.arbiter.registry.live.get(
                 self.arbiter.registry.names.get(request.target, request.target))
             if isinstance(found, ActorRecord):
                 info["supervision"] = found.summary_dict()
         return arbiter_pb2.InfoResponse(info=to_struct(info, "info"))
 
-    async def Stop(self, request, context):
+    async def Stop(self, request: arbiter_pb2.StopRequest,
+                   context: Context) -> arbiter_pb2.StopResponse:
         if not request.target:
             raise InvalidArgument("target is required")
         try:
             found = self.arbiter.registry.find(request.target)
         except ActorNotFound:
-            owner = await owner_elsewhere(self.arbiter.cluster, request.target)
-            if owner is None:
+            cluster = self.arbiter.cluster
+            owner = await owner_elsewhere(cluster, request.target)
+            if owner is None or cluster is None:
                 raise
             # Another host's actor: its own arbiter stops it (and frees its name).
-            return await forward(self.arbiter.cluster, owner, "Stop", request, context)
+            forwarded: arbiter_pb2.StopResponse = await forward(
+                cluster, owner, "Stop", request, context)
+            return forwarded
         if isinstance(found, ActorRecord):
             exit_code = await found.stop("stopped by a client")
             return arbiter_pb2.StopResponse(actor=found.proxy.to_ref(), exit_code=exit_code or 0)
-        if found.kind == KIND_MONITOR:
+        if isinstance(found, Monitor):
             await found.stop_workers()
             await found.stop()
             self.arbiter.remove_monitor(found)
@@ -227,49 +265,29 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
         self.arbiter.stop_soon("Stop RPC")
         return arbiter_pb2.StopResponse(actor=found.proxy.to_ref())
 
-    async def ListActors(self, request, context):
+    async def ListActors(self, request: arbiter_pb2.ListActorsRequest,
+                         context: Context) -> arbiter_pb2.ListActorsResponse:
         registry = self.arbiter.registry
-        page_size = request.page_size or DEFAULT_PAGE_SIZE
-        if page_size < 0:
-            raise InvalidArgument("page_size must not be negative")
-        page_size = min(page_size, MAX_PAGE_SIZE)
-        state = state_from_wire(request.state) if request.state else None
-        if request.state and state is None:
-            raise InvalidArgument(f"unknown state {request.state}")
-        cursor = PageCursor.for_filters(request.name_prefix, request.state, request.monitor,
-                                        request.include_exited)
-        after = cursor.decode(request.page_token) if request.page_token else None
-        candidates = list(registry.local.values()) + list(registry.live.values())
+        query = PageQuery.of(request)
+        candidates: list[KnownActor] = [*registry.local.values(), *registry.live.values()]
         if request.cluster and self.arbiter.cluster is not None:
             from actorgrpc.supervisor.cluster_routing import remote_actors
 
             candidates += await remote_actors(self.arbiter.cluster)
         if request.include_exited:
             candidates += list(registry.exited.values())
-        rows = []
-        for item in candidates:
-            if request.name_prefix and not item.name.startswith(request.name_prefix):
-                continue
-            if state is not None and item.state != state:
-                continue
-            if request.monitor and self._monitor_name(item) != request.monitor:
-                continue
-            key = PageCursor.key_of(item)
-            if after is None or key > after:
-                rows.append((key, item))
-        rows.sort(key=lambda row: row[0])
-        page = rows[:page_size]
-        token = cursor.encode(page[-1][0]) if len(rows) > page_size else ""
-        return arbiter_pb2.ListActorsResponse(actors=[self._hosted(summary_of(r))
-                                                      for _k, r in page],
+        page, token = query.page(candidates, self._monitor_name)
+        return arbiter_pb2.ListActorsResponse(actors=[self._hosted(summary_of(r)) for r in page],
                                               next_page_token=token)
 
-    def _monitor_name(self, item) -> str:
+    def _monitor_name(self, item: KnownActor) -> str:
         if isinstance(item, ActorRecord):
             return item.monitor.name if item.monitor else self.arbiter.name
-        return getattr(item, "monitor_name", "arbiter")
+        name: str = getattr(item, "monitor_name", "arbiter")  # another host's: none
+        return name
 
-    async def GetActor(self, request, context):
+    async def GetActor(self, request: arbiter_pb2.GetActorRequest,
+                       context: Context) -> arbiter_pb2.GetActorResponse:
         if not request.target:
             raise InvalidArgument("target is required")
         wait = request.wait_seconds
@@ -281,7 +299,7 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
         found = await self.arbiter.find_running(request.target, max(wait, 0.0))
         return arbiter_pb2.GetActorResponse(actor=self._hosted(summary_of(found)))
 
-    def _hosted(self, summary):
+    def _hosted(self, summary: actor_pb2.ActorSummary) -> actor_pb2.ActorSummary:
         """In a cluster, a summary without a host is of an actor of this host."""
         cluster = self.arbiter.cluster
         if cluster is not None and not summary.host:
@@ -294,20 +312,23 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
         if isinstance(found, ActorRecord) and found.state != ACTOR_STATES.RUN:
             if found.state < ACTOR_STATES.RUN:
                 raise ActorNotFound(f"actor {shown(target)} is still starting")
-        return found.proxy
+        proxy: ActorProxy = found.proxy  # (a local actor's is not annotated: Any)
+        return proxy
 
 
 class MonitorServicer(monitor_pb2_grpc.MonitorServiceServicer):
     """MonitorService: the arbiter's end of every actor's heartbeat stream."""
 
-    def __init__(self, arbiter):
+    def __init__(self, arbiter: Arbiter) -> None:
         self.arbiter = arbiter
 
-    async def Heartbeat(self, request_iterator, context):
+    async def Heartbeat(self, request_iterator: AsyncIterator[monitor_pb2.HeartbeatRequest],
+                        context: HeartbeatContext) -> None:
         first = await context.read()
-        if first is grpc.aio.EOF:
-            return
-        if isinstance(first, MalformedRequest) or first.WhichOneof("message") != "hello":
+        if not isinstance(first, monitor_pb2.HeartbeatRequest) \
+                or first.WhichOneof("message") != "hello":
+            if first is grpc.aio.EOF:
+                return
             raise InvalidArgument("the first message of a heartbeat stream must be a hello")
         hello = first.hello
         record = self.arbiter.registry.live.get(hello.aid)
@@ -325,12 +346,12 @@ class MonitorServicer(monitor_pb2_grpc.MonitorServiceServicer):
         try:
             while True:
                 message = await context.read()
-                if message is grpc.aio.EOF:
-                    break
-                if isinstance(message, MalformedRequest):
-                    # Not a message of ours: this actor's client is broken, or is not
-                    # the actor. Either way it cannot be supervised through this stream.
-                    raise InvalidArgument(message.description)
+                if not isinstance(message, monitor_pb2.HeartbeatRequest):
+                    if isinstance(message, MalformedRequest):
+                        # Not a message of ours: this actor's client is broken, or is not
+                        # the actor. Either way it cannot be supervised through this stream.
+                        raise InvalidArgument(message.description)
+                    break  # grpc.aio.EOF: the stream ended
                 kind = message.WhichOneof("message")
                 if kind == "beat":
                     record.on_beat(*_beat_of(message.beat))
@@ -342,14 +363,14 @@ class MonitorServicer(monitor_pb2_grpc.MonitorServiceServicer):
             orders.cancel()
             self.arbiter.endings.on_stream_closed(record)
 
-    async def _send_orders(self, record, context) -> None:
+    async def _send_orders(self, record: ActorRecord, context: HeartbeatContext) -> None:
         while True:
             order: StopOrder = await record.orders.get()
             await context.write(monitor_pb2.HeartbeatResponse(stop=monitor_pb2.StopOrder(
                 reason=order.reason, timeout_seconds=order.timeout)))
 
 
-def _beat_of(beat) -> tuple[int | None, Load]:
+def _beat_of(beat: monitor_pb2.Beat) -> tuple[int | None, Load]:
     """A Beat as (pulsar state or None, Load)."""
     return state_from_wire(beat.state), Load(
         memory_rss_bytes=beat.memory_rss_bytes, cpu_percent=beat.cpu_percent,
@@ -357,12 +378,12 @@ def _beat_of(beat) -> tuple[int | None, Load]:
         processed_by_action=_bounded_tally(beat.processed_by_action))
 
 
-def _bounded_tally(by_action) -> dict:
+def _bounded_tally(by_action: Mapping[str, int]) -> dict[str, int]:
     """An actor's per-action tally, bounded: it becomes metric labels, and an actor
     (a Go or Node program among them) may report anything."""
     if len(by_action) <= MAX_BEAT_ACTIONS:
         return dict(by_action)
-    names = sorted(by_action, key=by_action.get, reverse=True)[:MAX_BEAT_ACTIONS - 1]
+    names = sorted(by_action, key=by_action.__getitem__, reverse=True)[:MAX_BEAT_ACTIONS - 1]
     tally = {name[:MAX_ACTION_NAME]: by_action[name] for name in names}
     tally["other"] = sum(by_action.values()) - sum(tally.values())
     return tally

@@ -6,12 +6,18 @@ import asyncio
 import logging
 import os
 import uuid
+from typing import TYPE_CHECKING
 
 from actorgrpc.actor.process import EXIT_START_FAILED
 from actorgrpc.contract.consts import KIND_EXEC, KIND_THREAD
 from actorgrpc.contract.errors import ActorUnavailable, ResourceExhausted, SpawnError
 from actorgrpc.supervisor import events
 from actorgrpc.supervisor.record import ActorRecord
+
+if TYPE_CHECKING:
+    from actorgrpc.contract.spawn_spec import SpawnSpec
+    from actorgrpc.supervisor.arbiter import Arbiter
+    from actorgrpc.supervisor.monitor import Monitor
 
 logger = logging.getLogger("actorgrpc.arbiter")
 
@@ -35,10 +41,10 @@ def new_aid() -> str:
 class Spawner:
     """Spawns actors for the arbiter's supervisors (and only for them)."""
 
-    def __init__(self, arbiter):
+    def __init__(self, arbiter: Arbiter) -> None:
         self.arbiter = arbiter
 
-    def check(self, spec) -> None:
+    def check(self, spec: SpawnSpec) -> None:
         """Refuse what may not run: hooks outside the allowlist, unregistered programs."""
         arbiter = self.arbiter
         for reference in spec.references().values():
@@ -46,7 +52,7 @@ class Spawner:
         if spec.kind == KIND_EXEC:
             arbiter.programs.get(spec.program)
 
-    def _check_room(self, spec) -> None:
+    def _check_room(self, spec: SpawnSpec) -> None:
         """RESOURCE_EXHAUSTED at the arbiter's limits on live actors."""
         limits = self.arbiter.limits
         live = self.arbiter.registry.live
@@ -60,7 +66,8 @@ class Spawner:
                     f"{threads} thread actors are live, the most this arbiter runs "
                     f"(max_thread_actors {limits.max_thread_actors}); use kind process")
 
-    async def spawn(self, spec, *, monitor=None, restarts: int = 0) -> ActorRecord:
+    async def spawn(self, spec: SpawnSpec, *, monitor: Monitor | None = None,
+                    restarts: int = 0) -> ActorRecord:
         """Start the actor of ``spec``; its record once it is RUNNING.
 
         Raises SpawnError when it cannot start, ActorUnavailable when the arbiter is
@@ -74,7 +81,7 @@ class Spawner:
         aid = new_aid()
         record = ActorRecord(
             aid=aid, spec=spec, monitor=monitor, restarts=restarts,
-            log_path=os.path.join(arbiter.run_dir, "logs", f"{spec.name or aid}.{aid}.log"),
+            log_path=self._log_path(f"{spec.name or aid}.{aid}.log"),
             publish=arbiter.events.publish, action_timeout=arbiter.action_timeout)
         cluster = arbiter.cluster
         if cluster is not None:
@@ -119,6 +126,13 @@ class Spawner:
         logger.info("spawned %s %s(%s) pid=%s at %s", record.kind, record.name, record.aid,
                     record.pid, record.address, extra={"actor": record})
         return record
+
+    def _log_path(self, file_name: str) -> str:
+        """Where a new actor's output goes: the logs folder of the arbiter's run folder."""
+        run_dir = self.arbiter.run_dir
+        if run_dir is None:  # chosen when the arbiter starts
+            raise ActorUnavailable("the arbiter is not running yet")
+        return os.path.join(run_dir, "logs", file_name)
 
     async def _abandon(self, record: ActorRecord, why: str = "") -> None:
         """A spawn that failed: nothing of it may be left (process, name)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -25,6 +26,12 @@ from actorgrpc.contract.consts import (
 from actorgrpc.contract.enums import kind_to_wire, restart_to_wire, state_to_wire, wire_state_name
 from actorgrpc.v1 import actor_pb2
 
+if TYPE_CHECKING:
+    from actorgrpc.actor.core import Actor
+    from actorgrpc.contract.proxy import ActorProxy
+    from actorgrpc.supervisor.cluster_routing import RemoteActor
+    from actorgrpc.supervisor.record import ActorRecord
+
 __all__ = ["summary_of", "crash_report_of", "summary_json", "timestamp"]
 
 
@@ -36,12 +43,12 @@ def timestamp(seconds: float) -> Timestamp:
     return stamp
 
 
-def _ref(proxy) -> actor_pb2.ActorRef:
+def _ref(proxy: ActorProxy) -> actor_pb2.ActorRef:
     return actor_pb2.ActorRef(aid=proxy.aid, name=proxy.name, address=proxy.address,
                               state=state_to_wire(proxy.state))
 
 
-def crash_report_of(record) -> actor_pb2.CrashReport:
+def crash_report_of(record: ActorRecord) -> actor_pb2.CrashReport:
     """How a record's incarnation ended (call only once it has exited)."""
     from actorgrpc.supervisor.record import describe_exit
 
@@ -51,7 +58,7 @@ def crash_report_of(record) -> actor_pb2.CrashReport:
         failure=record.failure, output_tail=record.output_tail())
 
 
-def summary_of(found) -> actor_pb2.ActorSummary:
+def summary_of(found: ActorRecord | Actor | RemoteActor) -> actor_pb2.ActorSummary:
     """The ActorSummary of a supervised record, or of an actor living in the arbiter."""
     from actorgrpc.supervisor.cluster_routing import RemoteActor
     from actorgrpc.supervisor.record import ActorRecord
@@ -68,7 +75,7 @@ def summary_of(found) -> actor_pb2.ActorSummary:
         processed=found.processed, mailbox_depth=found.mailbox_depth)
 
 
-def _record_summary(record) -> actor_pb2.ActorSummary:
+def _record_summary(record: ActorRecord) -> actor_pb2.ActorSummary:
     running = record.state == ACTOR_STATES.RUN
     load = record.load
     summary = actor_pb2.ActorSummary(
@@ -96,7 +103,7 @@ def _record_summary(record) -> actor_pb2.ActorSummary:
 _INT64_FIELDS = ("memory_rss_bytes", "mailbox_depth", "processed")
 
 
-def summary_json(summary: actor_pb2.ActorSummary) -> dict:
+def summary_json(summary: actor_pb2.ActorSummary) -> dict[str, Any]:
     """A summary as JSON for people and scripts: protobuf's JSON mapping with the
     field names of the .proto, and states, kinds and restart types by short name."""
     data = json_format.MessageToDict(summary, preserving_proto_field_name=True,

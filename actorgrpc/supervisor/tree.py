@@ -17,6 +17,7 @@ import dataclasses
 import functools
 import logging
 import time
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from actorgrpc.contract.consts import TEMPORARY
 from actorgrpc.supervisor import events
@@ -29,12 +30,21 @@ from actorgrpc.supervisor.restart import (
 )
 from actorgrpc.supervisor.spawner import StoppedBeforeRunning
 
+if TYPE_CHECKING:
+    from actorgrpc.contract.spawn_spec import SpawnSpec
+    from actorgrpc.supervisor.arbiter import Arbiter
+    from actorgrpc.supervisor.monitor import Monitor
+    from actorgrpc.supervisor.record import ActorRecord
+
+#: A child's key: a monitor's worker slot, or the name of one of the arbiter's actors.
+Key = TypeVar("Key", int, str)
+
 logger = logging.getLogger("actorgrpc.supervision")
 
 __all__ = ["Supervisor", "RootSupervisor"]
 
 
-class Supervisor:
+class Supervisor(Generic[Key]):
     """Restarts the children it owns, by key (a worker slot, or an actor's name).
 
     Subclasses say how keys map to records and specifications (``key_of``,
@@ -45,29 +55,29 @@ class Supervisor:
     #: Restart type of a child that has none of its own.
     default_restart = TEMPORARY
 
-    def __init__(self, arbiter, policy: RestartPolicy):
+    def __init__(self, arbiter: Arbiter, policy: RestartPolicy) -> None:
         self.arbiter = arbiter
         self.policy = policy
         #: Key → the child's current (or last) incarnation.
-        self.children: dict = {}
+        self.children: dict[Key, ActorRecord] = {}
         #: Keys being (re)started right now.
-        self._busy: set = set()
+        self._busy: set[Key] = set()
         #: Why this supervisor stopped restarting, if it gave up as a whole.
         self.gave_up = ""
 
     # -- what subclasses say -----------------------------------------------------------
 
-    def key_of(self, record):
+    def key_of(self, record: ActorRecord) -> Key | None:
         """The key of ``record`` if it is one of ours and current, else None."""
         for key, current in self.children.items():
             if current is record:
                 return key
         return None
 
-    def spec_for(self, key, previous):
+    def spec_for(self, key: Key, previous: ActorRecord | None) -> SpawnSpec:
         raise NotImplementedError
 
-    def affected(self, key) -> list:
+    def affected(self, key: Key) -> list[Key]:
         """The keys a crash of ``key`` restarts (the strategy)."""
         if self.policy.strategy == ONE_FOR_ALL:
             return sorted(self.children)
@@ -75,22 +85,22 @@ class Supervisor:
             return sorted(k for k in self.children if k >= key)
         return [key]
 
-    def tracker_for(self, key) -> RestartTracker:
+    def tracker_for(self, key: Key) -> RestartTracker:
         raise NotImplementedError
 
     def stopping(self) -> bool:
         return self.arbiter.after_run() or bool(self.gave_up)
 
-    def on_child_ended(self, key) -> None:
+    def on_child_ended(self, key: Key) -> None:
         """A child exited for good (not restarted)."""
 
-    def on_give_up(self, key, record, why: str) -> None:
+    def on_give_up(self, key: Key, record: ActorRecord | None, why: str) -> None:
         """The intensity is exceeded (``why``); the default forgets that child."""
         self.children.pop(key, None)
 
     # -- deciding --------------------------------------------------------------------
 
-    def child_exited(self, record) -> None:
+    def child_exited(self, record: ActorRecord) -> None:
         """One of our children exited: apply its restart type, intensity, backoff and
         strategy."""
         if self.stopping():
@@ -120,10 +130,11 @@ class Supervisor:
             record.aid, record.exit_code, [self.name_of(k) for k in keys], delay,
             extra={"actor": record}))
 
-    def name_of(self, key) -> str:
+    def name_of(self, key: Key) -> str:
         return self.spec_for(key, self.children.get(key)).name
 
-    async def _restart(self, keys: list, delay: float, cause: str, expected: list) -> None:
+    async def _restart(self, keys: list[Key], delay: float, cause: str,
+                       expected: list[tuple[str, asyncio.Future[None]]]) -> None:
         try:
             others = [self.children[k] for k in keys
                       if self.children.get(k) is not None and self.children[k].is_alive()]
@@ -149,7 +160,7 @@ class Supervisor:
                 if current is not None and current.exit_code is not None:
                     self.child_exited(current)
 
-    async def _start_again(self, key, delay: float, cause: str) -> None:
+    async def _start_again(self, key: Key, delay: float, cause: str) -> None:
         previous = self.children.get(key)
         restarts = (previous.restarts + 1) if previous is not None else 0
         tracker = self.tracker_for(key)
@@ -180,11 +191,11 @@ class Supervisor:
                            f"restart {record.restarts} (backoff {delay:.3f} s) after {cause}")
             return
 
-    def monitor_object(self):
+    def monitor_object(self) -> Monitor | None:
         """The Monitor its children report to (None: the arbiter itself)."""
         return None
 
-    def _give_up(self, key, record, why: str = "") -> None:
+    def _give_up(self, key: Key, record: ActorRecord | None, why: str = "") -> None:
         policy = self.policy
         why = why or f"more than {policy.max_restarts} restarts in {policy.max_seconds:g} s"
         logger.error("%s: giving up restarting %s: %s", self, self.name_of(key), why)
@@ -198,21 +209,21 @@ class Supervisor:
         await asyncio.gather(*(r.stop(reason) for r in records), return_exceptions=True)
 
 
-class RootSupervisor(Supervisor):
+class RootSupervisor(Supervisor[str]):
     """The arbiter's own children: actors spawned directly, by name, one_for_one.
 
     Each child has its own intensity window: one actor in a crash loop makes the
     root give up on that actor, not on the others.
     """
 
-    def __init__(self, arbiter, policy: RestartPolicy):
+    def __init__(self, arbiter: Arbiter, policy: RestartPolicy) -> None:
         super().__init__(arbiter, dataclasses.replace(policy, strategy="one_for_one"))
         self._trackers: dict[str, RestartTracker] = {}
 
     def __str__(self) -> str:
         return "the arbiter"
 
-    async def spawn(self, spec):
+    async def spawn(self, spec: SpawnSpec) -> ActorRecord:
         """Start a child; its record once it runs (SpawnError otherwise)."""
         record = await self.arbiter.spawner.spawn(spec)
         self.children[record.name] = record
@@ -221,21 +232,23 @@ class RootSupervisor(Supervisor):
             self.child_exited(record)
         return record
 
-    def spec_for(self, key, previous):
+    def spec_for(self, key: str, previous: ActorRecord | None) -> SpawnSpec:
+        if previous is None:  # a child of the root is known by its last incarnation
+            raise KeyError(f"no actor named {key!r} to restart")
         # The same name as before, even for an actor named after its first aid.
         return dataclasses.replace(previous.spec, name=previous.name)
 
-    def tracker_for(self, key) -> RestartTracker:
+    def tracker_for(self, key: str) -> RestartTracker:
         tracker = self._trackers.get(key)
         if tracker is None:
             tracker = self._trackers[key] = RestartTracker(self.policy)
         return tracker
 
-    def on_child_ended(self, key) -> None:
+    def on_child_ended(self, key: str) -> None:
         self.children.pop(key, None)
         self._trackers.pop(key, None)
         if self.arbiter.cluster is not None:
             self.arbiter.cluster.drop_spec(key)  # ended for good: not to be re-placed
 
-    def on_give_up(self, key, record, why: str) -> None:
+    def on_give_up(self, key: str, record: ActorRecord | None, why: str) -> None:
         self.on_child_ended(key)

@@ -12,9 +12,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from actorgrpc.contract.consts import ACTOR_STATES, KIND_THREAD, OWN_PROCESS_KINDS
 from actorgrpc.supervisor import events, log_files
+from actorgrpc.supervisor.handles import ThreadHandle
+
+if TYPE_CHECKING:
+    from actorgrpc.supervisor.arbiter import Arbiter
+    from actorgrpc.supervisor.record import ActorRecord
 
 logger = logging.getLogger("actorgrpc.arbiter")
 
@@ -27,7 +33,7 @@ FAILURE_LOG_INTERVAL = 60.0
 class Upkeep:
     """Runs the arbiter's periodic steps every ``period`` seconds."""
 
-    def __init__(self, arbiter, period: float):
+    def __init__(self, arbiter: Arbiter, period: float) -> None:
         self.arbiter = arbiter
         self.period = period
         self.steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
@@ -55,7 +61,7 @@ class Upkeep:
             await self.arbiter.server_host.set_serving(False)
             raise
 
-    async def _guarded(self, name: str, step) -> None:
+    async def _guarded(self, name: str, step: Callable[[], Awaitable[None]]) -> None:
         try:
             await step()
         except Exception:
@@ -87,17 +93,18 @@ class Upkeep:
             if silent > record.spec.timeout:
                 self._hung(record, silent)
 
-    def _ping_thread(self, record) -> None:
+    def _ping_thread(self, record: ActorRecord) -> None:
         """A thread actor has no heartbeat of its own: its loop answering a callback
         is its beat."""
-        actor = record.handle.actor if record.handle is not None else None
+        handle = record.handle
+        actor = handle.actor if isinstance(handle, ThreadHandle) else None
         if actor is not None and actor.loop is not None and not actor.loop.is_closed():
             try:
                 actor.loop.call_soon_threadsafe(_beat, record)
             except RuntimeError:
                 pass  # its loop just closed: its exit is on its way
 
-    def _hung(self, record, silent: float) -> None:
+    def _hung(self, record: ActorRecord, silent: float) -> None:
         logger.error("%s(%s) missed heartbeats for %.1f s: hung; stopping it", record.name,
                      record.aid, silent, extra={"actor": record})
         record.failure = f"hung: no heartbeat for {silent:.1f} s"
@@ -121,7 +128,7 @@ class Upkeep:
             await asyncio.to_thread(_rotate_all, paths, self.arbiter.max_log_bytes)
 
 
-def _beat(record) -> None:
+def _beat(record: ActorRecord) -> None:
     record.last_beat = time.monotonic()
 
 

@@ -51,10 +51,7 @@ class ThreadLauncher:
         host_loop = asyncio.get_running_loop()
         life = _ThreadLife(arbiter, record, actor, host_loop)
         thread = threading.Thread(target=life.main, name=f"actor-{record.name}", daemon=True)
-        # ThreadHandle (actorgrpc.supervisor.handles, not this package's) is not
-        # annotated yet: a call to it is untyped until handles.py is made strict.
-        handle = ThreadHandle(actor,  # type: ignore[no-untyped-call]
-                              arbiter.endings.abandon_thread)
+        handle = ThreadHandle(actor, arbiter.endings.abandon_thread)
         record.launched(actor_pid(), handle)
         thread.start()
 
