@@ -38,8 +38,8 @@ def test_python_passes_ruff():
 
 
 def test_python_passes_mypy():
-    """Types: strict on every layer but the operations one, whose function bodies are
-    checked (configured in pyproject.toml; generated code excluded)."""
+    """Types: strict on every package, the example module's untyped command arguments
+    aside (configured in pyproject.toml; generated code excluded)."""
     mypy = os.path.join(os.path.dirname(sys.executable), "mypy")
     # The cache lives in .venv (pyproject's cache_dir): a rerun takes a few seconds, the
     # first one ~15 s. 300 s bound: a cold run on a slow machine.

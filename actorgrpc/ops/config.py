@@ -48,6 +48,8 @@ from actorgrpc.contract.schema import (
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from actorgrpc.supervisor.programs import Program
+
 __all__ = ["ConfigError", "ServeConfig", "ConfigFile", "load_config", "parse_config",
            "locate"]
 
@@ -55,7 +57,7 @@ _NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.:@-]*$"
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
-def _shaped(pattern: str, what: str):
+def _shaped(pattern: str, what: str) -> AfterValidator:
     """A string of one shape; the message says the shape in words, not as a regex."""
     compiled = re.compile(pattern)
 
@@ -206,7 +208,7 @@ class ServeConfig:
                 for name, section in self.file.monitors.items()}
 
     @property
-    def programs(self) -> list:
+    def programs(self) -> list[Program]:
         from actorgrpc.supervisor.programs import Program
 
         return [Program(name=name, command=tuple(p.command), env=dict(p.env), cwd=p.cwd)
@@ -217,7 +219,7 @@ class ServeConfig:
         return {option: value for option in _OPTIONS
                 if (value := getattr(self, option)) is not None}
 
-    def arbiter_kwargs(self) -> dict:
+    def arbiter_kwargs(self) -> dict[str, Any]:
         """The supervision timings that were set, as ``Arbiter(...)`` keyword arguments."""
         return {key: getattr(self.file.supervision, key) for key in
                 ("heartbeat_interval", "monitor_task_period", "spawn_timeout",
@@ -296,7 +298,7 @@ def _toml(value: Any) -> str:
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
-def _keys_of(where: tuple) -> list[str]:
+def _keys_of(where: tuple[str, ...]) -> list[str]:
     """The keys the schema allows in the table at ``where`` (for "expected one of")."""
     if not where:
         return sorted(ConfigFile.model_fields)
@@ -310,13 +312,13 @@ def _keys_of(where: tuple) -> list[str]:
     return sorted(cast("type[BaseModel]", model).model_fields) if isinstance(model, type) else []
 
 
-def _is_branch(part) -> bool:
+def _is_branch(part: object) -> bool:
     """A name pydantic gives the branch of a union it tried, not a key of the file."""
     return isinstance(part, str) and ("[" in part or part.startswith(("constrained-",
                                                                        "function-")))
 
 
-def _table_and_key(loc: tuple) -> tuple[str, str]:
+def _table_and_key(loc: tuple[str, ...]) -> tuple[str, str]:
     if len(loc) >= 3 and loc[0] in ("monitors", "programs"):
         return f"{loc[0]}.{loc[1]}", ".".join(loc[2:])
     if len(loc) == 2 and loc[0] in ("monitors", "programs"):
@@ -329,14 +331,14 @@ def _table_and_key(loc: tuple) -> tuple[str, str]:
 _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
 
 
-def locate(text: str, where: tuple) -> int | None:
+def locate(text: str, where: tuple[str, ...]) -> int | None:
     """The 1-based line where the key path ``where`` is defined, or None.
 
     Understands ``[table]`` headers, ``[a.b]`` sub-tables and ``key = value``
     lines, and dotted keys (``monitors.web.num_workers = 2``). Good enough for
     messages; not a TOML parser (tomllib already validated the syntax).
     """
-    current: tuple = ()
+    current: tuple[str, ...] = ()
     header_line: int | None = None
     for number, line in enumerate(text.splitlines(), start=1):
         match = _HEADER.match(line)

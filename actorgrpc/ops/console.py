@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console, Group
@@ -20,6 +21,10 @@ from rich.text import Text
 from rich.tree import Tree
 
 from actorgrpc.contract.enums import kind_from_wire, wire_state_name
+
+if TYPE_CHECKING:
+    from actorgrpc.v1 import arbiter_pb2
+    from actorgrpc.v1.actor_pb2 import ActorSummary
 
 #: Columns of ``ps`` and ``top``, in order.
 PS_COLUMNS = ("AID", "NAME", "KIND", "STATE", "PID", "UPTIME", "RESTARTS", "MEMORY",
@@ -70,7 +75,7 @@ def human_seconds(seconds: float) -> str:
     return f"{days}d{hours:02d}h"
 
 
-def summary_row(summary) -> list[str]:
+def summary_row(summary: ActorSummary) -> list[str]:
     """One ``ps`` row of an ActorSummary message."""
     kind = kind_from_wire(summary.kind, "?")
     process_like = kind in ("process", "exec")
@@ -83,7 +88,9 @@ def summary_row(summary) -> list[str]:
     ]
 
 
-def actor_table(summaries, extra_columns: dict | None = None, title: str | None = None) -> Table:
+def actor_table(summaries: Iterable[ActorSummary],
+                extra_columns: dict[str, list[str]] | None = None,
+                title: str | None = None) -> Table:
     """The ``ps`` table; ``extra_columns`` maps a header to one value per summary."""
     table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False,
                   show_edge=False)
@@ -102,14 +109,14 @@ def actor_table(summaries, extra_columns: dict | None = None, title: str | None 
     return table
 
 
-def info_tree(data, label: str) -> Tree:
+def info_tree(data: object, label: str) -> Tree:
     """A nested dictionary as a tree: tables as branches, scalars as leaves."""
     tree = Tree(Text(label, style="bold"))
     _fill_tree(tree, data)
     return tree
 
 
-def _fill_tree(node: Tree, value) -> None:
+def _fill_tree(node: Tree, value: object) -> None:
     if isinstance(value, dict):
         for key in sorted(value):
             item = value[key]
@@ -125,7 +132,7 @@ def _fill_tree(node: Tree, value) -> None:
                 node.add(_scalar(item))
 
 
-def _scalar(value) -> str:
+def _scalar(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -145,13 +152,15 @@ class TopSampler:
     over, so its counter reset is never shown as a negative rate.
     """
 
-    previous: dict = field(default_factory=dict)
+    previous: dict[str, int] = field(default_factory=dict)
     previous_time: float | None = None
 
-    def rates(self, summaries, now: float | None = None) -> dict[str, float | None]:
+    def rates(self, summaries: Iterable[ActorSummary],
+              now: float | None = None) -> dict[str, float | None]:
         now = time.monotonic() if now is None else now
         elapsed = now - self.previous_time if self.previous_time is not None else 0.0
-        current, rates = {}, {}
+        current: dict[str, int] = {}
+        rates: dict[str, float | None] = {}
         for summary in summaries:
             processed = processed_of(summary)
             current[summary.actor.aid] = processed
@@ -162,16 +171,17 @@ class TopSampler:
         return rates
 
 
-def processed_of(summary) -> int:
+def processed_of(summary: ActorSummary) -> int:
     """Commands processed, from its last heartbeat."""
     return summary.processed
 
 
-def mailbox_of(summary) -> int:
+def mailbox_of(summary: ActorSummary) -> int:
     return summary.mailbox_depth
 
 
-SORT_KEYS = {
+#: ``top --sort``: a summary and the rates by aid → its sort key.
+SORT_KEYS: dict[str, Callable[[ActorSummary, dict[str, float | None]], tuple[Any, ...]]] = {
     "name": lambda s, r: (s.actor.name,),
     "cpu": lambda s, r: (-s.cpu_percent, s.actor.name),
     "memory": lambda s, r: (-s.memory_rss_bytes, s.actor.name),
@@ -179,7 +189,8 @@ SORT_KEYS = {
 }
 
 
-def top_frame(address: str, summaries, rates: dict, sort: str = "cpu"):
+def top_frame(address: str, summaries: Sequence[ActorSummary],
+              rates: dict[str, float | None], sort: str = "cpu") -> Group:
     """One screen of ``top``: a header line and the table with MSG/S and MAILBOX."""
     summaries = sorted(summaries, key=lambda s: SORT_KEYS[sort](s, rates))
     states: dict[str, int] = {}
@@ -201,7 +212,7 @@ def top_frame(address: str, summaries, rates: dict, sort: str = "cpu"):
     return Group(header, table)
 
 
-def event_line(event) -> str:
+def event_line(event: arbiter_pb2.WatchActorsResponse) -> str:
     """One ``watch`` line: time, event, name(aid), state, detail."""
     from actorgrpc.supervisor.events import event_name
 

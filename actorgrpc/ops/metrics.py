@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter as Tally
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.aiohttp import make_aiohttp_handler
@@ -20,6 +22,13 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from actorgrpc.contract.consts import ACTOR_STATES, OWN_PROCESS_KINDS
 from actorgrpc.ops.web import WebSite
 from actorgrpc.supervisor import events
+
+if TYPE_CHECKING:
+    from prometheus_client.metrics_core import Metric
+
+    from actorgrpc.supervisor.arbiter import Arbiter
+    from actorgrpc.supervisor.record import ActorRecord
+    from actorgrpc.v1 import arbiter_pb2
 
 __all__ = ["MetricsPlugin", "ArbiterCollector", "ActionLabels", "SEND_BUCKETS",
            "MAX_ACTION_LABELS"]
@@ -52,7 +61,7 @@ EVENT_COUNTERS = {
 }
 
 
-def monitor_label(record) -> str:
+def monitor_label(record: ActorRecord) -> str:
     """The supervising monitor's name, "arbiter" for actors spawned directly."""
     monitor = getattr(record, "monitor", None)
     return monitor.name if monitor is not None else "arbiter"
@@ -78,10 +87,10 @@ class ActionLabels:
 class ArbiterCollector:
     """Per-actor gauges and counters, read from the registry at scrape time."""
 
-    def __init__(self, arbiter):
+    def __init__(self, arbiter: Arbiter) -> None:
         self.arbiter = arbiter
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         import time
 
         live = list(self.arbiter.registry.live.values())
@@ -147,13 +156,13 @@ class MetricsPlugin:
             "Time the arbiter took to forward ArbiterService.Send and get the result.",
             ["action", "code"], buckets=SEND_BUCKETS, registry=self.registry)
         self.send_actions = ActionLabels()
-        self.arbiter = None
+        self.arbiter: Arbiter | None = None
 
     @property
     def url(self) -> str:
         return f"{self.http.url}/metrics"
 
-    async def start(self, arbiter) -> None:
+    async def start(self, arbiter: Arbiter) -> None:
         self.arbiter = arbiter
         self.registry.register(ArbiterCollector(arbiter))
         # Zero-valued series from the start, so rate() works from the first scrape.
@@ -174,7 +183,7 @@ class MetricsPlugin:
     async def stop(self) -> None:
         await self.http.stop()
 
-    def on_event(self, event, record) -> None:
+    def on_event(self, event: arbiter_pb2.WatchActorsResponse, record: ActorRecord) -> None:
         monitor = monitor_label(record)
         counter = self.event_counters.get(event.type)
         if counter is not None:

@@ -16,10 +16,18 @@ aiohttp is the ``ops`` extra: ``pip install 'actorgrpc[ops]'``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from actorgrpc.transport.auth import Role, TokenTable
+
+if TYPE_CHECKING:
+    from actorgrpc.transport.security import SecuritySettings
+
+#: What a middleware passes a request on to.
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 __all__ = ["WebSite", "TOKEN_COOKIE"]
 
@@ -50,7 +58,7 @@ class WebSite:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    async def start(self, security) -> int:
+    async def start(self, security: SecuritySettings) -> int:
         """Listen (OSError when the port is taken); return the bound port."""
         self.tokens = security.tokens if security.operator_auth else None
         self._runner = web.AppRunner(self.app, access_log=None)
@@ -69,7 +77,7 @@ class WebSite:
     # -- the guards -------------------------------------------------------------------
 
     @web.middleware
-    async def _errors(self, request, handler):
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             return await handler(request)
         except web.HTTPException as exc:
@@ -84,7 +92,8 @@ class WebSite:
             return web.json_response({"error": "internal error"}, status=500)
 
     @web.middleware
-    async def _host_check(self, request, handler):
+    async def _host_check(self, request: web.Request,
+                          handler: Handler) -> web.StreamResponse:
         if request.host not in self._hosts:
             return web.json_response(
                 {"error": "unexpected Host header: use the address this server is bound to"},
@@ -92,12 +101,12 @@ class WebSite:
         return await handler(request)
 
     @web.middleware
-    async def _auth(self, request, handler):
+    async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if self.tokens is None:
             return await handler(request)
         offered = request.query.get("token")
         if offered is not None and request.method == "GET":
-            return self._login(request, offered)
+            return self._login(self.tokens, request, offered)
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header[:7].lower() == "bearer " else \
             request.cookies.get(TOKEN_COOKIE)
@@ -109,9 +118,10 @@ class WebSite:
                 headers={"WWW-Authenticate": "Bearer"})
         return await handler(request)
 
-    def _login(self, request, offered: str):
+    @staticmethod
+    def _login(tokens: TokenTable, request: web.Request, offered: str) -> web.StreamResponse:
         """``?token=``: check it, keep it in a cookie, and drop it from the address bar."""
-        if self.tokens.role_of(offered) is None:
+        if tokens.role_of(offered) is None:
             return web.json_response({"error": "wrong token"}, status=401)
         response = web.HTTPSeeOther(request.rel_url.with_query(None))
         response.set_cookie(TOKEN_COOKIE, offered, httponly=True, samesite="Strict",

@@ -23,7 +23,7 @@ __all__ = ["main"]
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="actorgrpc")
-def main():
+def main() -> None:
     """actorgrpc: a supervised actor service over gRPC."""
 
 

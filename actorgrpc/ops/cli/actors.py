@@ -6,7 +6,8 @@ import asyncio
 import json
 import sys
 import time
-from typing import TYPE_CHECKING
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -27,7 +28,12 @@ from actorgrpc.ops.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
+    from rich.console import Console, Group
+    from rich.progress import Progress, TaskID
+
+    from actorgrpc.client.connect import Client
+    from actorgrpc.contract.proxy import ActorProxy
+    from actorgrpc.v1.actor_pb2 import ActorSummary
 
 
 @click.command()
@@ -35,12 +41,13 @@ if TYPE_CHECKING:
 @filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--all", "include_exited", is_flag=True, help="Include exited actors.")
-def ps(address, name_prefix, state, monitor, as_json, include_exited):
+def ps(address: str, name_prefix: str, state: str | None, monitor: str, as_json: bool,
+       include_exited: bool) -> None:
     """List actors: aid, name, kind, state, pid, uptime, restarts, memory, cpu, beat."""
     from actorgrpc.ops.console import actor_table, make_console
     from actorgrpc.supervisor.summaries import summary_json
 
-    async def go():
+    async def go() -> list[ActorSummary]:
         async with client_for(address) as client:
             return await client.list_actors(
                 name_prefix=name_prefix, state=STATE_NAMES[state] if state else None,
@@ -65,7 +72,8 @@ def ps(address, name_prefix, state, monitor, as_json, include_exited):
 @click.option("--once", is_flag=True, help="Print one frame (after two samples) and exit.")
 @click.option("--iterations", "-n", type=click.IntRange(min=1), default=None,
               help="Print this many frames and exit.")
-def top(address, name_prefix, monitor, interval, sort, once, iterations):
+def top(address: str, name_prefix: str, monitor: str, interval: float, sort: str, once: bool,
+        iterations: int | None) -> None:
     """A live view of the actors with their message rates; Ctrl-C to leave."""
     from actorgrpc.ops.console import TopSampler, make_console, top_frame
 
@@ -73,10 +81,10 @@ def top(address, name_prefix, monitor, interval, sort, once, iterations):
     console = make_console()
     live_screen = frames is None and console.is_terminal
 
-    async def go():
+    async def go() -> None:
         sampler = TopSampler()
         async with client_for(address) as client:
-            async def frame():
+            async def frame() -> Group:
                 actors = await client.list_actors(name_prefix=name_prefix, monitor=monitor)
                 return top_frame(address, actors, sampler.rates(actors), sort)
 
@@ -120,23 +128,25 @@ def top(address, name_prefix, monitor, interval, sort, once, iterations):
               help="How many actors to spawn.")
 @click.option("--parallel", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Spawns in flight at once (with --count).")
-def spawn_command(address, name, kind, program, start, stopping, periodic_task,
-                  periodic_interval, timeout, extra, count, parallel):
+def spawn_command(address: str, name: str, kind: str, program: str | None, start: str | None,
+                  stopping: str | None, periodic_task: str | None,
+                  periodic_interval: float | None, timeout: float | None, extra: str | None,
+                  count: int, parallel: int) -> None:
     """Spawn actors and print their references (one JSON object per line)."""
     from actorgrpc.ops.console import make_console
 
-    params = dict(kind=kind, program=program, start=start, stopping=stopping,
+    params: dict[str, Any] = dict(kind=kind, program=program, start=start, stopping=stopping,
                   periodic_task=periodic_task,
                   periodic_interval=periodic_interval, timeout=timeout,
                   extra=json_object(extra, "--extra") if extra else None)
     names = [f"{name}-{i}" if name and count > 1 else name for i in range(count)]
-    errors = []
+    errors: list[ActorError] = []
 
-    async def go():
+    async def go() -> list[ActorProxy]:
         progress = _SpawnProgress(count, make_console(stderr=True))
         gate = asyncio.Semaphore(parallel)
 
-        async def one(index, client):
+        async def one(index: int, client: Client) -> ActorProxy | None:
             async with gate:
                 try:
                     proxy = await client.spawn(name=names[index], **params)
@@ -166,21 +176,21 @@ def spawn_command(address, name, kind, program, start, stopping, periodic_task,
 class _SpawnProgress:
     """A progress bar on a terminal, "spawned i/N" lines on a pipe; silent for one."""
 
-    def __init__(self, total: int, console):
+    def __init__(self, total: int, console: Console) -> None:
         self.total = total
         self.console = console
         self.done = self.failed = 0
         self.bar: Progress | None = None
         self.started = time.monotonic()
 
-    def __enter__(self):
+    def __enter__(self) -> _SpawnProgress:
         if self.total > 1 and self.console.is_terminal:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
             self.bar = Progress("spawning", BarColumn(), MofNCompleteColumn(),
                                 TimeElapsedColumn(), console=self.console, transient=True)
             self.bar.start()
-            self.task = self.bar.add_task("spawn", total=self.total)
+            self.task: TaskID = self.bar.add_task("spawn", total=self.total)
         return self
 
     def advance(self, failed: bool = False) -> None:
@@ -192,7 +202,8 @@ class _SpawnProgress:
             click.echo(f"spawned {self.done}/{self.total}"
                        + (f" ({self.failed} failed)" if self.failed else ""), err=True)
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
         if self.bar is not None:
             self.bar.stop()
         if self.total > 1:
@@ -208,12 +219,13 @@ class _SpawnProgress:
 @click.option("--kwargs", default="{}", help="Keyword arguments as a JSON object.")
 @click.option("--timeout", type=SECONDS, default=None,
               help="Seconds (default 5).")
-def send_command(address, target, action, args, kwargs, timeout):
+def send_command(address: str, target: str, action: str, args: tuple[str, ...], kwargs: str,
+                 timeout: float | None) -> None:
     """Run ACTION on TARGET; each ARG is JSON (bare words are strings)."""
     parsed = [json_arg(a) for a in args]
     keyword = json_object(kwargs, "--kwargs")
 
-    async def go():
+    async def go() -> Any:
         async with client_for(address) as client:
             return await client.send_via_arbiter(target, action, *parsed, _timeout=timeout,
                                                  **keyword)
@@ -226,14 +238,14 @@ def send_command(address, target, action, args, kwargs, timeout):
 @click.argument("target", default="")
 @click.option("--json", "output", flag_value="json", help="Print JSON.")
 @click.option("--tree", "output", flag_value="tree", help="Print a tree.")
-def info_command(address, target, output):
+def info_command(address: str, target: str, output: str | None) -> None:
     """Print the info of TARGET (the arbiter when omitted).
 
     A tree on a terminal, JSON on a pipe, unless --tree or --json says otherwise.
     """
     from actorgrpc.ops.console import info_tree, make_console
 
-    async def go():
+    async def go() -> dict[str, Any]:
         async with client_for(address) as client:
             return await client.info(target)
 
@@ -249,10 +261,10 @@ def info_command(address, target, output):
 @click.command("stop")
 @address_option
 @click.argument("target")
-def stop_command(address, target):
+def stop_command(address: str, target: str) -> None:
     """Stop TARGET and wait until it has exited."""
 
-    async def go():
+    async def go() -> int:
         async with client_for(address) as client:
             return await client.stop(target)
 
@@ -269,11 +281,11 @@ def stop_command(address, target):
               help="How many of the last lines to print first.")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the "
               "actor exits (or Ctrl-C).")
-def logs_command(address, target, lines, follow):
+def logs_command(address: str, target: str, lines: int, follow: bool) -> None:
     """Print the captured output of a process actor (live or recently exited)."""
     from actorgrpc.v1 import arbiter_pb2
 
-    async def go():
+    async def go() -> None:
         async with client_for(address) as client:
             request = arbiter_pb2.LogsRequest(target=target, tail_lines=lines or -1,
                                               follow=follow)
@@ -294,7 +306,8 @@ def logs_command(address, target, lines, follow):
               help="Exit after this many events.")
 @click.option("--timeout", type=SECONDS, default=None,
               help="Exit (status 0) after this many seconds.")
-def watch_command(address, name_prefix, existing, as_json, count, timeout):
+def watch_command(address: str, name_prefix: str, existing: bool, as_json: bool,
+                  count: int | None, timeout: float | None) -> None:
     """Print actors' life-cycle events as they happen (spawned, exited, restarted...)."""
     from google.protobuf import json_format
 
@@ -302,7 +315,7 @@ def watch_command(address, name_prefix, existing, as_json, count, timeout):
     from actorgrpc.supervisor.events import event_name
     from actorgrpc.v1 import arbiter_pb2
 
-    async def go():
+    async def go() -> None:
         seen = 0
         async with client_for(address) as client:
             request = arbiter_pb2.WatchActorsRequest(name_prefix=name_prefix,
@@ -323,7 +336,7 @@ def watch_command(address, name_prefix, existing, as_json, count, timeout):
                 if count is not None and seen >= count:
                     return
 
-    async def bounded():
+    async def bounded() -> None:
         try:
             async with asyncio.timeout(timeout):
                 await go()

@@ -8,11 +8,19 @@ import functools
 import json
 import math
 import sys
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from actorgrpc.contract.consts import ACTOR_STATES
 from actorgrpc.contract.errors import ActorError
+
+if TYPE_CHECKING:
+    from actorgrpc.client.connect import Client
+
+_T = TypeVar("_T")
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 
 ADDRESS_ENV = "ACTORGRPC_ADDRESS"
 DEFAULT_ADDRESS = "127.0.0.1:7070"
@@ -32,15 +40,22 @@ STATE_NAMES = {description: number for number, description in
 _CONNECTION_KEYS = ("token", "token_file", "tls", "cacert", "cert", "key", "tls_server_name")
 
 
-class SecondsType(click.ParamType):
+if TYPE_CHECKING:
+    _FloatParamType = click.ParamType[float, Any]
+else:  # subscriptable only in recent click releases (pyproject allows click>=8.1)
+    _FloatParamType = click.ParamType
+
+
+class SecondsType(_FloatParamType):
     """A finite number of seconds > 0 (click's FloatRange lets NaN and inf through)."""
 
     name = "seconds"
 
-    def __init__(self, minimum: float = 0.0):
+    def __init__(self, minimum: float = 0.0) -> None:
         self.minimum = minimum
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
         if isinstance(value, float | int) and not isinstance(value, bool):
             number = float(value)
         else:
@@ -59,14 +74,14 @@ class SecondsType(click.ParamType):
 SECONDS = SecondsType()
 
 
-def address_option(fn):
+def address_option(fn: Callable[..., _T]) -> Callable[..., _T]:
     """The options of every client command: where the arbiter is and how to reach it.
 
     The security options are kept in the click context, where ``client_for`` finds them.
     """
 
     @functools.wraps(fn)
-    def with_connection(*args, **kwargs):
+    def with_connection(*args: Any, **kwargs: Any) -> _T:
         settings = {key: kwargs.pop(key) for key in _CONNECTION_KEYS}
         click.get_current_context().meta["actorgrpc.connection"] = settings
         return fn(*args, **kwargs)
@@ -98,7 +113,8 @@ def address_option(fn):
     return with_connection
 
 
-def run_client(coroutine_factory, address: str = ""):
+def run_client(coroutine_factory: Callable[[], Coroutine[Any, Any, _T]],
+               address: str = "") -> _T:
     """Run a client coroutine; turn errors into messages and exit codes."""
     try:
         return asyncio.run(coroutine_factory())
@@ -108,7 +124,7 @@ def run_client(coroutine_factory, address: str = ""):
         sys.exit(EXIT_INTERRUPTED)
 
 
-def fail(exc: ActorError, address: str = ""):
+def fail(exc: ActorError, address: str = "") -> NoReturn:
     """Print ``exc`` for a person and exit with its code (see the module docstring)."""
     from actorgrpc.contract.errors import ActorNotFound, ActorUnavailable, CommandNotFound
 
@@ -126,7 +142,7 @@ def fail(exc: ActorError, address: str = ""):
     sys.exit(EXIT_ERROR)
 
 
-def client_for(address):
+def client_for(address: str) -> Client:
     from actorgrpc.client.connect import connect
     from actorgrpc.transport.tls import ClientTls
 
@@ -162,7 +178,7 @@ def _read_token(path: str) -> str:
     raise click.ClickException(f"the token file {path} holds no token")
 
 
-async def stream_of(call):
+async def stream_of(call: AsyncIterable[_T]) -> AsyncIterator[_T]:
     """Iterate a server-streaming call, raising ActorError subclasses on failure."""
     import grpc
 
@@ -175,7 +191,7 @@ async def stream_of(call):
         raise error_from_rpc_error(exc) from None
 
 
-def json_object(text: str, hint: str) -> dict:
+def json_object(text: str, hint: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -185,14 +201,14 @@ def json_object(text: str, hint: str) -> dict:
     return value
 
 
-def json_arg(text: str):
+def json_arg(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError:
         return text
 
 
-def filter_options(fn):
+def filter_options(fn: _Command) -> _Command:
     fn = click.option("--monitor", default="", help="Only workers of this monitor.")(fn)
     fn = click.option("--state", type=click.Choice(list(STATE_NAMES)), default=None,
                       help="Only actors in this state.")(fn)

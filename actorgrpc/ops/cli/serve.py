@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,10 +15,15 @@ from actorgrpc.contract.limits import DEFAULT_LIMITS
 from actorgrpc.ops.cli.common import SECONDS
 
 if TYPE_CHECKING:
+    from actorgrpc.ops.config import ServeConfig
+    from actorgrpc.supervisor.cluster_node import ClusterSettings
+    from actorgrpc.supervisor.programs import Program
     from actorgrpc.supervisor.protocols import Plugin
+    from actorgrpc.transport.auth import Role
 
 
-def _read_config_file(ctx: click.Context, _param, path):
+def _read_config_file(ctx: click.Context, _param: click.Parameter,
+                      path: str | None) -> str | None:
     """Read ``--config`` before any other option (it is eager), so that the file's
     values become the options' defaults: a flag on the command line wins over the
     file, the file over the built-in defaults (click's default_map)."""
@@ -110,18 +116,23 @@ def _read_config_file(ctx: click.Context, _param, path):
 @click.option("--etcd-user", default=None, help="etcd user (etcd auth enabled).")
 @click.option("--etcd-password-file", default=None, type=click.Path(dir_okay=False),
               help="File whose first line is --etcd-user's password.")
-def serve(config_path, bind, modules, start, monitors, run_dir, max_message_bytes,
-          log_level, log_format, heartbeat_interval, spawn_timeout, metrics_port,
-          dashboard_port, auth_token_file, tls_cert, tls_key, tls_client_ca, tls_ca,
-          insecure, programs, max_actors, max_thread_actors, max_pending_calls, etcd,
-          cluster_name, advertise, lease_ttl, placement, **etcd_security):
+def serve(config_path: str | None, bind: str, modules: tuple[str, ...], start: str | None,
+          monitors: tuple[str, ...], run_dir: str | None, max_message_bytes: int,
+          log_level: str, log_format: str, heartbeat_interval: float | None,
+          spawn_timeout: float | None, metrics_port: int | None, dashboard_port: int | None,
+          auth_token_file: str | None, tls_cert: str | None, tls_key: str | None,
+          tls_client_ca: str | None, tls_ca: str | None, insecure: bool,
+          programs: tuple[str, ...], max_actors: int, max_thread_actors: int,
+          max_pending_calls: int, etcd: str | None, cluster_name: str | None,
+          advertise: str | None, lease_ttl: int | None, placement: str | None,
+          **etcd_security: str | None) -> None:
     """Run an arbiter until SIGTERM or SIGINT."""
     from actorgrpc.actor.logs import configure_logging
     from actorgrpc.contract.limits import Limits
     from actorgrpc.supervisor.arbiter import Arbiter
     from actorgrpc.transport.server import BindError
 
-    config = click.get_current_context().meta["actorgrpc.config"]
+    config: ServeConfig = click.get_current_context().meta["actorgrpc.config"]
     log_level = log_level.upper()
     security = _serve_security(
         bind, insecure=insecure, auth_token_file=auth_token_file, tls_cert=tls_cert,
@@ -158,7 +169,8 @@ def serve(config_path, bind, modules, start, monitors, run_dir, max_message_byte
     sys.exit(code)
 
 
-def _cluster_settings(bind, etcd, name, advertise, lease_ttl, placement):
+def _cluster_settings(bind: str, etcd: str | None, name: str | None, advertise: str | None,
+                      lease_ttl: int | None, placement: str | None) -> ClusterSettings | None:
     """ClusterSettings from ``--etcd`` and its companions; None without ``--etcd``."""
     if not etcd:
         if name or advertise:
@@ -176,7 +188,8 @@ def _cluster_settings(bind, etcd, name, advertise, lease_ttl, placement):
                            lease_ttl=lease_ttl or 5, placement=placement or "least-loaded")
 
 
-def _secure_cluster(cluster, tokens, etcd_security: dict):
+def _secure_cluster(cluster: ClusterSettings, tokens: Iterable[tuple[str, Role]],
+                    etcd_security: dict[str, str | None]) -> ClusterSettings:
     """``cluster`` with the credential its arbiters share and the etcd connection's
     TLS and password (``--etcd-cacert``, ...)."""
     import dataclasses
@@ -187,13 +200,14 @@ def _secure_cluster(cluster, tokens, etcd_security: dict):
 
     credential = cluster_credential([t for t, role in tokens if role is Role.ADMIN],
                                     cluster.name)
-    options: dict = {}
+    options: dict[str, Any] = {}
     try:
         for option, key, what in (("etcd_cacert", "ca_cert", "etcd CA"),
                                   ("etcd_cert", "cert_chain", "etcd client certificate"),
                                   ("etcd_key", "cert_key", "etcd client key")):
-            if etcd_security.get(option):
-                options[key] = read_pem(etcd_security[option], what)
+            path = etcd_security.get(option)
+            if path:
+                options[key] = read_pem(path, what)
     except TlsError as exc:
         raise click.ClickException(str(exc)) from None
     if ("cert_chain" in options) != ("cert_key" in options):
@@ -203,7 +217,7 @@ def _secure_cluster(cluster, tokens, etcd_security: dict):
     user, password_file = etcd_security.get("etcd_user"), etcd_security.get("etcd_password_file")
     if bool(user) != bool(password_file):
         raise click.UsageError("--etcd-user and --etcd-password-file go together")
-    if user:
+    if user and password_file:
         try:
             with open(password_file, encoding="utf-8") as handle:
                 options["password"] = handle.readline().rstrip("\r\n")
@@ -213,7 +227,7 @@ def _secure_cluster(cluster, tokens, etcd_security: dict):
     return dataclasses.replace(cluster, credential=credential, etcd_options=options)
 
 
-def _programs(config, options) -> dict:
+def _programs(config: ServeConfig, options: Iterable[str]) -> dict[str, Program]:
     """The file's programs, then those of ``--program`` (which win by name)."""
     from actorgrpc.supervisor.programs import parse_program_option
 
@@ -227,7 +241,7 @@ def _programs(config, options) -> dict:
     return registered
 
 
-def _pools(config, options) -> dict:
+def _pools(config: ServeConfig, options: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The file's monitors; ``--monitor NAME=N`` sets (or adds) one's num_workers."""
     pools = {name: dict(params) for name, params in config.monitors.items()}
     for item in options:
@@ -238,7 +252,7 @@ def _pools(config, options) -> dict:
     return pools
 
 
-def _plugins(metrics_port, dashboard_port) -> list[Plugin]:
+def _plugins(metrics_port: int | None, dashboard_port: int | None) -> list[Plugin]:
     plugins: list[Plugin] = []
     try:
         if metrics_port is not None:
@@ -255,8 +269,9 @@ def _plugins(metrics_port, dashboard_port) -> list[Plugin]:
     return plugins
 
 
-def _serve_security(bind: str, *, insecure, auth_token_file, tls_cert, tls_key,
-                    tls_client_ca, tls_ca) -> dict:
+def _serve_security(bind: str, *, insecure: bool, auth_token_file: str | None,
+                    tls_cert: str | None, tls_key: str | None, tls_client_ca: str | None,
+                    tls_ca: str | None) -> dict[str, Any]:
     """Tokens and TLS of ``serve`` as Arbiter keyword arguments; refuses a
     non-loopback bind without both unless ``insecure``."""
     from actorgrpc.transport.auth import TokenFileError, load_token_file

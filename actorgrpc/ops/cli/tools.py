@@ -9,7 +9,7 @@ import click
 
 
 @click.group()
-def secrets():
+def secrets() -> None:
     """Credentials for an arbiter."""
 
 
@@ -18,7 +18,7 @@ def secrets():
 @click.option("--host", "hosts", multiple=True, metavar="NAME",
               help="A name or address clients use to reach the arbiter (repeatable); "
                    "localhost and 127.0.0.1 are always in the certificate.")
-def secrets_init(folder, hosts):
+def secrets_init(folder: str, hosts: tuple[str, ...]) -> None:
     """Make FOLDER/tokens and a self-signed FOLDER/tls.crt + tls.key, unless present."""
     try:
         from actorgrpc.ops.provision import init_secrets
@@ -36,7 +36,7 @@ def secrets_init(folder, hosts):
 @click.command("bench", add_help_option=False,
                context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
-def bench(context):
+def bench(context: click.Context) -> None:
     """Run the benchmark (a development tool: from a checkout, `make bench`)."""
     import pathlib
 

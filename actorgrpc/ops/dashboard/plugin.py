@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -21,6 +21,8 @@ from actorgrpc.supervisor.summaries import summary_json, summary_of
 
 if TYPE_CHECKING:
     from actorgrpc.supervisor.arbiter import Arbiter
+    from actorgrpc.v1 import arbiter_pb2
+    from actorgrpc.v1.actor_pb2 import ActorSummary
 
 logger = logging.getLogger("actorgrpc.ops.dashboard")
 
@@ -39,14 +41,14 @@ STATIC_FILES = {
 }
 
 
-def summary_dict(summary) -> dict:
+def summary_dict(summary: ActorSummary) -> dict[str, Any]:
     """An ActorSummary as JSON, with the state's name at the top level too."""
     data = summary_json(summary)
     data["state"] = data["actor"]["state"]
     return data
 
 
-def event_dict(event) -> dict:
+def event_dict(event: arbiter_pb2.WatchActorsResponse) -> dict[str, Any]:
     actor = event.actor.actor
     return {"type": event_name(event.type), "time": event.time.ToNanoseconds() / 1e9,
             "detail": event.detail,
@@ -57,11 +59,11 @@ def event_dict(event) -> dict:
 class DashboardPlugin:
     """Serves the dashboard for one arbiter; pass it in ``Arbiter(plugins=[...])``."""
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1"):
+    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
         self.http = WebSite(host, port)
         self.rates = RateTracker()
         self.arbiter: Arbiter | None = None
-        self._sampler: asyncio.Task | None = None
+        self._sampler: asyncio.Task[None] | None = None
         self._static: dict[str, bytes] = {}
         add = self.http.app.router.add_get
         for path in STATIC_FILES:
@@ -76,6 +78,13 @@ class DashboardPlugin:
     @property
     def url(self) -> str:
         return f"{self.http.url}/"
+
+    @property
+    def served(self) -> Arbiter:
+        """The arbiter, once started (its routes are added before it runs)."""
+        if self.arbiter is None:
+            raise RuntimeError("the dashboard has not been started")
+        return self.arbiter
 
     async def start(self, arbiter: Arbiter) -> None:
         self.arbiter = arbiter
@@ -94,38 +103,38 @@ class DashboardPlugin:
 
     async def _sample_forever(self) -> None:
         while True:
-            self.rates.sample(list(self.arbiter.registry.live.values()))
+            self.rates.sample(list(self.served.registry.live.values()))
             await asyncio.sleep(SAMPLE_INTERVAL)
 
     # -- routes -------------------------------------------------------------------
 
-    async def _static_file(self, request):
+    async def _static_file(self, request: web.Request) -> web.Response:
         name, content_type = STATIC_FILES[request.path]
         return web.Response(body=self._static[name], content_type=content_type.split(";")[0],
                             charset="utf-8", headers=NO_STORE)
 
-    async def _overview(self, request):
+    async def _overview(self, request: web.Request) -> web.Response:
         return _json(self.overview())
 
-    async def _actors(self, request):
+    async def _actors(self, request: web.Request) -> web.Response:
         return _json(self.actors(include_exited=request.query.get("all") == "1"))
 
-    async def _events(self, request):
+    async def _events(self, request: web.Request) -> web.Response:
         return _json(self.events(request.query.get("types", ""),
                                  _count(request, "n", 200)))
 
-    async def _rates(self, request):
+    async def _rates(self, request: web.Request) -> web.Response:
         return _json({"interval": SAMPLE_INTERVAL, "window": self.rates.window,
                       "points": self.rates.points()})
 
-    async def _actor(self, request):
+    async def _actor(self, request: web.Request) -> web.Response:
         return await self.actor(request.match_info["target"], _count(request, "n", 50))
 
-    async def _logs(self, request):
+    async def _logs(self, request: web.Request) -> web.Response:
         return self.logs(request.match_info["target"], _count(request, "n", 100))
 
-    def overview(self) -> dict:
-        arbiter = self.arbiter
+    def overview(self) -> dict[str, Any]:
+        arbiter = self.served
         live = list(arbiter.registry.live.values())
         states: dict[str, int] = {}
         for record in live:
@@ -140,8 +149,8 @@ class DashboardPlugin:
                 "messages_per_second": points[-1][1] if points else 0.0,
                 "time": time.time()}
 
-    def actors(self, include_exited: bool = False) -> list:
-        registry = self.arbiter.registry
+    def actors(self, include_exited: bool = False) -> list[dict[str, Any]]:
+        registry = self.served.registry
         records = list(registry.live.values())
         if include_exited:
             records += list(registry.exited.values())
@@ -152,39 +161,40 @@ class DashboardPlugin:
             rows.append(row)
         return rows
 
-    def events(self, types: str = "", limit: int = 200) -> list:
+    def events(self, types: str = "", limit: int = 200) -> list[dict[str, Any]]:
         wanted = set(filter(None, types.split(","))) if types else None
-        selected = [event_dict(e) for e in self.arbiter.events.history
+        selected = [event_dict(e) for e in self.served.events.history
                     if wanted is None or event_name(e.type) in wanted]
         return selected[-limit:][::-1] if limit > 0 else []
 
     async def actor(self, target: str, lines: int) -> web.Response:
+        arbiter = self.served
         try:
-            record = self.arbiter.registry.find_any(target)
+            record = arbiter.registry.find_any(target)
         except ActorNotFound as exc:
             return _json({"error": str(exc)}, 404)
         if not isinstance(record, ActorRecord):
             # The arbiter and its monitors: their info is local and cheap.
             return _json({"summary": None, "info": record.info(), "logs": [],
                           "events": [], "info_error": ""})
-        info, info_error = {}, ""
-        if record.is_alive() and record.state == ACTOR_STATES.RUN:
+        info: Any = {}
+        info_error = ""
+        if record.is_alive() and record.state == ACTOR_STATES.RUN and arbiter.router:
             try:
-                info = await self.arbiter.router.send(record.proxy, "info",
-                                                      timeout=INFO_TIMEOUT)
+                info = await arbiter.router.send(record.proxy, "info", timeout=INFO_TIMEOUT)
             except ActorError as exc:
                 info_error = f"{type(exc).__name__}: {exc}"
-        history = [event_dict(e) for e in self.arbiter.events.history
+        history = [event_dict(e) for e in arbiter.events.history
                    if e.actor.actor.name == record.name]
         return _json({"summary": summary_dict(summary_of(record)), "info": info,
                       "info_error": info_error,
                       "logs": log_files.tail(record.log_path, lines)
-                      if record.kind in OWN_PROCESS_KINDS else [],
+                      if record.kind in OWN_PROCESS_KINDS and record.log_path else [],
                       "events": history[::-1]})
 
     def logs(self, target: str, lines: int) -> web.Response:
         try:
-            record = self.arbiter.registry.find_any(target)
+            record = self.served.registry.find_any(target)
         except ActorNotFound as exc:
             return _json({"error": str(exc)}, 404)
         path = getattr(record, "log_path", None) \
@@ -199,11 +209,11 @@ NO_STORE = {"Cache-Control": "no-store"}
 MAX_COUNT = 10_000
 
 
-def _json(data, status: int = 200):
+def _json(data: object, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, headers=NO_STORE)
 
 
-def _count(request, name: str, default: int) -> int:
+def _count(request: web.Request, name: str, default: int) -> int:
     """A count from the query string: a whole number in [0, MAX_COUNT], else 400."""
     text = request.query.get(name)
     if text is None:

@@ -12,6 +12,11 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from actorgrpc.supervisor.record import ActorRecord
 
 #: Points kept for the chart (one per sample).
 HISTORY_POINTS = 300
@@ -23,16 +28,17 @@ class RateTracker:
     def __init__(self, window_seconds: float = 3.0, history: int = HISTORY_POINTS):
         self.window = window_seconds
         self.total = 0
-        self.samples: deque = deque(maxlen=history + 64)
-        self.series: deque = deque(maxlen=history)
+        self.samples: deque[tuple[float, int]] = deque(maxlen=history + 64)
+        self.series: deque[list[float]] = deque(maxlen=history)
         #: Per-aid rate over the window (for the table's MSG/S column).
         self.actor_rates: dict[str, float] = {}
-        self._actor_samples: dict[str, deque] = {}
+        self._actor_samples: dict[str, deque[tuple[float, int]]] = {}
 
-    def sample(self, records, now: float | None = None, wall: float | None = None) -> None:
+    def sample(self, records: Iterable[ActorRecord], now: float | None = None,
+               wall: float | None = None) -> None:
         now = time.monotonic() if now is None else now
         wall = time.time() if wall is None else wall
-        seen = set()
+        seen: set[str] = set()
         previous_time = self.samples[-1][0] if self.samples else None
         for record in records:
             processed = int(record.load.processed)
@@ -55,11 +61,11 @@ class RateTracker:
         self.samples.append((now, self.total))
         self.series.append([round(wall, 3), round(_rate(self.samples, now, self.window), 3)])
 
-    def points(self) -> list:
+    def points(self) -> list[list[float]]:
         return list(self.series)
 
 
-def _rate(samples, now: float, window: float) -> float:
+def _rate(samples: deque[tuple[float, int]], now: float, window: float) -> float:
     """Increase per second of the last sample over the oldest one within ``window``."""
     newest_time, newest = samples[-1]
     oldest_time, oldest = newest_time, newest
