@@ -10,7 +10,9 @@ import psutil
 import pytest
 
 from actorgrpc.contract.consts import KIND_EXEC, KIND_PROCESS, KIND_THREAD
+from actorgrpc.supervisor import services
 from actorgrpc.supervisor.cluster_placement import HostLoad, LoadMeter, choose_host
+from actorgrpc.v1 import monitor_pb2
 
 A, B, C = "10.0.0.1:7070", "10.0.0.2:7070", "10.0.0.3:7070"
 
@@ -77,3 +79,20 @@ def test_the_meter_adds_the_arbiters_cpu_to_its_process_actors_heartbeats() -> N
     load = meter.measure(records)
     assert 65.5 <= load.cpu_percent < 65.5 + 100 * meter.cpus
     assert load.cpus == meter.cpus
+
+
+@pytest.mark.parametrize(("reported", "kept"), [
+    (float("nan"), 0.0), (float("inf"), 0.0), (float("-inf"), 0.0), (-5.0, 0.0),
+    (1e12, services.MAX_CPU_PERCENT), (37.5, 37.5),
+])
+def test_a_heartbeats_cpu_is_bounded_at_intake(reported, kept) -> None:
+    # Any program that speaks the protocol may beat: what it reports becomes its host's
+    # published load, so NaN or 1e12 must not reach the placement (nor fail a step).
+    _state, load = services._beat_of(monitor_pb2.Beat(cpu_percent=reported))
+    assert load.cpu_percent == kept
+    assert 0 <= HostLoad(cpu_percent=load.cpu_percent, cpus=1).cpu_step <= 10
+
+
+@pytest.mark.parametrize("cpu_percent", [float("nan"), float("inf"), float("-inf")])
+def test_a_step_of_a_load_that_is_not_finite_is_zero(cpu_percent) -> None:
+    assert HostLoad(cpu_percent=cpu_percent, cpus=2).cpu_step == 0

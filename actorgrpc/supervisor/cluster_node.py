@@ -158,15 +158,15 @@ class ClusterNode:
         """Measure the load every LOAD_PERIOD; publish it when its CPU step changed."""
         while True:
             await asyncio.sleep(LOAD_PERIOD)
-            self.load = self._load_meter.measure(self.arbiter.registry.live)
             lease = self.lease
-            if self.load.cpu_step == self._published_step or self.fenced or lease is None \
-                    or lease.lost:
-                continue
             try:
+                self.load = self._load_meter.measure(self.arbiter.registry.live)
+                if self.load.cpu_step == self._published_step or self.fenced \
+                        or lease is None or lease.lost:
+                    continue
                 await self._put_member(lease)
             except Exception as exc:  # noqa: BLE001 - etcd trouble: the next period retries
-                logger.debug("cluster: could not publish this host's load (%s)", exc)
+                logger.info("cluster: could not publish this host's load (%s)", exc)
 
     def info(self) -> dict[str, Any]:
         """The cluster part of the arbiter's ``info``."""

@@ -10,6 +10,7 @@ the names they own (read from etcd at spawn time, so the count is never stale).
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,8 @@ class HostLoad:
     def cpu_step(self) -> int:
         """Tenths of the host's CPUs in use: 0 (idle) to 10 (all busy)."""
         share = self.cpu_percent / (100.0 * max(1, self.cpus))
+        if not math.isfinite(share):  # heartbeats are bounded at intake; this is a guard
+            return 0
         return max(0, min(CPU_STEPS, int(share * CPU_STEPS)))
 
     def as_dict(self) -> dict[str, Any]:

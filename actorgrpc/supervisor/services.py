@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -65,6 +66,8 @@ logger = logging.getLogger("actorgrpc.supervisor.services")
 MAX_BEAT_ACTIONS = 100
 #: Characters of an action name kept from a heartbeat.
 MAX_ACTION_NAME = 200
+#: Most CPU an actor may report, in percent of one CPU: all of this machine's.
+MAX_CPU_PERCENT = 100.0 * (os.cpu_count() or 1)
 #: Seconds a watcher may leave an event unread (its flow-control window full).
 WATCH_WRITE_TIMEOUT = 30.0
 
@@ -373,9 +376,16 @@ class MonitorServicer(monitor_pb2_grpc.MonitorServiceServicer):
 def _beat_of(beat: monitor_pb2.Beat) -> tuple[int | None, Load]:
     """A Beat as (pulsar state or None, Load)."""
     return state_from_wire(beat.state), Load(
-        memory_rss_bytes=beat.memory_rss_bytes, cpu_percent=beat.cpu_percent,
+        memory_rss_bytes=beat.memory_rss_bytes, cpu_percent=_bounded_cpu(beat.cpu_percent),
         mailbox_depth=beat.mailbox_depth, processed=beat.processed,
         processed_by_action=_bounded_tally(beat.processed_by_action))
+
+
+def _bounded_cpu(percent: float) -> float:
+    """An actor's CPU as it reported it, within [0, MAX_CPU_PERCENT]: it is summed into
+    its host's load (cluster placement) and shown, and an actor (any program that
+    speaks the protocol) may report NaN, infinities or anything else."""
+    return min(max(percent, 0.0), MAX_CPU_PERCENT) if math.isfinite(percent) else 0.0
 
 
 def _bounded_tally(by_action: Mapping[str, int]) -> dict[str, int]:
